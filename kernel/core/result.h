@@ -1,0 +1,84 @@
+// Errors as values. Kernel operations that can fail return `Result<T>` (a value or an
+// `Error`) or `Status` (nothing or an `Error`); no exception crosses the kernel boundary.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <variant>
+
+namespace ckv {
+
+enum class ErrorCode : uint8_t {
+  kInvalidArgument,     // a caller passed something the operation cannot accept
+  kTruncated,           // input ended before a complete value was read
+  kMalformed,           // input is complete but not a valid encoding
+  kOversized,           // input or a field in it exceeds a configured limit
+  kUnsupportedVersion,  // the peer speaks a wire version we do not
+  kUnknownType,         // a message type this version does not define
+};
+
+const char* to_string(ErrorCode code);
+
+struct Error {
+  ErrorCode code;
+  std::string detail;
+};
+
+template <class T>
+class [[nodiscard]] Result {
+ public:
+  Result(T value) : v_(std::move(value)) {}      // NOLINT: implicit by design
+  Result(Error error) : v_(std::move(error)) {}  // NOLINT: implicit by design
+
+  bool ok() const { return v_.index() == 0; }
+  explicit operator bool() const { return ok(); }
+
+  T& value() & { return std::get<0>(v_); }
+  const T& value() const& { return std::get<0>(v_); }
+  T&& value() && { return std::get<0>(std::move(v_)); }
+  T* operator->() { return &value(); }
+  const T* operator->() const { return &value(); }
+  T& operator*() & { return value(); }
+  const T& operator*() const& { return value(); }
+  T&& operator*() && { return std::move(*this).value(); }
+
+  const Error& error() const { return std::get<1>(v_); }
+
+ private:
+  std::variant<T, Error> v_;
+};
+
+class [[nodiscard]] Status {
+ public:
+  Status() = default;
+  Status(Error error) : error_(std::move(error)) {}  // NOLINT: implicit by design
+
+  bool ok() const { return !error_.has_value(); }
+  explicit operator bool() const { return ok(); }
+  const Error& error() const { return *error_; }
+
+ private:
+  std::optional<Error> error_;
+};
+
+inline const char* to_string(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kInvalidArgument:
+      return "invalid argument";
+    case ErrorCode::kTruncated:
+      return "truncated";
+    case ErrorCode::kMalformed:
+      return "malformed";
+    case ErrorCode::kOversized:
+      return "oversized";
+    case ErrorCode::kUnsupportedVersion:
+      return "unsupported version";
+    case ErrorCode::kUnknownType:
+      return "unknown type";
+  }
+  return "unknown error";
+}
+
+}  // namespace ckv

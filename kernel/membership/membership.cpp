@@ -1,0 +1,609 @@
+#include "kernel/membership/membership.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "kernel/wire/codec.h"
+
+namespace ckv {
+
+using wire::Message;
+
+namespace {
+
+// ceil(log10(n + 1)) for n >= 0, in integers: the number of decimal digits of n (0 -> 0).
+int ceil_log10_plus_one(size_t n) {
+  int digits = 0;
+  while (n > 0) {
+    n /= 10;
+    ++digits;
+  }
+  return digits;
+}
+
+// At most this many indirect pings are carried out for others at once; a flood of requests
+// cannot grow the node's state without bound.
+constexpr size_t kMaxRelays = 1024;
+
+}  // namespace
+
+Membership::Membership(const MembershipConfig& config, std::string name, Address address,
+                       uint64_t seed, MonoTime start, Outbox& out, NodeStats& stats)
+    : config_(config),
+      name_(std::move(name)),
+      address_(address),
+      out_(out),
+      stats_(stats),
+      rng_(seed),
+      awareness_(config.awareness_max_multiplier) {
+  Member self{CompactString(name_), address_, incarnation_, MemberState::kAlive, start};
+  table_.insert(std::move(self), rng_);
+  // Random phases keep the nodes of a cluster from ticking in lockstep.
+  auto stagger = [&](Duration interval) { return start + rng_.between(Duration(0), interval); };
+  next_probe_ = stagger(config_.probe_interval);
+  next_gossip_ = stagger(config_.gossip_interval);
+  next_push_pull_ = stagger(config_.push_pull_interval);
+  next_reconnect_ = stagger(config_.reconnect_interval) + config_.reconnect_interval;
+}
+
+// ---------------------------------------------------------------------------------------
+// Joining and leaving
+
+void Membership::join(MonoTime now, std::span<const Address> seeds) {
+  seeds_.clear();
+  for (const Address& seed : seeds) {
+    if (seed != address_ && std::find(seeds_.begin(), seeds_.end(), seed) == seeds_.end()) {
+      seeds_.push_back(seed);
+    }
+  }
+  if (seeds_.empty()) {
+    joined_ = true;  // founding a cluster of one
+    return;
+  }
+  joined_ = false;
+  join_backoff_ = config_.join_retry_min;
+  next_join_try_ = now;
+  retry_join(now);
+}
+
+void Membership::retry_join(MonoTime now) {
+  for (const Address& seed : seeds_) {
+    send_push_pull(seed, /*join=*/true, /*reply=*/false);
+    stats_.join_attempts++;
+  }
+  next_join_try_ = now + join_backoff_;
+  join_backoff_ = std::min(join_backoff_ * 2, config_.join_retry_max);
+}
+
+void Membership::leave(MonoTime now) {
+  if (leaving_) return;
+  leaving_ = true;
+  probe_.reset();
+  next_join_try_ = kNever;
+  Member* self = table_.find(name_);
+  const MemberState before = self->state;
+  table_.set_state(*self, MemberState::kLeft, now);
+  record_change(now, *self, before, incarnation_, false);
+  broadcast(name_, wire::Dead{incarnation_, name_, name_});
+}
+
+bool Membership::leave_complete() const {
+  if (!leaving_) return false;
+  const size_t others = table_.active_count();  // this node is "left" now, so not counted
+  return others == 0 || !broadcasts_.pending(name_);
+}
+
+// ---------------------------------------------------------------------------------------
+// Input
+
+void Membership::handle(MonoTime now, const Address& from, Message&& message) {
+  std::visit(
+      [&](auto&& m) {
+        using T = std::decay_t<decltype(m)>;
+        if constexpr (std::is_same_v<T, wire::Ping>) {
+          on_ping(now, from, m);
+        } else if constexpr (std::is_same_v<T, wire::IndirectPing>) {
+          on_indirect_ping(now, from, m);
+        } else if constexpr (std::is_same_v<T, wire::Ack>) {
+          on_ack(now, m);
+        } else if constexpr (std::is_same_v<T, wire::Nack>) {
+          on_nack(m);
+        } else if constexpr (std::is_same_v<T, wire::Alive>) {
+          on_alive(now, m);
+        } else if constexpr (std::is_same_v<T, wire::Suspect>) {
+          on_suspect(now, m);
+        } else if constexpr (std::is_same_v<T, wire::Dead>) {
+          on_dead(now, m);
+        } else if constexpr (std::is_same_v<T, wire::PushPull>) {
+          on_push_pull(now, m);
+        }
+      },
+      message);
+}
+
+void Membership::on_ping(MonoTime /*now*/, const Address& from, const wire::Ping& p) {
+  if (p.target != name_) {
+    // Meant for whoever had this address before us; answering would vouch for them.
+    stats_.misdirected_pings++;
+    return;
+  }
+  const Message ack = wire::Ack{p.seq};
+  send_datagram(from, {&ack, 1});
+}
+
+void Membership::on_indirect_ping(MonoTime now, const Address& from, const wire::IndirectPing& p) {
+  if (relays_.size() >= kMaxRelays) {
+    stats_.relays_dropped++;
+    return;
+  }
+  const uint32_t seq = ++next_seq_;
+  relays_.push_back(Relay{seq, from, p.seq, p.want_nack, now + config_.probe_timeout});
+  const Message ping = wire::Ping{seq, p.target};
+  send_datagram(p.target_addr, {&ping, 1});
+}
+
+void Membership::on_ack(MonoTime /*now*/, const wire::Ack& a) {
+  if (probe_ && probe_->seq == a.seq) {
+    // Only a direct answer in time says our own timing is healthy (Lifeguard).
+    if (config_.lifeguard && !probe_->indirect_sent) awareness_.apply(-1);
+    probe_.reset();
+    return;
+  }
+  auto relay = std::find_if(relays_.begin(), relays_.end(),
+                            [&](const Relay& r) { return r.local_seq == a.seq; });
+  if (relay == relays_.end()) return;  // late or unknown: nothing waits for it
+  const Message ack = wire::Ack{relay->requester_seq};
+  const Address to = relay->requester;
+  relays_.erase(relay);
+  send_datagram(to, {&ack, 1});
+}
+
+void Membership::on_nack(const wire::Nack& n) {
+  if (probe_ && probe_->seq == n.seq) {
+    probe_->nacks++;
+    stats_.nacks_received++;
+  }
+}
+
+void Membership::on_push_pull(MonoTime now, const wire::PushPull& p) {
+  stats_.push_pulls_received++;
+  if (p.sender == name_) return;
+  merge(now, p);
+  if (!p.reply) {
+    // Answer with our state after the merge, so refutations it caused travel back at once.
+    send_push_pull(p.sender_addr, p.join, /*reply=*/true);
+  } else if (!joined_) {
+    joined_ = true;
+    next_join_try_ = kNever;
+  }
+}
+
+void Membership::merge(MonoTime now, const wire::PushPull& remote) {
+  for (const wire::MemberRecord& r : remote.members) {
+    const Member* local = table_.find(r.name);
+    if (local && r.name != name_ && local->state == r.state &&
+        r.incarnation <= local->incarnation) {
+      continue;  // nothing new
+    }
+    switch (r.state) {
+      case MemberState::kAlive:
+        on_alive(now, wire::Alive{r.incarnation, r.name, r.addr});
+        break;
+      case MemberState::kLeft:
+        on_dead(now, wire::Dead{r.incarnation, r.name, r.name});
+        break;
+      case MemberState::kSuspect:
+      case MemberState::kDead:
+        // Someone else's verdict is only a suspicion here: it gives the member a chance
+        // to refute before we declare it dead ourselves.
+        on_suspect(now, wire::Suspect{r.incarnation, r.name, remote.sender});
+        break;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Member news
+
+void Membership::on_alive(MonoTime now, const wire::Alive& a) {
+  const bool about_self = a.node == name_;
+  if (about_self) {
+    if (leaving_) return;
+    if (a.incarnation < incarnation_) return;                         // old news about us
+    if (a.incarnation == incarnation_ && a.addr == address_) return;  // our own news
+    refute(now, a.incarnation);  // someone claims a newer us: outbid it
+    return;
+  }
+
+  Member* m = table_.find(a.node);
+  if (m == nullptr) {
+    if (table_.size() >= config_.max_members) {
+      stats_.members_refused++;
+      return;
+    }
+    Member& added = table_.insert(
+        Member{CompactString(a.node), a.addr, a.incarnation, MemberState::kAlive, now}, rng_);
+    record_change(now, added, MemberState::kDead, 0, /*is_new=*/true);
+    broadcast(a.node, a);
+    return;
+  }
+  if (a.incarnation <= m->incarnation) return;
+  if (a.addr != m->addr && m->active()) {
+    // Two live processes claim one name; keep the one we know until it is gone.
+    stats_.address_conflicts++;
+    return;
+  }
+  drop_suspicion(a.node);
+  const MemberState before = m->state;
+  const Incarnation before_inc = m->incarnation;
+  m->incarnation = a.incarnation;
+  m->addr = a.addr;
+  table_.set_state(*m, MemberState::kAlive, now);
+  record_change(now, *m, before, before_inc, false);
+  broadcast(a.node, a);
+}
+
+void Membership::on_suspect(MonoTime now, const wire::Suspect& s) {
+  Member* m = table_.find(s.node);
+  if (m == nullptr) return;
+  if (m->state == MemberState::kLeft) {
+    correct_about_leave(s.from, *m);
+    return;
+  }
+  if (s.incarnation < m->incarnation) return;
+
+  if (Suspicion* existing = find_suspicion(s.node)) {
+    if (existing->confirm(s.from)) {
+      stats_.suspicion_confirmations++;
+      broadcast(s.node, s);
+    }
+    return;
+  }
+  if (!m->alive()) return;
+
+  if (s.node == name_) {
+    if (!leaving_) refute(now, s.incarnation);
+    return;
+  }
+
+  broadcast(s.node, s);
+  const MemberState before = m->state;
+  const Incarnation before_inc = m->incarnation;
+  m->incarnation = s.incarnation;
+  table_.set_state(*m, MemberState::kSuspect, now);
+  record_change(now, *m, before, before_inc, false);
+
+  // Lifeguard: expect suspicion_mult - 2 independent confirmations, when the cluster has
+  // that many other members to give them.
+  const size_t n = table_.active_count();
+  int expected = config_.suspicion_mult - 2;
+  if (!config_.lifeguard || static_cast<int>(n) - 2 < expected) expected = 0;
+  const Duration min = suspicion_min_timeout(config_.suspicion_mult, n, config_.probe_interval);
+  const Duration max = config_.lifeguard ? min * config_.suspicion_max_timeout_mult : min;
+  suspicions_.emplace_back(s.node, s.incarnation, s.from, now, min, max, expected);
+  if (s.from == name_) stats_.suspicions_started++;
+}
+
+void Membership::on_dead(MonoTime now, const wire::Dead& d) {
+  Member* m = table_.find(d.node);
+  if (m == nullptr || d.incarnation < m->incarnation) return;
+  const bool is_leave = d.node == d.from;
+
+  if (d.node == name_) {
+    if (!leaving_) refute(now, d.incarnation);
+    return;
+  }
+  // Dead is final, except that learning a failed member in fact left is worth keeping.
+  if (m->state == MemberState::kLeft) {
+    if (!is_leave) correct_about_leave(d.from, *m);
+    return;
+  }
+  if (m->state == MemberState::kDead && !is_leave) return;
+
+  drop_suspicion(d.node);
+  broadcast(d.node, d);
+  const MemberState before = m->state;
+  const Incarnation before_inc = m->incarnation;
+  m->incarnation = d.incarnation;
+  table_.set_state(*m, is_leave ? MemberState::kLeft : MemberState::kDead, now);
+  record_change(now, *m, before, before_inc, false);
+}
+
+void Membership::correct_about_leave(std::string_view accuser, const Member& left) {
+  // Whoever suspects or buries a member that left missed its goodbye (gossip is
+  // probabilistic); tell it directly, so the departure is not recorded as a failure.
+  const Member* to = table_.find(accuser);
+  if (to == nullptr || to->name == name_ || !to->active()) return;
+  const Message news = wire::Dead{left.incarnation, left.name.str(), left.name.str()};
+  send_datagram(to->addr, {&news, 1});
+}
+
+void Membership::refute(MonoTime now, Incarnation accused) {
+  const Incarnation before = incarnation_;
+  incarnation_ = std::max(incarnation_ + 1, accused + 1);
+  Member* self = table_.find(name_);
+  self->incarnation = incarnation_;
+  record_change(now, *self, self->state, before, false);
+  if (config_.lifeguard) awareness_.apply(1);
+  stats_.refutations++;
+  broadcast(name_, wire::Alive{incarnation_, name_, address_});
+}
+
+// ---------------------------------------------------------------------------------------
+// Timers
+
+void Membership::on_timer(MonoTime now) {
+  expire_suspicions(now);
+  expire_relays(now);
+  if (probe_ && !probe_->indirect_sent && now >= probe_->direct_deadline) {
+    send_indirect_probes();
+  }
+  if (probe_ && now >= probe_->final_deadline) finish_failed_probe(now);
+  if (!leaving_ && now >= next_probe_) start_probe(now);
+  if (now >= next_gossip_ && !broadcasts_.empty()) gossip(now);
+  if (!leaving_ && now >= next_push_pull_) push_pull_random(now);
+  if (!leaving_ && now >= next_reconnect_) reconnect(now);
+  if (!joined_ && !leaving_ && now >= next_join_try_) retry_join(now);
+}
+
+MonoTime Membership::next_deadline() const {
+  MonoTime next = kNever;
+  auto consider = [&](MonoTime t) { next = std::min(next, t); };
+  for (const Suspicion& s : suspicions_)
+    consider(s.deadline());
+  for (const Relay& r : relays_) {
+    if (r.want_nack) consider(r.nack_deadline);
+  }
+  if (probe_) {
+    consider(probe_->indirect_sent ? probe_->final_deadline : probe_->direct_deadline);
+  }
+  if (!broadcasts_.empty()) consider(next_gossip_);
+  if (!leaving_) {
+    consider(next_probe_);
+    consider(next_push_pull_);
+    if (table_.count(MemberState::kDead) > 0) consider(next_reconnect_);
+    if (!joined_) consider(next_join_try_);
+  }
+  return next;
+}
+
+void Membership::expire_suspicions(MonoTime now) {
+  // Collect first: declaring a member dead edits suspicions_.
+  std::vector<std::pair<std::string, Incarnation>> expired;
+  for (const Suspicion& s : suspicions_) {
+    if (s.deadline() <= now) expired.emplace_back(s.node(), s.incarnation());
+  }
+  for (auto& [node, incarnation] : expired) {
+    drop_suspicion(node);
+    const Member* m = table_.find(node);
+    if (m == nullptr || m->state != MemberState::kSuspect || m->incarnation != incarnation) {
+      continue;
+    }
+    stats_.suspicion_timeouts++;
+    on_dead(now, wire::Dead{incarnation, node, name_});
+  }
+}
+
+void Membership::expire_relays(MonoTime now) {
+  for (size_t i = 0; i < relays_.size();) {
+    if (relays_[i].nack_deadline > now) {
+      ++i;
+      continue;
+    }
+    const Relay r = relays_[i];
+    relays_.erase(relays_.begin() + static_cast<ptrdiff_t>(i));
+    if (r.want_nack) {
+      const Message nack = wire::Nack{r.requester_seq};
+      send_datagram(r.requester, {&nack, 1});
+    }
+  }
+}
+
+void Membership::start_probe(MonoTime now) {
+  if (probe_) finish_failed_probe(now);  // cannot happen with sane timing; be safe
+  const Duration interval =
+      config_.lifeguard ? awareness_.scale(config_.probe_interval) : config_.probe_interval;
+  next_probe_ = now + interval;
+
+  const Member* target = nullptr;
+  for (size_t checked = 0; checked < table_.size() && target == nullptr; ++checked) {
+    if (probe_cursor_ >= table_.size()) {
+      // End of a round: reap what is due, then probe in a new random order.
+      reap(now);
+      table_.shuffle(rng_);
+      probe_cursor_ = 0;
+      if (table_.size() == 0) break;
+    }
+    const Member& m = table_[probe_cursor_++];
+    if (m.name != name_ && m.active()) target = &m;
+  }
+  if (target == nullptr) return;
+
+  const Duration timeout =
+      config_.lifeguard ? awareness_.scale(config_.probe_timeout) : config_.probe_timeout;
+  probe_ = Probe{target->name.str(), target->addr, ++next_seq_, now + timeout, now + interval};
+  stats_.probes_sent++;
+
+  Message frames[2] = {wire::Ping{probe_->seq, probe_->target}, wire::Ack{}};
+  size_t count = 1;
+  if (config_.lifeguard && target->state == MemberState::kSuspect) {
+    // Tell a suspect directly that it is suspected, so it can refute in time.
+    frames[count++] = wire::Suspect{target->incarnation, probe_->target, name_};
+  }
+  send_datagram(probe_->addr, {frames, count});
+}
+
+void Membership::send_indirect_probes() {
+  const std::string target = probe_->target;
+  auto helpers = random_members(static_cast<size_t>(config_.indirect_checks),
+                                [&](const Member& m) { return m.alive() && m.name != target; });
+  const Message request =
+      wire::IndirectPing{probe_->seq, probe_->target, probe_->addr, config_.lifeguard};
+  for (const Member* helper : helpers) {
+    send_datagram(helper->addr, {&request, 1});
+    stats_.indirect_probes_sent++;
+  }
+  probe_->indirect_sent = true;
+  probe_->expected_nacks = config_.lifeguard ? static_cast<int>(helpers.size()) : 0;
+}
+
+void Membership::finish_failed_probe(MonoTime now) {
+  Probe probe = std::move(*probe_);
+  probe_.reset();
+  stats_.probes_failed++;
+  if (config_.lifeguard) {
+    // Missing nacks mean our own messages are not getting through: we may be the
+    // unhealthy one. Without helpers to nack, any failed probe counts.
+    awareness_.apply(probe.expected_nacks > 0 ? std::max(0, probe.expected_nacks - probe.nacks)
+                                              : 1);
+  }
+  const Member* m = table_.find(probe.target);
+  if (m == nullptr || !m->active()) return;
+  on_suspect(now, wire::Suspect{m->incarnation, probe.target, name_});
+}
+
+void Membership::gossip(MonoTime now) {
+  next_gossip_ = now + config_.gossip_interval;
+  auto targets = random_members(static_cast<size_t>(config_.gossip_nodes), [&](const Member& m) {
+    if (m.active()) return true;
+    return m.state == MemberState::kDead && now - m.state_since <= config_.gossip_to_the_dead;
+  });
+  const int limit = retransmit_limit();
+  for (const Member* target : targets) {
+    std::vector<uint8_t> packet;
+    wire::begin_packet(packet);
+    if (broadcasts_.fill(packet, config_.datagram_budget, limit) == 0) break;
+    stats_.datagrams_sent++;
+    stats_.bytes_sent += packet.size();
+    out_.sends.push_back(Send{target->addr, Channel::kDatagram, std::move(packet)});
+  }
+}
+
+void Membership::push_pull_random(MonoTime now) {
+  next_push_pull_ = now + push_pull_interval();
+  auto peer = random_members(1, [](const Member& m) { return m.alive(); });
+  if (!peer.empty()) send_push_pull(peer.front()->addr, /*join=*/false, /*reply=*/false);
+}
+
+void Membership::reconnect(MonoTime now) {
+  next_reconnect_ = now + config_.reconnect_interval;
+  // Try the failed member we tried least recently (never beats any time), so that among k
+  // failed members each is tried once every k intervals: a live one hidden among dead ones
+  // is found within a bounded time.
+  std::erase_if(last_reconnect_, [&](const auto& entry) {
+    const Member* m = table_.find(entry.first);
+    return m == nullptr || m->state != MemberState::kDead;
+  });
+  const Member* pick = nullptr;
+  MonoTime pick_last = kNever;
+  for (const Member& m : table_) {
+    if (m.state != MemberState::kDead) continue;
+    auto it = last_reconnect_.find(m.name.str());
+    const MonoTime last = it == last_reconnect_.end() ? MonoTime::min() : it->second;
+    if (pick == nullptr || last < pick_last) {
+      pick = &m;
+      pick_last = last;
+    }
+  }
+  if (pick == nullptr) return;
+  last_reconnect_[pick->name.str()] = now;
+  stats_.reconnect_attempts++;
+  send_push_pull(pick->addr, /*join=*/false, /*reply=*/false);
+}
+
+void Membership::reap(MonoTime now) {
+  auto removed = table_.remove_if([&](const Member& m) {
+    if (m.state == MemberState::kDead) return now - m.state_since >= config_.reconnect_timeout;
+    if (m.state == MemberState::kLeft && m.name != name_) {
+      return now - m.state_since >= config_.tombstone_timeout;
+    }
+    return false;
+  });
+  for (const Member& m : removed) {
+    out_.changes.push_back(MemberChange{now, m.name.str(), m.addr, m.state, m.incarnation, m.state,
+                                        m.incarnation, false, /*reaped=*/true});
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Output helpers
+
+void Membership::send_datagram(const Address& to, std::span<const Message> messages) {
+  std::vector<uint8_t> packet;
+  wire::begin_packet(packet);
+  for (const Message& m : messages)
+    wire::append_frame(packet, m);
+  broadcasts_.fill(packet, config_.datagram_budget, retransmit_limit());
+  stats_.datagrams_sent++;
+  stats_.bytes_sent += packet.size();
+  out_.sends.push_back(Send{to, Channel::kDatagram, std::move(packet)});
+}
+
+void Membership::send_push_pull(const Address& to, bool join, bool reply) {
+  wire::PushPull state;
+  state.join = join;
+  state.reply = reply;
+  state.sender = name_;
+  state.sender_addr = address_;
+  state.members.reserve(table_.size());
+  for (const Member& m : table_) {
+    state.members.push_back(wire::MemberRecord{m.name.str(), m.addr, m.incarnation, m.state});
+  }
+  const Message message = std::move(state);
+  std::vector<uint8_t> packet = wire::encode_packet({&message, 1});
+  stats_.push_pulls_sent++;
+  stats_.streams_sent++;
+  stats_.bytes_sent += packet.size();
+  out_.sends.push_back(Send{to, Channel::kStream, std::move(packet)});
+}
+
+void Membership::broadcast(std::string_view subject, const Message& news) {
+  std::vector<uint8_t> frame;
+  wire::append_frame(frame, news);
+  broadcasts_.push(subject, std::move(frame));
+}
+
+void Membership::record_change(MonoTime now, const Member& m, MemberState from_state,
+                               Incarnation from_incarnation, bool is_new) {
+  out_.changes.push_back(MemberChange{now, m.name.str(), m.addr, from_state, from_incarnation,
+                                      m.state, m.incarnation, is_new, false});
+}
+
+Suspicion* Membership::find_suspicion(std::string_view node) {
+  for (Suspicion& s : suspicions_) {
+    if (s.node() == node) return &s;
+  }
+  return nullptr;
+}
+
+void Membership::drop_suspicion(std::string_view node) {
+  std::erase_if(suspicions_, [&](const Suspicion& s) { return s.node() == node; });
+}
+
+std::vector<const Member*> Membership::random_members(
+    size_t k, const std::function<bool(const Member&)>& want) {
+  std::vector<const Member*> picked;
+  const size_t n = table_.size();
+  for (size_t tries = 0; tries < 3 * n && picked.size() < k; ++tries) {
+    const Member& m = table_[static_cast<size_t>(rng_.below(n))];
+    if (m.name == name_ || !want(m)) continue;
+    if (std::find(picked.begin(), picked.end(), &m) != picked.end()) continue;
+    picked.push_back(&m);
+  }
+  return picked;
+}
+
+int Membership::retransmit_limit() const {
+  return config_.retransmit_mult * ceil_log10_plus_one(table_.active_count());
+}
+
+Duration Membership::push_pull_interval() const {
+  // memberlist's scale: x1 up to 32 members, then one more interval per doubling.
+  const size_t n = table_.active_count();
+  int multiplier = 1;
+  for (size_t threshold = 32; threshold < n; threshold *= 2)
+    ++multiplier;
+  return config_.push_pull_interval * multiplier;
+}
+
+}  // namespace ckv

@@ -1,0 +1,162 @@
+// Membership: the SWIM failure detector and gossip membership with the Lifeguard
+// extensions, as a pure state machine.
+//
+// What it does (facts from the SWIM and Lifeguard papers, defaults from memberlist):
+//  - Probing: every probe interval, the next member in a shuffled round-robin order gets a
+//    ping; without an ack within the probe timeout, `indirect_checks` random members are
+//    asked to ping it for us (and to nack if it stays silent); without any ack by the end
+//    of the interval the member becomes suspect.
+//  - Suspicion: a suspect has a Lifeguard timeout (see suspicion.h) to refute before it is
+//    declared dead. A node that hears it is suspected or dead refutes with a higher
+//    incarnation; alive news with a higher incarnation overrides suspect and dead.
+//  - Awareness: failed probes, missing nacks and refutations raise the local health score,
+//    which stretches this node's own probe interval and timeout (awareness.h).
+//  - Dissemination: member news is piggybacked on every datagram and gossiped to
+//    `gossip_nodes` random members each gossip interval (broadcast_queue.h).
+//  - Anti-entropy: a periodic push-pull full state exchange over the stream channel with one
+//    random member; joining is a push-pull with the seeds, retried with backoff until one
+//    answers; every reconnect interval the failed member tried least recently is sent a
+//    push-pull, so split clusters merge again by themselves.
+//  - Leave: a node that leaves gossips "dead, from itself", which others record as *left*.
+//    A node that missed the news and accuses the departed member is told directly by
+//    those who heard it. Failed and left members are reaped after their timeouts.
+//
+// It reads no clock and does no I/O: inputs carry the time, outputs go to an Outbox, and
+// `next_deadline` says when `on_timer` wants to run next.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "kernel/core/random.h"
+#include "kernel/membership/awareness.h"
+#include "kernel/membership/broadcast_queue.h"
+#include "kernel/membership/config.h"
+#include "kernel/membership/member_table.h"
+#include "kernel/membership/suspicion.h"
+#include "kernel/outbox.h"
+#include "kernel/stats.h"
+#include "kernel/wire/messages.h"
+
+namespace ckv {
+
+class Membership {
+ public:
+  Membership(const MembershipConfig& config, std::string name, Address address, uint64_t seed,
+             MonoTime start, Outbox& out, NodeStats& stats);
+
+  // Contacts the seeds (push-pull) until one answers. No seeds: this node founds a cluster.
+  void join(MonoTime now, std::span<const Address> seeds);
+  // Starts a graceful leave; see leave_complete().
+  void leave(MonoTime now);
+  // The leave news has been gossiped as often as any news is, or nobody is left to tell.
+  bool leave_complete() const;
+
+  void handle(MonoTime now, const Address& from, wire::Message&& message);
+  void on_timer(MonoTime now);
+  MonoTime next_deadline() const;
+
+  const MemberTable& members() const { return table_; }
+  const std::string& name() const { return name_; }
+  const Address& address() const { return address_; }
+  Incarnation incarnation() const { return incarnation_; }
+  int health_score() const { return awareness_.score(); }
+  bool joined() const { return joined_; }
+  size_t pending_broadcasts() const { return broadcasts_.size(); }
+  // How many times each piece of news is gossiped at the current cluster size.
+  int retransmit_limit() const;
+
+ private:
+  struct Probe {
+    std::string target;
+    Address addr;
+    uint32_t seq;
+    MonoTime direct_deadline;
+    MonoTime final_deadline;
+    bool indirect_sent = false;
+    int expected_nacks = 0;
+    int nacks = 0;
+  };
+  // An indirect ping we are carrying out for another node.
+  struct Relay {
+    uint32_t local_seq;
+    Address requester;
+    uint32_t requester_seq;
+    bool want_nack;
+    MonoTime nack_deadline;
+  };
+
+  // Member news, from gossip, push-pull or our own detector.
+  void on_alive(MonoTime now, const wire::Alive& a);
+  void on_suspect(MonoTime now, const wire::Suspect& s);
+  void on_dead(MonoTime now, const wire::Dead& d);
+  void refute(MonoTime now, Incarnation accused);
+  void correct_about_leave(std::string_view accuser, const Member& left);
+  void merge(MonoTime now, const wire::PushPull& remote);
+
+  void on_ping(MonoTime now, const Address& from, const wire::Ping& p);
+  void on_indirect_ping(MonoTime now, const Address& from, const wire::IndirectPing& p);
+  void on_ack(MonoTime now, const wire::Ack& a);
+  void on_nack(const wire::Nack& n);
+  void on_push_pull(MonoTime now, const wire::PushPull& p);
+
+  void start_probe(MonoTime now);
+  void send_indirect_probes();
+  void finish_failed_probe(MonoTime now);
+  void expire_relays(MonoTime now);
+  void expire_suspicions(MonoTime now);
+  void gossip(MonoTime now);
+  void push_pull_random(MonoTime now);
+  void reconnect(MonoTime now);
+  void retry_join(MonoTime now);
+  void reap(MonoTime now);
+
+  void send_datagram(const Address& to, std::span<const wire::Message> messages);
+  void send_push_pull(const Address& to, bool join, bool reply);
+  void broadcast(std::string_view subject, const wire::Message& news);
+  void record_change(MonoTime now, const Member& m, MemberState from_state,
+                     Incarnation from_incarnation, bool is_new);
+  Suspicion* find_suspicion(std::string_view node);
+  void drop_suspicion(std::string_view node);
+  // Up to `k` distinct random members that satisfy `want`, never this node.
+  std::vector<const Member*> random_members(size_t k,
+                                            const std::function<bool(const Member&)>& want);
+  Duration push_pull_interval() const;
+
+  const MembershipConfig config_;
+  const std::string name_;
+  const Address address_;
+  Outbox& out_;
+  NodeStats& stats_;
+  Prng rng_;
+
+  MemberTable table_;
+  Incarnation incarnation_ = 1;
+  BroadcastQueue broadcasts_;
+  Awareness awareness_;
+  std::vector<Suspicion> suspicions_;
+  std::optional<Probe> probe_;
+  size_t probe_cursor_ = 0;
+  std::vector<Relay> relays_;
+  uint32_t next_seq_ = 0;
+
+  MonoTime next_probe_;
+  MonoTime next_gossip_;
+  MonoTime next_push_pull_;
+  MonoTime next_reconnect_;
+  std::unordered_map<std::string, MonoTime> last_reconnect_;  // failed members only
+
+  std::vector<Address> seeds_;
+  bool joined_ = false;
+  MonoTime next_join_try_ = kNever;
+  Duration join_backoff_{};
+
+  bool leaving_ = false;
+};
+
+}  // namespace ckv

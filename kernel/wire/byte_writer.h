@@ -1,0 +1,58 @@
+// ByteWriter: appends the wire format's primitive values to a byte vector.
+// Integers are LEB128 varints unless the name says otherwise; strings are a varint length
+// followed by the bytes.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "kernel/core/address.h"
+
+namespace ckv::wire {
+
+class ByteWriter {
+ public:
+  explicit ByteWriter(std::vector<uint8_t>& out) : out_(out) {}
+
+  void u8(uint8_t v) { out_.push_back(v); }
+  void boolean(bool v) { out_.push_back(v ? 1 : 0); }
+  void varint(uint64_t v) {
+    while (v >= 0x80) {
+      out_.push_back(static_cast<uint8_t>(v) | 0x80);
+      v >>= 7;
+    }
+    out_.push_back(static_cast<uint8_t>(v));
+  }
+  void bytes(std::string_view b) {
+    varint(b.size());
+    out_.insert(out_.end(), b.begin(), b.end());
+  }
+  // Family tag 4, then the IPv4 address and the port, both big-endian: 7 bytes.
+  void address(const Address& a) {
+    u8(kFamilyIpv4);
+    for (int shift = 24; shift >= 0; shift -= 8)
+      u8(static_cast<uint8_t>(a.ip >> shift));
+    u8(static_cast<uint8_t>(a.port >> 8));
+    u8(static_cast<uint8_t>(a.port));
+  }
+
+  size_t size() const { return out_.size(); }
+
+  static constexpr uint8_t kFamilyIpv4 = 4;
+
+ private:
+  std::vector<uint8_t>& out_;
+};
+
+// Number of bytes `varint(v)` writes.
+inline constexpr size_t varint_size(uint64_t v) {
+  size_t n = 1;
+  while (v >= 0x80) {
+    v >>= 7;
+    ++n;
+  }
+  return n;
+}
+
+}  // namespace ckv::wire

@@ -1,0 +1,313 @@
+#include "kernel/wire/codec.h"
+
+#include <string>
+#include <type_traits>
+
+#include "kernel/wire/byte_reader.h"
+#include "kernel/wire/byte_writer.h"
+
+namespace ckv::wire {
+
+namespace {
+
+// Smallest encoding of one push-pull member record: 1-byte name, address, incarnation,
+// state. Bounds how many records a packet of a given size can claim to hold.
+constexpr size_t kMinMemberRecordBytes = 2 + 7 + 1 + 1;
+
+template <class>
+inline constexpr bool kAlwaysFalse = false;
+
+void encode_body(ByteWriter& w, const Message& m) {
+  std::visit(
+      [&](const auto& msg) {
+        using T = std::decay_t<decltype(msg)>;
+        if constexpr (std::is_same_v<T, Ping>) {
+          w.varint(msg.seq);
+          w.bytes(msg.target);
+        } else if constexpr (std::is_same_v<T, IndirectPing>) {
+          w.varint(msg.seq);
+          w.bytes(msg.target);
+          w.address(msg.target_addr);
+          w.boolean(msg.want_nack);
+        } else if constexpr (std::is_same_v<T, Ack> || std::is_same_v<T, Nack>) {
+          w.varint(msg.seq);
+        } else if constexpr (std::is_same_v<T, Alive>) {
+          w.varint(msg.incarnation);
+          w.bytes(msg.node);
+          w.address(msg.addr);
+        } else if constexpr (std::is_same_v<T, Suspect> || std::is_same_v<T, Dead>) {
+          w.varint(msg.incarnation);
+          w.bytes(msg.node);
+          w.bytes(msg.from);
+        } else if constexpr (std::is_same_v<T, PushPull>) {
+          w.boolean(msg.join);
+          w.boolean(msg.reply);
+          w.bytes(msg.sender);
+          w.address(msg.sender_addr);
+          w.varint(msg.members.size());
+          for (const MemberRecord& r : msg.members) {
+            w.bytes(r.name);
+            w.address(r.addr);
+            w.varint(r.incarnation);
+            w.u8(static_cast<uint8_t>(r.state));
+          }
+        } else {
+          static_assert(kAlwaysFalse<T>, "every message kind needs an encoding");
+        }
+      },
+      m);
+}
+
+std::string read_name(ByteReader& r) {
+  std::string name = r.string(kMaxNameBytes);
+  if (!r.failed() && name.empty()) r.fail(ErrorCode::kMalformed, "empty node name");
+  return name;
+}
+
+MemberState read_state(ByteReader& r) {
+  const uint8_t s = r.u8();
+  if (s > static_cast<uint8_t>(MemberState::kLeft)) {
+    r.fail(ErrorCode::kMalformed, "unknown member state");
+    return MemberState::kAlive;
+  }
+  return static_cast<MemberState>(s);
+}
+
+Message decode_body(MessageType type, ByteReader& r, const DecodeLimits& limits) {
+  switch (type) {
+    case MessageType::kPing: {
+      Ping m;
+      m.seq = r.u32();
+      m.target = read_name(r);
+      return m;
+    }
+    case MessageType::kIndirectPing: {
+      IndirectPing m;
+      m.seq = r.u32();
+      m.target = read_name(r);
+      m.target_addr = r.address();
+      m.want_nack = r.boolean();
+      return m;
+    }
+    case MessageType::kAck:
+      return Ack{r.u32()};
+    case MessageType::kNack:
+      return Nack{r.u32()};
+    case MessageType::kAlive: {
+      Alive m;
+      m.incarnation = r.u32();
+      m.node = read_name(r);
+      m.addr = r.address();
+      return m;
+    }
+    case MessageType::kSuspect: {
+      Suspect m;
+      m.incarnation = r.u32();
+      m.node = read_name(r);
+      m.from = read_name(r);
+      return m;
+    }
+    case MessageType::kDead: {
+      Dead m;
+      m.incarnation = r.u32();
+      m.node = read_name(r);
+      m.from = read_name(r);
+      return m;
+    }
+    case MessageType::kPushPull: {
+      PushPull m;
+      m.join = r.boolean();
+      m.reply = r.boolean();
+      m.sender = read_name(r);
+      m.sender_addr = r.address();
+      const uint64_t count = r.varint();
+      if (r.failed()) return m;
+      if (count > limits.max_members) {
+        r.fail(ErrorCode::kOversized, "push-pull holds more members than allowed");
+        return m;
+      }
+      if (count > r.remaining() / kMinMemberRecordBytes) {
+        r.fail(ErrorCode::kTruncated, "push-pull member count exceeds its bytes");
+        return m;
+      }
+      m.members.reserve(count);
+      for (uint64_t i = 0; i < count && !r.failed(); ++i) {
+        MemberRecord rec;
+        rec.name = read_name(r);
+        rec.addr = r.address();
+        rec.incarnation = r.u32();
+        rec.state = read_state(r);
+        m.members.push_back(std::move(rec));
+      }
+      return m;
+    }
+  }
+  r.fail(ErrorCode::kUnknownType, "unknown message type");
+  return Ack{};
+}
+
+bool known_type(uint8_t t) {
+  return t >= static_cast<uint8_t>(MessageType::kPing) &&
+         t <= static_cast<uint8_t>(MessageType::kPushPull);
+}
+
+Status check_header(std::span<const uint8_t> bytes, size_t max_bytes) {
+  if (bytes.size() > max_bytes) return Error{ErrorCode::kOversized, "packet over size limit"};
+  if (bytes.empty()) return Error{ErrorCode::kTruncated, "empty packet"};
+  if (bytes[0] != kWireVersion) {
+    return Error{ErrorCode::kUnsupportedVersion, "wire version " + std::to_string(bytes[0]) +
+                                                     ", expected " + std::to_string(kWireVersion)};
+  }
+  return {};
+}
+
+}  // namespace
+
+MessageType type_of(const Message& m) {
+  return static_cast<MessageType>(m.index() + static_cast<size_t>(MessageType::kPing));
+}
+static_assert(std::is_same_v<std::variant_alternative_t<0, Message>, Ping> &&
+                  std::is_same_v<std::variant_alternative_t<7, Message>, PushPull>,
+              "type_of relies on the variant order matching MessageType");
+
+void begin_packet(std::vector<uint8_t>& out) {
+  out.clear();
+  out.push_back(kWireVersion);
+}
+
+void append_frame(std::vector<uint8_t>& out, const Message& m) {
+  out.push_back(static_cast<uint8_t>(type_of(m)));
+  const size_t length_at = out.size();
+  out.push_back(0);  // one-byte length placeholder; widened below when needed
+  ByteWriter w(out);
+  encode_body(w, m);
+  const size_t body = out.size() - length_at - 1;
+  const size_t width = varint_size(body);
+  if (width > 1) out.insert(out.begin() + static_cast<ptrdiff_t>(length_at) + 1, width - 1, 0);
+  size_t v = body;
+  for (size_t i = 0; i < width; ++i) {
+    out[length_at + i] = static_cast<uint8_t>((v & 0x7f) | (i + 1 < width ? 0x80 : 0));
+    v >>= 7;
+  }
+}
+
+std::vector<uint8_t> encode_packet(std::span<const Message> messages) {
+  std::vector<uint8_t> out;
+  begin_packet(out);
+  for (const Message& m : messages)
+    append_frame(out, m);
+  return out;
+}
+
+Status decode_packet(std::span<const uint8_t> bytes, const DecodeLimits& limits,
+                     std::vector<Message>& out) {
+  out.clear();
+  if (Status s = check_header(bytes, limits.max_packet_bytes); !s.ok()) return s;
+  ByteReader r(bytes.subspan(1));
+  if (r.at_end()) return Error{ErrorCode::kTruncated, "packet holds no message"};
+  while (!r.at_end()) {
+    const uint8_t type = r.u8();
+    const uint64_t length = r.varint();
+    if (r.failed()) break;
+    if (!known_type(type)) {
+      out.clear();
+      return Error{ErrorCode::kUnknownType, "unknown message type " + std::to_string(type)};
+    }
+    ByteReader body = r.take(length);
+    if (r.failed()) break;
+    Message m = decode_body(static_cast<MessageType>(type), body, limits);
+    if (body.failed()) {
+      out.clear();
+      return body.error();
+    }
+    if (!body.at_end()) {
+      out.clear();
+      return Error{ErrorCode::kMalformed, "trailing bytes inside a frame"};
+    }
+    out.push_back(std::move(m));
+  }
+  if (r.failed()) {
+    out.clear();
+    return r.error();
+  }
+  return {};
+}
+
+Status for_each_frame(std::span<const uint8_t> packet,
+                      const std::function<void(uint8_t type, size_t frame_bytes)>& visit) {
+  if (Status s = check_header(packet, SIZE_MAX); !s.ok()) return s;
+  ByteReader r(packet.subspan(1));
+  while (!r.at_end()) {
+    const size_t before = r.remaining();
+    const uint8_t type = r.u8();
+    const uint64_t length = r.varint();
+    r.take(length);
+    if (r.failed()) return r.error();
+    visit(type, before - r.remaining());
+  }
+  return {};
+}
+
+const char* to_string(MemberState state) {
+  switch (state) {
+    case MemberState::kAlive:
+      return "alive";
+    case MemberState::kSuspect:
+      return "suspect";
+    case MemberState::kDead:
+      return "dead";
+    case MemberState::kLeft:
+      return "left";
+  }
+  return "?";
+}
+
+const char* to_string(MessageType type) {
+  switch (type) {
+    case MessageType::kPing:
+      return "ping";
+    case MessageType::kIndirectPing:
+      return "indirect-ping";
+    case MessageType::kAck:
+      return "ack";
+    case MessageType::kNack:
+      return "nack";
+    case MessageType::kAlive:
+      return "alive";
+    case MessageType::kSuspect:
+      return "suspect";
+    case MessageType::kDead:
+      return "dead";
+    case MessageType::kPushPull:
+      return "push-pull";
+  }
+  return "?";
+}
+
+std::string describe(const Message& m) {
+  std::string out = to_string(type_of(m));
+  std::visit(
+      [&](const auto& msg) {
+        using T = std::decay_t<decltype(msg)>;
+        if constexpr (std::is_same_v<T, Ping>) {
+          out += " seq=" + std::to_string(msg.seq) + " target=" + msg.target;
+        } else if constexpr (std::is_same_v<T, IndirectPing>) {
+          out += " seq=" + std::to_string(msg.seq) + " target=" + msg.target + "@" +
+                 msg.target_addr.to_string() + (msg.want_nack ? " nack" : "");
+        } else if constexpr (std::is_same_v<T, Ack> || std::is_same_v<T, Nack>) {
+          out += " seq=" + std::to_string(msg.seq);
+        } else if constexpr (std::is_same_v<T, Alive>) {
+          out += " " + msg.node + "@" + msg.addr.to_string() +
+                 " inc=" + std::to_string(msg.incarnation);
+        } else if constexpr (std::is_same_v<T, Suspect> || std::is_same_v<T, Dead>) {
+          out += " " + msg.node + " inc=" + std::to_string(msg.incarnation) + " from=" + msg.from;
+        } else {
+          out += std::string(msg.reply ? " reply" : " request") + (msg.join ? " join" : "") +
+                 " from=" + msg.sender + " members=" + std::to_string(msg.members.size());
+        }
+      },
+      m);
+  return out;
+}
+
+}  // namespace ckv::wire

@@ -1,0 +1,53 @@
+// The versioned binary wire format of node-to-node packets.
+//
+//   packet  = version:u8 frame*            (version is kWireVersion)
+//   frame   = type:u8 length:varint body   (body is exactly `length` bytes)
+//
+// One datagram or stream frame carries one packet, so a probe and the gossip piggybacked
+// on it travel together. Decoding is all-or-nothing and total: any byte string yields
+// either every message or an Error (truncated, malformed, oversized, unknown version or
+// type); it never reads outside its input and never allocates more than the input could
+// justify.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "kernel/core/result.h"
+#include "kernel/wire/messages.h"
+
+namespace ckv::wire {
+
+inline constexpr uint8_t kWireVersion = 1;
+inline constexpr size_t kMaxNameBytes = 255;
+
+struct DecodeLimits {
+  size_t max_packet_bytes = 64 * 1024;
+  size_t max_members = 1 << 16;  // records in one push-pull
+};
+
+// Starts a packet in `out` (clearing it) by writing the version byte.
+void begin_packet(std::vector<uint8_t>& out);
+
+// Appends one frame holding `m` to `out`.
+void append_frame(std::vector<uint8_t>& out, const Message& m);
+
+// A whole packet holding `messages`, in order.
+std::vector<uint8_t> encode_packet(std::span<const Message> messages);
+
+// Decodes a packet into `out` (cleared first). On error `out` is left empty.
+Status decode_packet(std::span<const uint8_t> bytes, const DecodeLimits& limits,
+                     std::vector<Message>& out);
+
+// Walks the frames of a packet without decoding bodies, calling `visit(type, frame_bytes)`
+// for each; for traces and statistics. Stops at the first framing error and returns it.
+Status for_each_frame(std::span<const uint8_t> packet,
+                      const std::function<void(uint8_t type, size_t frame_bytes)>& visit);
+
+// One line describing a decoded message, for traces and logs.
+std::string describe(const Message& m);
+
+}  // namespace ckv::wire

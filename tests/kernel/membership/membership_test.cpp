@@ -1,0 +1,433 @@
+// Protocol rules of the membership layer, checked by driving one node by hand.
+#include "kernel/membership/membership.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kernel/node.h"
+#include "kernel/wire/codec.h"
+
+namespace ckv {
+namespace {
+
+using namespace std::chrono_literals;
+using wire::MemberState;
+using wire::Message;
+
+const Address kA{0x0a000001, 7946};
+const Address kB{0x0a000002, 7946};
+const Address kC{0x0a000003, 7946};
+const Address kD{0x0a000004, 7946};
+
+struct Sent {
+  Address to;
+  Channel channel;
+  Message message;
+};
+
+// One node named "a" at kA, fed by hand; everything it sends is decoded for inspection.
+class OneNode : public ::testing::Test {
+ protected:
+  void make(NodeConfig config = {}) {
+    auto n = Node::create(config, "a", kA, 1234, Now{t_, {}});
+    ASSERT_TRUE(n.ok()) << n.error().detail;
+    node_ = std::move(*n);
+    node_->join(Now{t_, {}}, {});
+  }
+  void SetUp() override { make(); }
+
+  Now now() const { return Now{t_, {}}; }
+  void receive(const Address& from, std::vector<Message> messages,
+               Channel channel = Channel::kDatagram) {
+    node_->on_message(now(), from, channel, wire::encode_packet(messages));
+  }
+  // Fires every timer due up to `t_ + d`, in order.
+  void advance(Duration d) {
+    const MonoTime end = t_ + d;
+    while (node_->next_deadline() <= end) {
+      t_ = std::max(t_, node_->next_deadline());
+      node_->on_timer(now());
+    }
+    t_ = end;
+  }
+  // Decodes and clears what the node has sent so far.
+  std::vector<Sent> take_sent() {
+    std::vector<Sent> out;
+    for (const Send& s : node_->outbox().sends) {
+      std::vector<Message> decoded;
+      EXPECT_TRUE(wire::decode_packet(s.bytes, {SIZE_MAX, SIZE_MAX}, decoded).ok());
+      for (Message& m : decoded)
+        out.push_back(Sent{s.to, s.channel, std::move(m)});
+    }
+    node_->outbox().clear();
+    return out;
+  }
+  template <class T>
+  std::vector<std::pair<Address, T>> sent_of(const std::vector<Sent>& sent) {
+    std::vector<std::pair<Address, T>> out;
+    for (const Sent& s : sent) {
+      if (const T* m = std::get_if<T>(&s.message)) out.emplace_back(s.to, *m);
+    }
+    return out;
+  }
+  const Member* member(const std::string& name) { return node_->members().find(name); }
+  void know(const std::string& name, Address addr, Incarnation inc = 1) {
+    receive(addr, {wire::Alive{inc, name, addr}});
+    node_->outbox().clear();
+  }
+
+  MonoTime t_ = MonoTime{} + 1000s;
+  std::unique_ptr<Node> node_;
+};
+
+TEST_F(OneNode, AnswersPingsForItsOwnNameOnly) {
+  receive(kB, {wire::Ping{42, "a"}});
+  auto acks = sent_of<wire::Ack>(take_sent());
+  ASSERT_EQ(acks.size(), 1u);
+  EXPECT_EQ(acks[0].first, kB);
+  EXPECT_EQ(acks[0].second.seq, 42u);
+
+  receive(kB, {wire::Ping{43, "someone-else"}});
+  EXPECT_TRUE(sent_of<wire::Ack>(take_sent()).empty());
+  EXPECT_EQ(node_->stats().misdirected_pings, 1u);
+}
+
+TEST_F(OneNode, LearnsMembersAndPassesTheNewsOn) {
+  receive(kB, {wire::Alive{1, "b", kB}});
+  ASSERT_NE(member("b"), nullptr);
+  EXPECT_EQ(member("b")->state, MemberState::kAlive);
+  ASSERT_EQ(node_->outbox().changes.size(), 1u);
+  EXPECT_TRUE(node_->outbox().changes[0].is_new);
+  node_->outbox().clear();
+  // The news rides on the next datagram the node sends.
+  receive(kC, {wire::Ping{1, "a"}});
+  auto alive = sent_of<wire::Alive>(take_sent());
+  ASSERT_EQ(alive.size(), 1u);
+  EXPECT_EQ(alive[0].first, kC);
+  EXPECT_EQ(alive[0].second.node, "b");
+}
+
+TEST_F(OneNode, RefutesSuspicionWithAHigherIncarnation) {
+  know("b", kB);
+  receive(kB, {wire::Suspect{1, "a", "b"}});
+  EXPECT_EQ(node_->membership().incarnation(), 2u);
+  EXPECT_EQ(node_->stats().refutations, 1u);
+  EXPECT_EQ(node_->membership().health_score(), 1);  // Lifeguard: refuting is a bad sign
+  EXPECT_EQ(member("a")->state, MemberState::kAlive);
+  receive(kB, {wire::Ping{5, "a"}});
+  bool refutation_sent = false;
+  for (const auto& [to, alive] : sent_of<wire::Alive>(take_sent())) {
+    refutation_sent |= alive.node == "a" && alive.incarnation == 2u;
+  }
+  EXPECT_TRUE(refutation_sent);
+}
+
+TEST_F(OneNode, RefutesDeathAboveTheAccusedIncarnation) {
+  know("b", kB);
+  receive(kB, {wire::Dead{7, "a", "b"}});
+  EXPECT_EQ(node_->membership().incarnation(), 8u);
+  EXPECT_EQ(member("a")->state, MemberState::kAlive);
+}
+
+TEST_F(OneNode, StaleNewsChangesNothing) {
+  know("b", kB, 3);
+  receive(kC, {wire::Alive{2, "b", kB}, wire::Suspect{2, "b", "c"}, wire::Dead{2, "b", "c"}});
+  EXPECT_EQ(member("b")->state, MemberState::kAlive);
+  EXPECT_EQ(member("b")->incarnation, 3u);
+  EXPECT_TRUE(node_->outbox().changes.empty());
+}
+
+TEST_F(OneNode, OnlyANewerIncarnationBringsTheDeadBack) {
+  know("b", kB, 3);
+  receive(kC, {wire::Dead{3, "b", "c"}});
+  EXPECT_EQ(member("b")->state, MemberState::kDead);
+  receive(kC, {wire::Alive{3, "b", kB}});
+  EXPECT_EQ(member("b")->state, MemberState::kDead);
+  receive(kC, {wire::Alive{4, "b", kB}});
+  EXPECT_EQ(member("b")->state, MemberState::kAlive);
+}
+
+TEST_F(OneNode, AFailedMemberThatLeftIsRecordedAsLeft) {
+  know("b", kB, 3);
+  receive(kC, {wire::Dead{3, "b", "c"}});
+  EXPECT_EQ(member("b")->state, MemberState::kDead);
+  receive(kC, {wire::Dead{3, "b", "b"}});
+  EXPECT_EQ(member("b")->state, MemberState::kLeft);
+  receive(kC, {wire::Dead{3, "b", "c"}});  // left is final
+  EXPECT_EQ(member("b")->state, MemberState::kLeft);
+}
+
+TEST_F(OneNode, TellsWhoeverAccusesADepartedMemberThatItLeft) {
+  know("b", kB);
+  know("c", kC);
+  receive(kB, {wire::Dead{1, "b", "b"}});
+  take_sent();
+  receive(kD, {wire::Suspect{1, "b", "c"}});
+  bool told = false;
+  for (const auto& [to, dead] : sent_of<wire::Dead>(take_sent())) {
+    told |= to == kC && dead == wire::Dead{1, "b", "b"};
+  }
+  EXPECT_TRUE(told);
+  EXPECT_EQ(member("b")->state, MemberState::kLeft);
+}
+
+TEST_F(OneNode, RefusesASecondAddressForALiveMember) {
+  know("b", kB, 3);
+  receive(kC, {wire::Alive{4, "b", kC}});
+  EXPECT_EQ(member("b")->addr, kB);
+  EXPECT_EQ(node_->stats().address_conflicts, 1u);
+  receive(kC, {wire::Dead{4, "b", "c"}});
+  receive(kC, {wire::Alive{5, "b", kC}});  // once it is gone, the name may move
+  EXPECT_EQ(member("b")->addr, kC);
+  EXPECT_EQ(member("b")->state, MemberState::kAlive);
+}
+
+TEST_F(OneNode, ProbesDirectlyThenIndirectlyThenSuspects) {
+  know("b", kB);
+  know("c", kC);
+  know("d", kD);
+  // Run until the first ping goes out.
+  std::vector<std::pair<Address, wire::Ping>> pings;
+  for (int i = 0; i < 20 && pings.empty(); ++i) {
+    advance(100ms);
+    pings = sent_of<wire::Ping>(take_sent());
+  }
+  ASSERT_EQ(pings.size(), 1u);
+  const Address target = pings[0].first;
+  const std::string target_name = pings[0].second.target;
+  // No ack within the probe timeout: the other two are asked, with nacks.
+  advance(500ms);
+  auto indirect = sent_of<wire::IndirectPing>(take_sent());
+  ASSERT_EQ(indirect.size(), 2u);
+  for (const auto& [helper, req] : indirect) {
+    EXPECT_NE(helper, target);
+    EXPECT_EQ(req.target, target_name);
+    EXPECT_EQ(req.seq, pings[0].second.seq);
+    EXPECT_TRUE(req.want_nack);
+  }
+  // One helper nacks, the other says nothing; the interval ends: suspect.
+  receive(indirect[0].first, {wire::Nack{indirect[0].second.seq}});
+  advance(500ms);
+  EXPECT_EQ(member(target_name)->state, MemberState::kSuspect);
+  EXPECT_EQ(node_->stats().probes_failed, 1u);
+  // Lifeguard: one nack of the two expected went missing.
+  EXPECT_EQ(node_->membership().health_score(), 1);
+}
+
+TEST_F(OneNode, AnAckInTimeKeepsTheMemberAliveAndLowersTheScore) {
+  know("b", kB);
+  receive(kB, {wire::Suspect{1, "a", "b"}});  // score 1 from refuting
+  take_sent();
+  std::vector<std::pair<Address, wire::Ping>> pings;
+  for (int i = 0; i < 40 && pings.empty(); ++i) {
+    advance(100ms);
+    pings = sent_of<wire::Ping>(take_sent());
+  }
+  ASSERT_EQ(pings.size(), 1u);
+  receive(kB, {wire::Ack{pings[0].second.seq}});
+  EXPECT_EQ(node_->membership().health_score(), 0);
+  // The probe is over: no indirect probes follow, and b stays alive.
+  advance(600ms);
+  EXPECT_TRUE(sent_of<wire::IndirectPing>(take_sent()).empty());
+  EXPECT_EQ(member("b")->state, MemberState::kAlive);
+  EXPECT_EQ(node_->stats().probes_failed, 0u);
+}
+
+TEST_F(OneNode, SuspicionTimesOutIntoDeathUnlessConfirmedSooner) {
+  // Five members: k = suspicion_mult - 2 = 2 confirmations expected; min 4 s, max 24 s.
+  for (auto [name, addr] : {std::pair{"b", kB}, {"c", kC}, {"d", kD}, {"e", Address{9, 9}}}) {
+    know(name, addr);
+  }
+  receive(kC, {wire::Suspect{1, "b", "c"}});
+  EXPECT_EQ(member("b")->state, MemberState::kSuspect);
+  receive(kD, {wire::Suspect{1, "b", "d"}});  // one confirmation: 11.381 s
+  EXPECT_EQ(node_->stats().suspicion_confirmations, 1u);
+  advance(11380ms);
+  EXPECT_EQ(member("b")->state, MemberState::kSuspect);
+  advance(2ms);
+  EXPECT_EQ(member("b")->state, MemberState::kDead);
+  EXPECT_EQ(node_->stats().suspicion_timeouts, 1u);
+}
+
+TEST_F(OneNode, TellsASuspectThatItIsSuspected) {
+  know("b", kB);
+  receive(kC, {wire::Suspect{1, "b", "c"}});
+  take_sent();
+  std::vector<Sent> sent;
+  for (int i = 0; i < 40; ++i) {
+    advance(100ms);
+    auto batch = take_sent();
+    sent.insert(sent.end(), batch.begin(), batch.end());
+    if (!sent_of<wire::Ping>(sent).empty()) break;
+  }
+  // The ping to the suspect carries the suspicion itself (the Lifeguard "buddy" rule).
+  bool ping_seen = false, buddy_seen = false;
+  for (const Sent& s : sent) {
+    if (s.to != kB) continue;
+    ping_seen |= std::holds_alternative<wire::Ping>(s.message);
+    if (auto* m = std::get_if<wire::Suspect>(&s.message)) buddy_seen |= m->node == "b";
+  }
+  EXPECT_TRUE(ping_seen);
+  EXPECT_TRUE(buddy_seen);
+}
+
+TEST_F(OneNode, RelaysIndirectPingsAndForwardsTheAck) {
+  receive(kC, {wire::IndirectPing{77, "b", kB, true}});
+  auto pings = sent_of<wire::Ping>(take_sent());
+  ASSERT_EQ(pings.size(), 1u);
+  EXPECT_EQ(pings[0].first, kB);
+  EXPECT_EQ(pings[0].second.target, "b");
+  receive(kB, {wire::Ack{pings[0].second.seq}});
+  auto acks = sent_of<wire::Ack>(take_sent());
+  ASSERT_EQ(acks.size(), 1u);
+  EXPECT_EQ(acks[0].first, kC);
+  EXPECT_EQ(acks[0].second.seq, 77u);
+  advance(1s);
+  EXPECT_TRUE(sent_of<wire::Nack>(take_sent()).empty());
+}
+
+TEST_F(OneNode, NacksAnIndirectPingThatGetsNoAnswer) {
+  receive(kC, {wire::IndirectPing{78, "b", kB, true}});
+  take_sent();
+  advance(499ms);
+  EXPECT_TRUE(sent_of<wire::Nack>(take_sent()).empty());
+  advance(2ms);
+  auto nacks = sent_of<wire::Nack>(take_sent());
+  ASSERT_EQ(nacks.size(), 1u);
+  EXPECT_EQ(nacks[0].first, kC);
+  EXPECT_EQ(nacks[0].second.seq, 78u);
+}
+
+TEST_F(OneNode, AnswersPushPullWithItsStateOverTheStream) {
+  know("c", kC);
+  wire::PushPull request{false, false, "b", kB, {{"b", kB, 4, MemberState::kAlive}}};
+  receive(kB, {request}, Channel::kStream);
+  EXPECT_EQ(member("b")->incarnation, 4u);
+  auto sent = take_sent();
+  auto replies = sent_of<wire::PushPull>(sent);
+  ASSERT_EQ(replies.size(), 1u);
+  EXPECT_EQ(replies[0].first, kB);
+  EXPECT_TRUE(replies[0].second.reply);
+  EXPECT_EQ(replies[0].second.members.size(), 3u);  // a, b, c
+  for (const Sent& s : sent) {
+    if (std::holds_alternative<wire::PushPull>(s.message)) {
+      EXPECT_EQ(s.channel, Channel::kStream);
+    }
+  }
+}
+
+TEST_F(OneNode, RemoteVerdictsOfDeathAreOnlySuspicionsHere) {
+  know("c", kC, 2);
+  wire::PushPull remote{
+      false, true, "b", kB, {{"b", kB, 1, MemberState::kAlive}, {"c", kC, 2, MemberState::kDead}}};
+  receive(kB, {remote}, Channel::kStream);
+  EXPECT_EQ(member("c")->state, MemberState::kSuspect);
+}
+
+TEST(Join, RetriesUnansweredSeedsWithBackoffUntilOneAnswers) {
+  const MonoTime t0 = MonoTime{} + 50s;
+  auto node = std::move(*Node::create({}, "a", kA, 1, Now{t0, {}}));
+  node->join(Now{t0, {}}, std::vector<Address>{kB, kA});  // its own address is skipped
+  std::vector<MonoTime> attempts;
+  MonoTime t = t0;
+  auto collect = [&] {
+    for (const Send& s : node->outbox().sends) {
+      if (s.channel == Channel::kStream) {
+        EXPECT_EQ(s.to, kB);
+        attempts.push_back(t);
+      }
+    }
+    node->outbox().clear();
+  };
+  collect();
+  while (t < t0 + 8s) {
+    t = std::min(node->next_deadline(), t0 + 8s);
+    node->on_timer(Now{t, {}});
+    collect();
+  }
+  ASSERT_GE(attempts.size(), 3u);
+  EXPECT_EQ(attempts[0], t0);
+  EXPECT_EQ(attempts[1], t0 + 1s);
+  EXPECT_EQ(attempts[2], t0 + 3s);
+  EXPECT_FALSE(node->membership().joined());
+  const Message reply = wire::PushPull{true, true, "b", kB, {{"b", kB, 1, MemberState::kAlive}}};
+  node->on_message(Now{t, {}}, kB, Channel::kStream, wire::encode_packet({&reply, 1}));
+  EXPECT_TRUE(node->membership().joined());
+  EXPECT_EQ(node->members().find("b")->state, MemberState::kAlive);
+}
+
+TEST_F(OneNode, LeavingGossipsLeftAndCompletes) {
+  know("b", kB);
+  know("c", kC);
+  node_->leave(now());
+  EXPECT_EQ(member("a")->state, MemberState::kLeft);
+  EXPECT_FALSE(node_->leave_complete());
+  std::vector<Sent> sent;
+  for (int i = 0; i < 50 && !node_->leave_complete(); ++i) {
+    advance(200ms);
+    auto batch = take_sent();
+    sent.insert(sent.end(), batch.begin(), batch.end());
+  }
+  EXPECT_TRUE(node_->leave_complete());
+  auto deads = sent_of<wire::Dead>(sent);
+  ASSERT_FALSE(deads.empty());
+  EXPECT_EQ(deads[0].second.node, "a");
+  EXPECT_EQ(deads[0].second.from, "a");
+  EXPECT_TRUE(sent_of<wire::Ping>(sent).empty());  // a leaving node accuses nobody
+  receive(kB, {wire::Suspect{9, "a", "b"}});       // nor refutes
+  EXPECT_EQ(node_->membership().incarnation(), 1u);
+}
+
+TEST_F(OneNode, ReapsFailedAndLeftMembersAfterTheirTimeouts) {
+  NodeConfig config;
+  config.membership.reconnect_timeout = 20s;
+  config.membership.tombstone_timeout = 40s;
+  make(config);
+  know("b", kB);
+  know("c", kC);
+  know("d", kD);
+  receive(kD, {wire::Dead{1, "b", "d"}, wire::Dead{1, "c", "c"}});
+  node_->outbox().clear();
+  advance(25s);  // d is never acked: let it be; only b and c matter here
+  EXPECT_EQ(member("b"), nullptr);
+  EXPECT_NE(member("c"), nullptr);
+  advance(20s);
+  EXPECT_EQ(member("c"), nullptr);
+}
+
+TEST_F(OneNode, TriesToReconnectToFailedMembers) {
+  know("b", kB);
+  receive(kC, {wire::Dead{1, "b", "c"}});
+  take_sent();
+  bool reconnected = false;
+  for (int i = 0; i < 70 && !reconnected; ++i) {
+    advance(1s);
+    for (const auto& [to, pp] : sent_of<wire::PushPull>(take_sent()))
+      reconnected |= to == kB;
+  }
+  EXPECT_TRUE(reconnected);
+  EXPECT_GE(node_->stats().reconnect_attempts, 1u);
+}
+
+TEST_F(OneNode, WithoutLifeguardTheSuspicionTimeoutIsFixedAndHealthIsIgnored) {
+  NodeConfig config;
+  config.membership.lifeguard = false;
+  make(config);
+  for (auto [name, addr] : {std::pair{"b", kB}, {"c", kC}, {"d", kD}, {"e", Address{9, 9}}}) {
+    know(name, addr);
+  }
+  receive(kC, {wire::Suspect{1, "b", "c"}});
+  receive(kC, {wire::Suspect{1, "a", "c"}});
+  EXPECT_EQ(node_->membership().health_score(), 0);
+  advance(3999ms);
+  EXPECT_EQ(member("b")->state, MemberState::kSuspect);
+  advance(2ms);
+  EXPECT_EQ(member("b")->state, MemberState::kDead);
+}
+
+}  // namespace
+}  // namespace ckv

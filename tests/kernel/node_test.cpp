@@ -1,0 +1,62 @@
+#include "kernel/node.h"
+
+#include <gtest/gtest.h>
+#include <rapidcheck/gtest.h>
+
+#include "kernel/wire/codec.h"
+
+namespace ckv {
+namespace {
+
+using namespace std::chrono_literals;
+
+const Address kSelf{0x0a000001, 7946};
+const Address kPeer{0x0a000002, 7946};
+
+TEST(Node, RejectsBadNamesAndConfigs) {
+  EXPECT_FALSE(Node::create({}, "", kSelf, 1, {}).ok());
+  EXPECT_FALSE(Node::create({}, std::string(256, 'x'), kSelf, 1, {}).ok());
+  NodeConfig bad;
+  bad.membership.probe_timeout = bad.membership.probe_interval;
+  auto r = Node::create(bad, "a", kSelf, 1, {});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_TRUE(Node::create({}, "a", kSelf, 1, {}).ok());
+}
+
+// Whatever arrives, the node survives, counts what it could not decode, and keeps working.
+RC_GTEST_PROP(Node, GarbageIsCountedAndHarmless, (std::vector<std::vector<uint8_t>> inputs)) {
+  auto node = std::move(*Node::create({}, "a", kSelf, 7, {}));
+  uint64_t expected_errors = 0;
+  std::vector<wire::Message> scratch;
+  for (const auto& bytes : inputs) {
+    if (!wire::decode_packet(bytes, {}, scratch).ok()) ++expected_errors;
+    node->on_message({}, kPeer, Channel::kDatagram, bytes);
+  }
+  RC_ASSERT(node->stats().decode_errors == expected_errors);
+  node->outbox().clear();
+  const wire::Message ping = wire::Ping{5, "a"};
+  node->on_message({}, kPeer, Channel::kDatagram, wire::encode_packet({&ping, 1}));
+  bool acked = false;
+  for (const Send& s : node->outbox().sends) {
+    std::vector<wire::Message> out;
+    RC_ASSERT(wire::decode_packet(s.bytes, {}, out).ok());
+    acked |= !out.empty() && std::holds_alternative<wire::Ack>(out[0]);
+  }
+  RC_ASSERT(acked);
+}
+
+TEST(Node, CountsDecodeErrorsByKind) {
+  auto node = std::move(*Node::create({}, "a", kSelf, 7, {}));
+  const std::vector<uint8_t> old_version = {0, 3, 1, 1};
+  node->on_message({}, kPeer, Channel::kDatagram, old_version);
+  const std::vector<uint8_t> oversized(node->membership().members().size() + 70000, 1);
+  node->on_message({}, kPeer, Channel::kDatagram, oversized);
+  EXPECT_EQ(node->stats().decode_errors, 2u);
+  EXPECT_EQ(
+      node->stats().decode_errors_by_code[static_cast<size_t>(ErrorCode::kUnsupportedVersion)], 1u);
+  EXPECT_EQ(node->stats().decode_errors_by_code[static_cast<size_t>(ErrorCode::kOversized)], 1u);
+}
+
+}  // namespace
+}  // namespace ckv

@@ -1,0 +1,182 @@
+#include "kernel/wire/codec.h"
+
+#include <gtest/gtest.h>
+#include <rapidcheck/gtest.h>
+
+#include <set>
+#include <vector>
+
+#include "tests/kernel/wire/message_gen.h"
+
+namespace ckv::wire {
+namespace {
+
+using testing::gen_message;
+
+Status decode(std::span<const uint8_t> bytes, std::vector<Message>& out) {
+  return decode_packet(bytes, DecodeLimits{}, out);
+}
+
+RC_GTEST_PROP(Codec, EveryMessageRoundTrips, ()) {
+  const auto messages = *rc::gen::nonEmpty(rc::gen::container<std::vector<Message>>(gen_message()));
+  const std::vector<uint8_t> bytes = encode_packet(messages);
+  std::vector<Message> decoded;
+  const Status s = decode_packet(bytes, DecodeLimits{SIZE_MAX, SIZE_MAX}, decoded);
+  RC_ASSERT(s.ok());
+  RC_ASSERT(decoded == messages);
+}
+
+TEST(Codec, EachKindHasItsOwnTypeByte) {
+  std::set<uint8_t> seen;
+  const Message samples[] = {Ping{1, "a"},
+                             IndirectPing{1, "a", {}, true},
+                             Ack{1},
+                             Nack{1},
+                             Alive{1, "a", {}},
+                             Suspect{1, "a", "b"},
+                             Dead{1, "a", "a"},
+                             PushPull{}};
+  for (const Message& m : samples) {
+    const auto bytes = encode_packet({&m, 1});
+    ASSERT_GE(bytes.size(), 3u);
+    EXPECT_EQ(bytes[0], kWireVersion);
+    EXPECT_EQ(bytes[1], static_cast<uint8_t>(type_of(m)));
+    seen.insert(bytes[1]);
+  }
+  EXPECT_EQ(seen.size(), std::size(samples));
+}
+
+// A packet cut short is an error, unless the cut falls exactly between two frames: then
+// it is the packet of the frames before the cut.
+RC_GTEST_PROP(Codec, TruncationIsAnErrorOrAWholeFramePrefix, ()) {
+  const auto messages = *rc::gen::nonEmpty(rc::gen::container<std::vector<Message>>(gen_message()));
+  const std::vector<uint8_t> bytes = encode_packet(messages);
+  const size_t cut = *rc::gen::inRange<size_t>(0, bytes.size());
+  std::vector<Message> decoded;
+  const Status s = decode({bytes.data(), cut}, decoded);
+  if (!s.ok()) {
+    RC_ASSERT(decoded.empty());
+    return;
+  }
+  RC_ASSERT(!decoded.empty());
+  RC_ASSERT(decoded.size() < messages.size());
+  RC_ASSERT(std::equal(decoded.begin(), decoded.end(), messages.begin()));
+  RC_ASSERT(encode_packet(decoded).size() == cut);
+}
+
+TEST(Codec, EveryCutInsideAFrameIsAnError) {
+  const Message messages[] = {
+      Alive{3, "n2", {1, 2}},
+      PushPull{true, false, "n1", {3, 4}, {{"n1", {3, 4}, 1, MemberState::kAlive}}}};
+  const auto bytes = encode_packet(messages);
+  const size_t boundary = encode_packet({messages, 1}).size();
+  std::vector<Message> out;
+  for (size_t cut = 0; cut < bytes.size(); ++cut) {
+    const bool ok = decode({bytes.data(), cut}, out).ok();
+    EXPECT_EQ(ok, cut == boundary) << "cut at " << cut;
+  }
+}
+
+// Whatever bytes arrive, decoding ends in an error or in messages that encode back to
+// exactly those bytes (the format has one encoding per value). Run under ASan+UBSan, this
+// also shows it never reads out of bounds.
+RC_GTEST_PROP(Codec, ArbitraryBytesDecodeToErrorOrCanonicalMessages, (std::vector<uint8_t> bytes)) {
+  std::vector<Message> decoded;
+  if (decode(bytes, decoded).ok()) {
+    RC_ASSERT(encode_packet(decoded) == bytes);
+  } else {
+    RC_ASSERT(decoded.empty());
+  }
+}
+
+RC_GTEST_PROP(Codec, MutatedPacketsDecodeToErrorOrCanonicalMessages, ()) {
+  const auto messages = *rc::gen::nonEmpty(rc::gen::container<std::vector<Message>>(gen_message()));
+  std::vector<uint8_t> bytes = encode_packet(messages);
+  const int edits = *rc::gen::inRange(1, 5);
+  for (int i = 0; i < edits; ++i) {
+    const size_t at = *rc::gen::inRange<size_t>(0, bytes.size());
+    switch (*rc::gen::inRange(0, 3)) {
+      case 0:
+        bytes[at] = *rc::gen::arbitrary<uint8_t>();
+        break;
+      case 1:
+        bytes.erase(bytes.begin() + static_cast<ptrdiff_t>(at));
+        break;
+      default:
+        bytes.insert(bytes.begin() + static_cast<ptrdiff_t>(at), *rc::gen::arbitrary<uint8_t>());
+    }
+    if (bytes.empty()) break;
+  }
+  std::vector<Message> decoded;
+  if (decode(bytes, decoded).ok()) RC_ASSERT(encode_packet(decoded) == bytes);
+}
+
+TEST(Codec, RejectsWithTheRightErrors) {
+  std::vector<Message> out;
+  auto code = [&](std::vector<uint8_t> bytes) {
+    Status s = decode(bytes, out);
+    EXPECT_FALSE(s.ok());
+    return s.ok() ? ErrorCode::kInvalidArgument : s.error().code;
+  };
+  EXPECT_EQ(code({}), ErrorCode::kTruncated);
+  EXPECT_EQ(code({kWireVersion}), ErrorCode::kTruncated);
+  EXPECT_EQ(code({2, 3, 1, 0}), ErrorCode::kUnsupportedVersion);
+  EXPECT_EQ(code({kWireVersion, 99, 0}), ErrorCode::kUnknownType);
+  EXPECT_EQ(code({kWireVersion, 3, 5, 1}), ErrorCode::kTruncated);           // frame says 5 bytes
+  EXPECT_EQ(code({kWireVersion, 3, 2, 1, 7}), ErrorCode::kMalformed);        // trailing byte
+  EXPECT_EQ(code({kWireVersion, 3, 2, 0x81, 0x00}), ErrorCode::kMalformed);  // padded varint
+  EXPECT_EQ(code({kWireVersion, 1, 2, 1, 0}), ErrorCode::kMalformed);        // empty name
+  // A varint that does not fit 64 bits.
+  EXPECT_EQ(
+      code({kWireVersion, 3, 11, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, 0}),
+      ErrorCode::kMalformed);
+  // An ack seq over 32 bits.
+  EXPECT_EQ(code({kWireVersion, 3, 5, 0x80, 0x80, 0x80, 0x80, 0x10}), ErrorCode::kMalformed);
+}
+
+TEST(Codec, RefusesOversizedPacketsAndNamesAndCounts) {
+  std::vector<Message> out;
+  std::vector<uint8_t> big(100, 0);
+  big[0] = kWireVersion;
+  Status s = decode_packet(big, DecodeLimits{64, 10}, out);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().code, ErrorCode::kOversized);
+
+  // A name of 256 bytes.
+  const Message ping = Ping{1, std::string(256, 'x')};
+  s = decode(encode_packet({&ping, 1}), out);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().code, ErrorCode::kOversized);
+
+  // A push-pull claiming more members than allowed, or than its bytes could hold.
+  PushPull pp{false, false, "a", {}, {}};
+  for (int i = 0; i < 11; ++i)
+    pp.members.push_back({"m" + std::to_string(i), {}, 1, MemberState::kAlive});
+  const Message many = pp;
+  s = decode_packet(encode_packet({&many, 1}), DecodeLimits{1 << 20, 10}, out);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().code, ErrorCode::kOversized);
+  // count 0x7fffffff, followed by nothing
+  std::vector<uint8_t> liar = {kWireVersion, 8,    13,   0,    0,   1, 'a', 4, 0, 0, 0, 0, 0, 0,
+                               0xff,         0xff, 0xff, 0xff, 0x07};
+  liar[2] = static_cast<uint8_t>(liar.size() - 3);
+  s = decode(liar, out);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().code, ErrorCode::kUnknownType);
+}
+
+TEST(Codec, ForEachFrameWalksFramesWithoutDecoding) {
+  const Message messages[] = {Ping{7, "n1"}, Alive{3, "n2", {1, 2}}, Ack{9}};
+  const auto bytes = encode_packet(messages);
+  std::vector<uint8_t> types;
+  size_t total = 1;
+  ASSERT_TRUE(for_each_frame(bytes, [&](uint8_t t, size_t n) {
+                types.push_back(t);
+                total += n;
+              }).ok());
+  EXPECT_EQ(types, (std::vector<uint8_t>{1, 5, 3}));
+  EXPECT_EQ(total, bytes.size());
+}
+
+}  // namespace
+}  // namespace ckv::wire

@@ -1,0 +1,72 @@
+// rapidcheck generators for wire messages, shared by the codec tests.
+#pragma once
+
+#include <rapidcheck.h>
+
+#include <string>
+
+#include "kernel/wire/codec.h"
+#include "kernel/wire/messages.h"
+
+namespace ckv::wire::testing {
+
+inline rc::Gen<std::string> gen_name() {
+  return rc::gen::map(rc::gen::nonEmpty(rc::gen::string<std::string>()), [](std::string s) {
+    if (s.size() > kMaxNameBytes) s.resize(kMaxNameBytes);
+    return s;
+  });
+}
+
+inline rc::Gen<Address> gen_address() {
+  return rc::gen::map(rc::gen::pair(rc::gen::arbitrary<uint32_t>(), rc::gen::arbitrary<uint16_t>()),
+                      [](std::pair<uint32_t, uint16_t> p) {
+                        return Address{p.first, p.second};
+                      });
+}
+
+inline rc::Gen<MemberState> gen_state() {
+  return rc::gen::element(MemberState::kAlive, MemberState::kSuspect, MemberState::kDead,
+                          MemberState::kLeft);
+}
+
+inline rc::Gen<Message> gen_message() {
+  using namespace rc;
+  return gen::oneOf(
+      gen::map(gen::pair(gen::arbitrary<uint32_t>(), gen_name()),
+               [](auto p) -> Message {
+                 return Ping{p.first, p.second};
+               }),
+      gen::map(
+          gen::tuple(gen::arbitrary<uint32_t>(), gen_name(), gen_address(), gen::arbitrary<bool>()),
+          [](auto t) -> Message {
+            return IndirectPing{std::get<0>(t), std::get<1>(t), std::get<2>(t), std::get<3>(t)};
+          }),
+      gen::map(gen::arbitrary<uint32_t>(), [](uint32_t s) -> Message { return Ack{s}; }),
+      gen::map(gen::arbitrary<uint32_t>(), [](uint32_t s) -> Message { return Nack{s}; }),
+      gen::map(gen::tuple(gen::arbitrary<uint32_t>(), gen_name(), gen_address()),
+               [](auto t) -> Message {
+                 return Alive{std::get<0>(t), std::get<1>(t), std::get<2>(t)};
+               }),
+      gen::map(gen::tuple(gen::arbitrary<uint32_t>(), gen_name(), gen_name()),
+               [](auto t) -> Message {
+                 return Suspect{std::get<0>(t), std::get<1>(t), std::get<2>(t)};
+               }),
+      gen::map(gen::tuple(gen::arbitrary<uint32_t>(), gen_name(), gen_name()),
+               [](auto t) -> Message {
+                 return Dead{std::get<0>(t), std::get<1>(t), std::get<2>(t)};
+               }),
+      gen::map(gen::tuple(gen::arbitrary<bool>(), gen::arbitrary<bool>(), gen_name(), gen_address(),
+                          gen::container<std::vector<MemberRecord>>(
+                              gen::map(gen::tuple(gen_name(), gen_address(),
+                                                  gen::arbitrary<uint32_t>(), gen_state()),
+                                       [](auto r) {
+                                         return MemberRecord{std::get<0>(r), std::get<1>(r),
+                                                             std::get<2>(r), std::get<3>(r)};
+                                       }))),
+               [](auto t) -> Message {
+                 return PushPull{std::get<0>(t), std::get<1>(t), std::get<2>(t), std::get<3>(t),
+                                 std::get<4>(t)};
+               }));
+}
+
+}  // namespace ckv::wire::testing
