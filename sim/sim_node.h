@@ -1,0 +1,44 @@
+// SimNode: one simulated machine — its identity, the kernel running on it (if any), and
+// the fault history the checkers need to judge what the cluster says about it.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "kernel/core/address.h"
+#include "kernel/core/time.h"
+#include "kernel/node.h"
+
+namespace ckv::sim {
+
+enum class NodeStatus : uint8_t {
+  kNotStarted,
+  kUp,
+  kDown,     // crashed; may restart
+  kLeaving,  // leave() called, still gossiping the news
+  kLeft,     // left and stopped for good
+};
+
+struct SimNode {
+  std::string name;
+  Address addr;
+  std::unique_ptr<Node> kernel;  // null unless kUp or kLeaving
+  NodeStatus status = NodeStatus::kNotStarted;
+  uint32_t generation = 0;  // bumped at each crash: streams to the old process die
+  MonoTime paused_until{};  // processes nothing before this
+  MonoTime slow_until{};    // reads input `input_lag` late before this
+  Duration input_lag{};
+  MonoTime timer_at = kNever;    // when its pending timer event fires
+  MonoTime restart_at = kNever;  // pending restart after a crash
+  int64_t clock_skew_ms = 0;
+  int64_t clock_drift_ppm = 0;
+  bool ever_crashed = false;
+  bool ever_paused = false;  // paused or slowed at some point
+
+  bool running() const { return kernel != nullptr; }
+  // Departed for good or for now: the cluster should not count it as alive.
+  bool departed() const { return status != NodeStatus::kUp; }
+};
+
+}  // namespace ckv::sim

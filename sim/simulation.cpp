@@ -1,0 +1,506 @@
+#include "sim/simulation.h"
+
+#include <algorithm>
+#include <chrono>
+#include <stdexcept>
+
+namespace ckv::sim {
+
+namespace {
+
+constexpr uint32_t kBaseIp = (10u << 24) | 1u;  // n0 is 10.0.0.1
+constexpr uint16_t kGossipPort = 7946;
+constexpr int64_t kEpochMs = 1767225600000;  // 2026-01-01T00:00:00Z: where wall clocks start
+constexpr Duration kLeaveTimeout = std::chrono::seconds(10);
+
+// An independent stream of the run's randomness, by purpose.
+uint64_t derive(uint64_t seed, uint64_t stream) {
+  uint64_t s = seed ^ (stream * 0xd1b54a32d192ed03ULL);
+  return splitmix64(s);
+}
+
+FaultPlan make_plan(const SimConfig& c, Prng& rng) {
+  switch (c.faults) {
+    case FaultMode::kNone:
+      return quiet_plan(rng);
+    case FaultMode::kScripted: {
+      FaultPlan plan = quiet_plan(rng);
+      if (c.scripted_network) plan.network = *c.scripted_network;
+      plan.actions = c.script;
+      std::stable_sort(plan.actions.begin(), plan.actions.end(),
+                       [](const FaultAction& a, const FaultAction& b) { return a.at < b.at; });
+      plan.profile_summary += " | scripted faults: " + std::to_string(plan.actions.size());
+      return plan;
+    }
+    case FaultMode::kSwarm:
+      break;
+  }
+  const Duration active = std::max(Duration(0), c.chaos - c.warm_up);
+  FaultPlan plan = swarm_plan(rng, c.nodes, active);
+  for (FaultAction& a : plan.actions)
+    a.at += c.warm_up;
+  return plan;
+}
+
+std::vector<SimNode> make_nodes(uint32_t n, Prng& rng) {
+  std::vector<SimNode> nodes(n);
+  for (uint32_t i = 0; i < n; ++i) {
+    nodes[i].name = "n" + std::to_string(i);
+    nodes[i].addr = Address{kBaseIp + i, kGossipPort};
+    nodes[i].clock_skew_ms = rng.between(-500, 500);
+    nodes[i].clock_drift_ppm = rng.between(-200, 200);
+  }
+  return nodes;
+}
+
+SimConfig validated(SimConfig c) {
+  if (c.nodes < 1 || c.nodes > 60000) throw std::invalid_argument("nodes must be 1..60000");
+  if (Status s = Node::validate(c.node); !s.ok()) throw std::invalid_argument(s.error().detail);
+  return c;
+}
+
+}  // namespace
+
+std::string repro_command(const SimConfig& c) {
+  if (c.faults == FaultMode::kScripted) return "(a scripted scenario: rerun its test)";
+  std::string cmd =
+      "cluster-kv-sim --nodes " + std::to_string(c.nodes) + " --seed " + std::to_string(c.seed) +
+      " --faults " + (c.faults == FaultMode::kSwarm ? "swarm" : "none") + " --virtual-seconds " +
+      std::to_string(std::chrono::duration_cast<std::chrono::seconds>(c.chaos).count());
+  if (!c.node.membership.lifeguard) cmd += " --no-lifeguard";
+  const MembershipConfig defaults;
+  auto ms = [](Duration d) {
+    return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(d).count());
+  };
+  if (c.node.membership.probe_interval != defaults.probe_interval) {
+    cmd += " --probe-interval-ms " + ms(c.node.membership.probe_interval);
+  }
+  if (c.node.membership.probe_timeout != defaults.probe_timeout) {
+    cmd += " --probe-timeout-ms " + ms(c.node.membership.probe_timeout);
+  }
+  return cmd + " --trace";
+}
+
+Simulation::Simulation(SimConfig config)
+    : config_(validated(std::move(config))),
+      fault_rng_(derive(config_.seed, 1)),
+      node_seeds_(derive(config_.seed, 2)),
+      choice_rng_(derive(config_.seed, 3)),
+      plan_(make_plan(config_, fault_rng_)),
+      bounds_(liveness_bounds(config_.node.membership, config_.nodes)),
+      nodes_(make_nodes(config_.nodes, choice_rng_)),
+      network_(config_.nodes, plan_.network, derive(config_.seed, 4)),
+      trace_(config_.trace_ring, config_.trace_sink),
+      checker_(nodes_, plan_.perfect_network()) {
+  if (config_.repro.empty()) config_.repro = repro_command(config_);
+  trace_.add(TraceRecord{now_, TraceKind::kPhase, 0});
+  queue_.push(MonoTime{}, Event{EventKind::kStart, 0});
+  for (uint32_t i = 1; i < config_.nodes; ++i) {
+    queue_.push(MonoTime{} + choice_rng_.between(Duration(0), config_.start_spread),
+                Event{EventKind::kStart, i});
+  }
+  for (size_t k = 0; k < plan_.actions.size(); ++k) {
+    Event e{EventKind::kFault};
+    e.index = k;
+    queue_.push(plan_.actions[k].at, std::move(e));
+  }
+  queue_.push(MonoTime{} + config_.chaos, Event{EventKind::kQuiet});
+}
+
+bool Simulation::stopped() const {
+  return done_ || (config_.stop_at_first_violation && !checker_.violations().empty());
+}
+
+void Simulation::run_until(MonoTime t) {
+  while (!queue_.empty() && !stopped() && queue_.next_time() < t) {
+    MonoTime at;
+    Event e = queue_.pop(at);
+    now_ = at;
+    dispatch(at, std::move(e));
+  }
+  // Time passes even when nothing happens (or the run has stopped at a violation).
+  if (t != kNever && now_ < t) now_ = t;
+}
+
+SimResult Simulation::run() {
+  const auto wall_start = std::chrono::steady_clock::now();
+  run_until(kNever);
+  const auto wall_end = std::chrono::steady_clock::now();
+  trace_.add(TraceRecord{now_, TraceKind::kPhase, 2});
+
+  SimResult r;
+  r.seed = config_.seed;
+  r.nodes = config_.nodes;
+  r.profile = plan_.profile_summary;
+  r.trace_hash = trace_.hash();
+  r.trace_records = trace_.records();
+  r.virtual_time = now_.time_since_epoch();
+  r.wall_seconds = std::chrono::duration<double>(wall_end - wall_start).count();
+  r.violations = checker_.violations();
+  if (!r.violations.empty()) r.report = report();
+  r.bounds = bounds_;
+  r.delivered = delivered_;
+  r.dropped = dropped_;
+  r.member_changes = member_changes_;
+  r.false_failures = checker_.false_failures();
+  r.false_failures_of_paused = checker_.false_failures_of_paused();
+  if (quiet_start_ != kNever) {
+    if (auto t = checker_.live_converged_since()) r.converged_after = *t - quiet_start_;
+    if (auto t = checker_.departed_converged_since()) r.departed_settled_after = *t - quiet_start_;
+  }
+  return r;
+}
+
+SimResult simulate(const SimConfig& config) {
+  return Simulation(config).run();
+}
+
+// ---------------------------------------------------------------------------------------
+
+void Simulation::dispatch(MonoTime at, Event&& e) {
+  switch (e.kind) {
+    case EventKind::kDeliver:
+      deliver(std::move(e));
+      break;
+    case EventKind::kTimer:
+      fire_timer(e);
+      break;
+    case EventKind::kStart:
+      start_node(e.node, /*restart=*/false);
+      break;
+    case EventKind::kFault:
+      apply(plan_.actions[e.index]);
+      break;
+    case EventKind::kRestart:
+      if (nodes_[e.node].status == NodeStatus::kDown && nodes_[e.node].restart_at == at) {
+        start_node(e.node, /*restart=*/true);
+      }
+      break;
+    case EventKind::kPartitionEnd:
+      if (e.index == partition_id_ && network_.partitioned()) {
+        network_.heal_partition();
+        trace_.note(now_, "partition healed");
+      }
+      break;
+    case EventKind::kLeaveDeadline:
+      if (nodes_[e.node].status == NodeStatus::kLeaving &&
+          nodes_[e.node].generation == e.generation) {
+        finish_leave(e.node);
+      }
+      break;
+    case EventKind::kQuiet:
+      begin_quiet();
+      break;
+    case EventKind::kCheck:
+      check();
+      break;
+  }
+}
+
+void Simulation::start_node(uint32_t i, bool restart) {
+  SimNode& n = nodes_[i];
+  auto kernel = Node::create(config_.node, n.name, n.addr, node_seeds_.next(), now_for(i));
+  if (!kernel.ok()) throw std::logic_error("node creation failed: " + kernel.error().detail);
+  n.kernel = std::move(kernel.value());
+  n.status = NodeStatus::kUp;
+  n.timer_at = kNever;
+  n.restart_at = kNever;
+
+  std::vector<Address> seeds;
+  if (restart) {
+    seeds = live_seeds(i, 3);  // like a discovery service finding whoever is up
+  } else if (i != 0) {
+    seeds.push_back(nodes_[0].addr);
+    for (int k = 0; k < 2 && config_.nodes > 2; ++k) {
+      uint32_t peer = static_cast<uint32_t>(choice_rng_.below(config_.nodes));
+      if (peer != i) seeds.push_back(nodes_[peer].addr);
+    }
+  }
+  n.kernel->join(now_for(i), seeds);
+  record_lifecycle(i, restart ? Lifecycle::kRestart : Lifecycle::kStart);
+  drain(i);
+}
+
+std::vector<Address> Simulation::live_seeds(uint32_t exclude, size_t count) {
+  std::vector<uint32_t> up;
+  for (uint32_t j = 0; j < nodes_.size(); ++j) {
+    if (j != exclude && nodes_[j].status == NodeStatus::kUp) up.push_back(j);
+  }
+  choice_rng_.shuffle(up);
+  std::vector<Address> seeds;
+  for (size_t k = 0; k < up.size() && k < count; ++k)
+    seeds.push_back(nodes_[up[k]].addr);
+  return seeds;
+}
+
+void Simulation::crash(uint32_t i, Duration down_for) {
+  SimNode& n = nodes_[i];
+  n.kernel.reset();
+  n.status = NodeStatus::kDown;
+  n.generation++;
+  n.timer_at = kNever;
+  n.paused_until = MonoTime{};
+  n.slow_until = MonoTime{};
+  n.ever_crashed = true;
+  record_lifecycle(i, Lifecycle::kCrash);
+  if (down_for > Duration(0)) {
+    n.restart_at = now_ + down_for;
+    queue_.push(n.restart_at, Event{EventKind::kRestart, i});
+  }
+}
+
+void Simulation::begin_leave(uint32_t i) {
+  SimNode& n = nodes_[i];
+  n.kernel->leave(now_for(i));
+  n.status = NodeStatus::kLeaving;
+  record_lifecycle(i, Lifecycle::kLeaveStart);
+  Event deadline{EventKind::kLeaveDeadline, i};
+  deadline.generation = n.generation;
+  queue_.push(now_ + kLeaveTimeout, std::move(deadline));
+  drain(i);
+}
+
+void Simulation::finish_leave(uint32_t i) {
+  SimNode& n = nodes_[i];
+  n.kernel.reset();
+  n.status = NodeStatus::kLeft;
+  n.generation++;
+  n.timer_at = kNever;
+  record_lifecycle(i, Lifecycle::kLeft);
+}
+
+void Simulation::inject(const FaultAction& action) {
+  apply(action);
+}
+
+void Simulation::apply(const FaultAction& a) {
+  SimNode& n = nodes_[a.node];
+  trace_.add(TraceRecord{now_, TraceKind::kFault, static_cast<uint8_t>(a.kind), a.node, 0,
+                         static_cast<uint64_t>(a.duration.count()),
+                         static_cast<uint64_t>(a.lag.count())});
+  switch (a.kind) {
+    case FaultKind::kPartition: {
+      network_.start_partition(a.shape, a.choice_seed, a.node);
+      Event end{EventKind::kPartitionEnd};
+      end.index = ++partition_id_;
+      queue_.push(now_ + a.duration, std::move(end));
+      break;
+    }
+    case FaultKind::kCrash:
+      if (n.running()) crash(a.node, a.duration);
+      break;
+    case FaultKind::kPause:
+      if (n.running()) {
+        n.paused_until = std::max(n.paused_until, now_ + a.duration);
+        n.ever_paused = true;
+      }
+      break;
+    case FaultKind::kClog:
+      network_.clog(a.node, now_ + a.duration);
+      break;
+    case FaultKind::kSlow:
+      if (n.running()) {
+        n.slow_until = std::max(n.slow_until, now_ + a.duration);
+        n.input_lag = a.lag;
+        n.ever_paused = true;
+      }
+      break;
+    case FaultKind::kLeave:
+      if (n.status == NodeStatus::kUp) begin_leave(a.node);
+      break;
+  }
+}
+
+void Simulation::begin_quiet() {
+  quiet_start_ = now_;
+  trace_.add(TraceRecord{now_, TraceKind::kPhase, 1});
+  if (!config_.check_liveness) {
+    done_ = true;
+    return;
+  }
+  network_.calm();
+  size_t departed = 0;
+  for (const SimNode& n : nodes_) {
+    const bool due_back = n.status == NodeStatus::kDown && n.restart_at != kNever;
+    departed += n.departed() && !due_back ? 1 : 0;
+  }
+  bounds_ = liveness_bounds(config_.node.membership, config_.nodes, departed);
+  for (uint32_t i = 0; i < nodes_.size(); ++i) {
+    SimNode& n = nodes_[i];
+    if (n.paused_until > now_ || n.slow_until > now_) {
+      n.paused_until = now_;
+      n.slow_until = now_;
+      record_lifecycle(i, Lifecycle::kResume);
+    }
+    if (n.status == NodeStatus::kDown && n.restart_at != kNever) start_node(i, true);
+  }
+  queue_.push(now_, Event{EventKind::kCheck});
+}
+
+void Simulation::check() {
+  const bool settled = checker_.check_views(now_);
+  const Duration elapsed = now_ - quiet_start_;
+  checker_.enforce_bounds(now_, elapsed, bounds_);
+  if ((settled && elapsed >= config_.min_quiet) || elapsed > bounds_.quiet_phase()) {
+    done_ = true;
+    return;
+  }
+  // Checking is O(n^2); look less often in large clusters.
+  const Duration every = std::chrono::milliseconds(std::max<int64_t>(1000, 10 * config_.nodes));
+  queue_.push(now_ + every, Event{EventKind::kCheck});
+}
+
+// ---------------------------------------------------------------------------------------
+
+void Simulation::deliver(Event&& e) {
+  SimNode& n = nodes_[e.node];
+  DropReason why = DropReason::kNone;
+  if (!n.running() || (e.channel == Channel::kStream && e.generation != n.generation)) {
+    why = DropReason::kDown;
+  } else if (network_.blocked(e.from, e.node)) {
+    why = DropReason::kPartition;
+  }
+  if (why != DropReason::kNone) {
+    dropped_++;
+    trace_.add(TraceRecord{now_, TraceKind::kDrop, static_cast<uint8_t>(why), e.from, e.node},
+               e.bytes);
+    return;
+  }
+  if (n.slow_until > now_ && !e.lagged) {
+    e.lagged = true;  // a constant lag keeps the node's input in order
+    const MonoTime later = now_ + n.input_lag;
+    queue_.push(later, std::move(e));
+    return;
+  }
+  if (n.paused_until > now_) {
+    // Input that queued up during a pause is read after the timers that came due meanwhile
+    // have fired: the worst case for a process waking up, and the one Lifeguard targets.
+    const MonoTime later = n.paused_until + Duration(1);
+    queue_.push(later, std::move(e));
+    return;
+  }
+  delivered_++;
+  trace_.add(
+      TraceRecord{now_, TraceKind::kDeliver, static_cast<uint8_t>(e.channel), e.from, e.node},
+      e.bytes);
+  n.kernel->on_message(now_for(e.node), nodes_[e.from].addr, e.channel, e.bytes);
+  drain(e.node);
+}
+
+void Simulation::fire_timer(const Event& e) {
+  SimNode& n = nodes_[e.node];
+  if (!n.running() || e.generation != n.generation || n.timer_at != now_) return;  // stale
+  n.timer_at = kNever;
+  if (n.paused_until > now_) {
+    n.timer_at = n.paused_until;
+    Event later{EventKind::kTimer, e.node};
+    later.generation = n.generation;
+    queue_.push(n.timer_at, std::move(later));
+    return;
+  }
+  n.kernel->on_timer(now_for(e.node));
+  drain(e.node);
+}
+
+void Simulation::drain(uint32_t i) {
+  SimNode& n = nodes_[i];
+  Outbox& out = n.kernel->outbox();
+  for (const MemberChange& c : out.changes) {
+    member_changes_++;
+    trace_.add(TraceRecord{now_, TraceKind::kChange, static_cast<uint8_t>(c.to_state), i,
+                           subject_index(c.name), static_cast<uint64_t>(c.from_state),
+                           c.to_incarnation});
+    checker_.on_change(now_, i, c);
+  }
+  for (Send& s : out.sends)
+    transmit(i, std::move(s));
+  out.clear();
+  if (n.status == NodeStatus::kLeaving && n.kernel->leave_complete()) {
+    finish_leave(i);
+    return;
+  }
+  schedule_timer(i);
+}
+
+void Simulation::transmit(uint32_t from, Send&& send) {
+  const auto to = index_of(send.to);
+  if (!to) {
+    dropped_++;
+    trace_.add(TraceRecord{now_, TraceKind::kDrop,
+                           static_cast<uint8_t>(DropReason::kUnknownAddress), from, UINT32_MAX},
+               send.bytes);
+    return;
+  }
+  const Network::Route route = network_.route(now_, from, *to, send.channel);
+  if (route.dropped != DropReason::kNone) {
+    dropped_++;
+    trace_.add(TraceRecord{now_, TraceKind::kDrop, static_cast<uint8_t>(route.dropped), from, *to},
+               send.bytes);
+    return;
+  }
+  for (int c = 0; c < route.copies; ++c) {
+    Event e{EventKind::kDeliver, *to, from, send.channel, nodes_[*to].generation};
+    e.bytes = c + 1 == route.copies ? std::move(send.bytes) : send.bytes;
+    queue_.push(route.at[c], std::move(e));
+  }
+}
+
+void Simulation::schedule_timer(uint32_t i) {
+  SimNode& n = nodes_[i];
+  const MonoTime deadline = n.kernel->next_deadline();
+  if (deadline == kNever) return;
+  const MonoTime at = std::max(deadline, now_);
+  if (at >= n.timer_at) return;  // an earlier wake-up is already scheduled
+  n.timer_at = at;
+  Event e{EventKind::kTimer, i};
+  e.generation = n.generation;
+  queue_.push(at, std::move(e));
+}
+
+Now Simulation::now_for(uint32_t i) const {
+  const SimNode& n = nodes_[i];
+  const int64_t us = micros(now_);
+  const int64_t drifted_us = us + us / 1000000 * n.clock_drift_ppm;
+  return Now{now_,
+             WallTime(std::chrono::milliseconds(kEpochMs + n.clock_skew_ms + drifted_us / 1000))};
+}
+
+uint32_t Simulation::subject_index(const std::string& name) const {
+  uint32_t i = 0;
+  if (name.size() < 2 || name[0] != 'n') return UINT32_MAX;
+  for (size_t k = 1; k < name.size(); ++k) {
+    if (name[k] < '0' || name[k] > '9') return UINT32_MAX;
+    i = i * 10 + static_cast<uint32_t>(name[k] - '0');
+  }
+  return i;
+}
+
+std::optional<uint32_t> Simulation::index_of(const Address& a) const {
+  if (a.port != kGossipPort || a.ip < kBaseIp || a.ip - kBaseIp >= nodes_.size()) {
+    return std::nullopt;
+  }
+  return a.ip - kBaseIp;
+}
+
+void Simulation::record_lifecycle(uint32_t i, Lifecycle step) {
+  trace_.add(TraceRecord{now_, TraceKind::kLifecycle, static_cast<uint8_t>(step), i});
+}
+
+std::string Simulation::report() const {
+  const Violation& v = checker_.violations().front();
+  const bool quiet = quiet_start_ != kNever && v.at >= quiet_start_;
+  std::string out;
+  out += "VIOLATION of \"" + v.property + "\"\n";
+  out += "  seed " + std::to_string(config_.seed) + ", " + std::to_string(config_.nodes) +
+         " nodes, at " + std::to_string(static_cast<double>(micros(v.at)) / 1e6) + " s (" +
+         (quiet ? "quiet" : "chaos") + " phase)\n";
+  out += "  " + v.detail + "\n";
+  out += "  faults: " + plan_.profile_summary + "\n";
+  out += "  last " + std::to_string(config_.trace_ring) + " trace records:\n";
+  for (const std::string& line : trace_.recent())
+    out += "    " + line + "\n";
+  out += "  reproduce: " + config_.repro + "\n";
+  return out;
+}
+
+}  // namespace ckv::sim

@@ -1,0 +1,164 @@
+// Simulation: a cluster of kernels on a simulated network, in virtual time.
+//
+// One seed decides everything — each node's PRNG, clock skew and drift, the network's
+// latency, loss and duplication, the fault schedule — so a run is a pure function of its
+// SimConfig and its trace hash is its fingerprint. A run has two phases:
+//  - chaos (SimConfig::chaos long): the fault plan plays out while the safety properties
+//    are checked on every member change;
+//  - quiet: faults stop (partitions heal, crashed nodes due to restart restart, paused
+//    and slow nodes recover), and the liveness properties must hold within their derived bounds.
+//    The run ends once they hold (after at least `min_quiet`), or when a bound is passed.
+// Nodes are named n0..n<N-1> and live at 10.0.x.y:7946. Node n0 founds the cluster; the
+// others start within `start_spread` and join through n0 and two random peers.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kernel/core/random.h"
+#include "kernel/node.h"
+#include "sim/bounds.h"
+#include "sim/checker.h"
+#include "sim/event_queue.h"
+#include "sim/fault_plan.h"
+#include "sim/network.h"
+#include "sim/sim_node.h"
+#include "sim/trace.h"
+
+namespace ckv::sim {
+
+enum class FaultMode : uint8_t { kNone, kSwarm, kScripted };
+
+struct SimConfig {
+  uint64_t seed = 1;
+  uint32_t nodes = 5;
+  FaultMode faults = FaultMode::kSwarm;
+  Duration chaos = std::chrono::seconds(60);
+  Duration start_spread = std::chrono::seconds(2);
+  Duration min_quiet = std::chrono::seconds(10);
+  // Faults begin after this much of the chaos phase, once the cluster has formed.
+  Duration warm_up = std::chrono::seconds(10);
+  NodeConfig node;
+  std::vector<FaultAction> script;  // the faults, with FaultMode::kScripted
+  // With FaultMode::kScripted: the network's behaviour (default: clean, with a base
+  // latency drawn from the seed).
+  std::optional<NetworkProfile> scripted_network;
+  Trace::Sink trace_sink;      // receives every trace record when set
+  size_t trace_ring = 60;      // records kept for violation reports
+  bool check_liveness = true;  // run and check the quiet phase
+  bool stop_at_first_violation = true;
+  std::string repro;  // command line that reproduces this run, for reports
+};
+
+struct SimResult {
+  uint64_t seed = 0;
+  uint32_t nodes = 0;
+  std::string profile;
+  uint64_t trace_hash = 0;
+  uint64_t trace_records = 0;
+  Duration virtual_time{};
+  double wall_seconds = 0;
+  std::vector<Violation> violations;
+  std::string report;  // seed, property, trace around it, how to reproduce
+  LivenessBounds bounds;
+  uint64_t delivered = 0;
+  uint64_t dropped = 0;
+  uint64_t member_changes = 0;
+  uint64_t false_failures = 0;
+  uint64_t false_failures_of_paused = 0;
+  std::optional<Duration> converged_after;  // since the quiet phase began
+  std::optional<Duration> departed_settled_after;
+};
+
+class Simulation {
+ public:
+  explicit Simulation(SimConfig config);
+
+  SimResult run();
+
+  // Stepping, for tests and benchmarks: runs every event before `t`, then sets the time
+  // to `t`.
+  void run_until(MonoTime t);
+  MonoTime now() const { return now_; }
+  uint32_t size() const { return static_cast<uint32_t>(nodes_.size()); }
+  const SimNode& node(uint32_t i) const { return nodes_[i]; }
+  const MembershipChecker& checker() const { return checker_; }
+  const Trace& trace() const { return trace_; }
+  const FaultPlan& plan() const { return plan_; }
+  // Applies a fault now, outside any plan (tests).
+  void inject(const FaultAction& action);
+
+ private:
+  enum class EventKind : uint8_t {
+    kDeliver,
+    kTimer,
+    kStart,
+    kFault,
+    kRestart,
+    kPartitionEnd,
+    kLeaveDeadline,
+    kQuiet,
+    kCheck
+  };
+  struct Event {
+    EventKind kind;
+    uint32_t node = 0;
+    uint32_t from = 0;
+    Channel channel = Channel::kDatagram;
+    uint32_t generation = 0;  // kDeliver (streams) and kTimer: the target process
+    uint64_t index = 0;       // kFault: action index; kPartitionEnd: partition id
+    bool lagged = false;      // kDeliver: already held back by a slow node
+    std::vector<uint8_t> bytes;
+  };
+
+  void dispatch(MonoTime at, Event&& e);
+  void deliver(Event&& e);
+  void fire_timer(const Event& e);
+  void start_node(uint32_t i, bool restart);
+  void crash(uint32_t i, Duration down_for);
+  void begin_leave(uint32_t i);
+  void finish_leave(uint32_t i);
+  void apply(const FaultAction& a);
+  void begin_quiet();
+  void check();
+  void drain(uint32_t i);
+  void transmit(uint32_t from, Send&& send);
+  void schedule_timer(uint32_t i);
+  Now now_for(uint32_t i) const;
+  std::optional<uint32_t> index_of(const Address& a) const;
+  // The index in "n<index>", for trace records.
+  uint32_t subject_index(const std::string& name) const;
+  std::vector<Address> live_seeds(uint32_t exclude, size_t count);
+  void record_lifecycle(uint32_t i, Lifecycle step);
+  bool stopped() const;
+  std::string report() const;
+
+  SimConfig config_;
+  Prng fault_rng_;
+  Prng node_seeds_;
+  Prng choice_rng_;
+  FaultPlan plan_;
+  LivenessBounds bounds_;
+  std::vector<SimNode> nodes_;
+  Network network_;
+  Trace trace_;
+  MembershipChecker checker_;
+  EventQueue<Event> queue_;
+  MonoTime now_{};
+  MonoTime quiet_start_ = kNever;
+  bool done_ = false;
+  uint64_t partition_id_ = 0;
+  uint64_t delivered_ = 0;
+  uint64_t dropped_ = 0;
+  uint64_t member_changes_ = 0;
+};
+
+// Runs one seed to completion.
+SimResult simulate(const SimConfig& config);
+
+// The cluster-kv-sim command line that reproduces a swarm or fault-free run.
+std::string repro_command(const SimConfig& config);
+
+}  // namespace ckv::sim

@@ -1,0 +1,283 @@
+// Membership properties in scripted scenarios: one kind of fault at a time, on an
+// otherwise clean network, each checked against its derived bound (sim/bounds.h).
+#include <gtest/gtest.h>
+#include <rapidcheck/gtest.h>
+
+#include <cstdio>
+#include <functional>
+#include <optional>
+
+#include "sim/simulation.h"
+
+namespace ckv::sim {
+namespace {
+
+using namespace std::chrono_literals;
+
+SimConfig scripted(uint64_t seed, uint32_t nodes, std::vector<FaultAction> script) {
+  SimConfig c;
+  c.seed = seed;
+  c.nodes = nodes;
+  c.faults = FaultMode::kScripted;
+  c.script = std::move(script);
+  c.chaos = 100000s;  // the tests step the run themselves; the quiet phase never comes
+  return c;
+}
+
+// Does every running node see `subject` in one of the given states (absent counts as
+// `absent_ok`)?
+bool all_running_see(const Simulation& sim, uint32_t subject,
+                     std::initializer_list<MemberState> states, bool absent_ok = false) {
+  for (uint32_t i = 0; i < sim.size(); ++i) {
+    const SimNode& n = sim.node(i);
+    if (n.status != NodeStatus::kUp || i == subject) continue;
+    const Member* m = n.kernel->members().find(sim.node(subject).name);
+    if (m == nullptr) {
+      if (!absent_ok) return false;
+      continue;
+    }
+    if (std::find(states.begin(), states.end(), m->state) == states.end()) return false;
+  }
+  return true;
+}
+
+// How many running nodes have `subject` in their member table, in any state.
+uint32_t known_by(const Simulation& sim, uint32_t subject) {
+  uint32_t count = 0;
+  for (uint32_t i = 0; i < sim.size(); ++i) {
+    const SimNode& n = sim.node(i);
+    if (i != subject && n.running() && n.kernel->members().find(sim.node(subject).name)) ++count;
+  }
+  return count;
+}
+
+bool everyone_sees_everyone_alive(const Simulation& sim) {
+  for (uint32_t j = 0; j < sim.size(); ++j) {
+    if (!all_running_see(sim, j, {MemberState::kAlive})) return false;
+  }
+  return true;
+}
+
+// Steps the run one second at a time until `done` holds or `limit` passes; returns when.
+std::optional<MonoTime> step_until(Simulation& sim, MonoTime limit,
+                                   const std::function<bool()>& done) {
+  while (sim.now() <= limit) {
+    if (done()) return sim.now();
+    sim.run_until(sim.now() + 1s);
+  }
+  return std::nullopt;
+}
+
+std::string describe(const Simulation& sim) {
+  std::string out;
+  for (const Violation& v : sim.checker().violations())
+    out += v.property + ": " + v.detail + "\n";
+  return out;
+}
+
+RC_GTEST_PROP(Detection, CrashedNodesAreMarkedFailedByAllWithinTheBound, ()) {
+  const uint64_t seed = *rc::gen::arbitrary<uint64_t>();
+  const uint32_t n = *rc::gen::inRange<uint32_t>(4, 21);
+  const uint32_t crashes = *rc::gen::inRange<uint32_t>(1, std::max<uint32_t>(2, n / 3));
+  const MonoTime at = MonoTime{} + 20s;
+  std::vector<FaultAction> script;
+  for (uint32_t k = 0; k < crashes; ++k)
+    script.push_back({at, FaultKind::kCrash, 1 + k});
+  Simulation sim(scripted(seed, n, script));
+  sim.run_until(at + 1ms);
+  // A node that never heard of a member before it crashed has nothing to detect; it must
+  // not learn of it as alive later either.
+  std::vector<uint32_t> knew;
+  for (uint32_t k = 0; k < crashes; ++k)
+    knew.push_back(known_by(sim, 1 + k));
+  const auto bounds = liveness_bounds(NodeConfig{}.membership, n);
+  const auto detected = step_until(sim, at + bounds.detection, [&] {
+    for (uint32_t k = 0; k < crashes; ++k) {
+      if (!all_running_see(sim, 1 + k, {MemberState::kDead}, /*absent_ok=*/true)) return false;
+    }
+    return true;
+  });
+  RC_ASSERT(detected.has_value());
+  for (uint32_t k = 0; k < crashes; ++k)
+    RC_ASSERT(known_by(sim, 1 + k) >= knew[k]);
+  RC_LOG() << n << " nodes, " << crashes << " crashed: detected after "
+           << (*detected - at).count() / 1e6 << " s (bound " << bounds.detection.count() / 1e6
+           << " s)\n";
+  RC_ASSERT(sim.checker().violations().empty());
+}
+
+// On a network that never loses or delays beyond its base latency, with other nodes
+// crashing and restarting, no node that stays up is ever declared dead.
+RC_GTEST_PROP(Accuracy, NoReachableLiveNodeIsEverDeclaredDead, ()) {
+  const uint64_t seed = *rc::gen::arbitrary<uint64_t>();
+  const uint32_t n = *rc::gen::inRange<uint32_t>(4, 16);
+  std::vector<FaultAction> script;
+  Prng rng(seed);
+  for (int k = 0; k < 4; ++k) {
+    const auto down = rng.below(3) == 0 ? Duration(0) : rng.between(Duration(1s), Duration(40s));
+    script.push_back({MonoTime{} + rng.between(Duration(10s), Duration(100s)), FaultKind::kCrash,
+                      static_cast<uint32_t>(rng.below(n)), down});
+  }
+  Simulation sim(scripted(seed, n, script));
+  RC_ASSERT(sim.plan().perfect_network());
+  sim.run_until(MonoTime{} + 150s);
+  if (!sim.checker().violations().empty()) RC_FAIL(describe(sim));
+}
+
+RC_GTEST_PROP(Leave, ANodeThatLeavesIsSeenAsLeftByAll, ()) {
+  const uint64_t seed = *rc::gen::arbitrary<uint64_t>();
+  const uint32_t n = *rc::gen::inRange<uint32_t>(3, 21);
+  const uint32_t leaver = *rc::gen::inRange<uint32_t>(0, n);
+  const MonoTime at = MonoTime{} + 20s;
+  Simulation sim(scripted(seed, n, {{at, FaultKind::kLeave, leaver}}));
+  sim.run_until(at);
+  // Gossip may not have told every node about every other yet; it may still learn it from
+  // a push-pull. So: those who know the leaver now must see it left; none may see it
+  // alive, suspect or failed.
+  const uint32_t knew = known_by(sim, leaver);
+  RC_ASSERT(knew >= (n - 1) / 2);
+  sim.run_until(at + 1ms);
+  // Most hear the leave by gossip within D (10 s). One that missed it probes the departed
+  // node within two probe rounds, suspects it, and is corrected by those who heard.
+  const Duration bound = NodeConfig{}.membership.probe_interval * (2 * n) + 10s;
+  const auto settled = step_until(sim, at + bound, [&] {
+    return sim.node(leaver).status == NodeStatus::kLeft &&
+           all_running_see(sim, leaver, {MemberState::kLeft}, /*absent_ok=*/true);
+  });
+  RC_ASSERT(settled.has_value());
+  RC_ASSERT(known_by(sim, leaver) >= knew);
+  // And it stays that way: nobody later mistakes the departure for a failure.
+  sim.run_until(at + 120s);
+  RC_ASSERT(all_running_see(sim, leaver, {MemberState::kLeft}, /*absent_ok=*/true));
+  if (!sim.checker().violations().empty()) RC_FAIL(describe(sim));
+}
+
+// After a split into halves that lasts long enough for each side to declare the other
+// dead — and to stop gossiping to it — the cluster becomes one again by itself.
+RC_GTEST_PROP(Healing, SplitHalvesMergeAgainWithoutAnyJoin, ()) {
+  const uint64_t seed = *rc::gen::arbitrary<uint64_t>();
+  const uint32_t n = *rc::gen::inRange<uint32_t>(4, 21);
+  const MembershipConfig config = NodeConfig{}.membership;
+  const auto bounds = liveness_bounds(config, n);
+  const MonoTime split = MonoTime{} + 15s;
+  const Duration length = bounds.suspicion_max + config.gossip_to_the_dead + 20s;
+  FaultAction partition{split, FaultKind::kPartition, 0, length};
+  partition.shape = PartitionShape::kSplitHalves;
+  partition.choice_seed = seed;
+  Simulation sim(scripted(seed, n, {partition}));
+  sim.run_until(split + length - 1s);
+  // Each side has given up on the other (a node may not have heard of every member before
+  // the split; then it has nothing to give up).
+  uint32_t across_dead = 0;
+  for (uint32_t a = 0; a < n; ++a) {
+    for (uint32_t b = 0; b < n; ++b) {
+      const Member* m = sim.node(a).kernel->members().find(sim.node(b).name);
+      if (a == b || m == nullptr) continue;
+      if (sim.node(a).kernel->members().find(sim.node(b).name)->state == MemberState::kDead) {
+        ++across_dead;
+      } else {
+        RC_ASSERT(m->state == MemberState::kAlive);  // same side
+      }
+    }
+  }
+  RC_ASSERT(across_dead >= (n / 2) * (n - n / 2));
+  sim.run_until(split + length + 1ms);
+  const auto healed = step_until(sim, split + length + bounds.convergence,
+                                 [&] { return everyone_sees_everyone_alive(sim); });
+  RC_ASSERT(healed.has_value());
+  RC_LOG() << n << " nodes healed " << (*healed - split - length).count() / 1e6
+           << " s after the partition ended\n";
+  if (!sim.checker().violations().empty()) RC_FAIL(describe(sim));
+}
+
+TEST(Reaping, FailedAndLeftMembersAreForgottenAfterTheirTimeouts) {
+  const MonoTime at = MonoTime{} + 20s;
+  SimConfig c = scripted(5, 8, {{at, FaultKind::kCrash, 3}, {at, FaultKind::kLeave, 5}});
+  c.node.membership.reconnect_timeout = 60s;
+  c.node.membership.tombstone_timeout = 200s;
+  Simulation sim(c);
+  const auto bounds = liveness_bounds(c.node.membership, 8);
+  // Reaping happens at the end of a probe round after the timeout; a round is 7 probes.
+  const Duration round = 2 * 7 * c.node.membership.probe_interval;
+  sim.run_until(at + 1ms);
+  const auto detected = step_until(sim, at + bounds.detection, [&] {
+    return all_running_see(sim, 3, {MemberState::kDead}) &&
+           all_running_see(sim, 5, {MemberState::kLeft});
+  });
+  ASSERT_TRUE(detected.has_value());
+  const auto failed_forgotten = step_until(sim, *detected + 60s + round, [&] {
+    return all_running_see(sim, 3, {}, /*absent_ok=*/true);
+  });
+  ASSERT_TRUE(failed_forgotten.has_value());
+  EXPECT_GE(*failed_forgotten - at, 60s);
+  EXPECT_TRUE(all_running_see(sim, 5, {MemberState::kLeft}));  // its tombstone lasts longer
+  const auto left_forgotten = step_until(
+      sim, at + 200s + round, [&] { return all_running_see(sim, 5, {}, /*absent_ok=*/true); });
+  ASSERT_TRUE(left_forgotten.has_value());
+  EXPECT_GE(*left_forgotten - at, 200s);
+  EXPECT_TRUE(sim.checker().violations().empty()) << describe(sim);
+}
+
+// Lifeguard's purpose: a node that is slow or keeps stalling should not get healthy
+// members declared dead, and should itself be declared dead less often. The same seeds run
+// with Lifeguard on and off, on a clean network and at 5% datagram loss; the README
+// reports the figures.
+struct FalseFailures {
+  uint64_t healthy = 0;   // verdicts (observer, member) against members never slowed
+  uint64_t troubled = 0;  // verdicts against the stalling or slow node
+  uint64_t total() const { return healthy + troubled; }
+};
+
+enum class Trouble { kStalls, kSlowInput };
+
+FalseFailures count_false_failures(Trouble trouble, bool lifeguard, double loss) {
+  FalseFailures sum;
+  for (uint64_t seed = 1; seed <= 10; ++seed) {
+    Prng rng(seed);
+    std::vector<FaultAction> faults;
+    if (trouble == Trouble::kStalls) {
+      // Stalled for 0.5-6 s at a time, running for 0.1-3 s in between.
+      for (MonoTime t = MonoTime{} + 20s; t < MonoTime{} + 320s;) {
+        const Duration stall = rng.between(Duration(500ms), Duration(6s));
+        faults.push_back({t, FaultKind::kPause, 1, stall});
+        t += stall + rng.between(Duration(100ms), Duration(3s));
+      }
+    } else {
+      // Reading its input 0.5-2 s late, for 300 s.
+      faults.push_back({MonoTime{} + 20s, FaultKind::kSlow, 1, 300s,
+                        rng.between(Duration(500ms), Duration(2s))});
+    }
+    SimConfig c = scripted(seed, 12, faults);
+    c.scripted_network = NetworkProfile{100us, 2ms, 0, {}, loss, 0};
+    c.node.membership.lifeguard = lifeguard;
+    Simulation sim(c);
+    sim.run_until(MonoTime{} + 330s);
+    sum.healthy += sim.checker().false_failures();
+    sum.troubled += sim.checker().false_failures_of_paused();
+  }
+  return sum;
+}
+
+TEST(Lifeguard, FewerFalseFailuresAroundAStallingOrSlowNode) {
+  for (Trouble trouble : {Trouble::kStalls, Trouble::kSlowInput}) {
+    for (double loss : {0.0, 0.05}) {
+      const FalseFailures on = count_false_failures(trouble, true, loss);
+      const FalseFailures off = count_false_failures(trouble, false, loss);
+      std::printf(
+          "false failure verdicts, 10 runs x 12 nodes x 330 s, one node %s, %.0f%% loss:\n"
+          "  Lifeguard on:  %4llu about healthy nodes, %4llu about that node\n"
+          "  Lifeguard off: %4llu about healthy nodes, %4llu about that node\n",
+          trouble == Trouble::kStalls ? "stalling 0.5-6 s every 0.6-9 s"
+                                      : "reading input 0.5-2 s late",
+          loss * 100, static_cast<unsigned long long>(on.healthy),
+          static_cast<unsigned long long>(on.troubled),
+          static_cast<unsigned long long>(off.healthy),
+          static_cast<unsigned long long>(off.troubled));
+      EXPECT_LT(on.total(), off.total()) << "at " << loss * 100 << "% loss";
+      EXPECT_LE(on.healthy, off.healthy) << "at " << loss * 100 << "% loss";
+    }
+  }
+}
+
+}  // namespace
+}  // namespace ckv::sim

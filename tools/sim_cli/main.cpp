@@ -1,0 +1,213 @@
+// cluster-kv-sim: runs the deterministic cluster simulator from the command line.
+//
+//   cluster-kv-sim --nodes N --seeds K [--first-seed S] [--faults none|swarm]
+//                  [--virtual-seconds T] [--no-lifeguard]
+//   cluster-kv-sim --nodes N --seed S [--trace] [...]
+//
+// Exit status: 0 when no property was violated, 1 when one was, 2 for bad usage. The last
+// line of standard output is always one JSON object describing the whole invocation.
+#include <chrono>
+#include <cinttypes>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "sim/simulation.h"
+
+namespace {
+
+using ckv::sim::FaultMode;
+using ckv::sim::SimConfig;
+using ckv::sim::SimResult;
+
+constexpr const char* kUsage = R"(usage:
+  cluster-kv-sim --nodes N --seeds K [--first-seed S] [options]   run K seeds: S, S+1, ...
+  cluster-kv-sim --nodes N --seed S [--trace] [options]           run one seed
+
+options:
+  --nodes N              cluster size, 1..60000 (default 5)
+  --faults none|swarm    no faults, or a fault profile drawn per seed (default swarm)
+  --virtual-seconds T    length of the chaos phase in virtual seconds (default 60); a quiet
+                         phase follows until liveness holds or its derived bound passes
+  --no-lifeguard         plain SWIM: no local health, nacks or shrinking suspicion
+  --probe-interval-ms M  time between probes (default 1000)
+  --probe-timeout-ms M   direct probe timeout (default 500; below the probe interval)
+  --trace                print every trace record of a single-seed run
+  --help                 this text
+
+The last line of output is a JSON summary. Exit status: 0 no violation, 1 violation,
+2 usage error.)";
+
+struct Options {
+  SimConfig base;
+  uint64_t first_seed = 1;
+  uint64_t seeds = 1;
+  bool single = false;
+  bool trace = false;
+};
+
+[[noreturn]] void usage_error(const std::string& why) {
+  std::cerr << "cluster-kv-sim: " << why << "\n\n" << kUsage << "\n";
+  std::exit(2);
+}
+
+uint64_t parse_number(std::string_view flag, const char* text, uint64_t min, uint64_t max) {
+  char* end = nullptr;
+  errno = 0;
+  const unsigned long long v = std::strtoull(text, &end, 10);
+  if (errno != 0 || end == text || *end != '\0' || text[0] == '-' || v < min || v > max) {
+    usage_error(std::string(flag) + " wants a whole number in " + std::to_string(min) + ".." +
+                std::to_string(max) + ", not '" + text + "'");
+  }
+  return v;
+}
+
+Options parse(int argc, char** argv) {
+  Options o;
+  bool have_seed = false, have_seeds = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view flag = argv[i];
+    auto value = [&]() -> const char* {
+      if (i + 1 >= argc) usage_error(std::string(flag) + " needs a value");
+      return argv[++i];
+    };
+    if (flag == "--help" || flag == "-h") {
+      std::cout << kUsage << "\n";
+      std::exit(0);
+    } else if (flag == "--nodes") {
+      o.base.nodes = static_cast<uint32_t>(parse_number(flag, value(), 1, 60000));
+    } else if (flag == "--seeds") {
+      o.seeds = parse_number(flag, value(), 1, 100000000);
+      have_seeds = true;
+    } else if (flag == "--first-seed") {
+      o.first_seed = parse_number(flag, value(), 0, UINT64_MAX);
+    } else if (flag == "--seed") {
+      o.first_seed = parse_number(flag, value(), 0, UINT64_MAX);
+      have_seed = true;
+    } else if (flag == "--faults") {
+      const std::string_view v = value();
+      if (v == "none") {
+        o.base.faults = FaultMode::kNone;
+      } else if (v == "swarm") {
+        o.base.faults = FaultMode::kSwarm;
+      } else {
+        usage_error("--faults wants none or swarm");
+      }
+    } else if (flag == "--virtual-seconds") {
+      o.base.chaos = std::chrono::seconds(parse_number(flag, value(), 1, 10000000));
+    } else if (flag == "--probe-interval-ms") {
+      o.base.node.membership.probe_interval =
+          std::chrono::milliseconds(parse_number(flag, value(), 2, 3600000));
+    } else if (flag == "--probe-timeout-ms") {
+      o.base.node.membership.probe_timeout =
+          std::chrono::milliseconds(parse_number(flag, value(), 1, 3599999));
+    } else if (flag == "--no-lifeguard") {
+      o.base.node.membership.lifeguard = false;
+    } else if (flag == "--trace") {
+      o.trace = true;
+    } else {
+      usage_error("unknown argument '" + std::string(flag) + "'");
+    }
+  }
+  if (have_seed && have_seeds) usage_error("give --seed or --seeds, not both");
+  o.single = !have_seeds;
+  if (o.single) o.seeds = 1;
+  if (o.trace && !o.single) usage_error("--trace works with a single --seed");
+  return o;
+}
+
+double secs(ckv::Duration d) {
+  return static_cast<double>(d.count()) / 1e6;
+}
+
+std::string optional_secs(const std::optional<ckv::Duration>& d) {
+  if (!d) return "never";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f s", secs(*d));
+  return buf;
+}
+
+void print_single(const SimResult& r) {
+  std::printf("cluster-kv-sim: seed %" PRIu64 ", %u nodes\n", r.seed, r.nodes);
+  std::printf("  faults:            %s\n", r.profile.c_str());
+  std::printf("  virtual time:      %.1f s in %.2f s of wall time (%.0fx real time)\n",
+              secs(r.virtual_time), r.wall_seconds,
+              r.wall_seconds > 0 ? secs(r.virtual_time) / r.wall_seconds : 0.0);
+  std::printf("  messages:          %" PRIu64 " delivered, %" PRIu64 " dropped\n", r.delivered,
+              r.dropped);
+  std::printf("  member changes:    %" PRIu64 " (false failure verdicts: %" PRIu64
+              " of healthy nodes, %" PRIu64 " of paused nodes)\n",
+              r.member_changes, r.false_failures, r.false_failures_of_paused);
+  std::printf(
+      "  after faults stop: all live nodes agreed after %s (bound %.0f s); departed "
+      "nodes settled after %s (bound %.0f s)\n",
+      optional_secs(r.converged_after).c_str(), secs(r.bounds.convergence),
+      optional_secs(r.departed_settled_after).c_str(), secs(r.bounds.detection));
+  std::printf("  trace:             %" PRIu64 " records, hash %016" PRIx64 "\n", r.trace_records,
+              r.trace_hash);
+  std::printf("  result:            %s\n",
+              r.violations.empty() ? "no property violated" : "VIOLATION (report above)");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Options o = parse(argc, argv);
+  uint64_t violations = 0;
+  double virtual_seconds = 0;
+  double wall_seconds = 0;
+  uint64_t last_hash = 0;
+  uint64_t false_failures = 0;
+
+  for (uint64_t k = 0; k < o.seeds; ++k) {
+    SimConfig config = o.base;
+    config.seed = o.first_seed + k;
+    if (o.trace) {
+      config.trace_sink = [](std::string_view line) {
+        std::fwrite(line.data(), 1, line.size(), stdout);
+        std::fputc('\n', stdout);
+      };
+    }
+    SimResult r;
+    try {
+      r = ckv::sim::simulate(config);
+    } catch (const std::exception& e) {
+      usage_error(e.what());
+    }
+    virtual_seconds += secs(r.virtual_time);
+    wall_seconds += r.wall_seconds;
+    last_hash = r.trace_hash;
+    false_failures += r.false_failures;
+    if (!r.violations.empty()) {
+      ++violations;
+      std::fputs(r.report.c_str(), stdout);
+    }
+    if (o.single) {
+      print_single(r);
+    } else {
+      std::printf("seed %" PRIu64
+                  ": %s  %.0f virtual s, agreed %s after faults stopped, "
+                  "hash %016" PRIx64 "\n",
+                  r.seed, r.violations.empty() ? "ok       " : "VIOLATION", secs(r.virtual_time),
+                  optional_secs(r.converged_after).c_str(), r.trace_hash);
+    }
+    std::fflush(stdout);
+  }
+
+  std::printf("{\"seeds\":%" PRIu64
+              ",\"nodes\":%u,\"faults\":\"%s\",\"lifeguard\":%s,"
+              "\"violations\":%" PRIu64
+              ",\"virtual_seconds\":%.3f,\"wall_seconds\":%.3f,"
+              "\"false_failures\":%" PRIu64,
+              o.seeds, o.base.nodes, o.base.faults == FaultMode::kSwarm ? "swarm" : "none",
+              o.base.node.membership.lifeguard ? "true" : "false", violations, virtual_seconds,
+              wall_seconds, false_failures);
+  if (o.single)
+    std::printf(",\"seed\":%" PRIu64 ",\"trace_hash\":\"%016" PRIx64 "\"", o.first_seed, last_hash);
+  std::printf("}\n");
+  return violations == 0 ? 0 : 1;
+}
