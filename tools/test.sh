@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The whole test suite, exactly as CI runs it (.ci/run calls this): installs what is
+# missing, then builds and runs every test twice — the kernel and simulator tests under
+# AddressSanitizer + UBSan, then everything (CLI contract and benchmark smoke runs
+# included) in the Release build. Exits non-zero if anything fails.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+tools/setup.sh
+
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
+echo "== build and test: asan"
+tools/build.sh asan
+ctest --test-dir build/asan --output-on-failure -j 2 --timeout 900
+
+echo "== build and test: release"
+tools/build.sh release
+ctest --test-dir build/release --output-on-failure -j 2 --timeout 900
+
+echo "== all tests passed"
