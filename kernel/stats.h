@@ -4,6 +4,8 @@
 #include <array>
 #include <cstdint>
 
+#include "kernel/core/result.h"
+
 namespace ckv {
 
 struct NodeStats {
@@ -16,7 +18,7 @@ struct NodeStats {
 
   // Input rejected by the wire decoder, in total and by ErrorCode.
   uint64_t decode_errors = 0;
-  std::array<uint64_t, 6> decode_errors_by_code{};
+  std::array<uint64_t, kErrorCodeCount> decode_errors_by_code{};
 
   uint64_t probes_sent = 0;
   uint64_t probes_failed = 0;  // no ack, directly or indirectly, within the interval

@@ -2,6 +2,7 @@
 // `Error`) or `Status` (nothing or an `Error`); no exception crosses the kernel boundary.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -18,6 +19,8 @@ enum class ErrorCode : uint8_t {
   kUnsupportedVersion,  // the peer speaks a wire version we do not
   kUnknownType,         // a message type this version does not define
 };
+inline constexpr size_t kErrorCodeCount = 6;
+static_assert(static_cast<size_t>(ErrorCode::kUnknownType) + 1 == kErrorCodeCount);
 
 const char* to_string(ErrorCode code);
 

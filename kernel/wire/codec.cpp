@@ -73,6 +73,16 @@ MemberState read_state(ByteReader& r) {
   return static_cast<MemberState>(s);
 }
 
+// Suspect and Dead share one layout: incarnation, node, accuser.
+template <class Verdict>
+Verdict read_verdict(ByteReader& r) {
+  Verdict m;
+  m.incarnation = r.u32();
+  m.node = read_name(r);
+  m.from = read_name(r);
+  return m;
+}
+
 Message decode_body(MessageType type, ByteReader& r, const DecodeLimits& limits) {
   switch (type) {
     case MessageType::kPing: {
@@ -100,20 +110,10 @@ Message decode_body(MessageType type, ByteReader& r, const DecodeLimits& limits)
       m.addr = r.address();
       return m;
     }
-    case MessageType::kSuspect: {
-      Suspect m;
-      m.incarnation = r.u32();
-      m.node = read_name(r);
-      m.from = read_name(r);
-      return m;
-    }
-    case MessageType::kDead: {
-      Dead m;
-      m.incarnation = r.u32();
-      m.node = read_name(r);
-      m.from = read_name(r);
-      return m;
-    }
+    case MessageType::kSuspect:
+      return read_verdict<Suspect>(r);
+    case MessageType::kDead:
+      return read_verdict<Dead>(r);
     case MessageType::kPushPull: {
       PushPull m;
       m.join = r.boolean();
