@@ -22,8 +22,12 @@ Status Node::validate(const NodeConfig& config) {
       m.awareness_max_multiplier < 1) {
     return bad("multipliers must be at least 1");
   }
-  if (m.datagram_budget < 64 || m.datagram_budget > m.max_datagram_bytes) {
-    return bad("datagram budget must be in 64..max_datagram_bytes");
+  // The largest frame gossip carries (a suspicion naming two 255-byte names) must fit.
+  if (m.datagram_budget < 576 || m.datagram_budget > m.max_datagram_bytes) {
+    return bad("datagram budget must be in 576..max_datagram_bytes");
+  }
+  if (m.max_datagram_frames < 1 || m.max_stream_frames < 1) {
+    return bad("frame limits must be at least 1");
   }
   if (m.max_members < 1) return bad("max_members must be at least 1");
   return {};
@@ -51,13 +55,16 @@ void Node::on_message(Now now, const Address& from, Channel channel,
   limits.max_packet_bytes =
       stream ? config_.membership.max_stream_bytes : config_.membership.max_datagram_bytes;
   limits.max_members = config_.membership.max_members;
+  limits.max_frames =
+      stream ? config_.membership.max_stream_frames : config_.membership.max_datagram_frames;
   if (Status s = wire::decode_packet(bytes, limits, decoded_); !s.ok()) {
     stats_.decode_errors++;
     stats_.decode_errors_by_code[static_cast<size_t>(s.error().code)]++;
     return;
   }
-  for (wire::Message& m : decoded_)
-    membership_.handle(now.mono, from, std::move(m));
+  for (wire::Message& m : decoded_) {
+    membership_.handle(now.mono, from, channel, std::move(m));
+  }
   decoded_.clear();
   // A big packet once must not cost memory for good: keep room for a typical one only.
   if (decoded_.capacity() > kDecodedKeep) std::vector<wire::Message>().swap(decoded_);

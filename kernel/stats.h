@@ -30,7 +30,8 @@ struct NodeStats {
   uint64_t refutations = 0;         // times this node refuted news of its own failure
   uint64_t misdirected_pings = 0;   // pings for a name that is not ours
   uint64_t address_conflicts = 0;   // alive news giving a live member another address
-  uint64_t relays_dropped = 0;      // indirect pings refused because too many were pending
+  uint64_t relays_dropped = 0;      // indirect pings refused: not from a member, or too many
+  uint64_t wrong_channel = 0;       // push-pulls that came as datagrams, ignored
   uint64_t members_refused = 0;     // new members refused because the table was full
   uint64_t push_pulls_sent = 0;
   uint64_t push_pulls_received = 0;

@@ -21,11 +21,20 @@ void BroadcastQueue::push(std::string_view subject, std::vector<uint8_t> frame) 
 
 size_t BroadcastQueue::fill(std::vector<uint8_t>& packet, size_t budget, int limit) {
   std::vector<Item*> sent;
+  std::vector<Item*> unsendable;
   for (Item* item : order_) {
     if (packet.size() + kSmallestFrame > budget) break;
+    if (1 + item->frame.size() > budget) {
+      unsendable.push_back(item);  // would not fit even an empty packet: never send it
+      continue;
+    }
     if (packet.size() + item->frame.size() > budget) continue;
     packet.insert(packet.end(), item->frame.begin(), item->frame.end());
     sent.push_back(item);
+  }
+  for (Item* item : unsendable) {
+    order_.erase(item);
+    by_subject_.erase(by_subject_.find(*item->subject));
   }
   for (Item* item : sent) {
     order_.erase(item);

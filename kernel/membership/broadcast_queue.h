@@ -21,7 +21,8 @@ class BroadcastQueue {
   void push(std::string_view subject, std::vector<uint8_t> frame);
 
   // Appends queued frames to `packet` while its size stays within `budget`; returns how
-  // many were appended.
+  // many were appended. A frame longer than `budget` - 1 (a packet's version byte) could
+  // never be sent and is dropped.
   size_t fill(std::vector<uint8_t>& packet, size_t budget, int limit);
 
   bool empty() const { return by_subject_.empty(); }

@@ -49,7 +49,11 @@ struct MembershipConfig {
   // Input limits.
   size_t max_datagram_bytes = 64 * 1024;
   size_t max_stream_bytes = 32 * 1024 * 1024;
-  size_t max_members = 1 << 16;
+  size_t max_datagram_frames = 255;  // messages in one datagram (memberlist's compound limit)
+  size_t max_stream_frames = 16;     // messages in one stream message
+  size_t max_members = 1 << 16;      // full: the longest-gone member makes room, or news waits
+
+  friend bool operator==(const MembershipConfig&, const MembershipConfig&) = default;
 };
 
 }  // namespace ckv

@@ -8,7 +8,7 @@
 namespace ckv {
 
 size_t MemberTable::home_slot(std::string_view name) const {
-  return static_cast<size_t>(fnv1a(name)) & (slots_.size() - 1);
+  return static_cast<size_t>(hash_word(fnv1a(name, hash_key_), hash_key_)) & (slots_.size() - 1);
 }
 
 size_t MemberTable::probe_slot(std::string_view name) const {

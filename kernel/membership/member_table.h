@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "kernel/core/hash.h"
 #include "kernel/core/random.h"
 #include "kernel/membership/member.h"
 
@@ -20,6 +21,9 @@ namespace ckv {
 
 class MemberTable {
  public:
+  // Keys the name hash; call before the first insert.
+  void set_hash_key(uint64_t key) { hash_key_ = key; }
+
   Member* find(std::string_view name);
   const Member* find(std::string_view name) const;
 
@@ -56,6 +60,7 @@ class MemberTable {
   std::vector<Member> members_;
   std::vector<uint32_t> slots_;  // 0 = empty, otherwise member index + 1
   std::array<size_t, 4> counts_{};
+  uint64_t hash_key_ = kFnvOffset;
 };
 
 }  // namespace ckv

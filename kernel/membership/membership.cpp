@@ -1,6 +1,7 @@
 #include "kernel/membership/membership.h"
 
 #include <algorithm>
+#include <limits>
 #include <utility>
 
 #include "kernel/wire/codec.h"
@@ -36,6 +37,10 @@ Membership::Membership(const MembershipConfig& config, std::string name, Address
       stats_(stats),
       rng_(seed),
       awareness_(config.awareness_max_multiplier) {
+  // Unpredictable to outsiders: sequence numbers (so acks are hard to forge) and the
+  // member table's hash key (so names cannot be chosen to collide).
+  next_seq_ = static_cast<uint32_t>(rng_.next());
+  table_.set_hash_key(rng_.next());
   Member self{CompactString(name_), address_, incarnation_, MemberState::kAlive, start};
   table_.insert(std::move(self), rng_);
   // Random phases keep the nodes of a cluster from ticking in lockstep.
@@ -96,7 +101,7 @@ bool Membership::leave_complete() const {
 // ---------------------------------------------------------------------------------------
 // Input
 
-void Membership::handle(MonoTime now, const Address& from, Message&& message) {
+void Membership::handle(MonoTime now, const Address& from, Channel channel, Message&& message) {
   std::visit(
       [&](auto&& m) {
         using T = std::decay_t<decltype(m)>;
@@ -105,9 +110,9 @@ void Membership::handle(MonoTime now, const Address& from, Message&& message) {
         } else if constexpr (std::is_same_v<T, wire::IndirectPing>) {
           on_indirect_ping(now, from, m);
         } else if constexpr (std::is_same_v<T, wire::Ack>) {
-          on_ack(now, m);
+          on_ack(from, m);
         } else if constexpr (std::is_same_v<T, wire::Nack>) {
-          on_nack(m);
+          on_nack(from, m);
         } else if constexpr (std::is_same_v<T, wire::Alive>) {
           on_alive(now, m);
         } else if constexpr (std::is_same_v<T, wire::Suspect>) {
@@ -115,7 +120,13 @@ void Membership::handle(MonoTime now, const Address& from, Message&& message) {
         } else if constexpr (std::is_same_v<T, wire::Dead>) {
           on_dead(now, m);
         } else if constexpr (std::is_same_v<T, wire::PushPull>) {
-          on_push_pull(now, m);
+          // A full state answer is large: only over a stream, never to a datagram whose
+          // source anyone could forge.
+          if (channel == Channel::kStream) {
+            on_push_pull(now, m);
+          } else {
+            stats_.wrong_channel++;
+          }
         }
       },
       message);
@@ -132,25 +143,31 @@ void Membership::on_ping(MonoTime /*now*/, const Address& from, const wire::Ping
 }
 
 void Membership::on_indirect_ping(MonoTime now, const Address& from, const wire::IndirectPing& p) {
-  if (relays_.size() >= kMaxRelays) {
+  if (relays_.size() >= kMaxRelays || !is_active_member_address(from)) {
+    // Only members may use us to probe, and only so many at once.
     stats_.relays_dropped++;
     return;
   }
   const uint32_t seq = ++next_seq_;
-  relays_.push_back(Relay{seq, from, p.seq, p.want_nack, now + config_.probe_timeout});
+  relays_.push_back(
+      Relay{seq, from, p.seq, p.target_addr, p.want_nack, now + config_.probe_timeout});
   const Message ping = wire::Ping{seq, p.target};
   send_datagram(p.target_addr, {&ping, 1});
 }
 
-void Membership::on_ack(MonoTime /*now*/, const wire::Ack& a) {
-  if (probe_ && probe_->seq == a.seq) {
+void Membership::on_ack(const Address& from, const wire::Ack& a) {
+  const auto from_helper = [&] {
+    return std::find(probe_->helpers.begin(), probe_->helpers.end(), from) != probe_->helpers.end();
+  };
+  if (probe_ && probe_->seq == a.seq && (from == probe_->addr || from_helper())) {
     // Only a direct answer in time says our own timing is healthy (Lifeguard).
     if (config_.lifeguard && !probe_->indirect_sent) awareness_.apply(-1);
     probe_.reset();
     return;
   }
-  auto relay = std::find_if(relays_.begin(), relays_.end(),
-                            [&](const Relay& r) { return r.local_seq == a.seq; });
+  auto relay = std::find_if(relays_.begin(), relays_.end(), [&](const Relay& r) {
+    return r.local_seq == a.seq && r.target == from;
+  });
   if (relay == relays_.end()) return;  // late or unknown: nothing waits for it
   const Message ack = wire::Ack{relay->requester_seq};
   const Address to = relay->requester;
@@ -158,8 +175,9 @@ void Membership::on_ack(MonoTime /*now*/, const wire::Ack& a) {
   send_datagram(to, {&ack, 1});
 }
 
-void Membership::on_nack(const wire::Nack& n) {
-  if (probe_ && probe_->seq == n.seq) {
+void Membership::on_nack(const Address& from, const wire::Nack& n) {
+  if (probe_ && probe_->seq == n.seq &&
+      std::find(probe_->helpers.begin(), probe_->helpers.end(), from) != probe_->helpers.end()) {
     probe_->nacks++;
     stats_.nacks_received++;
   }
@@ -217,7 +235,7 @@ void Membership::on_alive(MonoTime now, const wire::Alive& a) {
 
   Member* m = table_.find(a.node);
   if (m == nullptr) {
-    if (table_.size() >= config_.max_members) {
+    if (table_.size() >= config_.max_members && !evict_longest_gone()) {
       stats_.members_refused++;
       return;
     }
@@ -320,7 +338,10 @@ void Membership::correct_about_leave(std::string_view accuser, const Member& lef
 
 void Membership::refute(MonoTime now, Incarnation accused) {
   const Incarnation before = incarnation_;
-  incarnation_ = std::max(incarnation_ + 1, accused + 1);
+  // Outbid the accusation without ever wrapping around (which would go backwards).
+  constexpr Incarnation kMax = std::numeric_limits<Incarnation>::max();
+  incarnation_ =
+      std::max(incarnation_, accused) == kMax ? kMax : std::max(incarnation_, accused) + 1;
   Member* self = table_.find(name_);
   self->incarnation = incarnation_;
   record_change(now, *self, self->state, before, false);
@@ -441,6 +462,7 @@ void Membership::send_indirect_probes() {
       wire::IndirectPing{probe_->seq, probe_->target, probe_->addr, config_.lifeguard};
   for (const Member* helper : helpers) {
     send_datagram(helper->addr, {&request, 1});
+    probe_->helpers.push_back(helper->addr);
     stats_.indirect_probes_sent++;
   }
   probe_->indirect_sent = true;
@@ -567,6 +589,27 @@ void Membership::record_change(MonoTime now, const Member& m, MemberState from_s
                                Incarnation from_incarnation, bool is_new) {
   out_.changes.push_back(MemberChange{now, m.name.str(), m.addr, from_state, from_incarnation,
                                       m.state, m.incarnation, is_new, false});
+}
+
+bool Membership::evict_longest_gone() {
+  const Member* oldest = nullptr;
+  for (const Member& m : table_) {
+    if (m.gone() && m.name != name_ && (oldest == nullptr || m.state_since < oldest->state_since)) {
+      oldest = &m;
+    }
+  }
+  if (oldest == nullptr) return false;
+  const std::string name = oldest->name.str();
+  table_.remove_if([&](const Member& m) { return m.name == name; });
+  last_reconnect_.erase(name);
+  return true;
+}
+
+bool Membership::is_active_member_address(const Address& addr) const {
+  for (const Member& m : table_) {
+    if (m.addr == addr && m.active() && m.name != name_) return true;
+  }
+  return false;
 }
 
 Suspicion* Membership::find_suspicion(std::string_view node) {

@@ -57,7 +57,7 @@ class Membership {
   // The leave news has been gossiped as often as any news is, or nobody is left to tell.
   bool leave_complete() const;
 
-  void handle(MonoTime now, const Address& from, wire::Message&& message);
+  void handle(MonoTime now, const Address& from, Channel channel, wire::Message&& message);
   void on_timer(MonoTime now);
   MonoTime next_deadline() const;
 
@@ -81,12 +81,14 @@ class Membership {
     bool indirect_sent = false;
     int expected_nacks = 0;
     int nacks = 0;
+    std::vector<Address> helpers;  // asked to probe for us; acks and nacks come from these
   };
   // An indirect ping we are carrying out for another node.
   struct Relay {
     uint32_t local_seq;
     Address requester;
     uint32_t requester_seq;
+    Address target;  // the ack must come from here
     bool want_nack;
     MonoTime nack_deadline;
   };
@@ -101,8 +103,8 @@ class Membership {
 
   void on_ping(MonoTime now, const Address& from, const wire::Ping& p);
   void on_indirect_ping(MonoTime now, const Address& from, const wire::IndirectPing& p);
-  void on_ack(MonoTime now, const wire::Ack& a);
-  void on_nack(const wire::Nack& n);
+  void on_ack(const Address& from, const wire::Ack& a);
+  void on_nack(const Address& from, const wire::Nack& n);
   void on_push_pull(MonoTime now, const wire::PushPull& p);
 
   void start_probe(MonoTime now);
@@ -121,7 +123,11 @@ class Membership {
   void broadcast(std::string_view subject, const wire::Message& news);
   void record_change(MonoTime now, const Member& m, MemberState from_state,
                      Incarnation from_incarnation, bool is_new);
+  // Makes room in a full table by forgetting the member gone longest; false if none is gone.
+  bool evict_longest_gone();
   Suspicion* find_suspicion(std::string_view node);
+  // Whether `addr` is where a member we consider alive or suspect lives.
+  bool is_active_member_address(const Address& addr) const;
   void drop_suspicion(std::string_view node);
   // Up to `k` distinct random members that satisfy `want`, never this node.
   std::vector<const Member*> random_members(size_t k,

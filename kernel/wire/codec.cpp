@@ -213,6 +213,10 @@ Status decode_packet(std::span<const uint8_t> bytes, const DecodeLimits& limits,
       out.clear();
       return Error{ErrorCode::kUnknownType, "unknown message type " + std::to_string(type)};
     }
+    if (out.size() >= limits.max_frames) {
+      out.clear();
+      return Error{ErrorCode::kOversized, "packet holds more messages than allowed"};
+    }
     ByteReader body = r.take(length);
     if (r.failed()) break;
     Message m = decode_body(static_cast<MessageType>(type), body, limits);

@@ -27,6 +27,7 @@ inline constexpr size_t kMaxNameBytes = 255;
 struct DecodeLimits {
   size_t max_packet_bytes = 64 * 1024;
   size_t max_members = 1 << 16;  // records in one push-pull
+  size_t max_frames = 255;       // messages in one packet
 };
 
 // Starts a packet in `out` (clearing it) by writing the version byte.

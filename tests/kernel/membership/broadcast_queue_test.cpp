@@ -35,10 +35,10 @@ TEST(BroadcastQueue, SendsFewestTransmittedFirstThenNewest) {
   BroadcastQueue q;
   q.push("a", frame(1, 10));
   q.push("b", frame(2, 10));
-  EXPECT_EQ(take(q, 10, 5, 10), (std::vector<uint8_t>{2}));  // newest of the unsent
-  EXPECT_EQ(take(q, 10, 5, 10), (std::vector<uint8_t>{1}));  // a has fewer transmissions
+  EXPECT_EQ(take(q, 11, 5, 10), (std::vector<uint8_t>{2}));  // newest of the unsent
+  EXPECT_EQ(take(q, 11, 5, 10), (std::vector<uint8_t>{1}));  // a has fewer transmissions
   q.push("c", frame(3, 10));
-  EXPECT_EQ(take(q, 30, 5, 10), (std::vector<uint8_t>{3, 2, 1}));
+  EXPECT_EQ(take(q, 31, 5, 10), (std::vector<uint8_t>{3, 2, 1}));
 }
 
 TEST(BroadcastQueue, DropsNewsAfterItsTransmitLimit) {
@@ -51,6 +51,16 @@ TEST(BroadcastQueue, DropsNewsAfterItsTransmitLimit) {
   EXPECT_FALSE(q.pending("a"));
   EXPECT_TRUE(q.empty());
   EXPECT_TRUE(take(q, 100, 3, 10).empty());
+}
+
+TEST(BroadcastQueue, DropsNewsTooBigForAnyPacket) {
+  BroadcastQueue q;
+  q.push("huge", frame(1, 100));
+  q.push("small", frame(2, 8));
+  std::vector<uint8_t> packet(1, 0);  // a version byte
+  EXPECT_EQ(q.fill(packet, 100, 5), 1u);
+  EXPECT_FALSE(q.pending("huge"));
+  EXPECT_TRUE(q.pending("small"));
 }
 
 TEST(BroadcastQueue, StaysWithinBudgetAndSkipsWhatDoesNotFit) {

@@ -45,14 +45,28 @@ class OneNode : public ::testing::Test {
                Channel channel = Channel::kDatagram) {
     node_->on_message(now(), from, channel, wire::encode_packet(messages));
   }
-  // Fires every timer due up to `t_ + d`, in order.
+  // Fires every timer due up to `t_ + d`, in order. With `answer_pings_`, every member
+  // the node pings answers at once.
   void advance(Duration d) {
     const MonoTime end = t_ + d;
     while (node_->next_deadline() <= end) {
       t_ = std::max(t_, node_->next_deadline());
       node_->on_timer(now());
+      if (answer_pings_) answer_pings();
     }
     t_ = end;
+  }
+  void answer_pings() {
+    std::vector<std::pair<Address, uint32_t>> pings;
+    for (const Send& s : node_->outbox().sends) {
+      std::vector<Message> decoded;
+      if (!wire::decode_packet(s.bytes, {}, decoded).ok()) continue;
+      for (const Message& m : decoded) {
+        if (auto* p = std::get_if<wire::Ping>(&m)) pings.emplace_back(s.to, p->seq);
+      }
+    }
+    node_->outbox().clear();
+    for (auto [to, seq] : pings) receive(to, {wire::Ack{seq}});
   }
   // Decodes and clears what the node has sent so far.
   std::vector<Sent> take_sent() {
@@ -82,6 +96,7 @@ class OneNode : public ::testing::Test {
 
   MonoTime t_ = MonoTime{} + 1000s;
   std::unique_ptr<Node> node_;
+  bool answer_pings_ = false;
 };
 
 TEST_F(OneNode, AnswersPingsForItsOwnNameOnly) {
@@ -239,6 +254,8 @@ TEST_F(OneNode, AnAckInTimeKeepsTheMemberAliveAndLowersTheScore) {
 
 TEST_F(OneNode, SuspicionTimesOutIntoDeathUnlessConfirmedSooner) {
   // Five members: k = suspicion_mult - 2 = 2 confirmations expected; min 4 s, max 24 s.
+  // Everyone answers our pings, so only c and d accuse b.
+  answer_pings_ = true;
   for (auto [name, addr] : {std::pair{"b", kB}, {"c", kC}, {"d", kD}, {"e", Address{9, 9}}}) {
     know(name, addr);
   }
@@ -276,11 +293,14 @@ TEST_F(OneNode, TellsASuspectThatItIsSuspected) {
 }
 
 TEST_F(OneNode, RelaysIndirectPingsAndForwardsTheAck) {
+  know("c", kC);
   receive(kC, {wire::IndirectPing{77, "b", kB, true}});
   auto pings = sent_of<wire::Ping>(take_sent());
   ASSERT_EQ(pings.size(), 1u);
   EXPECT_EQ(pings[0].first, kB);
   EXPECT_EQ(pings[0].second.target, "b");
+  receive(kD, {wire::Ack{pings[0].second.seq}});  // not from b: ignored
+  EXPECT_TRUE(sent_of<wire::Ack>(take_sent()).empty());
   receive(kB, {wire::Ack{pings[0].second.seq}});
   auto acks = sent_of<wire::Ack>(take_sent());
   ASSERT_EQ(acks.size(), 1u);
@@ -290,7 +310,14 @@ TEST_F(OneNode, RelaysIndirectPingsAndForwardsTheAck) {
   EXPECT_TRUE(sent_of<wire::Nack>(take_sent()).empty());
 }
 
+TEST_F(OneNode, RelaysOnlyForMembers) {
+  receive(kC, {wire::IndirectPing{77, "b", kB, true}});
+  EXPECT_TRUE(sent_of<wire::Ping>(take_sent()).empty());
+  EXPECT_EQ(node_->stats().relays_dropped, 1u);
+}
+
 TEST_F(OneNode, NacksAnIndirectPingThatGetsNoAnswer) {
+  know("c", kC);
   receive(kC, {wire::IndirectPing{78, "b", kB, true}});
   take_sent();
   advance(499ms);
@@ -318,6 +345,52 @@ TEST_F(OneNode, AnswersPushPullWithItsStateOverTheStream) {
       EXPECT_EQ(s.channel, Channel::kStream);
     }
   }
+}
+
+TEST_F(OneNode, IgnoresPushPullOverDatagrams) {
+  wire::PushPull request{false, false, "b", kB, {{"b", kB, 4, MemberState::kAlive}}};
+  receive(kB, {request}, Channel::kDatagram);
+  EXPECT_EQ(member("b"), nullptr);
+  EXPECT_TRUE(sent_of<wire::PushPull>(take_sent()).empty());
+  EXPECT_EQ(node_->stats().wrong_channel, 1u);
+}
+
+TEST_F(OneNode, AcksFromStrangersDoNotCompleteAProbe) {
+  know("b", kB);
+  know("c", kC);
+  know("d", kD);
+  std::vector<std::pair<Address, wire::Ping>> pings;
+  for (int i = 0; i < 20 && pings.empty(); ++i) {
+    advance(100ms);
+    pings = sent_of<wire::Ping>(take_sent());
+  }
+  ASSERT_EQ(pings.size(), 1u);
+  receive(Address{0x7f000001, 9999}, {wire::Ack{pings[0].second.seq}});
+  advance(500ms);
+  EXPECT_EQ(sent_of<wire::IndirectPing>(take_sent()).size(), 2u);  // still waiting: ask others
+}
+
+TEST_F(OneNode, IncarnationsNeverWrapAround) {
+  know("b", kB);
+  receive(kB, {wire::Suspect{0xfffffffe, "a", "b"}});
+  EXPECT_EQ(node_->membership().incarnation(), 0xffffffffu);
+  receive(kB, {wire::Suspect{0xffffffff, "a", "b"}});
+  EXPECT_EQ(node_->membership().incarnation(), 0xffffffffu);
+}
+
+TEST_F(OneNode, AFullTableForgetsTheLongestGoneToMakeRoom) {
+  NodeConfig config;
+  config.membership.max_members = 3;
+  make(config);
+  know("b", kB);
+  know("c", kC);
+  receive(kC, {wire::Dead{1, "b", "c"}});
+  know("d", kD);  // b makes room
+  EXPECT_EQ(member("b"), nullptr);
+  ASSERT_NE(member("d"), nullptr);
+  know("e", Address{9, 9});  // nobody is gone: refused
+  EXPECT_EQ(member("e"), nullptr);
+  EXPECT_EQ(node_->stats().members_refused, 1u);
 }
 
 TEST_F(OneNode, RemoteVerdictsOfDeathAreOnlySuspicionsHere) {

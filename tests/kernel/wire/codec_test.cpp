@@ -165,6 +165,18 @@ TEST(Codec, RefusesOversizedPacketsAndNamesAndCounts) {
   EXPECT_NE(s.error().code, ErrorCode::kUnknownType);
 }
 
+TEST(Codec, RefusesPacketsWithTooManyMessages) {
+  std::vector<Message> acks(11, Ack{1});
+  std::vector<Message> out;
+  DecodeLimits limits;
+  limits.max_frames = 10;
+  Status s = decode_packet(encode_packet(acks), limits, out);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().code, ErrorCode::kOversized);
+  acks.pop_back();
+  EXPECT_TRUE(decode_packet(encode_packet(acks), limits, out).ok());
+}
+
 TEST(Codec, ForEachFrameWalksFramesWithoutDecoding) {
   const Message messages[] = {Ping{7, "n1"}, Alive{3, "n2", {1, 2}}, Ack{9}};
   const auto bytes = encode_packet(messages);
