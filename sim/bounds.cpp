@@ -8,7 +8,8 @@
 namespace ckv::sim {
 
 Duration LivenessBounds::quiet_phase() const {
-  return std::max(detection, convergence) + std::chrono::seconds(5);
+  // Long enough to see each bound met and then held for a suspicion timeout.
+  return std::max(detection, convergence) + suspicion_max + std::chrono::seconds(5);
 }
 
 LivenessBounds liveness_bounds(const MembershipConfig& c, size_t n, size_t departed) {

@@ -51,7 +51,8 @@ struct LivenessBounds {
   Duration dissemination;  // D
   Duration detection;
   Duration convergence;
-  // How long the quiet phase runs: long enough to check both bounds.
+  // The longest the quiet phase runs: long enough to check both bounds, and that what
+  // held by then stays true for one more suspicion timeout.
   Duration quiet_phase() const;
 };
 

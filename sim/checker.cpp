@@ -119,15 +119,15 @@ bool MembershipChecker::check_views(MonoTime now) {
 void MembershipChecker::enforce_bounds(MonoTime now, Duration elapsed,
                                        const LivenessBounds& bounds) {
   auto seconds = [](Duration d) { return std::to_string(d.count() / 1000000) + "s"; };
-  if (!live_ok_since_ && elapsed > bounds.convergence) {
+  if (!live_ok_since_ && elapsed > bounds.convergence && !live_reported_) {
     violate(now, "convergence within " + seconds(bounds.convergence) + " of faults stopping",
             live_problem_);
-    live_ok_since_ = now;  // report once
+    live_reported_ = true;
   }
-  if (!departed_ok_since_ && elapsed > bounds.detection) {
+  if (!departed_ok_since_ && elapsed > bounds.detection && !departed_reported_) {
     violate(now, "detection within " + seconds(bounds.detection) + " of faults stopping",
             departed_problem_);
-    departed_ok_since_ = now;
+    departed_reported_ = true;
   }
 }
 

@@ -64,6 +64,8 @@ class MembershipChecker {
   uint64_t false_failures_of_paused_ = 0;
   std::optional<MonoTime> live_ok_since_;
   std::optional<MonoTime> departed_ok_since_;
+  bool live_reported_ = false;  // each missed bound is reported once
+  bool departed_reported_ = false;
   std::string live_problem_;  // first thing wrong at the last check, for reports
   std::string departed_problem_;
 };

@@ -100,8 +100,8 @@ FaultPlan swarm_plan(Prng& rng, uint32_t nodes, Duration chaos) {
   };
   plan.profile_summary = describe(plan.network, gaps);
 
-  // At most a third of the nodes (and never all but one) are down or gone at any time.
-  const uint32_t max_down = std::max<uint32_t>(1, (nodes - 1) / 3);
+  // At most a third of the other nodes are down or gone at any time (none below 4 nodes).
+  const uint32_t max_down = (nodes - 1) / 3;
   std::vector<MonoTime> down_until(nodes, MonoTime{});
   std::vector<bool> gone(nodes, false);
   auto down_at = [&](MonoTime t) {

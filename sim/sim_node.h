@@ -3,8 +3,10 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "kernel/core/address.h"
 #include "kernel/core/time.h"
@@ -20,6 +22,14 @@ enum class NodeStatus : uint8_t {
   kLeft,     // left and stopped for good
 };
 
+// A message the node's process has received but not yet handled (it is paused or slow).
+struct HeldInput {
+  MonoTime ready;  // when the process gets to it
+  uint32_t from;
+  Channel channel;
+  std::vector<uint8_t> bytes;
+};
+
 struct SimNode {
   std::string name;
   Address addr;
@@ -29,6 +39,8 @@ struct SimNode {
   MonoTime paused_until{};  // processes nothing before this
   MonoTime slow_until{};    // reads input `input_lag` late before this
   Duration input_lag{};
+  std::deque<HeldInput> inbox;   // received, not yet handled; in order; lost on a crash
+  MonoTime inbox_at = kNever;    // when its pending inbox event fires
   MonoTime timer_at = kNever;    // when its pending timer event fires
   MonoTime restart_at = kNever;  // pending restart after a crash
   int64_t clock_skew_ms = 0;

@@ -63,19 +63,33 @@ SimConfig validated(SimConfig c) {
 
 std::string repro_command(const SimConfig& c) {
   if (c.faults == FaultMode::kScripted) return "(a scripted scenario: rerun its test)";
+  // Only what the CLI can express may differ from the defaults.
+  const SimConfig d;
+  MembershipConfig m = c.node.membership;
+  m.lifeguard = d.node.membership.lifeguard;
+  m.probe_interval = d.node.membership.probe_interval;
+  m.probe_timeout = d.node.membership.probe_timeout;
+  const bool whole_seconds = c.chaos % std::chrono::seconds(1) == Duration(0);
+  const bool millis =
+      c.node.membership.probe_interval % std::chrono::milliseconds(1) == Duration(0) &&
+      c.node.membership.probe_timeout % std::chrono::milliseconds(1) == Duration(0);
+  if (!(m == d.node.membership) || !whole_seconds || !millis || c.start_spread != d.start_spread ||
+      c.min_quiet != d.min_quiet || c.warm_up != d.warm_up ||
+      c.check_liveness != d.check_liveness) {
+    return "(settings beyond the CLI's flags: rerun the program or test that made this run)";
+  }
   std::string cmd =
       "cluster-kv-sim --nodes " + std::to_string(c.nodes) + " --seed " + std::to_string(c.seed) +
       " --faults " + (c.faults == FaultMode::kSwarm ? "swarm" : "none") + " --virtual-seconds " +
       std::to_string(std::chrono::duration_cast<std::chrono::seconds>(c.chaos).count());
   if (!c.node.membership.lifeguard) cmd += " --no-lifeguard";
-  const MembershipConfig defaults;
-  auto ms = [](Duration d) {
-    return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(d).count());
+  auto ms = [](Duration t) {
+    return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(t).count());
   };
-  if (c.node.membership.probe_interval != defaults.probe_interval) {
+  if (c.node.membership.probe_interval != d.node.membership.probe_interval) {
     cmd += " --probe-interval-ms " + ms(c.node.membership.probe_interval);
   }
-  if (c.node.membership.probe_timeout != defaults.probe_timeout) {
+  if (c.node.membership.probe_timeout != d.node.membership.probe_timeout) {
     cmd += " --probe-timeout-ms " + ms(c.node.membership.probe_timeout);
   }
   return cmd + " --trace";
@@ -165,11 +179,17 @@ void Simulation::dispatch(MonoTime at, Event&& e) {
     case EventKind::kTimer:
       fire_timer(e);
       break;
+    case EventKind::kInbox:
+      process_inbox(e);
+      break;
     case EventKind::kStart:
       start_node(e.node, /*restart=*/false);
       break;
     case EventKind::kFault:
       apply(plan_.actions[e.index]);
+      break;
+    case EventKind::kDeferredFault:
+      apply(deferred_[e.index]);
       break;
     case EventKind::kRestart:
       if (nodes_[e.node].status == NodeStatus::kDown && nodes_[e.node].restart_at == at) {
@@ -241,6 +261,8 @@ void Simulation::crash(uint32_t i, Duration down_for) {
   n.timer_at = kNever;
   n.paused_until = MonoTime{};
   n.slow_until = MonoTime{};
+  n.inbox.clear();  // what the process had received but not handled dies with it
+  n.inbox_at = kNever;
   n.ever_crashed = true;
   record_lifecycle(i, Lifecycle::kCrash);
   if (down_for > Duration(0)) {
@@ -266,6 +288,8 @@ void Simulation::finish_leave(uint32_t i) {
   n.status = NodeStatus::kLeft;
   n.generation++;
   n.timer_at = kNever;
+  n.inbox.clear();
+  n.inbox_at = kNever;
   record_lifecycle(i, Lifecycle::kLeft);
 }
 
@@ -306,7 +330,18 @@ void Simulation::apply(const FaultAction& a) {
       }
       break;
     case FaultKind::kLeave:
-      if (n.status == NodeStatus::kUp) begin_leave(a.node);
+      if (n.status != NodeStatus::kUp) break;
+      if (n.paused_until > now_) {
+        // A paused process does nothing, leaving included: it leaves once it resumes.
+        FaultAction later = a;
+        later.at = n.paused_until;
+        deferred_.push_back(later);
+        Event e{EventKind::kDeferredFault};
+        e.index = deferred_.size() - 1;
+        queue_.push(later.at, std::move(e));
+        break;
+      }
+      begin_leave(a.node);
       break;
   }
 }
@@ -327,9 +362,17 @@ void Simulation::begin_quiet() {
   bounds_ = liveness_bounds(config_.node.membership, config_.nodes, departed);
   for (uint32_t i = 0; i < nodes_.size(); ++i) {
     SimNode& n = nodes_[i];
-    if (n.paused_until > now_ || n.slow_until > now_) {
+    if (n.running() && (n.paused_until > now_ || n.slow_until > now_ || !n.inbox.empty())) {
+      // Faults stop for everyone at once: the node catches up on its timers and on the
+      // input it was holding, right now.
       n.paused_until = now_;
       n.slow_until = now_;
+      for (HeldInput& in : n.inbox)
+        in.ready = now_;
+      n.inbox_at = kNever;
+      n.timer_at = kNever;
+      schedule_timer(i);
+      schedule_inbox(i);
       record_lifecycle(i, Lifecycle::kResume);
     }
     if (n.status == NodeStatus::kDown && n.restart_at != kNever) start_node(i, true);
@@ -341,7 +384,13 @@ void Simulation::check() {
   const bool settled = checker_.check_views(now_);
   const Duration elapsed = now_ - quiet_start_;
   checker_.enforce_bounds(now_, elapsed, bounds_);
-  if ((settled && elapsed >= config_.min_quiet) || elapsed > bounds_.quiet_phase()) {
+  // Done once both properties have held for a whole suspicion timeout (so a stale
+  // accusation still in flight would have shown), or when the phase's time is up.
+  const auto since = [](const std::optional<MonoTime>& t) { return t.value_or(kNever); };
+  const MonoTime stable_since =
+      std::max(since(checker_.live_converged_since()), since(checker_.departed_converged_since()));
+  const bool stable = settled && now_ - stable_since >= bounds_.suspicion_max;
+  if ((stable && elapsed >= config_.min_quiet) || elapsed > bounds_.quiet_phase()) {
     done_ = true;
     return;
   }
@@ -366,25 +415,50 @@ void Simulation::deliver(Event&& e) {
                e.bytes);
     return;
   }
-  if (n.slow_until > now_ && !e.lagged) {
-    e.lagged = true;  // a constant lag keeps the node's input in order
-    const MonoTime later = now_ + n.input_lag;
-    queue_.push(later, std::move(e));
+  if (n.paused_until > now_ || n.slow_until > now_ || !n.inbox.empty()) {
+    // The process has the message but will get to it late: after the pause (and after the
+    // timers that came due meanwhile, the worst case for a waking process, and the one
+    // Lifeguard targets), `input_lag` later when slow, and never before what came first.
+    MonoTime ready = now_ + (n.slow_until > now_ ? n.input_lag : Duration(0));
+    if (!n.inbox.empty()) ready = std::max(ready, n.inbox.back().ready);
+    n.inbox.push_back(HeldInput{ready, e.from, e.channel, std::move(e.bytes)});
+    schedule_inbox(e.node);
     return;
   }
-  if (n.paused_until > now_) {
-    // Input that queued up during a pause is read after the timers that came due meanwhile
-    // have fired: the worst case for a process waking up, and the one Lifeguard targets.
-    const MonoTime later = n.paused_until + Duration(1);
-    queue_.push(later, std::move(e));
-    return;
-  }
+  handle_input(e.node, e.from, e.channel, e.bytes);
+}
+
+void Simulation::handle_input(uint32_t i, uint32_t from, Channel channel,
+                              std::span<const uint8_t> bytes) {
   delivered_++;
-  trace_.add(
-      TraceRecord{now_, TraceKind::kDeliver, static_cast<uint8_t>(e.channel), e.from, e.node},
-      e.bytes);
-  n.kernel->on_message(now_for(e.node), nodes_[e.from].addr, e.channel, e.bytes);
-  drain(e.node);
+  trace_.add(TraceRecord{now_, TraceKind::kDeliver, static_cast<uint8_t>(channel), from, i}, bytes);
+  nodes_[i].kernel->on_message(now_for(i), nodes_[from].addr, channel, bytes);
+  drain(i);
+}
+
+void Simulation::process_inbox(const Event& e) {
+  SimNode& n = nodes_[e.node];
+  if (!n.running() || e.generation != n.generation || n.inbox_at != now_) return;  // stale
+  n.inbox_at = kNever;
+  while (n.running() && !n.inbox.empty() && n.paused_until <= now_ &&
+         n.inbox.front().ready <= now_) {
+    HeldInput in = std::move(n.inbox.front());
+    n.inbox.pop_front();
+    handle_input(e.node, in.from, in.channel, in.bytes);
+  }
+  if (n.running()) schedule_inbox(e.node);
+}
+
+void Simulation::schedule_inbox(uint32_t i) {
+  SimNode& n = nodes_[i];
+  if (n.inbox.empty()) return;
+  MonoTime at = std::max(n.inbox.front().ready, now_);
+  if (n.paused_until > now_) at = std::max(at, n.paused_until + Duration(1));
+  if (at >= n.inbox_at) return;
+  n.inbox_at = at;
+  Event e{EventKind::kInbox, i};
+  e.generation = n.generation;
+  queue_.push(at, std::move(e));
 }
 
 void Simulation::fire_timer(const Event& e) {

@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -75,6 +76,9 @@ struct SimResult {
 class Simulation {
  public:
   explicit Simulation(SimConfig config);
+  // The checker refers into the node list: a Simulation stays where it was built.
+  Simulation(const Simulation&) = delete;
+  Simulation& operator=(const Simulation&) = delete;
 
   SimResult run();
 
@@ -94,8 +98,10 @@ class Simulation {
   enum class EventKind : uint8_t {
     kDeliver,
     kTimer,
+    kInbox,
     kStart,
     kFault,
+    kDeferredFault,
     kRestart,
     kPartitionEnd,
     kLeaveDeadline,
@@ -107,15 +113,17 @@ class Simulation {
     uint32_t node = 0;
     uint32_t from = 0;
     Channel channel = Channel::kDatagram;
-    uint32_t generation = 0;  // kDeliver (streams) and kTimer: the target process
-    uint64_t index = 0;       // kFault: action index; kPartitionEnd: partition id
-    bool lagged = false;      // kDeliver: already held back by a slow node
+    uint32_t generation = 0;  // kDeliver (streams), kTimer, kInbox: the target process
+    uint64_t index = 0;       // kFault: plan action; kDeferredFault: deferred_; kPartitionEnd: id
     std::vector<uint8_t> bytes;
   };
 
   void dispatch(MonoTime at, Event&& e);
   void deliver(Event&& e);
   void fire_timer(const Event& e);
+  void process_inbox(const Event& e);
+  void schedule_inbox(uint32_t i);
+  void handle_input(uint32_t i, uint32_t from, Channel channel, std::span<const uint8_t> bytes);
   void start_node(uint32_t i, bool restart);
   void crash(uint32_t i, Duration down_for);
   void begin_leave(uint32_t i);
@@ -150,6 +158,7 @@ class Simulation {
   MonoTime quiet_start_ = kNever;
   bool done_ = false;
   uint64_t partition_id_ = 0;
+  std::vector<FaultAction> deferred_;  // faults postponed until a paused node resumes
   uint64_t delivered_ = 0;
   uint64_t dropped_ = 0;
   uint64_t member_changes_ = 0;

@@ -50,11 +50,12 @@ check "--trace prints deliveries" grep -q -- "-> n" "$out"
 check "--trace prints member changes" grep -q " sees " "$out"
 check "--trace keeps JSON last" has_keys trace_hash
 
-# Usage errors exit 2.
+# Usage errors exit 2, and still end standard output with one JSON object.
 for bad in "--nodes 0" "--nodes x" "--faults some" "--bogus" "--seed 1 --seeds 2" "--seeds 2 --trace"; do
   # shellcheck disable=SC2086
-  "$sim" $bad > /dev/null 2>&1
+  "$sim" $bad > "$out" 2>/dev/null
   check "'$bad' is a usage error" test $? -eq 2
+  check "'$bad' ends with a JSON error" has_keys error exit_status
 done
 
 # A violation: a probe interval shorter than the network's round trip makes nodes accuse

@@ -4,8 +4,9 @@
 //                  [--virtual-seconds T] [--no-lifeguard]
 //   cluster-kv-sim --nodes N --seed S [--trace] [...]
 //
-// Exit status: 0 when no property was violated, 1 when one was, 2 for bad usage. The last
-// line of standard output is always one JSON object describing the whole invocation.
+// Exit status: 0 when no property was violated, 1 when one was, 2 for bad usage, 3 for an
+// internal error. The last line of standard output is always one JSON object: the summary
+// of the whole invocation, or {"error": ..., "exit_status": ...} (--help prints only help).
 #include <chrono>
 #include <cinttypes>
 #include <cstdio>
@@ -13,6 +14,7 @@
 #include <exception>
 #include <iostream>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 
@@ -39,8 +41,8 @@ options:
   --trace                print every trace record of a single-seed run
   --help                 this text
 
-The last line of output is a JSON summary. Exit status: 0 no violation, 1 violation,
-2 usage error.)";
+The last line of output is a JSON summary (or an {"error": ...} object). Exit status:
+0 no violation, 1 violation, 2 usage error, 3 internal error.)";
 
 struct Options {
   SimConfig base;
@@ -50,9 +52,34 @@ struct Options {
   bool trace = false;
 };
 
+std::string json_escape(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      out += buf;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+// Ends the program with `status`; the last line of standard output is still one JSON object.
+[[noreturn]] void fail(int status, const std::string& why, bool show_usage) {
+  std::cerr << "cluster-kv-sim: " << why << "\n";
+  if (show_usage) std::cerr << "\n" << kUsage << "\n";
+  std::fflush(stdout);
+  std::printf("{\"error\":\"%s\",\"exit_status\":%d}\n", json_escape(why).c_str(), status);
+  std::exit(status);
+}
+
 [[noreturn]] void usage_error(const std::string& why) {
-  std::cerr << "cluster-kv-sim: " << why << "\n\n" << kUsage << "\n";
-  std::exit(2);
+  fail(2, why, true);
 }
 
 uint64_t parse_number(std::string_view flag, const char* text, uint64_t min, uint64_t max) {
@@ -175,8 +202,10 @@ int main(int argc, char** argv) {
     SimResult r;
     try {
       r = ckv::sim::simulate(config);
+    } catch (const std::invalid_argument& e) {
+      usage_error(e.what());  // a configuration the simulator cannot run
     } catch (const std::exception& e) {
-      usage_error(e.what());
+      fail(3, std::string("internal error: ") + e.what(), false);
     }
     virtual_seconds += secs(r.virtual_time);
     wall_seconds += r.wall_seconds;
