@@ -66,7 +66,8 @@ class OneNode : public ::testing::Test {
       }
     }
     node_->outbox().clear();
-    for (auto [to, seq] : pings) receive(to, {wire::Ack{seq}});
+    for (auto [to, seq] : pings)
+      receive(to, {wire::Ack{seq}});
   }
   // Decodes and clears what the node has sent so far.
   std::vector<Sent> take_sent() {
@@ -87,6 +88,16 @@ class OneNode : public ::testing::Test {
       if (const T* m = std::get_if<T>(&s.message)) out.emplace_back(s.to, *m);
     }
     return out;
+  }
+  // Runs time forward in 100 ms steps until the node sends its next probe; returns the
+  // pings sent in that step (none if it never probes within `limit`).
+  std::vector<std::pair<Address, wire::Ping>> next_probe(Duration limit = 4s) {
+    std::vector<std::pair<Address, wire::Ping>> pings;
+    for (Duration waited{}; waited < limit && pings.empty(); waited += 100ms) {
+      advance(100ms);
+      pings = sent_of<wire::Ping>(take_sent());
+    }
+    return pings;
   }
   const Member* member(const std::string& name) { return node_->members().find(name); }
   void know(const std::string& name, Address addr, Incarnation inc = 1) {
@@ -205,12 +216,7 @@ TEST_F(OneNode, ProbesDirectlyThenIndirectlyThenSuspects) {
   know("b", kB);
   know("c", kC);
   know("d", kD);
-  // Run until the first ping goes out.
-  std::vector<std::pair<Address, wire::Ping>> pings;
-  for (int i = 0; i < 20 && pings.empty(); ++i) {
-    advance(100ms);
-    pings = sent_of<wire::Ping>(take_sent());
-  }
+  const auto pings = next_probe();
   ASSERT_EQ(pings.size(), 1u);
   const Address target = pings[0].first;
   const std::string target_name = pings[0].second.target;
@@ -237,11 +243,7 @@ TEST_F(OneNode, AnAckInTimeKeepsTheMemberAliveAndLowersTheScore) {
   know("b", kB);
   receive(kB, {wire::Suspect{1, "a", "b"}});  // score 1 from refuting
   take_sent();
-  std::vector<std::pair<Address, wire::Ping>> pings;
-  for (int i = 0; i < 40 && pings.empty(); ++i) {
-    advance(100ms);
-    pings = sent_of<wire::Ping>(take_sent());
-  }
+  const auto pings = next_probe();
   ASSERT_EQ(pings.size(), 1u);
   receive(kB, {wire::Ack{pings[0].second.seq}});
   EXPECT_EQ(node_->membership().health_score(), 0);
@@ -359,11 +361,7 @@ TEST_F(OneNode, AcksFromStrangersDoNotCompleteAProbe) {
   know("b", kB);
   know("c", kC);
   know("d", kD);
-  std::vector<std::pair<Address, wire::Ping>> pings;
-  for (int i = 0; i < 20 && pings.empty(); ++i) {
-    advance(100ms);
-    pings = sent_of<wire::Ping>(take_sent());
-  }
+  const auto pings = next_probe();
   ASSERT_EQ(pings.size(), 1u);
   receive(Address{0x7f000001, 9999}, {wire::Ack{pings[0].second.seq}});
   advance(500ms);
