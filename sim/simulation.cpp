@@ -293,10 +293,6 @@ void Simulation::finish_leave(uint32_t i) {
   record_lifecycle(i, Lifecycle::kLeft);
 }
 
-void Simulation::inject(const FaultAction& action) {
-  apply(action);
-}
-
 void Simulation::apply(const FaultAction& a) {
   SimNode& n = nodes_[a.node];
   trace_.add(TraceRecord{now_, TraceKind::kFault, static_cast<uint8_t>(a.kind), a.node, 0,

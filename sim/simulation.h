@@ -91,8 +91,6 @@ class Simulation {
   const MembershipChecker& checker() const { return checker_; }
   const Trace& trace() const { return trace_; }
   const FaultPlan& plan() const { return plan_; }
-  // Applies a fault now, outside any plan (tests).
-  void inject(const FaultAction& action);
 
  private:
   enum class EventKind : uint8_t {

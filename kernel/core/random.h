@@ -34,9 +34,6 @@ class Prng {
   // so results match on every IEEE-754 platform.
   bool chance(double p);
 
-  // A new generator whose sequence is independent of this one's continuation.
-  Prng fork() { return Prng(next()); }
-
   template <class T>
   void shuffle(std::vector<T>& items) {
     for (size_t i = items.size(); i > 1; --i) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "kernel/core/address.h"
 #include "kernel/core/compact_string.h"

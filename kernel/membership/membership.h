@@ -68,8 +68,6 @@ class Membership {
   int health_score() const { return awareness_.score(); }
   bool joined() const { return joined_; }
   size_t pending_broadcasts() const { return broadcasts_.size(); }
-  // How many times each piece of news is gossiped at the current cluster size.
-  int retransmit_limit() const;
 
  private:
   struct Probe {
@@ -133,6 +131,8 @@ class Membership {
   std::vector<const Member*> random_members(size_t k,
                                             const std::function<bool(const Member&)>& want);
   Duration push_pull_interval() const;
+  // How many times each piece of news is gossiped at the current cluster size.
+  int retransmit_limit() const;
 
   const MembershipConfig config_;
   const std::string name_;

@@ -100,6 +100,11 @@ class OneNode : public ::testing::Test {
     return pings;
   }
   const Member* member(const std::string& name) { return node_->members().find(name); }
+  void know_b_c_d() {
+    know("b", kB);
+    know("c", kC);
+    know("d", kD);
+  }
   void know(const std::string& name, Address addr, Incarnation inc = 1) {
     receive(addr, {wire::Alive{inc, name, addr}});
     node_->outbox().clear();
@@ -213,9 +218,7 @@ TEST_F(OneNode, RefusesASecondAddressForALiveMember) {
 }
 
 TEST_F(OneNode, ProbesDirectlyThenIndirectlyThenSuspects) {
-  know("b", kB);
-  know("c", kC);
-  know("d", kD);
+  know_b_c_d();
   const auto pings = next_probe();
   ASSERT_EQ(pings.size(), 1u);
   const Address target = pings[0].first;
@@ -358,9 +361,7 @@ TEST_F(OneNode, IgnoresPushPullOverDatagrams) {
 }
 
 TEST_F(OneNode, AcksFromStrangersDoNotCompleteAProbe) {
-  know("b", kB);
-  know("c", kC);
-  know("d", kD);
+  know_b_c_d();
   const auto pings = next_probe();
   ASSERT_EQ(pings.size(), 1u);
   receive(Address{0x7f000001, 9999}, {wire::Ack{pings[0].second.seq}});
@@ -458,9 +459,7 @@ TEST_F(OneNode, ReapsFailedAndLeftMembersAfterTheirTimeouts) {
   config.membership.reconnect_timeout = 20s;
   config.membership.tombstone_timeout = 40s;
   make(config);
-  know("b", kB);
-  know("c", kC);
-  know("d", kD);
+  know_b_c_d();
   receive(kD, {wire::Dead{1, "b", "d"}, wire::Dead{1, "c", "c"}});
   node_->outbox().clear();
   advance(25s);  // d is never acked: let it be; only b and c matter here
