@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "kernel/kv/mem_store.h"
 #include "kernel/membership/broadcast_queue.h"
 #include "kernel/node.h"
 #include "kernel/wire/codec.h"
@@ -23,7 +24,8 @@ Address addr(uint32_t i) {
 
 // A node "n0" that knows `members` - 1 others, all alive, with its gossip queue drained.
 std::unique_ptr<Node> node_in_cluster(int members, MonoTime& t) {
-  auto node = std::move(*Node::create({}, "n0", addr(0), 1, Now{t, {}}));
+  static MemStore store(true);
+  auto node = std::move(*Node::create({}, "n0", addr(0), 1, Now{t, {}}, store));
   node->join(Now{t, {}}, {});
   for (int i = 1; i < members; ++i) {
     const wire::Message alive = wire::Alive{1, "n" + std::to_string(i), addr(i)};
@@ -61,8 +63,9 @@ BENCHMARK(BM_HandlePing)->Arg(10)->Arg(100)->Arg(1000);
 // the same the other way round). Counts the datagrams both kernels handle.
 void BM_ProbeAckExchange(benchmark::State& state) {
   MonoTime t = MonoTime{} + 1s;
-  auto a = std::move(*Node::create({}, "a", addr(1), 1, Now{t, {}}));
-  auto b = std::move(*Node::create({}, "b", addr(2), 2, Now{t, {}}));
+  MemStore store_a(true), store_b(true);
+  auto a = std::move(*Node::create({}, "a", addr(1), 1, Now{t, {}}, store_a));
+  auto b = std::move(*Node::create({}, "b", addr(2), 2, Now{t, {}}, store_b));
   a->join(Now{t, {}}, {});
   b->join(Now{t, {}}, {});
   const wire::Message hello[] = {wire::Alive{1, "a", addr(1)}, wire::Alive{1, "b", addr(2)}};

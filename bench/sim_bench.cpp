@@ -23,6 +23,7 @@ SimConfig fault_free(uint32_t nodes) {
   c.faults = FaultMode::kNone;
   c.chaos = 1000000s;  // never reach the quiet phase: the benchmark steps the run itself
   c.trace_ring = 0;
+  c.workload.enabled = false;  // membership speed; the key-value load is measured apart
   return c;
 }
 

@@ -1,5 +1,7 @@
 #include "kernel/node.h"
 
+#include <algorithm>
+
 #include "kernel/wire/codec.h"
 
 namespace ckv {
@@ -30,16 +32,84 @@ Status Node::validate(const NodeConfig& config) {
     return bad("frame limits must be at least 1");
   }
   if (m.max_members < 1) return bad("max_members must be at least 1");
+  const KvConfig& kv = config.kv;
+  if (kv.max_key_bytes < 1 || kv.max_key_bytes > wire::kMaxKeyBytes) {
+    return bad("max key bytes must be in 1..65536");
+  }
+  // The largest answer (a value and its framing) must fit a stream message.
+  if (kv.max_value_bytes + kv.max_key_bytes + 1024 > m.max_stream_bytes) {
+    return bad("max value bytes must leave room for framing within max_stream_bytes");
+  }
+  if (kv.inline_value_bytes + 1024 > m.max_datagram_bytes) {
+    return bad("inline value bytes must fit a datagram");
+  }
+  if (kv.query_timeout < Duration(0) || kv.max_query_timeout <= Duration(0) ||
+      kv.query_retry <= Duration(0) || kv.batch_delay < Duration(0) ||
+      kv.resend_interval <= Duration(0)) {
+    return bad("key-value timings out of range");
+  }
+  if (kv.log_entries < 1 || kv.log_bytes < 1 || kv.stream_chunk_bytes < 2 * wire::kMaxKeyBytes ||
+      kv.stream_chunk_bytes > m.max_stream_bytes / 2 || kv.max_pending_queries < 1) {
+    return bad("key-value limits out of range");
+  }
   return {};
 }
 
 Result<std::unique_ptr<Node>> Node::create(const NodeConfig& config, std::string name,
-                                           Address address, uint64_t seed, Now start) {
+                                           Address address, uint64_t seed, Now start,
+                                           Store& store) {
   if (name.empty() || name.size() > wire::kMaxNameBytes) {
     return Error{ErrorCode::kInvalidArgument, "node name must have 1 to 255 bytes"};
   }
   if (Status s = validate(config); !s.ok()) return s.error();
-  return std::unique_ptr<Node>(new Node(config, std::move(name), address, seed, start));
+  std::unique_ptr<Node> node(new Node(config, std::move(name), address, seed, start));
+  uint64_t kv_seed = seed ^ 0x6b76'6b76'6b76'6b76ULL;  // the KV layer's own stream
+  auto kv = KeyValue::open(config.kv, config.membership, node->membership_, store,
+                           splitmix64(kv_seed), node->outbox_, node->stats_);
+  if (!kv.ok()) return kv.error();
+  node->kv_ = std::move(kv.value());
+  return node;
+}
+
+void Node::forward_changes(Now now, size_t first) {
+  for (size_t i = first; i < outbox_.changes.size(); ++i) {
+    kv_->on_member_change(now, outbox_.changes[i]);
+  }
+}
+
+void Node::join(Now now, std::span<const Address> seeds) {
+  const size_t first = outbox_.changes.size();
+  membership_.join(now.mono, seeds);
+  forward_changes(now, first);
+}
+
+void Node::leave(Now now) {
+  const size_t first = outbox_.changes.size();
+  membership_.leave(now.mono);
+  forward_changes(now, first);
+}
+
+void Node::on_timer(Now now) {
+  const size_t first = outbox_.changes.size();
+  membership_.on_timer(now.mono);
+  forward_changes(now, first);
+  kv_->on_timer(now);
+}
+
+MonoTime Node::next_deadline() const {
+  return std::min(membership_.next_deadline(), kv_->next_deadline());
+}
+
+void Node::get(Now now, uint64_t request, std::string_view key, std::optional<Duration> timeout) {
+  kv_->get(now, request, key, timeout);
+}
+
+void Node::put(Now now, uint64_t request, std::string_view key, std::string value) {
+  kv_->put(now, request, key, std::move(value));
+}
+
+void Node::erase(Now now, uint64_t request, std::string_view key) {
+  kv_->erase(now, request, key);
 }
 
 Node::Node(const NodeConfig& config, std::string name, Address address, uint64_t seed, Now start)
@@ -62,9 +132,15 @@ void Node::on_message(Now now, const Address& from, Channel channel,
     stats_.decode_errors_by_code[static_cast<size_t>(s.error().code)]++;
     return;
   }
+  const size_t first = outbox_.changes.size();
   for (wire::Message& m : decoded_) {
-    membership_.handle(now.mono, from, channel, std::move(m));
+    if (wire::type_of(m) >= wire::MessageType::kInvalidate) {
+      kv_->handle(now, from, channel, std::move(m));
+    } else {
+      membership_.handle(now.mono, from, channel, std::move(m));
+    }
   }
+  forward_changes(now, first);
   decoded_.clear();
   // A big packet once must not cost memory for good: keep room for a typical one only.
   if (decoded_.capacity() > kDecodedKeep) std::vector<wire::Message>().swap(decoded_);

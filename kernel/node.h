@@ -2,17 +2,22 @@
 //
 //   inputs   on_message(now, from, channel, bytes)   on_timer(now)
 //            join(now, seeds)   leave(now)
-//   outputs  outbox(): datagrams and stream messages to send, member changes to report
+//            get(now, request, key, timeout)   put(now, request, key, value)
+//            erase(now, request, key)
+//   outputs  outbox(): datagrams and stream messages to send, member changes to report,
+//            client replies (one per request id)
 //            next_deadline(): when on_timer wants to run next
 //
 // The node reads no clock, does no I/O and draws randomness only from a PRNG seeded at
 // creation, so the same inputs always produce the same outputs. The real runtime and the
 // simulator drive the same Node. Bad input from the network never crashes it: a packet
-// that does not decode is dropped whole and counted in stats().decode_errors.
+// that does not decode is dropped whole and counted in stats().decode_errors. Keys and
+// values live in a Store the driver owns (kv/store.h) and that outlives the Node.
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -20,6 +25,9 @@
 #include "kernel/core/address.h"
 #include "kernel/core/result.h"
 #include "kernel/core/time.h"
+#include "kernel/kv/config.h"
+#include "kernel/kv/key_value.h"
+#include "kernel/kv/store.h"
 #include "kernel/membership/config.h"
 #include "kernel/membership/membership.h"
 #include "kernel/outbox.h"
@@ -30,26 +38,36 @@ namespace ckv {
 
 struct NodeConfig {
   MembershipConfig membership;
+  KvConfig kv;
 };
 
 class Node {
  public:
-  // Checks the name (1..255 bytes) and the configuration, then builds the node.
+  // Checks the name (1..255 bytes) and the configuration, reads the store's meta, then
+  // builds the node.
   static Result<std::unique_ptr<Node>> create(const NodeConfig& config, std::string name,
-                                              Address address, uint64_t seed, Now start);
+                                              Address address, uint64_t seed, Now start,
+                                              Store& store);
   static Status validate(const NodeConfig& config);
 
-  void join(Now now, std::span<const Address> seeds) { membership_.join(now.mono, seeds); }
-  void leave(Now now) { membership_.leave(now.mono); }
+  void join(Now now, std::span<const Address> seeds);
+  void leave(Now now);
   bool leave_complete() const { return membership_.leave_complete(); }
 
   void on_message(Now now, const Address& from, Channel channel, std::span<const uint8_t> bytes);
-  void on_timer(Now now) { membership_.on_timer(now.mono); }
-  MonoTime next_deadline() const { return membership_.next_deadline(); }
+  void on_timer(Now now);
+  MonoTime next_deadline() const;
+
+  // Client operations; each answers with one Reply carrying `request` (see kv/client.h).
+  void get(Now now, uint64_t request, std::string_view key,
+           std::optional<Duration> timeout = std::nullopt);
+  void put(Now now, uint64_t request, std::string_view key, std::string value);
+  void erase(Now now, uint64_t request, std::string_view key);
 
   Outbox& outbox() { return outbox_; }
   const NodeStats& stats() const { return stats_; }
   const Membership& membership() const { return membership_; }
+  const KeyValue& kv() const { return *kv_; }
   const MemberTable& members() const { return membership_.members(); }
   const std::string& name() const { return membership_.name(); }
   const Address& address() const { return membership_.address(); }
@@ -59,11 +77,14 @@ class Node {
 
  private:
   Node(const NodeConfig& config, std::string name, Address address, uint64_t seed, Now start);
+  // Tells the key-value layer about member changes made since `first`.
+  void forward_changes(Now now, size_t first);
 
   NodeConfig config_;
   Outbox outbox_;
   NodeStats stats_;
   Membership membership_;
+  std::unique_ptr<KeyValue> kv_;
   static constexpr size_t kDecodedKeep = 8;
   std::vector<wire::Message> decoded_;  // reused across inputs
 };

@@ -1,11 +1,13 @@
 // Outbox: everything the kernel wants done in the world, as values. After each input the
-// driver takes the sends (and transmits them) and the member changes (and reports them).
+// driver takes the sends (and transmits them), the member changes (and reports them) and
+// the client replies (and delivers them).
 #pragma once
 
 #include <cstdint>
 #include <vector>
 
 #include "kernel/core/address.h"
+#include "kernel/kv/client.h"
 #include "kernel/membership/member.h"
 
 namespace ckv {
@@ -23,12 +25,14 @@ struct Send {
 struct Outbox {
   std::vector<Send> sends;
   std::vector<MemberChange> changes;
+  std::vector<Reply> replies;
 
-  // Empties both lists. After a burst (a push-pull merging a thousand members) the memory
+  // Empties the lists. After a burst (a push-pull merging a thousand members) the memory
   // is given back rather than kept for good.
   void clear() {
     release_if_large(sends);
     release_if_large(changes);
+    release_if_large(replies);
   }
 
  private:

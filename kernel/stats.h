@@ -37,6 +37,27 @@ struct NodeStats {
   uint64_t push_pulls_received = 0;
   uint64_t join_attempts = 0;
   uint64_t reconnect_attempts = 0;
+
+  // Key-value layer.
+  uint64_t gets = 0;
+  uint64_t gets_local = 0;   // answered from a current local copy
+  uint64_t gets_remote = 0;  // needed a cluster read
+  uint64_t puts = 0;
+  uint64_t deletes = 0;
+  uint64_t store_errors = 0;
+  uint64_t queries_sent = 0;            // query datagrams, retries included
+  uint64_t query_retries = 0;           // rounds of re-asking silent members
+  uint64_t query_timeouts = 0;          // reads that ended at their timeout
+  uint64_t reads_reissued = 0;          // reads asked again: answers older than an invalidation
+  uint64_t queries_answered = 0;        // queries from others
+  uint64_t invalidations_sent = 0;      // entries, resends included
+  uint64_t invalidations_received = 0;  // entries
+  uint64_t invalidations_refused = 0;   // from a non-member
+  uint64_t invalidation_gaps = 0;       // batches that arrived ahead of a missing one
+  uint64_t copies_dropped = 0;          // local copies replaced by a newer version's marker
+  uint64_t resets_sent = 0;
+  uint64_t resets_received = 0;
+  uint64_t epoch_bumps = 0;  // times every copy became due for revalidation
 };
 
 }  // namespace ckv

@@ -10,6 +10,7 @@
 
 #include "kernel/core/address.h"
 #include "kernel/core/time.h"
+#include "kernel/kv/mem_store.h"
 #include "kernel/node.h"
 
 namespace ckv::sim {
@@ -33,7 +34,8 @@ struct HeldInput {
 struct SimNode {
   std::string name;
   Address addr;
-  std::unique_ptr<Node> kernel;  // null unless kUp or kLeaving
+  std::unique_ptr<Node> kernel;     // null unless kUp or kLeaving
+  std::unique_ptr<MemStore> store;  // the machine's disk: survives crashes (its durable part)
   NodeStatus status = NodeStatus::kNotStarted;
   uint32_t generation = 0;  // bumped at each crash: streams to the old process die
   MonoTime paused_until{};  // processes nothing before this

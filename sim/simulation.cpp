@@ -42,6 +42,14 @@ FaultPlan make_plan(const SimConfig& c, Prng& rng) {
   return plan;
 }
 
+FaultPlan with_lan(FaultPlan plan, bool lan) {
+  if (!lan) return plan;
+  plan.network.latency_min = Duration(50);
+  plan.network.latency_max = Duration(500);
+  plan.profile_summary = "LAN latency 0.05-0.50ms; " + plan.profile_summary;
+  return plan;
+}
+
 std::vector<SimNode> make_nodes(uint32_t n, Prng& rng) {
   std::vector<SimNode> nodes(n);
   for (uint32_t i = 0; i < n; ++i) {
@@ -73,9 +81,14 @@ std::string repro_command(const SimConfig& c) {
   const bool millis =
       c.node.membership.probe_interval % std::chrono::milliseconds(1) == Duration(0) &&
       c.node.membership.probe_timeout % std::chrono::milliseconds(1) == Duration(0);
-  if (!(m == d.node.membership) || !whole_seconds || !millis || c.start_spread != d.start_spread ||
-      c.min_quiet != d.min_quiet || c.warm_up != d.warm_up ||
-      c.check_liveness != d.check_liveness) {
+  KvWorkloadConfig w = c.workload;
+  w.enabled = d.workload.enabled;
+  w.ops_per_second = d.workload.ops_per_second;
+  w.keys = d.workload.keys;
+  if (!(m == d.node.membership) || !(c.node.kv == d.node.kv) || !whole_seconds || !millis ||
+      c.start_spread != d.start_spread || c.min_quiet != d.min_quiet || c.warm_up != d.warm_up ||
+      c.check_liveness != d.check_liveness || c.durable_writes != d.durable_writes ||
+      !(w == d.workload)) {
     return "(settings beyond the CLI's flags: rerun the program or test that made this run)";
   }
   std::string cmd =
@@ -83,6 +96,14 @@ std::string repro_command(const SimConfig& c) {
       " --faults " + (c.faults == FaultMode::kSwarm ? "swarm" : "none") + " --virtual-seconds " +
       std::to_string(std::chrono::duration_cast<std::chrono::seconds>(c.chaos).count());
   if (!c.node.membership.lifeguard) cmd += " --no-lifeguard";
+  if (!c.workload.enabled) cmd += " --workload none";
+  if (c.workload.enabled && c.workload.ops_per_second != d.workload.ops_per_second) {
+    cmd += " --ops-per-second " + std::to_string(static_cast<uint64_t>(c.workload.ops_per_second));
+  }
+  if (c.workload.enabled && c.workload.keys != d.workload.keys) {
+    cmd += " --keys " + std::to_string(c.workload.keys);
+  }
+  if (c.lan_latency) cmd += " --lan";
   auto ms = [](Duration t) {
     return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(t).count());
   };
@@ -100,13 +121,27 @@ Simulation::Simulation(SimConfig config)
       fault_rng_(derive(config_.seed, 1)),
       node_seeds_(derive(config_.seed, 2)),
       choice_rng_(derive(config_.seed, 3)),
-      plan_(make_plan(config_, fault_rng_)),
+      plan_(with_lan(make_plan(config_, fault_rng_), config_.lan_latency)),
       bounds_(liveness_bounds(config_.node.membership, config_.nodes)),
       nodes_(make_nodes(config_.nodes, choice_rng_)),
       network_(config_.nodes, plan_.network, derive(config_.seed, 4)),
       trace_(config_.trace_ring, config_.trace_sink),
-      checker_(nodes_, plan_.perfect_network()) {
+      checker_(nodes_, plan_.perfect_network()),
+      workload_(config_.workload, derive(config_.seed, 5)),
+      kv_checker_(config_.nodes, config_.workload.keys) {
+  durable_writes_ = config_.durable_writes.value_or(derive(config_.seed, 6) % 4 != 0);
   if (config_.repro.empty()) config_.repro = repro_command(config_);
+  if (config_.faults == FaultMode::kNone) {
+    // Fault-free: a cluster read takes one round trip, or two when an invalidation raced
+    // it; allow three, and the invalidation batching delay.
+    kv_checker_.set_prompt_bound(6 * plan_.network.latency_max + config_.node.kv.batch_delay +
+                                 Duration(100));
+  }
+  if (config_.workload.enabled) {
+    queue_.push(MonoTime{} + config_.warm_up, Event{EventKind::kClientOp});
+    if (!durable_writes_)
+      queue_.push(MonoTime{} + std::chrono::seconds(1), Event{EventKind::kFlush});
+  }
   trace_.add(TraceRecord{now_, TraceKind::kPhase, 0});
   queue_.push(MonoTime{}, Event{EventKind::kStart, 0});
   for (uint32_t i = 1; i < config_.nodes; ++i) {
@@ -122,7 +157,7 @@ Simulation::Simulation(SimConfig config)
 }
 
 bool Simulation::stopped() const {
-  return done_ || (config_.stop_at_first_violation && !checker_.violations().empty());
+  return done_ || (config_.stop_at_first_violation && first_violation() != nullptr);
 }
 
 void Simulation::run_until(MonoTime t) {
@@ -151,6 +186,8 @@ SimResult Simulation::run() {
   r.virtual_time = now_.time_since_epoch();
   r.wall_seconds = std::chrono::duration<double>(wall_end - wall_start).count();
   r.violations = checker_.violations();
+  r.violations.insert(r.violations.end(), kv_checker_.violations().begin(),
+                      kv_checker_.violations().end());
   if (!r.violations.empty()) r.report = report();
   r.bounds = bounds_;
   r.delivered = delivered_;
@@ -162,6 +199,7 @@ SimResult Simulation::run() {
     if (auto t = checker_.live_converged_since()) r.converged_after = *t - quiet_start_;
     if (auto t = checker_.departed_converged_since()) r.departed_settled_after = *t - quiet_start_;
   }
+  r.kv = kv_result();
   return r;
 }
 
@@ -214,12 +252,23 @@ void Simulation::dispatch(MonoTime at, Event&& e) {
     case EventKind::kCheck:
       check();
       break;
+    case EventKind::kClientOp:
+      client_op();
+      break;
+    case EventKind::kFlush:
+      for (SimNode& n : nodes_) {
+        if (n.store) n.store->flush();
+      }
+      queue_.push(now_ + std::chrono::seconds(1), Event{EventKind::kFlush});
+      break;
   }
 }
 
 void Simulation::start_node(uint32_t i, bool restart) {
   SimNode& n = nodes_[i];
-  auto kernel = Node::create(config_.node, n.name, n.addr, node_seeds_.next(), now_for(i));
+  if (!n.store) n.store = std::make_unique<MemStore>(durable_writes_);
+  auto kernel =
+      Node::create(config_.node, n.name, n.addr, node_seeds_.next(), now_for(i), *n.store);
   if (!kernel.ok()) throw std::logic_error("node creation failed: " + kernel.error().detail);
   n.kernel = std::move(kernel.value());
   n.status = NodeStatus::kUp;
@@ -256,6 +305,18 @@ std::vector<Address> Simulation::live_seeds(uint32_t exclude, size_t count) {
 void Simulation::crash(uint32_t i, Duration down_for) {
   SimNode& n = nodes_[i];
   n.kernel.reset();
+  if (n.store->volatile_writes() > 0) kv_checker_.on_lossy_crash(i);
+  n.store->crash();
+  for (auto it = pending_ops_.begin(); it != pending_ops_.end();) {
+    if (it->second.node == i && !it->second.convergence) {
+      kv_counts_.lost_with_process++;
+      it = pending_ops_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (StaleWatch& w : stale_watches_)
+    std::erase(w.nodes, i);  // a crashed node serves nothing
   n.status = NodeStatus::kDown;
   n.generation++;
   n.timer_at = kNever;
@@ -386,7 +447,18 @@ void Simulation::check() {
   const MonoTime stable_since =
       std::max(since(checker_.live_converged_since()), since(checker_.departed_converged_since()));
   const bool stable = settled && now_ - stable_since >= bounds_.suspicion_max;
-  if ((stable && elapsed >= config_.min_quiet) || elapsed > bounds_.quiet_phase()) {
+  const bool kv = config_.workload.enabled;
+  if (kv && round_ == Round::kNotStarted && settled &&
+      now_ - stable_since >= 2 * config_.node.kv.resend_interval) {
+    start_convergence_round();
+  }
+  const bool kv_done = !kv || round_ == Round::kDone;
+  if ((stable && kv_done && elapsed >= config_.min_quiet) || elapsed > bounds_.quiet_phase()) {
+    if (kv && round_ != Round::kDone && first_violation() == nullptr) {
+      kv_checker_.report(now_, "convergence",
+                         "the quiet-phase read round did not finish within the phase (" +
+                             std::to_string(round_outstanding_) + " reads outstanding)");
+    }
     done_ = true;
     return;
   }
@@ -484,7 +556,11 @@ void Simulation::drain(uint32_t i) {
   }
   for (Send& s : out.sends)
     transmit(i, std::move(s));
+  std::vector<Reply> replies = std::move(out.replies);
   out.clear();
+  for (Reply& r : replies)
+    on_reply(i, std::move(r));
+  if (!stale_watches_.empty()) update_stale_watches(i);
   if (n.status == NodeStatus::kLeaving && n.kernel->leave_complete()) {
     finish_leave(i);
     return;
@@ -531,8 +607,203 @@ Now Simulation::now_for(uint32_t i) const {
   const SimNode& n = nodes_[i];
   const int64_t us = micros(now_);
   const int64_t drifted_us = us + us / 1000000 * n.clock_drift_ppm;
-  return Now{now_,
-             WallTime(std::chrono::milliseconds(kEpochMs + n.clock_skew_ms + drifted_us / 1000))};
+  return Now{now_, WallTime(Duration((kEpochMs + n.clock_skew_ms) * 1000 + drifted_us))};
+}
+
+// --- key-value workload ------------------------------------------------------------------
+
+void Simulation::client_op() {
+  if (quiet_start_ != kNever) return;  // the load stops with the faults
+  queue_.push(now_ + workload_.next_gap(), Event{EventKind::kClientOp});
+  const KvOp op = workload_.next_op();
+  const uint32_t i = workload_.pick_node(config_.nodes);
+  SimNode& n = nodes_[i];
+  if (n.status != NodeStatus::kUp || n.paused_until > now_) return;  // nobody to ask
+  const uint64_t request = next_request_++;
+  pending_ops_[request] = PendingOp{i, op.key, op.op, now_, op.id, op.value_bytes, false};
+  const std::string key = key_name(op.key);
+  switch (op.op) {
+    case ClientOp::kGet:
+      kv_counts_.gets++;
+      n.kernel->get(now_for(i), request, key);
+      break;
+    case ClientOp::kPut:
+      kv_counts_.puts++;
+      n.kernel->put(now_for(i), request, key, value_for(op.id, op.value_bytes));
+      break;
+    case ClientOp::kDelete:
+      kv_counts_.deletes++;
+      n.kernel->erase(now_for(i), request, key);
+      break;
+  }
+  drain(i);
+}
+
+void Simulation::on_reply(uint32_t i, Reply&& r) {
+  auto it = pending_ops_.find(r.request);
+  if (it == pending_ops_.end()) {
+    kv_checker_.report(
+        now_, "one reply per request",
+        "n" + std::to_string(i) + " answered unknown request " + std::to_string(r.request));
+    return;
+  }
+  const PendingOp op = it->second;
+  pending_ops_.erase(it);
+  if (op.node != i) {
+    kv_checker_.report(now_, "one reply per request", "a reply came from the wrong node");
+    return;
+  }
+  trace_.add(TraceRecord{now_, TraceKind::kReply, static_cast<uint8_t>(r.status), i, op.key,
+                         static_cast<uint64_t>(op.op), r.version.wall_us});
+  switch (r.status) {
+    case ReplyStatus::kOk:
+      kv_counts_.ok++;
+      break;
+    case ReplyStatus::kNotFound:
+      kv_counts_.not_found++;
+      break;
+    case ReplyStatus::kTimeout:
+      kv_counts_.timeouts++;
+      break;
+    case ReplyStatus::kError:
+      kv_counts_.errors++;
+      kv_checker_.report(now_, "no errors",
+                         "n" + std::to_string(i) + " answered an error: " + r.error);
+      break;
+  }
+  if (!r.current) kv_counts_.not_current++;
+  if (op.op != ClientOp::kGet) {
+    if (r.status != ReplyStatus::kOk) return;
+    kv_checker_.latency().put.push_back(now_ - op.started);
+    WriteRecord w{op.key, r.version, op.op == ClientOp::kDelete, op.op_id, op.bytes, i, now_};
+    kv_checker_.on_write(now_, w, max_clock_gap());
+    watch_staleness(i, op.key, r.version);
+    return;
+  }
+  kv_checker_.on_get(now_, i, op.key, op.started, r);
+  if (op.convergence) {
+    round_answers_[op.key].emplace_back(i, std::move(r));
+    if (--round_outstanding_ == 0) finish_convergence_round();
+  }
+}
+
+Duration Simulation::max_clock_gap() const {
+  // Clock offsets change linearly with drift: the widest gap so far is at one end.
+  auto gap_at = [&](int64_t us) {
+    int64_t lo = INT64_MAX, hi = INT64_MIN;
+    for (const SimNode& n : nodes_) {
+      const int64_t off = n.clock_skew_ms * 1000 + us / 1000000 * n.clock_drift_ppm;
+      lo = std::min(lo, off);
+      hi = std::max(hi, off);
+    }
+    return hi - lo;
+  };
+  return Duration(std::max(gap_at(0), gap_at(micros(now_))) + 1);
+}
+
+bool Simulation::serves_older(uint32_t i, uint32_t key, const Version& v) const {
+  const SimNode& n = nodes_[i];
+  if (!n.running()) return false;
+  const Record* r = n.store->peek(key_name(key));
+  return r != nullptr && r->kind != RecordKind::kInvalidated && r->version < v &&
+         r->validated_epoch == n.kernel->kv().epoch();
+}
+
+void Simulation::watch_staleness(uint32_t writer, uint32_t key, const Version& v) {
+  StaleWatch w{key, v, now_, {}};
+  for (uint32_t j = 0; j < nodes_.size(); ++j) {
+    if (j != writer && serves_older(j, key, v)) w.nodes.push_back(j);
+  }
+  if (w.nodes.empty()) {
+    kv_checker_.latency().staleness.push_back(Duration(0));
+  } else {
+    stale_watches_.push_back(std::move(w));
+  }
+}
+
+void Simulation::update_stale_watches(uint32_t i) {
+  for (auto it = stale_watches_.begin(); it != stale_watches_.end();) {
+    std::erase_if(it->nodes,
+                  [&](uint32_t j) { return j == i && !serves_older(j, it->key, it->version); });
+    if (it->nodes.empty()) {
+      kv_checker_.latency().staleness.push_back(now_ - it->acked);
+      it = stale_watches_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void Simulation::start_convergence_round() {
+  round_ = Round::kRunning;
+  trace_.note(now_, "key-value convergence round");
+  for (uint32_t k = 0; k < config_.workload.keys; ++k) {
+    for (uint32_t i = 0; i < nodes_.size(); ++i) {
+      SimNode& n = nodes_[i];
+      if (n.status != NodeStatus::kUp) continue;
+      const uint64_t request = next_request_++;
+      pending_ops_[request] = PendingOp{i, k, ClientOp::kGet, now_, 0, 0, true};
+      round_outstanding_++;
+      n.kernel->get(now_for(i), request, key_name(k));
+      drain(i);
+    }
+  }
+  if (round_outstanding_ == 0) finish_convergence_round();
+}
+
+void Simulation::finish_convergence_round() {
+  round_ = Round::kDone;
+  for (uint32_t k = 0; k < config_.workload.keys; ++k) {
+    const WriteRecord* top = kv_checker_.highest(k);
+    bool held = false;
+    for (uint32_t i = 0; top != nullptr && i < nodes_.size(); ++i) {
+      if (nodes_[i].status != NodeStatus::kUp) continue;
+      const Record* r = nodes_[i].store->peek(key_name(k));
+      held = held ||
+             (r != nullptr && r->kind != RecordKind::kInvalidated && r->version == top->version);
+    }
+    kv_checker_.check_convergence(now_, k, round_answers_[k], held);
+  }
+  kv_counts_.converged = kv_checker_.violations().empty();
+}
+
+Percentiles percentiles(std::vector<Duration> v) {
+  Percentiles p;
+  p.count = v.size();
+  if (v.empty()) return p;
+  std::sort(v.begin(), v.end());
+  auto at = [&](double q) {
+    const size_t idx =
+        std::min(v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size())));
+    return static_cast<double>(v[idx].count()) / 1000.0;
+  };
+  p.p50_ms = at(0.50);
+  p.p99_ms = at(0.99);
+  return p;
+}
+
+KvResult Simulation::kv_result() const {
+  KvResult r = kv_counts_;
+  r.enabled = config_.workload.enabled;
+  r.durable_writes = durable_writes_;
+  const LatencySamples& l = kv_checker_.latency();
+  r.get_local = percentiles(l.get_local);
+  r.get_remote = percentiles(l.get_remote);
+  r.get_404 = percentiles(l.get_404);
+  r.put = percentiles(l.put);
+  r.staleness = percentiles(l.staleness);
+  r.stale_unresolved = stale_watches_.size();
+  r.samples = l;
+  return r;
+}
+
+const Violation* Simulation::first_violation() const {
+  const Violation* a = checker_.violations().empty() ? nullptr : &checker_.violations().front();
+  const Violation* b =
+      kv_checker_.violations().empty() ? nullptr : &kv_checker_.violations().front();
+  if (a == nullptr) return b;
+  if (b == nullptr) return a;
+  return b->at < a->at ? b : a;
 }
 
 uint32_t Simulation::subject_index(const std::string& name) const {
@@ -557,7 +828,7 @@ void Simulation::record_lifecycle(uint32_t i, Lifecycle step) {
 }
 
 std::string Simulation::report() const {
-  const Violation& v = checker_.violations().front();
+  const Violation& v = *first_violation();
   const bool quiet = quiet_start_ != kNever && v.at >= quiet_start_;
   std::string out;
   out += "VIOLATION of \"" + v.property + "\"\n";

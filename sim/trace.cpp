@@ -13,8 +13,7 @@ namespace ckv::sim {
 
 namespace {
 
-uint64_t hash_bytes(std::span<const uint8_t> bytes) {
-  uint64_t h = hash_word(kFnvOffset, bytes.size());
+uint64_t hash_words(uint64_t h, std::span<const uint8_t> bytes) {
   size_t i = 0;
   for (; i + 8 <= bytes.size(); i += 8) {
     uint64_t word = 0;
@@ -25,6 +24,16 @@ uint64_t hash_bytes(std::span<const uint8_t> bytes) {
   for (; i < bytes.size(); ++i)
     h = hash_word(h, bytes[i]);
   return h;
+}
+
+// Every byte of a packet up to 4 KiB; of a larger one (a big value in flight) its size and
+// its first and last 2 KiB, which hold every header and enough of the body to tell runs
+// apart without hashing megabytes per message.
+uint64_t hash_bytes(std::span<const uint8_t> bytes) {
+  constexpr size_t kWhole = 4096, kEdge = 2048;
+  const uint64_t h = hash_word(kFnvOffset, bytes.size());
+  if (bytes.size() <= kWhole) return hash_words(h, bytes);
+  return hash_words(hash_words(h, bytes.first(kEdge)), bytes.last(kEdge));
 }
 
 const char* fault_name(uint8_t kind) {
@@ -170,6 +179,12 @@ std::string Trace::format(const TraceRecord& r) {
     case TraceKind::kNote:
       line += "NOTE ";
       break;
+    case TraceKind::kReply: {
+      static const char* ops[] = {"get", "put", "delete"};
+      line += node(r.a) + " answers " + ops[r.x % 3] + " key" + std::to_string(r.b) + ": " +
+              to_string(static_cast<ReplyStatus>(r.sub)) + " v=" + std::to_string(r.y);
+      break;
+    }
   }
   return line;
 }

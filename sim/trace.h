@@ -24,6 +24,7 @@ enum class TraceKind : uint8_t {
   kLifecycle,  // a: node, sub: Lifecycle
   kPhase,      // sub: 0 chaos starts, 1 quiet starts, 2 run ends
   kNote,       // free text (violations), hashed by its text
+  kReply,      // a: node, b: key index, sub: ReplyStatus, x: ClientOp, y: version wall us
 };
 
 enum class Lifecycle : uint8_t { kStart, kCrash, kRestart, kLeaveStart, kLeft, kResume };

@@ -19,9 +19,11 @@ struct MonoClock {
   static constexpr bool is_steady = true;
 };
 
-// Wall-clock time in milliseconds since the Unix epoch, as the node's clock reports it.
+// Wall-clock time in microseconds since the Unix epoch, as the node's clock reports it.
+// Microseconds, not milliseconds: write versions start from it, and two writes on one
+// machine a millisecond apart must still be ordered by it.
 struct WallClock {
-  using duration = std::chrono::milliseconds;
+  using duration = std::chrono::microseconds;
   using rep = duration::rep;
   using period = duration::period;
   using time_point = std::chrono::time_point<WallClock, duration>;

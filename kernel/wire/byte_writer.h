@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <string_view>
 #include <vector>
 
@@ -26,7 +27,9 @@ class ByteWriter {
   }
   void bytes(std::string_view b) {
     varint(b.size());
-    out_.insert(out_.end(), b.begin(), b.end());
+    const size_t at = out_.size();
+    out_.resize(at + b.size());
+    if (!b.empty()) std::memcpy(out_.data() + at, b.data(), b.size());
   }
   // Family tag 4, then the IPv4 address and the port, both big-endian: 7 bytes.
   void address(const Address& a) {

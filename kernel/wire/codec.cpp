@@ -14,8 +14,31 @@ namespace {
 // state. Bounds how many records a packet of a given size can claim to hold.
 constexpr size_t kMinMemberRecordBytes = 2 + 7 + 1 + 1;
 
+// Smallest encoding of one invalidation entry: 1-byte key, version.
+constexpr size_t kMinEntryBytes = 2 + 1 + 1 + 1;
+
 template <class>
 inline constexpr bool kAlwaysFalse = false;
+
+void write_version(ByteWriter& w, const Version& v) {
+  w.varint(v.wall_us);
+  w.varint(v.logical);
+  w.varint(v.node);
+}
+
+Version read_version(ByteReader& r) {
+  Version v;
+  v.wall_us = r.varint();
+  v.logical = r.u32();
+  v.node = r.varint();
+  return v;
+}
+
+std::string read_key(ByteReader& r) {
+  std::string key = r.string(kMaxKeyBytes);
+  if (!r.failed() && key.empty()) r.fail(ErrorCode::kMalformed, "empty key");
+  return key;
+}
 
 void encode_body(ByteWriter& w, const Message& m) {
   std::visit(
@@ -51,6 +74,32 @@ void encode_body(ByteWriter& w, const Message& m) {
             w.varint(r.incarnation);
             w.u8(static_cast<uint8_t>(r.state));
           }
+        } else if constexpr (std::is_same_v<T, Invalidate>) {
+          w.bytes(msg.origin);
+          w.varint(msg.log_id);
+          w.varint(msg.first_seq);
+          w.varint(msg.entries.size());
+          for (const KeyVersion& e : msg.entries) {
+            w.bytes(e.key);
+            write_version(w, e.version);
+          }
+        } else if constexpr (std::is_same_v<T, InvalidateAck>) {
+          w.bytes(msg.member);
+          w.varint(msg.log_id);
+          w.varint(msg.applied);
+        } else if constexpr (std::is_same_v<T, InvalidateReset>) {
+          w.bytes(msg.origin);
+          w.varint(msg.log_id);
+          w.varint(msg.head);
+        } else if constexpr (std::is_same_v<T, Query>) {
+          w.varint(msg.id);
+          w.bytes(msg.key);
+        } else if constexpr (std::is_same_v<T, QueryReply>) {
+          w.varint(msg.id);
+          w.bytes(msg.responder);
+          w.u8(static_cast<uint8_t>(msg.answer));
+          if (msg.answer != QueryAnswer::kNotFound) write_version(w, msg.version);
+          if (msg.answer == QueryAnswer::kValue) w.bytes(msg.value);
         } else {
           static_assert(kAlwaysFalse<T>, "every message kind needs an encoding");
         }
@@ -141,6 +190,68 @@ Message decode_body(MessageType type, ByteReader& r, const DecodeLimits& limits)
       }
       return m;
     }
+    case MessageType::kInvalidate: {
+      Invalidate m;
+      m.origin = read_name(r);
+      m.log_id = r.varint();
+      m.first_seq = r.varint();
+      const uint64_t count = r.varint();
+      if (r.failed()) return m;
+      if (count > limits.max_members) {
+        r.fail(ErrorCode::kOversized, "invalidation holds more entries than allowed");
+        return m;
+      }
+      if (count > r.remaining() / kMinEntryBytes) {
+        r.fail(ErrorCode::kTruncated, "invalidation entry count exceeds its bytes");
+        return m;
+      }
+      if (m.first_seq == 0 || m.first_seq + count < m.first_seq) {
+        r.fail(ErrorCode::kMalformed, "invalidation sequence numbers out of range");
+        return m;
+      }
+      m.entries.reserve(count);
+      for (uint64_t i = 0; i < count && !r.failed(); ++i) {
+        KeyVersion e;
+        e.key = read_key(r);
+        e.version = read_version(r);
+        m.entries.push_back(std::move(e));
+      }
+      return m;
+    }
+    case MessageType::kInvalidateAck: {
+      InvalidateAck m;
+      m.member = read_name(r);
+      m.log_id = r.varint();
+      m.applied = r.varint();
+      return m;
+    }
+    case MessageType::kInvalidateReset: {
+      InvalidateReset m;
+      m.origin = read_name(r);
+      m.log_id = r.varint();
+      m.head = r.varint();
+      return m;
+    }
+    case MessageType::kQuery: {
+      Query m;
+      m.id = r.varint();
+      m.key = read_key(r);
+      return m;
+    }
+    case MessageType::kQueryReply: {
+      QueryReply m;
+      m.id = r.varint();
+      m.responder = read_name(r);
+      const uint8_t answer = r.u8();
+      if (answer > static_cast<uint8_t>(QueryAnswer::kInvalidated)) {
+        r.fail(ErrorCode::kMalformed, "unknown query answer");
+        return m;
+      }
+      m.answer = static_cast<QueryAnswer>(answer);
+      if (m.answer != QueryAnswer::kNotFound) m.version = read_version(r);
+      if (m.answer == QueryAnswer::kValue) m.value = r.string(r.remaining());
+      return m;
+    }
   }
   r.fail(ErrorCode::kUnknownType, "unknown message type");
   return Ack{};
@@ -148,7 +259,7 @@ Message decode_body(MessageType type, ByteReader& r, const DecodeLimits& limits)
 
 bool known_type(uint8_t t) {
   return t >= static_cast<uint8_t>(MessageType::kPing) &&
-         t <= static_cast<uint8_t>(MessageType::kPushPull);
+         t <= static_cast<uint8_t>(MessageType::kQueryReply);
 }
 
 Status check_header(std::span<const uint8_t> bytes, size_t max_bytes) {
@@ -167,7 +278,8 @@ MessageType type_of(const Message& m) {
   return static_cast<MessageType>(m.index() + static_cast<size_t>(MessageType::kPing));
 }
 static_assert(std::is_same_v<std::variant_alternative_t<0, Message>, Ping> &&
-                  std::is_same_v<std::variant_alternative_t<7, Message>, PushPull>,
+                  std::is_same_v<std::variant_alternative_t<7, Message>, PushPull> &&
+                  std::is_same_v<std::variant_alternative_t<12, Message>, QueryReply>,
               "type_of relies on the variant order matching MessageType");
 
 void begin_packet(std::vector<uint8_t>& out) {
@@ -284,6 +396,16 @@ const char* to_string(MessageType type) {
       return "dead";
     case MessageType::kPushPull:
       return "push-pull";
+    case MessageType::kInvalidate:
+      return "invalidate";
+    case MessageType::kInvalidateAck:
+      return "invalidate-ack";
+    case MessageType::kInvalidateReset:
+      return "invalidate-reset";
+    case MessageType::kQuery:
+      return "query";
+    case MessageType::kQueryReply:
+      return "query-reply";
   }
   return "?";
 }
@@ -305,9 +427,25 @@ std::string describe(const Message& m) {
                  " inc=" + std::to_string(msg.incarnation);
         } else if constexpr (std::is_same_v<T, Suspect> || std::is_same_v<T, Dead>) {
           out += " " + msg.node + " inc=" + std::to_string(msg.incarnation) + " from=" + msg.from;
-        } else {
+        } else if constexpr (std::is_same_v<T, PushPull>) {
           out += std::string(msg.reply ? " reply" : " request") + (msg.join ? " join" : "") +
                  " from=" + msg.sender + " members=" + std::to_string(msg.members.size());
+        } else if constexpr (std::is_same_v<T, Invalidate>) {
+          out += " " + msg.origin + " log=" + std::to_string(msg.log_id) +
+                 " seq=" + std::to_string(msg.first_seq) + "+" + std::to_string(msg.entries.size());
+        } else if constexpr (std::is_same_v<T, InvalidateAck>) {
+          out += " " + msg.member + " log=" + std::to_string(msg.log_id) +
+                 " applied=" + std::to_string(msg.applied);
+        } else if constexpr (std::is_same_v<T, InvalidateReset>) {
+          out += " " + msg.origin + " log=" + std::to_string(msg.log_id) +
+                 " head=" + std::to_string(msg.head);
+        } else if constexpr (std::is_same_v<T, Query>) {
+          out += " id=" + std::to_string(msg.id) + " key=" + msg.key;
+        } else {
+          static const char* answers[] = {"not-found", "value", "tombstone", "invalidated"};
+          out += " id=" + std::to_string(msg.id) + " from=" + msg.responder + " " +
+                 answers[static_cast<size_t>(msg.answer)] + " " + to_string(msg.version) +
+                 " bytes=" + std::to_string(msg.value.size());
         }
       },
       m);

@@ -23,10 +23,12 @@ namespace ckv::wire {
 
 inline constexpr uint8_t kWireVersion = 1;
 inline constexpr size_t kMaxNameBytes = 255;
+// The protocol's bound on a key; configuration sets a node's own (smaller) limit.
+inline constexpr size_t kMaxKeyBytes = 64 * 1024;
 
 struct DecodeLimits {
   size_t max_packet_bytes = 64 * 1024;
-  size_t max_members = 1 << 16;  // records in one push-pull
+  size_t max_members = 1 << 16;  // records in one push-pull, entries in one invalidation
   size_t max_frames = 255;       // messages in one packet
 };
 

@@ -1,8 +1,10 @@
-// The node-to-node messages of the membership protocol, as plain values.
+// The node-to-node messages, as plain values.
 //
-// SWIM failure detection (ping, indirect ping, ack, nack), the three kinds of member news
-// that gossip carries (alive, suspect, dead), and the push-pull full state exchange. The
-// byte format lives in codec.h; these types carry no encoding logic.
+// Membership: SWIM failure detection (ping, indirect ping, ack, nack), the three kinds of
+// member news that gossip carries (alive, suspect, dead), and the push-pull full state
+// exchange. Key-value: invalidations from each node's numbered log and their acks and
+// resets, and cluster reads (query, query reply). The byte format lives in codec.h; these
+// types carry no encoding logic.
 #pragma once
 
 #include <cstdint>
@@ -11,6 +13,7 @@
 #include <vector>
 
 #include "kernel/core/address.h"
+#include "kernel/kv/version.h"
 
 namespace ckv::wire {
 
@@ -28,6 +31,11 @@ enum class MessageType : uint8_t {
   kSuspect = 6,
   kDead = 7,
   kPushPull = 8,
+  kInvalidate = 9,
+  kInvalidateAck = 10,
+  kInvalidateReset = 11,
+  kQuery = 12,
+  kQueryReply = 13,
 };
 const char* to_string(MessageType type);
 
@@ -100,7 +108,62 @@ struct PushPull {
   friend bool operator==(const PushPull&, const PushPull&) = default;
 };
 
-using Message = std::variant<Ping, IndirectPing, Ack, Nack, Alive, Suspect, Dead, PushPull>;
+struct KeyVersion {
+  std::string key;
+  Version version;
+  friend bool operator==(const KeyVersion&, const KeyVersion&) = default;
+};
+
+// Entries `first_seq`, `first_seq + 1`, ... of `origin`'s invalidation log `log_id`: each
+// says "`key` now has `version`; drop older copies". A log lives as long as its node's
+// process; a restarted node starts a new log with a new random id.
+struct Invalidate {
+  std::string origin;
+  uint64_t log_id = 0;
+  uint64_t first_seq = 0;
+  std::vector<KeyVersion> entries;
+  friend bool operator==(const Invalidate&, const Invalidate&) = default;
+};
+
+// From `member` to a log's origin: "I have applied log `log_id` through `applied`"
+// (0: nothing of it). The origin resends what follows.
+struct InvalidateAck {
+  std::string member;
+  uint64_t log_id = 0;
+  uint64_t applied = 0;
+  friend bool operator==(const InvalidateAck&, const InvalidateAck&) = default;
+};
+
+// From a log's origin: "what you miss is no longer in my log, which is at `head`":
+// the receiver revalidates its copies and resumes after `head`.
+struct InvalidateReset {
+  std::string origin;
+  uint64_t log_id = 0;
+  uint64_t head = 0;
+  friend bool operator==(const InvalidateReset&, const InvalidateReset&) = default;
+};
+
+// A cluster read: "what do you hold for `key`?"; answered with a QueryReply, as a
+// datagram when small, over the stream channel when not.
+struct Query {
+  uint64_t id = 0;
+  std::string key;
+  friend bool operator==(const Query&, const Query&) = default;
+};
+
+enum class QueryAnswer : uint8_t { kNotFound = 0, kValue = 1, kTombstone = 2, kInvalidated = 3 };
+
+struct QueryReply {
+  uint64_t id = 0;
+  std::string responder;
+  QueryAnswer answer = QueryAnswer::kNotFound;
+  Version version;    // all but kNotFound
+  std::string value;  // kValue only
+  friend bool operator==(const QueryReply&, const QueryReply&) = default;
+};
+
+using Message = std::variant<Ping, IndirectPing, Ack, Nack, Alive, Suspect, Dead, PushPull,
+                             Invalidate, InvalidateAck, InvalidateReset, Query, QueryReply>;
 
 MessageType type_of(const Message& m);
 

@@ -3,10 +3,13 @@
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
+#include "kernel/kv/mem_store.h"
 #include "kernel/wire/codec.h"
 
 namespace ckv {
 namespace {
+
+MemStore store_(true);  // the tests here never touch keys
 
 using namespace std::chrono_literals;
 
@@ -14,19 +17,19 @@ const Address kSelf{0x0a000001, 7946};
 const Address kPeer{0x0a000002, 7946};
 
 TEST(Node, RejectsBadNamesAndConfigs) {
-  EXPECT_FALSE(Node::create({}, "", kSelf, 1, {}).ok());
-  EXPECT_FALSE(Node::create({}, std::string(256, 'x'), kSelf, 1, {}).ok());
+  EXPECT_FALSE(Node::create({}, "", kSelf, 1, {}, store_).ok());
+  EXPECT_FALSE(Node::create({}, std::string(256, 'x'), kSelf, 1, {}, store_).ok());
   NodeConfig bad;
   bad.membership.probe_timeout = bad.membership.probe_interval;
-  auto r = Node::create(bad, "a", kSelf, 1, {});
+  auto r = Node::create(bad, "a", kSelf, 1, {}, store_);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument);
-  EXPECT_TRUE(Node::create({}, "a", kSelf, 1, {}).ok());
+  EXPECT_TRUE(Node::create({}, "a", kSelf, 1, {}, store_).ok());
 }
 
 // Whatever arrives, the node survives, counts what it could not decode, and keeps working.
 RC_GTEST_PROP(Node, GarbageIsCountedAndHarmless, (std::vector<std::vector<uint8_t>> inputs)) {
-  auto node = std::move(*Node::create({}, "a", kSelf, 7, {}));
+  auto node = std::move(*Node::create({}, "a", kSelf, 7, {}, store_));
   uint64_t expected_errors = 0;
   std::vector<wire::Message> scratch;
   for (const auto& bytes : inputs) {
@@ -47,7 +50,7 @@ RC_GTEST_PROP(Node, GarbageIsCountedAndHarmless, (std::vector<std::vector<uint8_
 }
 
 TEST(Node, CountsDecodeErrorsByKind) {
-  auto node = std::move(*Node::create({}, "a", kSelf, 7, {}));
+  auto node = std::move(*Node::create({}, "a", kSelf, 7, {}, store_));
   const std::vector<uint8_t> old_version = {0, 3, 1, 1};
   node->on_message({}, kPeer, Channel::kDatagram, old_version);
   const std::vector<uint8_t> oversized(node->membership().members().size() + 70000, 1);

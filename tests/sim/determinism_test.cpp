@@ -12,13 +12,13 @@ SimConfig swarm(uint64_t seed, uint32_t nodes) {
   SimConfig c;
   c.seed = seed;
   c.nodes = nodes;
-  c.chaos = 40s;
+  c.chaos = 30s;
   return c;
 }
 
 RC_GTEST_PROP(Determinism, SameSeedSameTraceDifferentSeedDifferentTrace, ()) {
   const uint64_t seed = *rc::gen::arbitrary<uint64_t>();
-  const uint32_t nodes = *rc::gen::inRange<uint32_t>(3, 12);
+  const uint32_t nodes = *rc::gen::inRange<uint32_t>(3, 8);
   const SimResult a = simulate(swarm(seed, nodes));
   const SimResult b = simulate(swarm(seed, nodes));
   RC_ASSERT(a.trace_hash == b.trace_hash);

@@ -20,7 +20,8 @@ SimConfig scripted(uint64_t seed, uint32_t nodes, std::vector<FaultAction> scrip
   c.nodes = nodes;
   c.faults = FaultMode::kScripted;
   c.script = std::move(script);
-  c.chaos = 100000s;  // the tests step the run themselves; the quiet phase never comes
+  c.chaos = 100000s;           // the tests step the run themselves; the quiet phase never comes
+  c.workload.enabled = false;  // membership only; tests/sim/kv_properties_test.cpp has keys
   return c;
 }
 

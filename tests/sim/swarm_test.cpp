@@ -1,6 +1,8 @@
 // The main test: clusters of 5 to 20 nodes under swarm faults (loss, duplication,
-// reordering, partitions of every shape, crashes and restarts, pauses, clogs, leaves).
-// Every safety and liveness property of sim/checker.h must hold on every seed.
+// reordering, partitions of every shape, crashes and restarts, pauses, clogs, leaves)
+// and the key-value workload (sim/kv_workload.h: conflicting writes, deletes, large
+// values; durable or lossy stores). Every membership property of sim/checker.h and every
+// key-value property of sim/kv_checker.h must hold on every seed.
 // CTest runs it with RC_PARAMS=max_success=200; `cluster-kv-sim` runs as many more as
 // anyone wants.
 #include <gtest/gtest.h>
@@ -23,6 +25,9 @@ RC_GTEST_PROP(Swarm, EveryPropertyHoldsUnderSwarmFaults, ()) {
   RC_ASSERT(*r.converged_after <= r.bounds.convergence);
   RC_ASSERT(r.departed_settled_after.has_value());
   RC_ASSERT(*r.departed_settled_after <= r.bounds.detection);
+  // The key-value round ran after the faults and every key agreed everywhere.
+  RC_ASSERT(r.kv.converged);
+  RC_ASSERT(r.kv.puts > 0 && r.kv.gets > 0);
 }
 
 }  // namespace

@@ -1,7 +1,7 @@
 // cluster-kv-sim: runs the deterministic cluster simulator from the command line.
 //
 //   cluster-kv-sim --nodes N --seeds K [--first-seed S] [--faults none|swarm]
-//                  [--virtual-seconds T] [--no-lifeguard]
+//                  [--virtual-seconds T] [--no-lifeguard] [--workload kv|none] [--lan]
 //   cluster-kv-sim --nodes N --seed S [--trace] [...]
 //
 // Exit status: 0 when no property was violated, 1 when one was, 2 for bad usage, 3 for an
@@ -38,6 +38,11 @@ options:
   --no-lifeguard         plain SWIM: no local health, nacks or shrinking suspicion
   --probe-interval-ms M  time between probes (default 1000)
   --probe-timeout-ms M   direct probe timeout (default 500; below the probe interval)
+  --workload kv|none     client load of gets, puts and deletes with the key-value checks
+                         (default kv)
+  --ops-per-second R     client operations per virtual second across the cluster (40)
+  --keys K               size of the key space (default 8: writes conflict often)
+  --lan                  one switch's latency (0.05-0.5 ms) instead of one drawn per seed
   --trace                print every trace record of a single-seed run
   --help                 this text
 
@@ -134,6 +139,16 @@ Options parse(int argc, char** argv) {
           std::chrono::milliseconds(parse_number(flag, value(), 1, 3599999));
     } else if (flag == "--no-lifeguard") {
       o.base.node.membership.lifeguard = false;
+    } else if (flag == "--workload") {
+      const std::string_view v = value();
+      if (v != "kv" && v != "none") usage_error("--workload wants kv or none");
+      o.base.workload.enabled = v == "kv";
+    } else if (flag == "--ops-per-second") {
+      o.base.workload.ops_per_second = static_cast<double>(parse_number(flag, value(), 1, 1000000));
+    } else if (flag == "--keys") {
+      o.base.workload.keys = static_cast<uint32_t>(parse_number(flag, value(), 1, 1000000));
+    } else if (flag == "--lan") {
+      o.base.lan_latency = true;
     } else if (flag == "--trace") {
       o.trace = true;
     } else {
@@ -176,6 +191,18 @@ void print_single(const SimResult& r) {
       optional_secs(r.departed_settled_after).c_str(), secs(r.bounds.detection));
   std::printf("  trace:             %" PRIu64 " records, hash %016" PRIx64 "\n", r.trace_records,
               r.trace_hash);
+  if (r.kv.enabled) {
+    std::printf("  key-value:         %" PRIu64 " gets, %" PRIu64 " puts, %" PRIu64
+                " deletes (%s stores); %" PRIu64 " ok, %" PRIu64 " not found, %" PRIu64
+                " timed out, %" PRIu64 " lost with their node\n",
+                r.kv.gets, r.kv.puts, r.kv.deletes, r.kv.durable_writes ? "durable" : "lossy",
+                r.kv.ok, r.kv.not_found, r.kv.timeouts, r.kv.lost_with_process);
+    std::printf(
+        "  latency (virtual): get local p99 %.3f ms, remote p50/p99 %.3f/%.3f ms, 404 "
+        "p50/p99 %.3f/%.3f ms; staleness p50/p99 %.3f/%.3f ms\n",
+        r.kv.get_local.p99_ms, r.kv.get_remote.p50_ms, r.kv.get_remote.p99_ms, r.kv.get_404.p50_ms,
+        r.kv.get_404.p99_ms, r.kv.staleness.p50_ms, r.kv.staleness.p99_ms);
+  }
   std::printf("  result:            %s\n",
               r.violations.empty() ? "no property violated" : "VIOLATION (report above)");
 }
@@ -189,6 +216,7 @@ int main(int argc, char** argv) {
   double wall_seconds = 0;
   uint64_t last_hash = 0;
   uint64_t false_failures = 0;
+  ckv::sim::KvResult kv;  // counts and samples over every seed
 
   for (uint64_t k = 0; k < o.seeds; ++k) {
     SimConfig config = o.base;
@@ -211,6 +239,23 @@ int main(int argc, char** argv) {
     wall_seconds += r.wall_seconds;
     last_hash = r.trace_hash;
     false_failures += r.false_failures;
+    kv.gets += r.kv.gets;
+    kv.puts += r.kv.puts;
+    kv.deletes += r.kv.deletes;
+    kv.ok += r.kv.ok;
+    kv.not_found += r.kv.not_found;
+    kv.timeouts += r.kv.timeouts;
+    kv.errors += r.kv.errors;
+    kv.not_current += r.kv.not_current;
+    kv.lost_with_process += r.kv.lost_with_process;
+    auto take = [](std::vector<ckv::Duration>& to, const std::vector<ckv::Duration>& from) {
+      to.insert(to.end(), from.begin(), from.end());
+    };
+    take(kv.samples.get_local, r.kv.samples.get_local);
+    take(kv.samples.get_remote, r.kv.samples.get_remote);
+    take(kv.samples.get_404, r.kv.samples.get_404);
+    take(kv.samples.put, r.kv.samples.put);
+    take(kv.samples.staleness, r.kv.samples.staleness);
     if (!r.violations.empty()) {
       ++violations;
       std::fputs(r.report.c_str(), stdout);
@@ -235,6 +280,29 @@ int main(int argc, char** argv) {
               o.seeds, o.base.nodes, o.base.faults == FaultMode::kSwarm ? "swarm" : "none",
               o.base.node.membership.lifeguard ? "true" : "false", violations, virtual_seconds,
               wall_seconds, false_failures);
+  if (o.base.workload.enabled) {
+    auto pct = [](const char* name, const std::vector<ckv::Duration>& v) {
+      const ckv::sim::Percentiles p = ckv::sim::percentiles(v);
+      std::printf("\"%s\":{\"p50\":%.3f,\"p99\":%.3f,\"count\":%zu}", name, p.p50_ms, p.p99_ms,
+                  p.count);
+    };
+    std::printf(",\"latency_ms\":{");
+    pct("get_local", kv.samples.get_local);
+    std::printf(",");
+    pct("get_remote", kv.samples.get_remote);
+    std::printf(",");
+    pct("get_404", kv.samples.get_404);
+    std::printf(",");
+    pct("put", kv.samples.put);
+    std::printf(",");
+    pct("staleness", kv.samples.staleness);
+    std::printf("},\"operations\":{\"get\":%" PRIu64 ",\"put\":%" PRIu64 ",\"delete\":%" PRIu64
+                "},\"outcomes\":{\"ok\":%" PRIu64 ",\"not_found\":%" PRIu64 ",\"timeout\":%" PRIu64
+                ",\"error\":%" PRIu64 ",\"not_current\":%" PRIu64 ",\"lost_with_node\":%" PRIu64
+                "}",
+                kv.gets, kv.puts, kv.deletes, kv.ok, kv.not_found, kv.timeouts, kv.errors,
+                kv.not_current, kv.lost_with_process);
+  }
   if (o.single)
     std::printf(",\"seed\":%" PRIu64 ",\"trace_hash\":\"%016" PRIx64 "\"", o.first_seed, last_hash);
   std::printf("}\n");

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "kernel/kv/mem_store.h"
 #include "kernel/node.h"
 #include "kernel/wire/codec.h"
 
@@ -33,7 +34,7 @@ struct Sent {
 class OneNode : public ::testing::Test {
  protected:
   void make(NodeConfig config = {}) {
-    auto n = Node::create(config, "a", kA, 1234, Now{t_, {}});
+    auto n = Node::create(config, "a", kA, 1234, Now{t_, {}}, store_);
     ASSERT_TRUE(n.ok()) << n.error().detail;
     node_ = std::move(*n);
     node_->join(Now{t_, {}}, {});
@@ -41,6 +42,7 @@ class OneNode : public ::testing::Test {
   void SetUp() override { make(); }
 
   Now now() const { return Now{t_, {}}; }
+  MemStore store_{true};
   void receive(const Address& from, std::vector<Message> messages,
                Channel channel = Channel::kDatagram) {
     node_->on_message(now(), from, channel, wire::encode_packet(messages));
@@ -402,7 +404,8 @@ TEST_F(OneNode, RemoteVerdictsOfDeathAreOnlySuspicionsHere) {
 
 TEST(Join, RetriesUnansweredSeedsWithBackoffUntilOneAnswers) {
   const MonoTime t0 = MonoTime{} + 50s;
-  auto node = std::move(*Node::create({}, "a", kA, 1, Now{t0, {}}));
+  MemStore store(true);
+  auto node = std::move(*Node::create({}, "a", kA, 1, Now{t0, {}}, store));
   node->join(Now{t0, {}}, std::vector<Address>{kB, kA});  // its own address is skipped
   std::vector<MonoTime> attempts;
   MonoTime t = t0;

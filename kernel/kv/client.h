@@ -1,0 +1,38 @@
+// The client side of the key-value layer: what a get, put or delete answers.
+//
+// Every operation carries a request id chosen by the driver; exactly one Reply with that
+// id comes out of the node's outbox, at once for local work, later for cluster reads.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "kernel/kv/version.h"
+
+namespace ckv {
+
+enum class ClientOp : uint8_t { kGet = 0, kPut = 1, kDelete = 2 };
+
+enum class ReplyStatus : uint8_t {
+  kOk = 0,        // get: `value` holds the value; put/delete: done, `version` is the write's
+  kNotFound = 1,  // get: no member holds a value (`version`: the tombstone's, if any)
+  kTimeout = 2,   // get: no member answered within the timeout, and this node holds nothing
+  kError = 3,     // bad input or a store failure; `error` says which
+};
+const char* to_string(ReplyStatus status);
+
+struct Reply {
+  uint64_t request = 0;
+  ClientOp op = ClientOp::kGet;
+  ReplyStatus status = ReplyStatus::kOk;
+  Version version;
+  std::string value;
+  std::string error;
+  // Get only. `remote`: the cluster was asked (the node had no current copy). `current`
+  // is false when some member alive at the start never answered before the timeout, so
+  // a newer version may exist; the answer is then the newest this node could find.
+  bool remote = false;
+  bool current = true;
+};
+
+}  // namespace ckv

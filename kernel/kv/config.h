@@ -1,0 +1,41 @@
+// KvConfig: the tunables of the key-value layer, with defaults.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+
+#include "kernel/core/time.h"
+
+namespace ckv {
+
+struct KvConfig {
+  using ms = std::chrono::milliseconds;
+
+  size_t max_key_bytes = 1024;
+  size_t max_value_bytes = 16 * 1024 * 1024;
+
+  // How long a cluster read waits for members that do not answer. Zero: serf's formula,
+  // gossip_interval * 16 * ceil(log10(n + 1)) (3.2 s up to 9 members). A get may bring
+  // its own, clamped to [1 ms, max_query_timeout].
+  Duration query_timeout{0};
+  Duration max_query_timeout = std::chrono::minutes(5);
+  Duration query_retry = ms(100);  // re-ask silent members, doubling each time
+  size_t max_pending_queries = 100000;
+
+  // Answers carrying a value larger than this go over the stream channel.
+  size_t inline_value_bytes = 1024;
+
+  // Invalidations: writes within `batch_delay` leave together; a member that has not
+  // acknowledged gets them again every `resend_interval`. The log keeps the newest
+  // entries for members that fall behind; one that falls further behind is reset (it
+  // revalidates its copies) rather than fed forever.
+  Duration batch_delay = ms(1);
+  Duration resend_interval = ms(200);
+  size_t log_entries = 65536;
+  size_t log_bytes = 16 * 1024 * 1024;
+  size_t stream_chunk_bytes = 1024 * 1024;  // invalidation batches too big for a datagram
+
+  friend bool operator==(const KvConfig&, const KvConfig&) = default;
+};
+
+}  // namespace ckv

@@ -1,0 +1,610 @@
+#include "kernel/kv/key_value.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "kernel/wire/codec.h"
+
+namespace ckv {
+
+namespace {
+
+// Bytes of an Invalidate frame beyond its entries, and of one entry beyond its key.
+constexpr size_t kInvalidateOverhead = 2 + 1 + 256 + 10 + 10 + 5;
+constexpr size_t kEntryOverhead = 3 + 10 + 5 + 10;
+
+wire::QueryAnswer answer_of(RecordKind kind) {
+  switch (kind) {
+    case RecordKind::kValue:
+      return wire::QueryAnswer::kValue;
+    case RecordKind::kTombstone:
+      return wire::QueryAnswer::kTombstone;
+    case RecordKind::kInvalidated:
+      return wire::QueryAnswer::kInvalidated;
+  }
+  return wire::QueryAnswer::kNotFound;
+}
+
+RecordKind kind_of(wire::QueryAnswer answer) {
+  switch (answer) {
+    case wire::QueryAnswer::kValue:
+      return RecordKind::kValue;
+    case wire::QueryAnswer::kTombstone:
+      return RecordKind::kTombstone;
+    default:
+      return RecordKind::kInvalidated;
+  }
+}
+
+}  // namespace
+
+const char* to_string(ReplyStatus status) {
+  switch (status) {
+    case ReplyStatus::kOk:
+      return "ok";
+    case ReplyStatus::kNotFound:
+      return "not-found";
+    case ReplyStatus::kTimeout:
+      return "timeout";
+    case ReplyStatus::kError:
+      return "error";
+  }
+  return "?";
+}
+
+Result<std::unique_ptr<KeyValue>> KeyValue::open(const KvConfig& config,
+                                                 const MembershipConfig& membership_config,
+                                                 const Membership& membership, Store& store,
+                                                 uint64_t seed, Outbox& out, NodeStats& stats) {
+  Result<uint64_t> ceiling = store.get_meta(MetaKey::kClockCeiling);
+  if (!ceiling.ok()) return ceiling.error();
+  Result<uint64_t> epoch = store.get_meta(MetaKey::kEpoch);
+  if (!epoch.ok()) return epoch.error();
+  // A new process starts a new epoch: whatever it holds may have been overwritten while
+  // it was down.
+  const uint64_t next_epoch = epoch.value() + 1;
+  if (Status s = store.put_meta(MetaKey::kEpoch, next_epoch); !s.ok()) return s.error();
+  return std::unique_ptr<KeyValue>(new KeyValue(config, membership_config, membership, store, seed,
+                                                ceiling.value(), next_epoch, out, stats));
+}
+
+KeyValue::KeyValue(const KvConfig& config, const MembershipConfig& membership_config,
+                   const Membership& membership, Store& store, uint64_t seed,
+                   uint64_t clock_ceiling, uint64_t epoch, Outbox& out, NodeStats& stats)
+    : config_(config),
+      membership_config_(membership_config),
+      membership_(membership),
+      store_(store),
+      out_(out),
+      stats_(stats),
+      rng_(seed),
+      clock_(node_id(membership.name()), clock_ceiling),
+      clock_ceiling_(clock_ceiling),
+      hold_writes_until_us_(clock_ceiling),
+      epoch_(epoch),
+      log_(rng_.next() | 1, config.log_entries, config.log_bytes),
+      next_query_id_(rng_.next() >> 1) {}
+
+// --- client operations ------------------------------------------------------------------
+
+void KeyValue::get(Now now, uint64_t request, std::string_view key,
+                   std::optional<Duration> timeout) {
+  stats_.gets++;
+  if (key.empty() || key.size() > config_.max_key_bytes) {
+    reply(Reply{request,
+                ClientOp::kGet,
+                ReplyStatus::kError,
+                {},
+                {},
+                "key must have 1 to " + std::to_string(config_.max_key_bytes) + " bytes"});
+    return;
+  }
+  Record local;
+  Result<bool> found = store_.get(key, local);
+  if (!found.ok()) {
+    stats_.store_errors++;
+    reply(Reply{request, ClientOp::kGet, ReplyStatus::kError, {}, {}, found.error().detail});
+    return;
+  }
+  if (found.value() && local.kind != RecordKind::kInvalidated && local.validated_epoch == epoch_) {
+    stats_.gets_local++;
+    Reply r{request, ClientOp::kGet, ReplyStatus::kOk, local.version};
+    if (local.kind == RecordKind::kValue) {
+      r.value = std::move(local.value);
+    } else {
+      r.status = ReplyStatus::kNotFound;
+    }
+    reply(std::move(r));
+    return;
+  }
+  Duration wait = timeout.value_or(default_timeout());
+  wait = std::clamp<Duration>(wait, std::chrono::milliseconds(1), config_.max_query_timeout);
+  start_query(now, std::string(key), request, wait);
+}
+
+void KeyValue::put(Now now, uint64_t request, std::string_view key, std::string value) {
+  stats_.puts++;
+  write(now, request, ClientOp::kPut, key, std::move(value));
+}
+
+void KeyValue::erase(Now now, uint64_t request, std::string_view key) {
+  stats_.deletes++;
+  write(now, request, ClientOp::kDelete, key, {});
+}
+
+void KeyValue::write(Now now, uint64_t request, ClientOp op, std::string_view key,
+                     std::string value) {
+  auto fail = [&](std::string why) {
+    reply(Reply{request, op, ReplyStatus::kError, {}, {}, std::move(why)});
+  };
+  if (key.empty() || key.size() > config_.max_key_bytes) {
+    return fail("key must have 1 to " + std::to_string(config_.max_key_bytes) + " bytes");
+  }
+  if (value.size() > config_.max_value_bytes) {
+    return fail("value is larger than " + std::to_string(config_.max_value_bytes) + " bytes");
+  }
+  const int64_t wall_us = now.wall.time_since_epoch().count();
+  if (wall_us < static_cast<int64_t>(hold_writes_until_us_) || !held_writes_.empty()) {
+    if (held_writes_.size() >= config_.max_pending_queries) {
+      return fail("too many writes waiting for the clock; retry later");
+    }
+    held_writes_.push_back(HeldWrite{request, op, std::string(key), std::move(value)});
+    const Duration wait(
+        std::max<int64_t>(0, static_cast<int64_t>(hold_writes_until_us_) - wall_us));
+    held_until_ = std::min(held_until_, now.mono + wait);
+    return;
+  }
+  Record existing;
+  Result<bool> found = store_.get(key, existing);
+  if (!found.ok()) {
+    stats_.store_errors++;
+    return fail(found.error().detail);
+  }
+  // The new version must beat whatever this node holds, even a marker of a version from
+  // a node whose clock runs ahead.
+  if (found.value()) clock_.witness(existing.version);
+  if (clock_.needs_lease(now.wall, clock_ceiling_)) {
+    const uint64_t ceiling = clock_.next_ceiling(now.wall);
+    if (Status s = store_.put_meta(MetaKey::kClockCeiling, ceiling); !s.ok()) {
+      stats_.store_errors++;
+      return fail(s.error().detail);
+    }
+    clock_ceiling_ = ceiling;
+  }
+  const Version version = clock_.tick(now.wall);
+  Record record;
+  record.kind = op == ClientOp::kPut ? RecordKind::kValue : RecordKind::kTombstone;
+  record.version = version;
+  record.validated_epoch = epoch_;
+  record.value = std::move(value);
+  if (Status s = store_.put(key, record); !s.ok()) {
+    stats_.store_errors++;
+    return fail(s.error().detail);
+  }
+  log_.append(key, version);
+  if (flush_at_ == kNever) flush_at_ = now.mono + config_.batch_delay;
+  // A read of this key in flight must not install anything older than this write.
+  apply_invalidation(key, version);
+  reply(Reply{request, op, ReplyStatus::kOk, version});
+}
+
+void KeyValue::release_held_writes(Now now) {
+  const int64_t wall_us = now.wall.time_since_epoch().count();
+  if (wall_us < static_cast<int64_t>(hold_writes_until_us_)) {
+    held_until_ = now.mono + Duration(static_cast<int64_t>(hold_writes_until_us_) - wall_us);
+    return;
+  }
+  held_until_ = kNever;
+  std::vector<HeldWrite> held = std::move(held_writes_);
+  held_writes_.clear();
+  for (HeldWrite& w : held) {
+    write(now, w.request, w.op, w.key, std::move(w.value));
+  }
+}
+
+// --- messages ---------------------------------------------------------------------------
+
+void KeyValue::handle(Now now, const Address& from, Channel, wire::Message&& message) {
+  std::visit(
+      [&](auto&& m) {
+        using T = std::decay_t<decltype(m)>;
+        if constexpr (std::is_same_v<T, wire::Invalidate>) {
+          on_invalidate(from, std::move(m));
+        } else if constexpr (std::is_same_v<T, wire::InvalidateAck>) {
+          on_invalidate_ack(m);
+        } else if constexpr (std::is_same_v<T, wire::InvalidateReset>) {
+          on_invalidate_reset(from, m);
+        } else if constexpr (std::is_same_v<T, wire::Query>) {
+          on_query(from, m);
+        } else if constexpr (std::is_same_v<T, wire::QueryReply>) {
+          on_query_reply(now, std::move(m));
+        }
+      },
+      message);
+}
+
+const Member* KeyValue::active_member(std::string_view name) const {
+  const Member* m = membership_.members().find(name);
+  return m != nullptr && m->active() && name != membership_.name() ? m : nullptr;
+}
+
+void KeyValue::on_invalidate(const Address& from, wire::Invalidate&& m) {
+  // Only members may change what we hold (and only they get an answer).
+  const Member* origin = membership_.members().find(m.origin);
+  if (origin == nullptr || m.origin == membership_.name()) {
+    stats_.invalidations_refused++;
+    return;
+  }
+  OriginState& o = origins_[m.origin];
+  if (o.log_id != m.log_id) {
+    // The origin restarted (or we never heard from it): what its old log said after the
+    // last entry we applied may never have reached us.
+    if (o.log_id != 0) {
+      if (Status s = bump_epoch(); !s.ok()) return;
+    }
+    o = OriginState{m.log_id, 0};
+  }
+  for (const wire::KeyVersion& e : m.entries) {
+    apply_invalidation(e.key, e.version);
+  }
+  stats_.invalidations_received += m.entries.size();
+  if (m.first_seq <= o.applied + 1) {
+    o.applied = std::max(o.applied, m.first_seq + m.entries.size() - 1);
+  } else {
+    stats_.invalidation_gaps++;  // applied, but the origin resends what came before
+  }
+  ack(from, o.log_id, o.applied);
+}
+
+void KeyValue::ack(const Address& origin, uint64_t log_id, uint64_t applied) {
+  send(origin, Channel::kDatagram, wire::InvalidateAck{membership_.name(), log_id, applied});
+}
+
+void KeyValue::on_invalidate_ack(const wire::InvalidateAck& m) {
+  if (m.log_id != log_.id() || active_member(m.member) == nullptr) return;
+  log_.on_ack(m.member, m.applied);
+  if (m.applied < log_.head() && flush_at_ == kNever) resend_at_ = MonoTime{};
+}
+
+void KeyValue::on_invalidate_reset(const Address& from, const wire::InvalidateReset& m) {
+  if (membership_.members().find(m.origin) == nullptr || m.origin == membership_.name()) {
+    stats_.invalidations_refused++;
+    return;
+  }
+  OriginState& o = origins_[m.origin];
+  if (o.log_id == m.log_id && o.applied >= m.head) {
+    ack(from, o.log_id, o.applied);  // a duplicate
+    return;
+  }
+  stats_.resets_received++;
+  if (Status s = bump_epoch(); !s.ok()) return;
+  o = OriginState{m.log_id, m.head};
+  ack(from, o.log_id, o.applied);
+}
+
+Status KeyValue::bump_epoch() {
+  if (Status s = store_.put_meta(MetaKey::kEpoch, epoch_ + 1); !s.ok()) {
+    stats_.store_errors++;
+    return s;
+  }
+  epoch_++;
+  stats_.epoch_bumps++;
+  return {};
+}
+
+void KeyValue::apply_invalidation(std::string_view key, const Version& version) {
+  clock_.witness(version);
+  if (auto q = query_of_key_.find(std::string(key)); q != query_of_key_.end()) {
+    Query& query = queries_.at(q->second);
+    query.floor = std::max(query.floor, version);
+  }
+  Record record;
+  Result<bool> found = store_.get(key, record);
+  if (!found.ok()) {
+    stats_.store_errors++;
+    return;
+  }
+  if (!found.value() || record.version >= version) return;
+  record.kind = RecordKind::kInvalidated;
+  record.version = version;
+  record.value.clear();
+  if (!store_.put(key, record).ok()) {
+    stats_.store_errors++;
+    return;
+  }
+  stats_.copies_dropped++;
+}
+
+void KeyValue::on_query(const Address& from, const wire::Query& m) {
+  stats_.queries_answered++;
+  if (m.key.size() > config_.max_key_bytes) return;
+  wire::QueryReply r;
+  r.id = m.id;
+  r.responder = membership_.name();
+  Record record;
+  Result<bool> found = store_.get(m.key, record);
+  if (!found.ok()) {
+    stats_.store_errors++;
+    return;  // the asker counts us as silent; better than a false "not found"
+  }
+  if (found.value()) {
+    r.answer = answer_of(record.kind);
+    r.version = record.version;
+    r.value = std::move(record.value);
+  }
+  const bool large = r.value.size() > config_.inline_value_bytes;
+  send(from, large ? Channel::kStream : Channel::kDatagram, r);
+}
+
+void KeyValue::on_query_reply(Now now, wire::QueryReply&& m) {
+  auto it = queries_.find(m.id);
+  if (it == queries_.end()) return;
+  Query& q = it->second;
+  auto w = std::find(q.waiting.begin(), q.waiting.end(), m.responder);
+  if (w == q.waiting.end()) return;  // not asked, or a duplicate
+  q.waiting.erase(w);
+  q.answered++;
+  if (m.answer != wire::QueryAnswer::kNotFound) {
+    clock_.witness(m.version);
+    if (beats(kind_of(m.answer), m.version, q.best)) {
+      q.best = Candidate{kind_of(m.answer), m.version, std::move(m.value)};
+    }
+  }
+  maybe_complete(now, q, false);
+}
+
+// --- cluster reads ----------------------------------------------------------------------
+
+bool KeyValue::beats(RecordKind kind, const Version& version,
+                     const std::optional<Candidate>& best) {
+  if (!best || version > best->version) return true;
+  return version == best->version && best->kind == RecordKind::kInvalidated &&
+         kind != RecordKind::kInvalidated;
+}
+
+Duration KeyValue::default_timeout() const {
+  if (config_.query_timeout > Duration(0)) return config_.query_timeout;
+  const double n = static_cast<double>(membership_.members().active_count());
+  const auto scale = static_cast<int64_t>(std::ceil(std::log10(n + 1)));
+  return membership_config_.gossip_interval * 16 * std::max<int64_t>(1, scale);
+}
+
+void KeyValue::start_query(Now now, std::string key, uint64_t request, Duration timeout) {
+  if (auto existing = query_of_key_.find(key); existing != query_of_key_.end()) {
+    queries_.at(existing->second).requests.push_back(request);  // one read serves both
+    stats_.gets_remote++;
+    return;
+  }
+  if (queries_.size() >= config_.max_pending_queries) {
+    reply(Reply{request,
+                ClientOp::kGet,
+                ReplyStatus::kError,
+                {},
+                {},
+                "too many cluster reads in flight; retry later"});
+    return;
+  }
+  stats_.gets_remote++;
+  const uint64_t id = next_query_id_++;
+  Query q{
+      id, key, {request}, now.mono + timeout, now.mono + config_.query_retry, config_.query_retry};
+  Record local;
+  Result<bool> found = store_.get(key, local);
+  if (found.ok() && found.value()) {
+    q.best = Candidate{local.kind, local.version, std::move(local.value)};
+  }
+  std::vector<std::string> members;
+  for (const Member& m : membership_.members()) {
+    if (m.active() && m.name.view() != membership_.name()) members.emplace_back(m.name.view());
+  }
+  q.waiting = members;
+  q.asked = members.size();
+  auto [it, inserted] = queries_.emplace(id, std::move(q));
+  query_of_key_[key] = id;
+  ask(it->second, members);
+  maybe_complete(now, it->second, false);
+}
+
+void KeyValue::ask(Query& q, const std::vector<std::string>& members) {
+  for (const std::string& name : members) {
+    if (const Member* m = active_member(name)) {
+      send(m->addr, Channel::kDatagram, wire::Query{q.id, q.key});
+      stats_.queries_sent++;
+    }
+  }
+}
+
+bool KeyValue::maybe_complete(Now now, Query& q, bool timed_out) {
+  if (!q.waiting.empty() && !timed_out) return false;
+  // Our own copy may have changed while the read was in flight (a local write, an
+  // invalidation): it competes like any answer.
+  Record local;
+  Result<bool> found = store_.get(q.key, local);
+  if (found.ok() && found.value() && beats(local.kind, local.version, q.best)) {
+    q.best = Candidate{local.kind, local.version, std::move(local.value)};
+  }
+  const bool complete = q.waiting.empty();
+  if (q.best && q.best->version < q.floor && !timed_out) {
+    // Every answer predates an invalidation that reached us meanwhile: ask again, or we
+    // would cache a copy that nothing will ever invalidate.
+    stats_.reads_reissued++;
+    const uint64_t old_id = q.id;
+    Query again = std::move(q);
+    queries_.erase(old_id);
+    again.id = next_query_id_++;
+    again.best.reset();
+    again.waiting.clear();
+    for (const Member& m : membership_.members()) {
+      if (m.active() && m.name.view() != membership_.name()) {
+        again.waiting.emplace_back(m.name.view());
+      }
+    }
+    again.asked = again.waiting.size();
+    again.answered = 0;
+    again.retry_every = config_.query_retry;
+    again.next_retry = now.mono + again.retry_every;
+    auto [it, inserted] = queries_.emplace(again.id, std::move(again));
+    query_of_key_[it->second.key] = it->second.id;
+    ask(it->second, it->second.waiting);
+    return maybe_complete(now, it->second, false);
+  }
+  if (timed_out) stats_.query_timeouts++;
+  if (!q.best || q.best->kind == RecordKind::kInvalidated || q.best->version < q.floor) {
+    // Nobody holds a value, or the newest version is held by nobody who answered.
+    const bool nobody_answered = q.answered == 0 && q.asked > 0;
+    const ReplyStatus status =
+        !complete && nobody_answered && !q.best ? ReplyStatus::kTimeout : ReplyStatus::kNotFound;
+    if (q.best && q.best->kind == RecordKind::kInvalidated) {
+      // Remember the newest version we learnt of, so nothing older is installed later.
+      apply_invalidation(q.key, std::max(q.best->version, q.floor));
+    }
+    finish(q, status, q.best ? &*q.best : nullptr, complete);
+    return true;
+  }
+  // A value or a tombstone, at least as new as anything invalidated meanwhile: cache it.
+  // Confirmed current only when everyone asked has answered.
+  if (!found.ok() || !found.value() || local.version <= q.best->version) {
+    Record record{q.best->kind, q.best->version, complete ? epoch_ : 0, q.best->value};
+    if (!store_.put(q.key, record).ok()) stats_.store_errors++;
+  }
+  finish(q, q.best->kind == RecordKind::kValue ? ReplyStatus::kOk : ReplyStatus::kNotFound,
+         &*q.best, complete);
+  return true;
+}
+
+void KeyValue::finish(Query& q, ReplyStatus status, const Candidate* found, bool current) {
+  const uint64_t id = q.id;
+  std::vector<uint64_t> requests = std::move(q.requests);
+  Reply r{0, ClientOp::kGet, status};
+  if (found != nullptr) {
+    r.version = found->version;
+    if (status == ReplyStatus::kOk) r.value = found->value;
+  }
+  r.remote = true;
+  r.current = current;
+  query_of_key_.erase(q.key);
+  queries_.erase(id);
+  for (size_t i = 0; i < requests.size(); ++i) {
+    Reply each = i + 1 == requests.size() ? std::move(r) : r;
+    each.request = requests[i];
+    reply(std::move(each));
+  }
+}
+
+void KeyValue::on_member_change(Now now, const MemberChange& change) {
+  if (change.to_state == MemberState::kAlive || change.to_state == MemberState::kSuspect) {
+    if (!change.reaped) {
+      // A member that appears or comes back may lack our invalidations: feed it now.
+      if (log_.head() > 0) resend_at_ = std::min(resend_at_, now.mono);
+      return;
+    }
+  }
+  // Gone (dead, left or reaped): reads stop waiting for it, and its log follower state
+  // goes (should it come back, it starts over from our log's start, or a reset).
+  log_.forget(change.name);
+  std::vector<uint64_t> affected;
+  for (auto& [id, q] : queries_) {
+    auto w = std::find(q.waiting.begin(), q.waiting.end(), change.name);
+    if (w != q.waiting.end()) {
+      q.waiting.erase(w);
+      affected.push_back(id);
+    }
+  }
+  for (uint64_t id : affected) {
+    if (auto it = queries_.find(id); it != queries_.end()) maybe_complete(now, it->second, false);
+  }
+  if (change.reaped) origins_.erase(change.name);
+}
+
+// --- timers -----------------------------------------------------------------------------
+
+void KeyValue::on_timer(Now now) {
+  if (now.mono >= held_until_) release_held_writes(now);
+  if (now.mono >= flush_at_ || now.mono >= resend_at_) {
+    flush_at_ = kNever;
+    flush_invalidations(now.mono);
+  }
+  std::vector<uint64_t> due;
+  for (auto& [id, q] : queries_) {
+    if (now.mono >= q.deadline || now.mono >= q.next_retry) due.push_back(id);
+  }
+  for (uint64_t id : due) {
+    auto it = queries_.find(id);
+    if (it == queries_.end()) continue;
+    Query& q = it->second;
+    if (now.mono >= q.deadline) {
+      maybe_complete(now, q, true);
+      continue;
+    }
+    stats_.query_retries++;
+    ask(q, q.waiting);
+    q.retry_every *= 2;
+    q.next_retry = now.mono + q.retry_every;
+  }
+}
+
+MonoTime KeyValue::next_deadline() const {
+  MonoTime next = std::min({flush_at_, resend_at_, held_until_});
+  for (const auto& [id, q] : queries_) {
+    next = std::min({next, q.deadline, q.next_retry});
+  }
+  return next;
+}
+
+void KeyValue::flush_invalidations(MonoTime now) {
+  for (const Member& m : membership_.members()) {
+    if (!m.active() || m.name.view() == membership_.name()) continue;
+    const InvalidationLog::Pending p = log_.pending(m.name.view(), now, config_.resend_interval);
+    if (p.kind == InvalidationLog::Pending::kNothing) continue;
+    if (p.kind == InvalidationLog::Pending::kReset) {
+      stats_.resets_sent++;
+      send(m.addr, Channel::kDatagram,
+           wire::InvalidateReset{membership_.name(), log_.id(), log_.head()});
+    } else {
+      send_entries(m.addr, p.from);
+    }
+    log_.mark_sent(m.name.view(), now);
+  }
+  resend_at_ = log_.next_resend(config_.resend_interval);
+}
+
+void KeyValue::send_entries(const Address& to, uint64_t from_seq) {
+  const uint64_t head = log_.head();
+  size_t bytes = kInvalidateOverhead;
+  for (uint64_t s = from_seq; s <= head && bytes <= membership_config_.datagram_budget; ++s) {
+    bytes += log_.at(s).key.size() + kEntryOverhead;
+  }
+  const bool fits_datagram = bytes <= membership_config_.datagram_budget;
+  const size_t chunk_bytes =
+      fits_datagram ? membership_config_.datagram_budget : config_.stream_chunk_bytes;
+  uint64_t s = from_seq;
+  while (s <= head) {
+    wire::Invalidate m{membership_.name(), log_.id(), s, {}};
+    size_t size = kInvalidateOverhead;
+    while (s <= head && m.entries.size() < membership_config_.max_members) {
+      const wire::KeyVersion& e = log_.at(s);
+      const size_t entry = e.key.size() + kEntryOverhead;
+      if (!m.entries.empty() && size + entry > chunk_bytes) break;
+      m.entries.push_back(e);
+      size += entry;
+      ++s;
+    }
+    stats_.invalidations_sent += m.entries.size();
+    send(to, fits_datagram ? Channel::kDatagram : Channel::kStream, m);
+  }
+}
+
+void KeyValue::send(const Address& to, Channel channel, const wire::Message& m) {
+  std::vector<uint8_t> packet;
+  wire::begin_packet(packet);
+  wire::append_frame(packet, m);
+  (channel == Channel::kStream ? stats_.streams_sent : stats_.datagrams_sent)++;
+  stats_.bytes_sent += packet.size();
+  out_.sends.push_back(Send{to, channel, std::move(packet)});
+}
+
+void KeyValue::reply(Reply r) {
+  out_.replies.push_back(std::move(r));
+}
+
+}  // namespace ckv

@@ -1,0 +1,171 @@
+// KeyValue: the key-value layer of a node — versioned writes, invalidations, cluster
+// reads — as a pure state machine beside Membership.
+//
+// Writes. A put or delete is stamped with a fresh HybridClock version, stored locally
+// (a delete stores a tombstone) and acknowledged at once; its (key, version) is appended
+// to this node's invalidation log. A node keeps the highest version of a key it has
+// seen: an older copy is replaced by an *invalidation marker* (the version, no value),
+// never the other way round.
+//
+// Invalidations. Each process has a log with a random id; entries are numbered 1, 2, ...
+// Every `batch_delay` the new entries go to every alive or suspect member directly (a
+// datagram, or the stream channel for big batches); members acknowledge cumulatively,
+// and what is not acknowledged within `resend_interval` is sent again. So the sequence
+// numbers make every gap visible and an invalidation is never dropped: it is resent until
+// acknowledged, for as long as the member is a member.
+//
+// Gaps and revalidation. Every copy carries the *epoch* in which it was last confirmed
+// current; only copies of the current epoch are served without asking the cluster.
+// The epoch advances (and so every copy needs revalidation before it is served) when
+// this node may have missed invalidations:
+//  - at every start: a restarted node may have missed anything while it was down;
+//  - when an origin resets it (its log no longer holds what we lack: a long partition,
+//    more writes than the log holds);
+//  - when an origin's log id changes (the origin restarted; the tail of its old log may
+//    never have reached us).
+// Revalidating is a cluster read that includes our own copy; its result is stored with
+// the current epoch if every member asked has answered.
+//
+// Reads. A current local copy answers at once. Otherwise the node asks every alive or
+// suspect member (re-asking the silent ones with backoff) and completes as soon as every
+// member it asked has answered or stopped being a member: with the highest version found
+// (404 when that is a tombstone or nobody has the key), which it caches. Only members that
+// stay silent make a read wait, up to the timeout; it then answers with the best it found,
+// flagged not current. An answer older than an invalidation that reached us while the
+// read was in flight is never installed: the read asks again.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "kernel/core/random.h"
+#include "kernel/core/result.h"
+#include "kernel/core/time.h"
+#include "kernel/kv/client.h"
+#include "kernel/kv/config.h"
+#include "kernel/kv/hlc.h"
+#include "kernel/kv/invalidation_log.h"
+#include "kernel/kv/store.h"
+#include "kernel/membership/config.h"
+#include "kernel/membership/membership.h"
+#include "kernel/outbox.h"
+#include "kernel/stats.h"
+
+namespace ckv {
+
+class KeyValue {
+ public:
+  // Reads the store's meta (clock ceiling, epoch) and starts a new epoch.
+  static Result<std::unique_ptr<KeyValue>> open(const KvConfig& config,
+                                                const MembershipConfig& membership_config,
+                                                const Membership& membership, Store& store,
+                                                uint64_t seed, Outbox& out, NodeStats& stats);
+
+  void get(Now now, uint64_t request, std::string_view key, std::optional<Duration> timeout);
+  void put(Now now, uint64_t request, std::string_view key, std::string value);
+  void erase(Now now, uint64_t request, std::string_view key);
+
+  void handle(Now now, const Address& from, Channel channel, wire::Message&& message);
+  // Member changes from this input: reads stop waiting for members that are gone.
+  void on_member_change(Now now, const MemberChange& change);
+  void on_timer(Now now);
+  MonoTime next_deadline() const;
+
+  uint64_t epoch() const { return epoch_; }
+  uint64_t log_id() const { return log_.id(); }
+  size_t pending_queries() const { return queries_.size(); }
+
+ private:
+  struct Candidate {
+    RecordKind kind = RecordKind::kInvalidated;
+    Version version;
+    std::string value;
+  };
+  struct Query {
+    uint64_t id;
+    std::string key;
+    std::vector<uint64_t> requests;  // gets waiting on this read
+    MonoTime deadline;
+    MonoTime next_retry;
+    Duration retry_every;
+    std::vector<std::string> waiting;  // members asked that have not answered
+    size_t asked = 0;
+    size_t answered = 0;
+    std::optional<Candidate> best;
+    Version floor;  // highest version invalidated while the read was in flight
+  };
+  struct HeldWrite {
+    uint64_t request;
+    ClientOp op;
+    std::string key;
+    std::string value;
+  };
+  struct OriginState {
+    uint64_t log_id = 0;
+    uint64_t applied = 0;
+  };
+
+  KeyValue(const KvConfig& config, const MembershipConfig& membership_config,
+           const Membership& membership, Store& store, uint64_t seed, uint64_t clock_ceiling,
+           uint64_t epoch, Outbox& out, NodeStats& stats);
+
+  void write(Now now, uint64_t request, ClientOp op, std::string_view key, std::string value);
+  void release_held_writes(Now now);
+  Status bump_epoch();
+
+  void on_invalidate(const Address& from, wire::Invalidate&& m);
+  void on_invalidate_ack(const wire::InvalidateAck& m);
+  void on_invalidate_reset(const Address& from, const wire::InvalidateReset& m);
+  void on_query(const Address& from, const wire::Query& m);
+  void on_query_reply(Now now, wire::QueryReply&& m);
+  // Drops copies of `key` older than `version`; in-flight reads of it raise their floor.
+  void apply_invalidation(std::string_view key, const Version& version);
+  void ack(const Address& origin, uint64_t log_id, uint64_t applied);
+
+  // Whether (kind, version) beats `best`: a higher version, or the same version held as a
+  // value or tombstone rather than as a bare marker.
+  static bool beats(RecordKind kind, const Version& version, const std::optional<Candidate>& best);
+  void start_query(Now now, std::string key, uint64_t request, Duration timeout);
+  void ask(Query& q, const std::vector<std::string>& members);
+  // Completes `q` if every member asked has answered (or `timed_out`); true if it ended.
+  bool maybe_complete(Now now, Query& q, bool timed_out);
+  void finish(Query& q, ReplyStatus status, const Candidate* found, bool current);
+
+  void flush_invalidations(MonoTime now);
+  void send_entries(const Address& to, uint64_t from_seq);
+  void send(const Address& to, Channel channel, const wire::Message& m);
+  void reply(Reply r);
+  Duration default_timeout() const;
+  const Member* active_member(std::string_view name) const;
+
+  const KvConfig config_;
+  const MembershipConfig membership_config_;
+  const Membership& membership_;
+  Store& store_;
+  Outbox& out_;
+  NodeStats& stats_;
+  Prng rng_;
+  HybridClock clock_;
+  uint64_t clock_ceiling_;
+  // After a restart, writes wait until the wall clock passes the ceiling the last run
+  // persisted (at most 200 ms), so their versions reflect real time.
+  uint64_t hold_writes_until_us_;
+  MonoTime held_until_ = kNever;
+  std::vector<HeldWrite> held_writes_;
+  uint64_t epoch_;
+  InvalidationLog log_;
+  MonoTime flush_at_ = kNever;
+  MonoTime resend_at_ = kNever;
+  std::unordered_map<std::string, OriginState> origins_;
+  std::map<uint64_t, Query> queries_;                       // by query id
+  std::unordered_map<std::string, uint64_t> query_of_key_;  // key -> query id
+  uint64_t next_query_id_;
+};
+
+}  // namespace ckv

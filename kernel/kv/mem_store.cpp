@@ -1,0 +1,95 @@
+#include "kernel/kv/mem_store.h"
+
+namespace ckv {
+
+const char* to_string(RecordKind kind) {
+  switch (kind) {
+    case RecordKind::kValue:
+      return "value";
+    case RecordKind::kTombstone:
+      return "tombstone";
+    case RecordKind::kInvalidated:
+      return "invalidated";
+  }
+  return "?";
+}
+
+Result<bool> MemStore::get(std::string_view key, Record& out) {
+  auto it = live_.find(key);
+  if (it == live_.end()) return false;
+  out = it->second;
+  return true;
+}
+
+const Record* MemStore::peek(std::string_view key) const {
+  auto it = live_.find(key);
+  return it == live_.end() ? nullptr : &it->second;
+}
+
+Status MemStore::put(std::string_view key, const Record& record) {
+  auto it = live_.find(key);
+  if (it == live_.end()) {
+    live_.emplace(std::string(key), record);
+  } else {
+    it->second = record;
+  }
+  mark_dirty(key);
+  return {};
+}
+
+Status MemStore::erase(std::string_view key) {
+  auto it = live_.find(key);
+  if (it != live_.end()) live_.erase(it);
+  mark_dirty(key);
+  return {};
+}
+
+Status MemStore::for_each(
+    const std::function<bool(std::string_view key, const Record& record)>& visit) {
+  for (const auto& [key, record] : live_) {
+    if (!visit(key, record)) break;
+  }
+  return {};
+}
+
+Result<uint64_t> MemStore::get_meta(MetaKey key) {
+  auto it = meta_.find(key);
+  return it == meta_.end() ? uint64_t{0} : it->second;
+}
+
+Status MemStore::put_meta(MetaKey key, uint64_t value) {
+  meta_[key] = value;
+  return {};
+}
+
+void MemStore::mark_dirty(std::string_view key) {
+  if (durable_writes_) {
+    auto live = live_.find(key);
+    if (live == live_.end()) {
+      if (auto d = durable_.find(key); d != durable_.end()) durable_.erase(d);
+    } else {
+      durable_.insert_or_assign(std::string(key), live->second);
+    }
+    return;
+  }
+  if (dirty_.find(key) == dirty_.end()) dirty_.emplace(key);
+}
+
+void MemStore::flush() {
+  for (const std::string& key : dirty_) {
+    auto live = live_.find(key);
+    if (live == live_.end()) {
+      durable_.erase(key);
+    } else {
+      durable_.insert_or_assign(key, live->second);
+    }
+  }
+  dirty_.clear();
+}
+
+void MemStore::crash() {
+  live_ = durable_;
+  dirty_.clear();
+}
+
+}  // namespace ckv

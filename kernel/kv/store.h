@@ -1,0 +1,65 @@
+// Store: where a node keeps its keys, behind an interface the kernel calls synchronously.
+//
+// Each key holds one Record: a value, a tombstone (the key was deleted), or an
+// invalidation marker (a newer version exists elsewhere; this node holds no value for it).
+// The kernel also keeps a few numbers of its own ("meta": the clock ceiling, the epoch).
+//
+// What implementations promise:
+//  - `get` sees every `put`/`erase` made before it by this process;
+//  - `put_meta` is durable when it returns (it survives a crash);
+//  - `put`/`erase` are durable when the implementation says so (the production store
+//    with --sync, the in-memory store in durable mode); otherwise a crash may lose the
+//    latest ones, never reorder them or tear a record.
+// Failures come back as values; the kernel answers the client with an error and goes on.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "kernel/core/result.h"
+#include "kernel/kv/version.h"
+
+namespace ckv {
+
+enum class RecordKind : uint8_t {
+  kValue = 0,
+  kTombstone = 1,
+  kInvalidated = 2,
+};
+const char* to_string(RecordKind kind);
+
+struct Record {
+  RecordKind kind = RecordKind::kValue;
+  Version version;
+  // The epoch in which this copy was last confirmed current (see kv/key_value.h).
+  uint64_t validated_epoch = 0;
+  std::string value;  // kValue only
+
+  friend bool operator==(const Record&, const Record&) = default;
+};
+
+enum class MetaKey : uint8_t {
+  kClockCeiling = 0,  // HybridClock lease, wall microseconds
+  kEpoch = 1,         // last epoch this node used
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // True and fills `out` when the key has a record; false when it has none.
+  virtual Result<bool> get(std::string_view key, Record& out) = 0;
+  virtual Status put(std::string_view key, const Record& record) = 0;
+  virtual Status erase(std::string_view key) = 0;
+  // Visits every record until `visit` returns false.
+  virtual Status for_each(
+      const std::function<bool(std::string_view key, const Record& record)>& visit) = 0;
+
+  // 0 when never written.
+  virtual Result<uint64_t> get_meta(MetaKey key) = 0;
+  virtual Status put_meta(MetaKey key, uint64_t value) = 0;
+};
+
+}  // namespace ckv

@@ -1,0 +1,131 @@
+#include "sim/kv_checker.h"
+
+#include "sim/kv_workload.h"
+
+namespace ckv::sim {
+
+namespace {
+
+std::string describe(const Reply& r) {
+  std::string s = to_string(r.status);
+  s += " " + to_string(r.version);
+  if (!r.current) s += " (not current)";
+  return s;
+}
+
+}  // namespace
+
+void KvChecker::violate(MonoTime at, std::string property, std::string detail) {
+  violations_.push_back(Violation{at, std::move(property), std::move(detail)});
+}
+
+void KvChecker::raise(uint32_t node, uint32_t key, const Version& v, bool of_value) {
+  Floor& f = floors_[node][key];
+  if (v > f.version) {
+    f.version = v;
+    f.of_value = of_value;
+  }
+}
+
+void KvChecker::on_write(MonoTime now, const WriteRecord& w, Duration max_clock_gap) {
+  if (writes_.count(w.version) != 0) {
+    violate(now, "unique versions",
+            "two writes share version " + to_string(w.version) + " (" + key_name(w.key) + ")");
+    return;
+  }
+  // Real-time order: every write of this key acknowledged more than d ago must be older.
+  for (const WriteRecord* earlier : by_key_[w.key]) {
+    if (earlier->at + max_clock_gap < now && earlier->version > w.version) {
+      violate(now, "real-time order",
+              key_name(w.key) + ": write on n" + std::to_string(w.node) + " got " +
+                  to_string(w.version) + ", below " + to_string(earlier->version) +
+                  " acknowledged on n" + std::to_string(earlier->node) + " " +
+                  std::to_string(micros(now) - micros(earlier->at)) +
+                  " us earlier (d = " + std::to_string(max_clock_gap.count()) + " us)");
+      break;
+    }
+  }
+  const WriteRecord& stored = writes_.emplace(w.version, w).first->second;
+  by_key_[w.key].push_back(&stored);
+  raise(w.node, w.key, w.version, !w.tombstone);
+}
+
+const WriteRecord* KvChecker::highest(uint32_t key) const {
+  auto it = by_key_.find(key);
+  if (it == by_key_.end() || it->second.empty()) return nullptr;
+  const WriteRecord* best = nullptr;
+  for (const WriteRecord* w : it->second) {
+    if (best == nullptr || w->version > best->version) best = w;
+  }
+  return best;
+}
+
+void KvChecker::on_get(MonoTime now, uint32_t node, uint32_t key, MonoTime started,
+                       const Reply& r) {
+  const std::string where = "n" + std::to_string(node) + " get " + key_name(key);
+  const Duration took = now - started;
+  if (r.status == ReplyStatus::kOk) {
+    (r.remote ? latency_.get_remote : latency_.get_local).push_back(took);
+    auto w = writes_.find(r.version);
+    if (w == writes_.end() || w->second.key != key || w->second.tombstone) {
+      violate(
+          now, "integrity",
+          where + " returned version " + to_string(r.version) + ", which no put of this key wrote");
+      return;
+    }
+    if (r.value.size() != w->second.bytes ||
+        r.value != value_for(w->second.op_id, w->second.bytes)) {
+      violate(now, "integrity",
+              where + " returned " + std::to_string(r.value.size()) +
+                  " bytes that differ from what was written at " + to_string(r.version));
+      return;
+    }
+  } else if (r.status == ReplyStatus::kNotFound) {
+    latency_.get_404.push_back(took);
+  }
+  if (r.status == ReplyStatus::kOk || r.status == ReplyStatus::kNotFound) {
+    const Floor& f = floors_[node][key];
+    const bool older = r.version < f.version;
+    const bool bad = r.status == ReplyStatus::kOk ? older : (older && f.of_value);
+    if (bad) {
+      violate(now, r.status == ReplyStatus::kOk ? "no resurrection" : "no lost write",
+              where + " answered " + describe(r) + " after this node had " +
+                  (f.of_value ? "a value at " : "seen ") + to_string(f.version));
+      return;
+    }
+    raise(node, key, r.version, r.status == ReplyStatus::kOk);
+  }
+  if (prompt_bound_ && r.remote && (r.status != ReplyStatus::kError)) {
+    if (!r.current || r.status == ReplyStatus::kTimeout || took > *prompt_bound_) {
+      violate(now, "promptness",
+              where + " took " + std::to_string(took.count()) + " us (" + describe(r) +
+                  "); bound " + std::to_string(prompt_bound_->count()) + " us");
+    }
+  }
+}
+
+void KvChecker::check_convergence(MonoTime now, uint32_t key,
+                                  const std::vector<std::pair<uint32_t, Reply>>& answers,
+                                  bool highest_held_by_a_live_node) {
+  if (answers.empty()) return;
+  const Reply& first = answers.front().second;
+  for (const auto& [node, r] : answers) {
+    if (r.status != first.status || r.version != first.version || !r.current) {
+      violate(now, "convergence",
+              key_name(key) + ": n" + std::to_string(answers.front().first) + " answers " +
+                  describe(first) + " but n" + std::to_string(node) + " answers " + describe(r));
+      return;
+    }
+  }
+  const WriteRecord* top = highest(key);
+  if (top == nullptr || !highest_held_by_a_live_node) return;
+  const ReplyStatus want = top->tombstone ? ReplyStatus::kNotFound : ReplyStatus::kOk;
+  if (first.version != top->version || first.status != want) {
+    violate(now, "convergence",
+            key_name(key) + ": every node answers " + describe(first) +
+                " but the highest write is " + to_string(top->version) +
+                (top->tombstone ? " (a delete)" : "") + " from n" + std::to_string(top->node));
+  }
+}
+
+}  // namespace ckv::sim

@@ -1,0 +1,49 @@
+#include "sim/kv_workload.h"
+
+namespace ckv::sim {
+
+Duration KvWorkload::next_gap() {
+  const auto mean_us = static_cast<uint64_t>(1e6 / config_.ops_per_second);
+  return Duration(1 + static_cast<int64_t>(rng_.below(2 * mean_us)));
+}
+
+KvOp KvWorkload::next_op() {
+  KvOp op{next_id_++, ClientOp::kGet, static_cast<uint32_t>(rng_.below(config_.keys)), 0};
+  const double r = static_cast<double>(rng_.below(1'000'000)) / 1e6;
+  if (r < config_.put_share) {
+    op.op = ClientOp::kPut;
+    const bool large = rng_.chance(config_.large_share);
+    op.value_bytes = large ? config_.large_bytes + rng_.below(1024)
+                           : static_cast<size_t>(rng_.below(config_.small_max_bytes + 1));
+  } else if (r < config_.put_share + config_.delete_share) {
+    op.op = ClientOp::kDelete;
+  }
+  return op;
+}
+
+std::string key_name(uint32_t key) {
+  return "key" + std::to_string(key);
+}
+
+std::string value_for(uint64_t op_id, size_t bytes) {
+  // A 64-byte block drawn from the id, repeated, each copy stamped with its position: the
+  // value differs from every other op's, and a truncated, shifted or spliced copy of it
+  // differs from it. Cheap enough for megabyte values in a debug build.
+  uint64_t state = op_id * 0x9e3779b97f4a7c15ULL;
+  char block[64];
+  for (size_t i = 0; i < sizeof block; i += 8) {
+    const uint64_t word = splitmix64(state);
+    for (size_t k = 0; k < 8; ++k)
+      block[i + k] = static_cast<char>(word >> (8 * k));  // byte order fixed everywhere
+  }
+  std::string v;
+  v.reserve(bytes);
+  for (uint64_t n = 0; v.size() < bytes; ++n) {
+    for (size_t k = 0; k < 8; ++k)
+      block[k] = static_cast<char>((n ^ op_id) >> (8 * k));
+    v.append(block, std::min(sizeof block, bytes - v.size()));
+  }
+  return v;
+}
+
+}  // namespace ckv::sim
