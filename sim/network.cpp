@@ -53,6 +53,7 @@ Network::Route Network::route(MonoTime now, uint32_t from, uint32_t to, Channel 
     tail = std::max(departs + latency(), tail);
     r.copies = 1;
     r.at[0] = tail;
+    last_arrival_ = std::max(last_arrival_, tail);
     return r;
   }
   if (rng_.chance(profile_.loss)) {
@@ -62,6 +63,8 @@ Network::Route Network::route(MonoTime now, uint32_t from, uint32_t to, Channel 
   r.copies = 1;
   r.at[0] = departs + latency();
   if (rng_.chance(profile_.duplication)) r.at[r.copies++] = departs + latency();
+  for (int c = 0; c < r.copies; ++c)
+    last_arrival_ = std::max(last_arrival_, r.at[c]);
   return r;
 }
 

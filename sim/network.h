@@ -44,6 +44,10 @@ class Network {
   // Faults stop: no more loss, duplication, tail delay, partitions or clogs.
   void calm();
 
+  // The latest arrival time of anything routed so far: after it, nothing delayed by a
+  // past fault (a clog, a slow tail, a stream queued behind either) is still on the way.
+  MonoTime last_arrival() const { return last_arrival_; }
+
   // Which side of the current partition each node is on (for traces).
   uint8_t side(uint32_t node) const { return side_[node]; }
 
@@ -58,6 +62,7 @@ class Network {
   std::vector<MonoTime> clogged_until_;
   // Last arrival time per (from, to) stream link, to keep streams in order.
   std::unordered_map<uint64_t, MonoTime> stream_tail_;
+  MonoTime last_arrival_{};
 };
 
 }  // namespace ckv::sim

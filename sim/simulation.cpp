@@ -411,6 +411,7 @@ void Simulation::begin_quiet() {
     return;
   }
   network_.calm();
+  chaos_drained_ = network_.last_arrival();
   size_t departed = 0;
   for (const SimNode& n : nodes_) {
     const bool due_back = n.status == NodeStatus::kDown && n.restart_at != kNever;
@@ -448,8 +449,10 @@ void Simulation::check() {
       std::max(since(checker_.live_converged_since()), since(checker_.departed_converged_since()));
   const bool stable = settled && now_ - stable_since >= bounds_.suspicion_max;
   const bool kv = config_.workload.enabled;
+  // The reads of the round go out once membership agrees, the invalidations have had two
+  // resend intervals, and nothing the chaos phase delayed is still in flight.
   if (kv && round_ == Round::kNotStarted && settled &&
-      now_ - stable_since >= 2 * config_.node.kv.resend_interval) {
+      now_ - stable_since >= 2 * config_.node.kv.resend_interval && now_ >= chaos_drained_) {
     start_convergence_round();
   }
   const bool kv_done = !kv || round_ == Round::kDone;

@@ -217,6 +217,7 @@ class Simulation {
   EventQueue<Event> queue_;
   MonoTime now_{};
   MonoTime quiet_start_ = kNever;
+  MonoTime chaos_drained_ = kNever;  // when the last message the chaos phase delayed lands
   bool done_ = false;
   uint64_t partition_id_ = 0;
   std::vector<FaultAction> deferred_;  // faults postponed until a paused node resumes

@@ -23,6 +23,10 @@ InvalidationLog::Pending InvalidationLog::pending(std::string_view member, MonoT
                                                   Duration resend_interval) {
   Follower& f = followers_[std::string(member)];
   const uint64_t h = head();
+  if (!f.known && h == 0) {
+    if (f.last_sent != MonoTime{} && now < f.last_sent + resend_interval) return {};
+    return Pending{Pending::kReset, 0};  // announce the (empty) log
+  }
   if (f.acked >= h) return {};
   uint64_t from;
   if (f.sent < h && (f.sent == f.acked || now < f.last_sent + resend_interval)) {
@@ -48,6 +52,7 @@ void InvalidationLog::on_ack(std::string_view member, uint64_t applied) {
     it = followers_.emplace(std::string(member), Follower{}).first;
   }
   Follower& f = it->second;
+  f.known = true;
   applied = std::min(applied, head());
   if (applied < f.acked) {
     f.sent = applied;  // the member lost what it had applied: start again from there
@@ -61,7 +66,7 @@ MonoTime InvalidationLog::next_resend(Duration resend_interval) const {
   MonoTime next = kNever;
   const uint64_t h = head();
   for (const auto& [name, f] : followers_) {
-    if (f.acked < h) next = std::min(next, f.last_sent + resend_interval);
+    if (!f.known || f.acked < h) next = std::min(next, f.last_sent + resend_interval);
   }
   return next;
 }

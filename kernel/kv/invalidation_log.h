@@ -7,7 +7,9 @@
 // passed without an acknowledgement — everything after what it acknowledged. The log
 // keeps at most `max_entries` entries and `max_bytes` of keys; a member that needs an
 // entry the log no longer holds gets a reset instead (it then revalidates its copies), so
-// nothing a member misses goes unnoticed, whatever the burst.
+// nothing a member misses goes unnoticed, whatever the burst. A log with no entries yet
+// still announces itself to each member (as a reset at 0), so a member learns that the
+// origin restarted even if it never writes again.
 #pragma once
 
 #include <cstdint>
@@ -52,6 +54,7 @@ class InvalidationLog {
 
  private:
   struct Follower {
+    bool known = false;  // the member has acknowledged something of this log
     uint64_t acked = 0;
     uint64_t sent = 0;
     MonoTime last_sent{};

@@ -237,11 +237,9 @@ void KeyValue::on_invalidate(const Address& from, wire::Invalidate&& m) {
   }
   OriginState& o = origins_[m.origin];
   if (o.log_id != m.log_id) {
-    // The origin restarted (or we never heard from it): what its old log said after the
-    // last entry we applied may never have reached us.
-    if (o.log_id != 0) {
-      if (Status s = bump_epoch(); !s.ok()) return;
-    }
+    // The origin restarted, or we never heard from it: what an earlier log of it said
+    // after the last entry we applied may never have reached us.
+    if (Status s = bump_epoch(); !s.ok()) return;
     o = OriginState{m.log_id, 0};
   }
   for (const wire::KeyVersion& e : m.entries) {
@@ -424,7 +422,12 @@ bool KeyValue::maybe_complete(Now now, Query& q, bool timed_out) {
     q.best = Candidate{local.kind, local.version, std::move(local.value)};
   }
   const bool complete = q.waiting.empty();
-  if (q.best && q.best->version < q.floor && !timed_out) {
+  // The newest version we know of is newer than every answer, or is only a marker we
+  // learnt of after asking: the answers predate that write.
+  const bool behind = q.best && (q.best->version < q.floor ||
+                                 (q.best->kind == RecordKind::kInvalidated &&
+                                  q.floor > q.round_floor && q.best->version <= q.floor));
+  if (behind && !timed_out) {
     // Every answer predates an invalidation that reached us meanwhile: ask again, or we
     // would cache a copy that nothing will ever invalidate.
     stats_.reads_reissued++;
@@ -441,6 +444,7 @@ bool KeyValue::maybe_complete(Now now, Query& q, bool timed_out) {
     }
     again.asked = again.waiting.size();
     again.answered = 0;
+    again.round_floor = again.floor;
     again.retry_every = config_.query_retry;
     again.next_retry = now.mono + again.retry_every;
     auto [it, inserted] = queries_.emplace(again.id, std::move(again));
@@ -494,14 +498,21 @@ void KeyValue::finish(Query& q, ReplyStatus status, const Candidate* found, bool
 void KeyValue::on_member_change(Now now, const MemberChange& change) {
   if (change.to_state == MemberState::kAlive || change.to_state == MemberState::kSuspect) {
     if (!change.reaped) {
-      // A member that appears or comes back may lack our invalidations: feed it now.
-      if (log_.head() > 0) resend_at_ = std::min(resend_at_, now.mono);
+      // A member that appears or comes back may lack our invalidations, or not know this
+      // log yet: feed it, or announce the log, now.
+      resend_at_ = std::min(resend_at_, now.mono);
       return;
     }
   }
   // Gone (dead, left or reaped): reads stop waiting for it, and its log follower state
   // goes (should it come back, it starts over from our log's start, or a reset).
   log_.forget(change.name);
+  const bool was_active =
+      change.from_state == MemberState::kAlive || change.from_state == MemberState::kSuspect;
+  if (was_active && !change.reaped && change.name != membership_.name()) {
+    // Invalidations it sent that never reached us will now never come: revalidate.
+    (void)bump_epoch();
+  }
   std::vector<uint64_t> affected;
   for (auto& [id, q] : queries_) {
     auto w = std::find(q.waiting.begin(), q.waiting.end(), change.name);

@@ -22,7 +22,8 @@
 //  - when an origin resets it (its log no longer holds what we lack: a long partition,
 //    more writes than the log holds);
 //  - when an origin's log id changes (the origin restarted; the tail of its old log may
-//    never have reached us).
+//    never have reached us);
+//  - when a member fails or leaves: the tail of its log may never reach us now.
 // Revalidating is a cluster read that includes our own copy; its result is stored with
 // the current epoch if every member asked has answered.
 //
@@ -32,7 +33,7 @@
 // (404 when that is a tombstone or nobody has the key), which it caches. Only members that
 // stay silent make a read wait, up to the timeout; it then answers with the best it found,
 // flagged not current. An answer older than an invalidation that reached us while the
-// read was in flight is never installed: the read asks again.
+// read was in flight is never installed, nor taken as "nobody has it": the read asks again.
 #pragma once
 
 #include <cstdint>
@@ -98,7 +99,8 @@ class KeyValue {
     size_t asked = 0;
     size_t answered = 0;
     std::optional<Candidate> best;
-    Version floor;  // highest version invalidated while the read was in flight
+    Version floor;        // highest version invalidated while the read was in flight
+    Version round_floor;  // `floor` when the current round of questions went out
   };
   struct HeldWrite {
     uint64_t request;
