@@ -107,6 +107,23 @@ void encode_body(ByteWriter& w, const Message& m) {
       m);
 }
 
+// A count of elements that follow, each at least `min_bytes` long: more than `max`, or
+// more than the bytes left could hold, fails the reader (so nothing is reserved for it).
+uint64_t read_count(ByteReader& r, size_t max, size_t min_bytes, const char* too_many,
+                    const char* too_few_bytes) {
+  const uint64_t count = r.varint();
+  if (r.failed()) return 0;
+  if (count > max) {
+    r.fail(ErrorCode::kOversized, too_many);
+    return 0;
+  }
+  if (count > r.remaining() / min_bytes) {
+    r.fail(ErrorCode::kTruncated, too_few_bytes);
+    return 0;
+  }
+  return count;
+}
+
 std::string read_name(ByteReader& r) {
   std::string name = r.string(kMaxNameBytes);
   if (!r.failed() && name.empty()) r.fail(ErrorCode::kMalformed, "empty node name");
@@ -169,16 +186,10 @@ Message decode_body(MessageType type, ByteReader& r, const DecodeLimits& limits)
       m.reply = r.boolean();
       m.sender = read_name(r);
       m.sender_addr = r.address();
-      const uint64_t count = r.varint();
+      const uint64_t count = read_count(r, limits.max_members, kMinMemberRecordBytes,
+                                        "push-pull holds more members than allowed",
+                                        "push-pull member count exceeds its bytes");
       if (r.failed()) return m;
-      if (count > limits.max_members) {
-        r.fail(ErrorCode::kOversized, "push-pull holds more members than allowed");
-        return m;
-      }
-      if (count > r.remaining() / kMinMemberRecordBytes) {
-        r.fail(ErrorCode::kTruncated, "push-pull member count exceeds its bytes");
-        return m;
-      }
       m.members.reserve(count);
       for (uint64_t i = 0; i < count && !r.failed(); ++i) {
         MemberRecord rec;
@@ -195,16 +206,10 @@ Message decode_body(MessageType type, ByteReader& r, const DecodeLimits& limits)
       m.origin = read_name(r);
       m.log_id = r.varint();
       m.first_seq = r.varint();
-      const uint64_t count = r.varint();
+      const uint64_t count = read_count(r, limits.max_members, kMinEntryBytes,
+                                        "invalidation holds more entries than allowed",
+                                        "invalidation entry count exceeds its bytes");
       if (r.failed()) return m;
-      if (count > limits.max_members) {
-        r.fail(ErrorCode::kOversized, "invalidation holds more entries than allowed");
-        return m;
-      }
-      if (count > r.remaining() / kMinEntryBytes) {
-        r.fail(ErrorCode::kTruncated, "invalidation entry count exceeds its bytes");
-        return m;
-      }
       if (m.first_seq == 0 || m.first_seq + count < m.first_seq) {
         r.fail(ErrorCode::kMalformed, "invalidation sequence numbers out of range");
         return m;

@@ -232,5 +232,51 @@ TEST_F(Cluster, ARestartedNodeRevalidatesItsCopiesBeforeServingThem) {
   EXPECT_TRUE(r.remote);
 }
 
+TEST_F(Cluster, AnOriginThatRestartsAndNeverWritesAgainStillTriggersRevalidation) {
+  nodes_[0]->put(now(0), 1, "k", "v1");
+  run_for(5ms);
+  nodes_[2]->get(now(2), 2, "k");
+  pump();
+  ASSERT_EQ(last_reply().value, "v1");  // n2 now holds a current copy
+  run_for(5ms);
+  // n0 overwrites; its invalidation to n2 is lost, and n0 restarts before resending.
+  nodes_[0]->put(now(0), 3, "k", "v2");
+  t_ += 2ms;
+  nodes_[0]->on_timer(now(0));
+  collect();
+  std::erase_if(in_flight_, [](const InFlight& m) { return m.from == 0 && m.to == 2; });
+  pump();
+  auto restarted = Node::create({}, "n0", addr(0), 4242, now(0), *stores_[0]);
+  ASSERT_TRUE(restarted.ok());
+  nodes_[0] = std::move(*restarted);
+  nodes_[0]->join(now(0), std::vector<Address>{addr(1)});
+  const uint64_t epoch_before = nodes_[2]->kv().epoch();
+  run_for(1s);
+  EXPECT_GT(nodes_[2]->kv().epoch(), epoch_before);  // the new, empty log announced itself
+  nodes_[2]->get(now(2), 4, "k");
+  pump();
+  const Reply r = last_reply();
+  EXPECT_EQ(r.value, "v2");
+  EXPECT_TRUE(r.remote);
+}
+
+TEST_F(Cluster, AFailedMemberMakesTheOthersRevalidate) {
+  nodes_[0]->put(now(0), 1, "k", "v1");
+  run_for(5ms);
+  nodes_[2]->get(now(2), 2, "k");
+  pump();
+  ASSERT_EQ(last_reply().value, "v1");
+  const uint64_t epoch_before = nodes_[2]->kv().epoch();
+  nodes_[1].reset();  // n1 dies for good: what it wrote and never delivered is lost to us
+  run_for(30s);
+  ASSERT_EQ(nodes_[2]->members().active_count(), 2u);
+  EXPECT_GT(nodes_[2]->kv().epoch(), epoch_before);
+  nodes_[2]->get(now(2), 3, "k");
+  pump();
+  const Reply r = last_reply();
+  EXPECT_EQ(r.value, "v1");
+  EXPECT_TRUE(r.remote);  // confirmed with the cluster before being served again
+}
+
 }  // namespace
 }  // namespace ckv

@@ -35,7 +35,12 @@ TEST(Codec, EachKindHasItsOwnTypeByte) {
                              Alive{1, "a", {}},
                              Suspect{1, "a", "b"},
                              Dead{1, "a", "a"},
-                             PushPull{}};
+                             PushPull{},
+                             Invalidate{"a", 1, 1, {}},
+                             InvalidateAck{"a", 1, 1},
+                             InvalidateReset{"a", 1, 1},
+                             Query{1, "k"},
+                             QueryReply{1, "a"}};
   for (const Message& m : samples) {
     const auto bytes = encode_packet({&m, 1});
     ASSERT_GE(bytes.size(), 3u);
@@ -163,6 +168,26 @@ TEST(Codec, RefusesOversizedPacketsAndNamesAndCounts) {
   s = decode(liar, out);
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.error().code, ErrorCode::kUnknownType);
+}
+
+TEST(Codec, RefusesBadKeyValueFrames) {
+  auto decode_one = [](const Message& m) {
+    std::vector<Message> out;
+    const auto bytes = encode_packet({&m, 1});
+    return decode_packet(bytes, DecodeLimits{}, out);
+  };
+  EXPECT_EQ(decode_one(Query{1, ""}).error().code, ErrorCode::kMalformed);  // empty key
+  EXPECT_EQ(decode_one(Query{1, std::string(kMaxKeyBytes + 1, 'k')}).error().code,
+            ErrorCode::kOversized);
+  EXPECT_EQ(decode_one(Invalidate{"a", 1, 0, {{"k", {}}}}).error().code,
+            ErrorCode::kMalformed);  // sequence numbers start at 1
+  EXPECT_EQ(decode_one(Invalidate{"a", 1, UINT64_MAX, {{"k", {}}, {"j", {}}}}).error().code,
+            ErrorCode::kMalformed);  // they would wrap
+  // An entry count the bytes cannot hold is refused before anything is reserved.
+  std::vector<uint8_t> bytes = encode_packet(std::vector<Message>{Invalidate{"a", 1, 1, {}}});
+  bytes.back() = 0x7f;  // 127 entries in a frame with no room for any
+  std::vector<Message> out;
+  EXPECT_FALSE(decode_packet(bytes, DecodeLimits{}, out).ok());
 }
 
 TEST(Codec, RefusesPacketsWithTooManyMessages) {

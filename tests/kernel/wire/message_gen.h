@@ -29,7 +29,66 @@ inline rc::Gen<MemberState> gen_state() {
                           MemberState::kLeft);
 }
 
+inline rc::Gen<std::string> gen_key() {
+  return rc::gen::map(rc::gen::nonEmpty(rc::gen::string<std::string>()), [](std::string s) {
+    if (s.size() > kMaxKeyBytes) s.resize(kMaxKeyBytes);
+    return s;
+  });
+}
+
+inline rc::Gen<Version> gen_version() {
+  return rc::gen::map(rc::gen::tuple(rc::gen::arbitrary<uint64_t>(), rc::gen::arbitrary<uint32_t>(),
+                                     rc::gen::arbitrary<uint64_t>()),
+                      [](auto t) {
+                        return Version{std::get<0>(t), std::get<1>(t), std::get<2>(t)};
+                      });
+}
+
+// The key-value messages, in canonical form (what a decoder gives back).
+inline rc::Gen<Message> gen_kv_message() {
+  using namespace rc;
+  return gen::oneOf(
+      gen::map(gen::tuple(gen_name(), gen::arbitrary<uint64_t>(),
+                          gen::inRange<uint64_t>(1, uint64_t{1} << 62),
+                          gen::container<std::vector<KeyVersion>>(
+                              gen::map(gen::pair(gen_key(), gen_version()),
+                                       [](auto p) {
+                                         return KeyVersion{p.first, p.second};
+                                       }))),
+               [](auto t) -> Message {
+                 return Invalidate{std::get<0>(t), std::get<1>(t), std::get<2>(t), std::get<3>(t)};
+               }),
+      gen::map(gen::tuple(gen_name(), gen::arbitrary<uint64_t>(), gen::arbitrary<uint64_t>()),
+               [](auto t) -> Message {
+                 return InvalidateAck{std::get<0>(t), std::get<1>(t), std::get<2>(t)};
+               }),
+      gen::map(gen::tuple(gen_name(), gen::arbitrary<uint64_t>(), gen::arbitrary<uint64_t>()),
+               [](auto t) -> Message {
+                 return InvalidateReset{std::get<0>(t), std::get<1>(t), std::get<2>(t)};
+               }),
+      gen::map(gen::pair(gen::arbitrary<uint64_t>(), gen_key()),
+               [](auto p) -> Message {
+                 return Query{p.first, p.second};
+               }),
+      gen::map(gen::tuple(gen::arbitrary<uint64_t>(), gen_name(),
+                          gen::element(QueryAnswer::kNotFound, QueryAnswer::kValue,
+                                       QueryAnswer::kTombstone, QueryAnswer::kInvalidated),
+                          gen_version(), gen::string<std::string>()),
+               [](auto t) -> Message {
+                 QueryReply r{std::get<0>(t), std::get<1>(t), std::get<2>(t)};
+                 if (r.answer != QueryAnswer::kNotFound) r.version = std::get<3>(t);
+                 if (r.answer == QueryAnswer::kValue) r.value = std::get<4>(t);
+                 return r;
+               }));
+}
+
+inline rc::Gen<Message> gen_membership_message();
+
 inline rc::Gen<Message> gen_message() {
+  return rc::gen::oneOf(gen_membership_message(), gen_kv_message());
+}
+
+inline rc::Gen<Message> gen_membership_message() {
   using namespace rc;
   return gen::oneOf(
       gen::map(gen::pair(gen::arbitrary<uint32_t>(), gen_name()),
