@@ -58,6 +58,8 @@ struct NodeStats {
   uint64_t resets_sent = 0;
   uint64_t resets_received = 0;
   uint64_t epoch_bumps = 0;  // times every copy became due for revalidation
+  uint64_t repairs_sent = 0;      // newer versions told to a writer or a reader's responders
+  uint64_t repairs_received = 0;
 };
 
 }  // namespace ckv

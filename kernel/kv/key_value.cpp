@@ -218,6 +218,8 @@ void KeyValue::handle(Now now, const Address& from, Channel, wire::Message&& mes
           on_query(from, m);
         } else if constexpr (std::is_same_v<T, wire::QueryReply>) {
           on_query_reply(now, std::move(m));
+        } else if constexpr (std::is_same_v<T, wire::Newer>) {
+          on_newer(from, m);
         }
       },
       message);
@@ -242,10 +244,15 @@ void KeyValue::on_invalidate(const Address& from, wire::Invalidate&& m) {
     if (Status s = bump_epoch(); !s.ok()) return;
     o = OriginState{m.log_id, 0};
   }
+  std::vector<wire::KeyVersion> newer;  // what we hold that beats the writer's version
   for (const wire::KeyVersion& e : m.entries) {
-    apply_invalidation(e.key, e.version);
+    if (std::optional<Version> held = apply_invalidation(e.key, e.version);
+        held && *held > e.version) {
+      newer.push_back(wire::KeyVersion{e.key, *held});
+    }
   }
   stats_.invalidations_received += m.entries.size();
+  if (!newer.empty()) send_newer(from, std::move(newer));
   if (m.first_seq <= o.applied + 1) {
     o.applied = std::max(o.applied, m.first_seq + m.entries.size() - 1);
   } else {
@@ -290,7 +297,7 @@ Status KeyValue::bump_epoch() {
   return {};
 }
 
-void KeyValue::apply_invalidation(std::string_view key, const Version& version) {
+std::optional<Version> KeyValue::apply_invalidation(std::string_view key, const Version& version) {
   clock_.witness(version);
   if (auto q = query_of_key_.find(std::string(key)); q != query_of_key_.end()) {
     Query& query = queries_.at(q->second);
@@ -300,17 +307,55 @@ void KeyValue::apply_invalidation(std::string_view key, const Version& version) 
   Result<bool> found = store_.get(key, record);
   if (!found.ok()) {
     stats_.store_errors++;
-    return;
+    return std::nullopt;
   }
-  if (!found.value() || record.version >= version) return;
+  if (!found.value()) return std::nullopt;
+  if (record.version >= version) return record.version;
   record.kind = RecordKind::kInvalidated;
   record.version = version;
   record.value.clear();
   if (!store_.put(key, record).ok()) {
     stats_.store_errors++;
-    return;
+    return std::nullopt;
   }
   stats_.copies_dropped++;
+  return version;
+}
+
+void KeyValue::on_newer(const Address& from, const wire::Newer& m) {
+  // Only members may change what we hold.
+  if (!is_member_address(from)) {
+    stats_.invalidations_refused++;
+    return;
+  }
+  stats_.repairs_received += m.entries.size();
+  for (const wire::KeyVersion& e : m.entries) {
+    if (e.key.size() <= config_.max_key_bytes) apply_invalidation(e.key, e.version);
+  }
+}
+
+void KeyValue::send_newer(const Address& to, std::vector<wire::KeyVersion> entries) {
+  stats_.repairs_sent += entries.size();
+  wire::Newer m;
+  size_t bytes = 0;
+  for (wire::KeyVersion& e : entries) {
+    const size_t entry = e.key.size() + kEntryOverhead;
+    if (!m.entries.empty() && bytes + entry > membership_config_.datagram_budget - 64) {
+      send(to, Channel::kDatagram, m);
+      m.entries.clear();
+      bytes = 0;
+    }
+    bytes += entry;
+    m.entries.push_back(std::move(e));
+  }
+  if (!m.entries.empty()) send(to, Channel::kDatagram, m);
+}
+
+bool KeyValue::is_member_address(const Address& addr) const {
+  for (const Member& m : membership_.members()) {
+    if (m.addr == addr && m.name.view() != membership_.name()) return true;
+  }
+  return false;
 }
 
 void KeyValue::on_query(const Address& from, const wire::Query& m) {
@@ -343,6 +388,7 @@ void KeyValue::on_query_reply(Now now, wire::QueryReply&& m) {
   q.waiting.erase(w);
   q.answered++;
   if (m.answer != wire::QueryAnswer::kNotFound) {
+    q.holders.emplace_back(m.responder, m.version);
     clock_.witness(m.version);
     if (beats(kind_of(m.answer), m.version, q.best)) {
       q.best = Candidate{kind_of(m.answer), m.version, std::move(m.value)};
@@ -369,8 +415,17 @@ Duration KeyValue::default_timeout() const {
 
 void KeyValue::start_query(Now now, std::string key, uint64_t request, Duration timeout) {
   if (auto existing = query_of_key_.find(key); existing != query_of_key_.end()) {
-    queries_.at(existing->second).requests.push_back(request);  // one read serves both
+    // One read serves both; members still silent are asked again now rather than at the
+    // older read's backed-off retry.
+    Query& q = queries_.at(existing->second);
+    q.requests.push_back(Waiter{request, now.mono + timeout});
     stats_.gets_remote++;
+    if (!q.waiting.empty() && now.mono >= q.last_ask + config_.query_retry) {
+      ask(q, q.waiting);
+      q.last_ask = now.mono;
+      q.retry_every = config_.query_retry;
+      q.next_retry = now.mono + q.retry_every;
+    }
     return;
   }
   if (queries_.size() >= config_.max_pending_queries) {
@@ -384,8 +439,12 @@ void KeyValue::start_query(Now now, std::string key, uint64_t request, Duration 
   }
   stats_.gets_remote++;
   const uint64_t id = next_query_id_++;
-  Query q{
-      id, key, {request}, now.mono + timeout, now.mono + config_.query_retry, config_.query_retry};
+  Query q{id,
+          key,
+          {Waiter{request, now.mono + timeout}},
+          now.mono,
+          now.mono + config_.query_retry,
+          config_.query_retry};
   Record local;
   Result<bool> found = store_.get(key, local);
   if (found.ok() && found.value()) {
@@ -412,8 +471,7 @@ void KeyValue::ask(Query& q, const std::vector<std::string>& members) {
   }
 }
 
-bool KeyValue::maybe_complete(Now now, Query& q, bool timed_out) {
-  if (!q.waiting.empty() && !timed_out) return false;
+void KeyValue::merge_local(Query& q) {
   // Our own copy may have changed while the read was in flight (a local write, an
   // invalidation): it competes like any answer.
   Record local;
@@ -421,7 +479,11 @@ bool KeyValue::maybe_complete(Now now, Query& q, bool timed_out) {
   if (found.ok() && found.value() && beats(local.kind, local.version, q.best)) {
     q.best = Candidate{local.kind, local.version, std::move(local.value)};
   }
-  const bool complete = q.waiting.empty();
+}
+
+bool KeyValue::maybe_complete(Now now, Query& q, bool timed_out) {
+  if (!q.waiting.empty() && !timed_out) return false;
+  merge_local(q);
   // The newest version we know of is newer than every answer, or is only a marker we
   // learnt of after asking: the answers predate that write.
   const bool behind = q.best && (q.best->version < q.floor ||
@@ -436,6 +498,7 @@ bool KeyValue::maybe_complete(Now now, Query& q, bool timed_out) {
     queries_.erase(old_id);
     again.id = next_query_id_++;
     again.best.reset();
+    again.holders.clear();
     again.waiting.clear();
     for (const Member& m : membership_.members()) {
       if (m.active() && m.name.view() != membership_.name()) {
@@ -445,6 +508,7 @@ bool KeyValue::maybe_complete(Now now, Query& q, bool timed_out) {
     again.asked = again.waiting.size();
     again.answered = 0;
     again.round_floor = again.floor;
+    again.last_ask = now.mono;
     again.retry_every = config_.query_retry;
     again.next_retry = now.mono + again.retry_every;
     auto [it, inserted] = queries_.emplace(again.id, std::move(again));
@@ -453,46 +517,66 @@ bool KeyValue::maybe_complete(Now now, Query& q, bool timed_out) {
     return maybe_complete(now, it->second, false);
   }
   if (timed_out) stats_.query_timeouts++;
-  if (!q.best || q.best->kind == RecordKind::kInvalidated || q.best->version < q.floor) {
-    // Nobody holds a value, or the newest version is held by nobody who answered.
-    const bool nobody_answered = q.answered == 0 && q.asked > 0;
-    const ReplyStatus status =
-        !complete && nobody_answered && !q.best ? ReplyStatus::kTimeout : ReplyStatus::kNotFound;
-    if (q.best && q.best->kind == RecordKind::kInvalidated) {
-      // Remember the newest version we learnt of, so nothing older is installed later.
-      apply_invalidation(q.key, std::max(q.best->version, q.floor));
-    }
-    finish(q, status, q.best ? &*q.best : nullptr, complete);
-    return true;
-  }
-  // A value or a tombstone, at least as new as anything invalidated meanwhile: cache it.
-  // Confirmed current only when everyone asked has answered.
-  if (!found.ok() || !found.value() || local.version <= q.best->version) {
-    Record record{q.best->kind, q.best->version, complete ? epoch_ : 0, q.best->value};
-    if (!store_.put(q.key, record).ok()) stats_.store_errors++;
-  }
-  finish(q, q.best->kind == RecordKind::kValue ? ReplyStatus::kOk : ReplyStatus::kNotFound,
-         &*q.best, complete);
+  std::vector<uint64_t> requests;
+  for (const Waiter& w : q.requests)
+    requests.push_back(w.request);
+  conclude(q, q.waiting.empty(), requests);
+  query_of_key_.erase(q.key);
+  queries_.erase(q.id);
   return true;
 }
 
-void KeyValue::finish(Query& q, ReplyStatus status, const Candidate* found, bool current) {
-  const uint64_t id = q.id;
-  std::vector<uint64_t> requests = std::move(q.requests);
-  Reply r{0, ClientOp::kGet, status};
-  if (found != nullptr) {
-    r.version = found->version;
-    if (status == ReplyStatus::kOk) r.value = found->value;
-  }
+void KeyValue::conclude(Query& q, bool complete, const std::vector<uint64_t>& requests) {
+  Reply r{0, ClientOp::kGet, ReplyStatus::kNotFound};
   r.remote = true;
-  r.current = current;
-  query_of_key_.erase(q.key);
-  queries_.erase(id);
+  r.current = complete;
+  if (!q.best || q.best->kind == RecordKind::kInvalidated || q.best->version < q.floor) {
+    // Nobody holds a value, or the newest version is held by nobody who answered.
+    const bool nobody_answered = q.answered == 0 && q.asked > 0;
+    if (!complete && nobody_answered && !q.best) r.status = ReplyStatus::kTimeout;
+    if (q.best) {
+      r.version = q.best->version;
+      if (q.best->kind == RecordKind::kInvalidated) {
+        // Remember the newest version we learnt of, so nothing older is installed later.
+        apply_invalidation(q.key, std::max(q.best->version, q.floor));
+      }
+    }
+  } else {
+    // A value or a tombstone, at least as new as anything invalidated meanwhile: cache
+    // it, confirmed current only when everyone asked has answered.
+    Record local;
+    Result<bool> found = store_.get(q.key, local);
+    if (!found.ok() || !found.value() || local.version <= q.best->version) {
+      Record record{q.best->kind, q.best->version, complete ? epoch_ : 0, q.best->value};
+      if (!store_.put(q.key, record).ok()) stats_.store_errors++;
+    }
+    r.version = q.best->version;
+    if (q.best->kind == RecordKind::kValue) {
+      r.status = ReplyStatus::kOk;
+      r.value = q.best->value;
+    }
+  }
+  if (q.best) {
+    // Read repair: members that answered with an older version learn the newer one.
+    const Version newest = std::max(q.best->version, q.floor);
+    for (const auto& [name, version] : q.holders) {
+      const Member* m = active_member(name);
+      if (m != nullptr && version < newest) send_newer(m->addr, {wire::KeyVersion{q.key, newest}});
+    }
+    q.holders.clear();
+  }
   for (size_t i = 0; i < requests.size(); ++i) {
     Reply each = i + 1 == requests.size() ? std::move(r) : r;
     each.request = requests[i];
     reply(std::move(each));
   }
+}
+
+MonoTime KeyValue::earliest_deadline(const Query& q) {
+  MonoTime t = kNever;
+  for (const Waiter& w : q.requests)
+    t = std::min(t, w.deadline);
+  return t;
 }
 
 void KeyValue::on_member_change(Now now, const MemberChange& change) {
@@ -537,27 +621,41 @@ void KeyValue::on_timer(Now now) {
   }
   std::vector<uint64_t> due;
   for (auto& [id, q] : queries_) {
-    if (now.mono >= q.deadline || now.mono >= q.next_retry) due.push_back(id);
+    if (now.mono >= q.next_retry || now.mono >= earliest_deadline(q)) due.push_back(id);
   }
   for (uint64_t id : due) {
     auto it = queries_.find(id);
     if (it == queries_.end()) continue;
     Query& q = it->second;
-    if (now.mono >= q.deadline) {
+    if (now.mono >= q.next_retry && !q.waiting.empty()) {
+      stats_.query_retries++;
+      ask(q, q.waiting);
+      q.last_ask = now.mono;
+      q.retry_every = std::min(q.retry_every * 2, 4 * config_.query_retry);
+      q.next_retry = now.mono + q.retry_every;
+    }
+    std::vector<uint64_t> expired;
+    for (const Waiter& w : q.requests) {
+      if (now.mono >= w.deadline) expired.push_back(w.request);
+    }
+    if (expired.empty()) continue;
+    if (expired.size() == q.requests.size()) {
       maybe_complete(now, q, true);
       continue;
     }
-    stats_.query_retries++;
-    ask(q, q.waiting);
-    q.retry_every *= 2;
-    q.next_retry = now.mono + q.retry_every;
+    // Some gets joined later and have time left: answer the expired ones, keep asking.
+    stats_.query_timeouts++;
+    merge_local(q);
+    conclude(q, false, expired);
+    std::erase_if(q.requests, [&](const Waiter& w) { return now.mono >= w.deadline; });
   }
 }
 
 MonoTime KeyValue::next_deadline() const {
   MonoTime next = std::min({flush_at_, resend_at_, held_until_});
   for (const auto& [id, q] : queries_) {
-    next = std::min({next, q.deadline, q.next_retry});
+    next = std::min(next, earliest_deadline(q));
+    if (!q.waiting.empty()) next = std::min(next, q.next_retry);
   }
   return next;
 }

@@ -27,6 +27,10 @@
 // Revalidating is a cluster read that includes our own copy; its result is stored with
 // the current epoch if every member asked has answered.
 //
+// Knowledge of a newer version also spreads without its origin: a member that gets an
+// invalidation older than what it holds tells the writer (so the writer drops its copy),
+// and a read tells the members whose answers were older than its result (read repair).
+//
 // Reads. A current local copy answers at once. Otherwise the node asks every alive or
 // suspect member (re-asking the silent ones with backoff) and completes as soon as every
 // member it asked has answered or stopped being a member: with the highest version found
@@ -88,17 +92,23 @@ class KeyValue {
     Version version;
     std::string value;
   };
+  struct Waiter {
+    uint64_t request;
+    MonoTime deadline;  // each get keeps its own timeout
+  };
   struct Query {
     uint64_t id;
     std::string key;
-    std::vector<uint64_t> requests;  // gets waiting on this read
-    MonoTime deadline;
+    std::vector<Waiter> requests;  // gets waiting on this read
+    MonoTime last_ask;
     MonoTime next_retry;
     Duration retry_every;
     std::vector<std::string> waiting;  // members asked that have not answered
     size_t asked = 0;
     size_t answered = 0;
     std::optional<Candidate> best;
+    // Who answered holding which version: those behind the result get a read repair.
+    std::vector<std::pair<std::string, Version>> holders;
     Version floor;        // highest version invalidated while the read was in flight
     Version round_floor;  // `floor` when the current round of questions went out
   };
@@ -126,8 +136,13 @@ class KeyValue {
   void on_invalidate_reset(const Address& from, const wire::InvalidateReset& m);
   void on_query(const Address& from, const wire::Query& m);
   void on_query_reply(Now now, wire::QueryReply&& m);
+  void on_newer(const Address& from, const wire::Newer& m);
+  // Tells `member` the newer versions in `entries` (chunked to fit datagrams).
+  void send_newer(const Address& to, std::vector<wire::KeyVersion> entries);
   // Drops copies of `key` older than `version`; in-flight reads of it raise their floor.
-  void apply_invalidation(std::string_view key, const Version& version);
+  // Returns the version this node now holds for the key (none if it holds no record).
+  std::optional<Version> apply_invalidation(std::string_view key, const Version& version);
+  bool is_member_address(const Address& addr) const;
   void ack(const Address& origin, uint64_t log_id, uint64_t applied);
 
   // Whether (kind, version) beats `best`: a higher version, or the same version held as a
@@ -135,9 +150,15 @@ class KeyValue {
   static bool beats(RecordKind kind, const Version& version, const std::optional<Candidate>& best);
   void start_query(Now now, std::string key, uint64_t request, Duration timeout);
   void ask(Query& q, const std::vector<std::string>& members);
-  // Completes `q` if every member asked has answered (or `timed_out`); true if it ended.
+  // Completes `q` if every member asked has answered (or `timed_out`: every get waiting
+  // on it has reached its timeout); true if it ended.
   bool maybe_complete(Now now, Query& q, bool timed_out);
-  void finish(Query& q, ReplyStatus status, const Candidate* found, bool current);
+  // Answers `requests` with the best `q` has found (caching it); `complete`: every member
+  // asked has answered.
+  void conclude(Query& q, bool complete, const std::vector<uint64_t>& requests);
+  static MonoTime earliest_deadline(const Query& q);
+  // Folds this node's own record of the key into the read's best candidate.
+  void merge_local(Query& q);
 
   void flush_invalidations(MonoTime now);
   void send_entries(const Address& to, uint64_t from_seq);

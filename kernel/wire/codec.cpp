@@ -40,6 +40,25 @@ std::string read_key(ByteReader& r) {
   return key;
 }
 
+void write_entries(ByteWriter& w, const std::vector<KeyVersion>& entries) {
+  w.varint(entries.size());
+  for (const KeyVersion& e : entries) {
+    w.bytes(e.key);
+    write_version(w, e.version);
+  }
+}
+
+// `count` (key, version) entries, already checked against the bytes left.
+void read_entries(ByteReader& r, uint64_t count, std::vector<KeyVersion>& out) {
+  out.reserve(count);
+  for (uint64_t i = 0; i < count && !r.failed(); ++i) {
+    KeyVersion e;
+    e.key = read_key(r);
+    e.version = read_version(r);
+    out.push_back(std::move(e));
+  }
+}
+
 void encode_body(ByteWriter& w, const Message& m) {
   std::visit(
       [&](const auto& msg) {
@@ -78,11 +97,9 @@ void encode_body(ByteWriter& w, const Message& m) {
           w.bytes(msg.origin);
           w.varint(msg.log_id);
           w.varint(msg.first_seq);
-          w.varint(msg.entries.size());
-          for (const KeyVersion& e : msg.entries) {
-            w.bytes(e.key);
-            write_version(w, e.version);
-          }
+          write_entries(w, msg.entries);
+        } else if constexpr (std::is_same_v<T, Newer>) {
+          write_entries(w, msg.entries);
         } else if constexpr (std::is_same_v<T, InvalidateAck>) {
           w.bytes(msg.member);
           w.varint(msg.log_id);
@@ -214,13 +231,16 @@ Message decode_body(MessageType type, ByteReader& r, const DecodeLimits& limits)
         r.fail(ErrorCode::kMalformed, "invalidation sequence numbers out of range");
         return m;
       }
-      m.entries.reserve(count);
-      for (uint64_t i = 0; i < count && !r.failed(); ++i) {
-        KeyVersion e;
-        e.key = read_key(r);
-        e.version = read_version(r);
-        m.entries.push_back(std::move(e));
-      }
+      read_entries(r, count, m.entries);
+      return m;
+    }
+    case MessageType::kNewer: {
+      Newer m;
+      const uint64_t count = read_count(r, limits.max_members, kMinEntryBytes,
+                                        "newer-versions message holds more entries than allowed",
+                                        "newer-versions entry count exceeds its bytes");
+      if (r.failed()) return m;
+      read_entries(r, count, m.entries);
       return m;
     }
     case MessageType::kInvalidateAck: {
@@ -264,7 +284,7 @@ Message decode_body(MessageType type, ByteReader& r, const DecodeLimits& limits)
 
 bool known_type(uint8_t t) {
   return t >= static_cast<uint8_t>(MessageType::kPing) &&
-         t <= static_cast<uint8_t>(MessageType::kQueryReply);
+         t <= static_cast<uint8_t>(MessageType::kNewer);
 }
 
 Status check_header(std::span<const uint8_t> bytes, size_t max_bytes) {
@@ -284,7 +304,8 @@ MessageType type_of(const Message& m) {
 }
 static_assert(std::is_same_v<std::variant_alternative_t<0, Message>, Ping> &&
                   std::is_same_v<std::variant_alternative_t<7, Message>, PushPull> &&
-                  std::is_same_v<std::variant_alternative_t<12, Message>, QueryReply>,
+                  std::is_same_v<std::variant_alternative_t<12, Message>, QueryReply> &&
+                  std::is_same_v<std::variant_alternative_t<13, Message>, Newer>,
               "type_of relies on the variant order matching MessageType");
 
 void begin_packet(std::vector<uint8_t>& out) {
@@ -411,6 +432,8 @@ const char* to_string(MessageType type) {
       return "query";
     case MessageType::kQueryReply:
       return "query-reply";
+    case MessageType::kNewer:
+      return "newer";
   }
   return "?";
 }
@@ -446,6 +469,11 @@ std::string describe(const Message& m) {
                  " head=" + std::to_string(msg.head);
         } else if constexpr (std::is_same_v<T, Query>) {
           out += " id=" + std::to_string(msg.id) + " key=" + msg.key;
+        } else if constexpr (std::is_same_v<T, Newer>) {
+          out += " entries=" + std::to_string(msg.entries.size());
+          if (!msg.entries.empty()) {
+            out += " first=" + msg.entries[0].key + "@" + to_string(msg.entries[0].version);
+          }
         } else {
           static const char* answers[] = {"not-found", "value", "tombstone", "invalidated"};
           out += " id=" + std::to_string(msg.id) + " from=" + msg.responder + " " +

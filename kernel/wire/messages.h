@@ -36,6 +36,7 @@ enum class MessageType : uint8_t {
   kInvalidateReset = 11,
   kQuery = 12,
   kQueryReply = 13,
+  kNewer = 14,
 };
 const char* to_string(MessageType type);
 
@@ -162,8 +163,17 @@ struct QueryReply {
   friend bool operator==(const QueryReply&, const QueryReply&) = default;
 };
 
+// "These keys have these newer versions": the receiver treats each entry as an
+// invalidation. Sent to a writer whose invalidation was older than what the receiver
+// holds, and after a read to members whose answers were older than its result (read
+// repair), so knowledge of a version spreads even when its origin is gone.
+struct Newer {
+  std::vector<KeyVersion> entries;
+  friend bool operator==(const Newer&, const Newer&) = default;
+};
+
 using Message = std::variant<Ping, IndirectPing, Ack, Nack, Alive, Suspect, Dead, PushPull,
-                             Invalidate, InvalidateAck, InvalidateReset, Query, QueryReply>;
+                             Invalidate, InvalidateAck, InvalidateReset, Query, QueryReply, Newer>;
 
 MessageType type_of(const Message& m);
 

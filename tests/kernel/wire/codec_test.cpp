@@ -40,7 +40,8 @@ TEST(Codec, EachKindHasItsOwnTypeByte) {
                              InvalidateAck{"a", 1, 1},
                              InvalidateReset{"a", 1, 1},
                              Query{1, "k"},
-                             QueryReply{1, "a"}};
+                             QueryReply{1, "a"},
+                             Newer{}};
   for (const Message& m : samples) {
     const auto bytes = encode_packet({&m, 1});
     ASSERT_GE(bytes.size(), 3u);
