@@ -96,10 +96,12 @@ void KvChecker::on_get(MonoTime now, uint32_t node, uint32_t key, MonoTime start
     raise(node, key, r.version, r.status == ReplyStatus::kOk);
   }
   if (prompt_bound_ && r.remote && (r.status != ReplyStatus::kError)) {
-    if (!r.current || r.status == ReplyStatus::kTimeout || took > *prompt_bound_) {
+    const Duration bound = *prompt_bound_ * std::max<uint32_t>(1, r.rounds);
+    if (!r.current || r.status == ReplyStatus::kTimeout || took > bound) {
       violate(now, "promptness",
-              where + " took " + std::to_string(took.count()) + " us (" + describe(r) +
-                  "); bound " + std::to_string(prompt_bound_->count()) + " us");
+              where + " took " + std::to_string(took.count()) + " us (" + describe(r) + ", " +
+                  std::to_string(r.rounds) + " rounds); bound " + std::to_string(bound.count()) +
+                  " us");
     }
   }
 }

@@ -13,7 +13,7 @@
 //    key was acknowledged gets the higher version, d being the widest gap between two
 //    node clocks so far (plus 1 us of clock resolution);
 //  - promptness (fault-free runs): a cluster read completes, current, within
-//    `prompt_bound`.
+//    `prompt_bound` per round of questions it needed (one, plus one per racing write).
 // And once, in the quiet phase (`check_convergence`): every live node answers every key
 // alike, with the highest-versioned write when any live node still holds it.
 #pragma once

@@ -132,9 +132,9 @@ Simulation::Simulation(SimConfig config)
   durable_writes_ = config_.durable_writes.value_or(derive(config_.seed, 6) % 4 != 0);
   if (config_.repro.empty()) config_.repro = repro_command(config_);
   if (config_.faults == FaultMode::kNone) {
-    // Fault-free: a cluster read takes one round trip, and one more each time a write of
-    // the key races it (its answers predate the invalidation); allow five.
-    kv_checker_.set_prompt_bound(10 * plan_.network.latency_max + config_.node.kv.batch_delay +
+    // Fault-free: each round of a cluster read is one round trip (a write racing the read
+    // adds a round); allow two per round, and the invalidation batching delay.
+    kv_checker_.set_prompt_bound(4 * plan_.network.latency_max + config_.node.kv.batch_delay +
                                  Duration(100));
   }
   if (config_.workload.enabled) {

@@ -33,6 +33,9 @@ struct Reply {
   // a newer version may exist; the answer is then the newest this node could find.
   bool remote = false;
   bool current = true;
+  // Get only: rounds of questions the read needed — one, plus one for each write of the
+  // key that raced it (its answers predated an invalidation that arrived meanwhile).
+  uint32_t rounds = 0;
 };
 
 }  // namespace ckv

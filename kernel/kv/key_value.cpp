@@ -498,6 +498,7 @@ bool KeyValue::maybe_complete(Now now, Query& q, bool timed_out) {
     queries_.erase(old_id);
     again.id = next_query_id_++;
     again.best.reset();
+    again.rounds++;
     again.holders.clear();
     again.waiting.clear();
     for (const Member& m : membership_.members()) {
@@ -530,6 +531,7 @@ void KeyValue::conclude(Query& q, bool complete, const std::vector<uint64_t>& re
   Reply r{0, ClientOp::kGet, ReplyStatus::kNotFound};
   r.remote = true;
   r.current = complete;
+  r.rounds = q.rounds;
   if (!q.best || q.best->kind == RecordKind::kInvalidated || q.best->version < q.floor) {
     // Nobody holds a value, or the newest version is held by nobody who answered.
     const bool nobody_answered = q.answered == 0 && q.asked > 0;

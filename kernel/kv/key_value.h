@@ -107,6 +107,7 @@ class KeyValue {
     size_t asked = 0;
     size_t answered = 0;
     std::optional<Candidate> best;
+    uint32_t rounds = 1;
     // Who answered holding which version: those behind the result get a read repair.
     std::vector<std::pair<std::string, Version>> holders;
     Version floor;        // highest version invalidated while the read was in flight
