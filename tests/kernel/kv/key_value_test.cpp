@@ -89,6 +89,15 @@ class Cluster : public ::testing::Test {
     }
     replies_.clear();
   }
+  // n0 writes `value` under "k" and n2 reads it, so n2 holds a current copy.
+  void write_on_n0_and_cache_on_n2(const std::string& value) {
+    nodes_[0]->put(now(0), 1, "k", value);
+    run_for(5ms);
+    nodes_[2]->get(now(2), 2, "k");
+    pump();
+    ASSERT_EQ(last_reply().value, value);
+    run_for(5ms);  // a later write must be later in time too (same microsecond: a tie)
+  }
   Reply last_reply_now(size_t) {
     collect();
     return last_reply();
@@ -207,12 +216,7 @@ TEST_F(Cluster, ALargeValueTravelsOverTheStreamIntact) {
 }
 
 TEST_F(Cluster, ARestartedNodeRevalidatesItsCopiesBeforeServingThem) {
-  nodes_[0]->put(now(0), 1, "k", "v1");
-  pump();
-  nodes_[2]->get(now(2), 2, "k");
-  pump();
-  ASSERT_EQ(last_reply().value, "v1");
-  run_for(5ms);  // a later write must be later in time too (same microsecond: a tie)
+  write_on_n0_and_cache_on_n2("v1");
   // n2 goes down; meanwhile n1 overwrites the key, and n2 never hears of it.
   nodes_[2].reset();
   in_flight_.erase(std::remove_if(in_flight_.begin(), in_flight_.end(),
@@ -233,12 +237,7 @@ TEST_F(Cluster, ARestartedNodeRevalidatesItsCopiesBeforeServingThem) {
 }
 
 TEST_F(Cluster, AnOriginThatRestartsAndNeverWritesAgainStillTriggersRevalidation) {
-  nodes_[0]->put(now(0), 1, "k", "v1");
-  run_for(5ms);
-  nodes_[2]->get(now(2), 2, "k");
-  pump();
-  ASSERT_EQ(last_reply().value, "v1");  // n2 now holds a current copy
-  run_for(5ms);
+  write_on_n0_and_cache_on_n2("v1");
   // n0 overwrites; its invalidation to n2 is lost, and n0 restarts before resending.
   nodes_[0]->put(now(0), 3, "k", "v2");
   t_ += 2ms;
@@ -261,11 +260,7 @@ TEST_F(Cluster, AnOriginThatRestartsAndNeverWritesAgainStillTriggersRevalidation
 }
 
 TEST_F(Cluster, AFailedMemberMakesTheOthersRevalidate) {
-  nodes_[0]->put(now(0), 1, "k", "v1");
-  run_for(5ms);
-  nodes_[2]->get(now(2), 2, "k");
-  pump();
-  ASSERT_EQ(last_reply().value, "v1");
+  write_on_n0_and_cache_on_n2("v1");
   const uint64_t epoch_before = nodes_[2]->kv().epoch();
   nodes_[1].reset();  // n1 dies for good: what it wrote and never delivered is lost to us
   run_for(30s);
