@@ -53,13 +53,10 @@ void InvalidationLog::on_ack(std::string_view member, uint64_t applied) {
   }
   Follower& f = it->second;
   f.known = true;
-  applied = std::min(applied, head());
-  if (applied < f.acked) {
-    f.sent = applied;  // the member lost what it had applied: start again from there
-    f.last_sent = MonoTime{};
-  }
-  f.acked = applied;
-  f.sent = std::max(f.sent, applied);
+  // Acks are cumulative; a lower one is a late copy (a restarted member starts a new
+  // epoch and needs nothing older from this log).
+  f.acked = std::max(f.acked, std::min(applied, head()));
+  f.sent = std::max(f.sent, f.acked);
 }
 
 MonoTime InvalidationLog::next_resend(Duration resend_interval) const {

@@ -43,8 +43,7 @@ class InvalidationLog {
   Pending pending(std::string_view member, MonoTime now, Duration resend_interval);
   // Records that everything through head() was sent to `member` at `now`.
   void mark_sent(std::string_view member, MonoTime now);
-  // A member's acknowledgement. A lower value than before means the member lost its
-  // state (it restarted): what follows is sent again.
+  // A member's cumulative acknowledgement; a lower one than before is a late copy.
   void on_ack(std::string_view member, uint64_t applied);
   // Forgets a member that left the table.
   void forget(std::string_view member) { followers_.erase(std::string(member)); }

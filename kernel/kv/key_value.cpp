@@ -211,13 +211,13 @@ void KeyValue::handle(Now now, const Address& from, Channel, wire::Message&& mes
         if constexpr (std::is_same_v<T, wire::Invalidate>) {
           on_invalidate(from, std::move(m));
         } else if constexpr (std::is_same_v<T, wire::InvalidateAck>) {
-          on_invalidate_ack(m);
+          on_invalidate_ack(from, m);
         } else if constexpr (std::is_same_v<T, wire::InvalidateReset>) {
           on_invalidate_reset(from, m);
         } else if constexpr (std::is_same_v<T, wire::Query>) {
           on_query(from, m);
         } else if constexpr (std::is_same_v<T, wire::QueryReply>) {
-          on_query_reply(now, std::move(m));
+          on_query_reply(now, from, std::move(m));
         } else if constexpr (std::is_same_v<T, wire::Newer>) {
           on_newer(from, m);
         }
@@ -232,8 +232,7 @@ const Member* KeyValue::active_member(std::string_view name) const {
 
 void KeyValue::on_invalidate(const Address& from, wire::Invalidate&& m) {
   // Only members may change what we hold (and only they get an answer).
-  const Member* origin = membership_.members().find(m.origin);
-  if (origin == nullptr || m.origin == membership_.name()) {
+  if (m.origin == membership_.name() || !sent_by(m.origin, from)) {
     stats_.invalidations_refused++;
     return;
   }
@@ -241,8 +240,10 @@ void KeyValue::on_invalidate(const Address& from, wire::Invalidate&& m) {
   if (o.log_id != m.log_id) {
     // The origin restarted, or we never heard from it: what an earlier log of it said
     // after the last entry we applied may never have reached us.
+    // The new epoch makes every copy ask the cluster (the origin included) before it is
+    // served, so what this log said before this batch is no longer needed.
     if (Status s = bump_epoch(); !s.ok()) return;
-    o = OriginState{m.log_id, 0};
+    o = OriginState{m.log_id, m.first_seq - 1};
   }
   std::vector<wire::KeyVersion> newer;  // what we hold that beats the writer's version
   for (const wire::KeyVersion& e : m.entries) {
@@ -265,14 +266,16 @@ void KeyValue::ack(const Address& origin, uint64_t log_id, uint64_t applied) {
   send(origin, Channel::kDatagram, wire::InvalidateAck{membership_.name(), log_id, applied});
 }
 
-void KeyValue::on_invalidate_ack(const wire::InvalidateAck& m) {
-  if (m.log_id != log_.id() || active_member(m.member) == nullptr) return;
+void KeyValue::on_invalidate_ack(const Address& from, const wire::InvalidateAck& m) {
+  if (m.log_id != log_.id() || active_member(m.member) == nullptr || !sent_by(m.member, from)) {
+    return;
+  }
   log_.on_ack(m.member, m.applied);
   if (m.applied < log_.head() && flush_at_ == kNever) resend_at_ = MonoTime{};
 }
 
 void KeyValue::on_invalidate_reset(const Address& from, const wire::InvalidateReset& m) {
-  if (membership_.members().find(m.origin) == nullptr || m.origin == membership_.name()) {
+  if (m.origin == membership_.name() || !sent_by(m.origin, from)) {
     stats_.invalidations_refused++;
     return;
   }
@@ -298,7 +301,6 @@ Status KeyValue::bump_epoch() {
 }
 
 std::optional<Version> KeyValue::apply_invalidation(std::string_view key, const Version& version) {
-  clock_.witness(version);
   if (auto q = query_of_key_.find(std::string(key)); q != query_of_key_.end()) {
     Query& query = queries_.at(q->second);
     query.floor = std::max(query.floor, version);
@@ -351,6 +353,11 @@ void KeyValue::send_newer(const Address& to, std::vector<wire::KeyVersion> entri
   if (!m.entries.empty()) send(to, Channel::kDatagram, m);
 }
 
+bool KeyValue::sent_by(std::string_view name, const Address& from) const {
+  const Member* m = membership_.members().find(name);
+  return m != nullptr && m->addr == from;
+}
+
 bool KeyValue::is_member_address(const Address& addr) const {
   for (const Member& m : membership_.members()) {
     if (m.addr == addr && m.name.view() != membership_.name()) return true;
@@ -379,17 +386,19 @@ void KeyValue::on_query(const Address& from, const wire::Query& m) {
   send(from, large ? Channel::kStream : Channel::kDatagram, r);
 }
 
-void KeyValue::on_query_reply(Now now, wire::QueryReply&& m) {
+void KeyValue::on_query_reply(Now now, const Address& from, wire::QueryReply&& m) {
   auto it = queries_.find(m.id);
   if (it == queries_.end()) return;
   Query& q = it->second;
   auto w = std::find(q.waiting.begin(), q.waiting.end(), m.responder);
   if (w == q.waiting.end()) return;  // not asked, or a duplicate
+  if (!sent_by(m.responder, from)) return;
   q.waiting.erase(w);
   q.answered++;
   if (m.answer != wire::QueryAnswer::kNotFound) {
     q.holders.emplace_back(m.responder, m.version);
-    clock_.witness(m.version);
+    // A marker means a newer write exists: if it is newer than every value, ask again.
+    if (m.answer == wire::QueryAnswer::kInvalidated) q.floor = std::max(q.floor, m.version);
     if (beats(kind_of(m.answer), m.version, q.best)) {
       q.best = Candidate{kind_of(m.answer), m.version, std::move(m.value)};
     }
@@ -445,6 +454,7 @@ void KeyValue::start_query(Now now, std::string key, uint64_t request, Duration 
           now.mono,
           now.mono + config_.query_retry,
           config_.query_retry};
+  q.epoch = epoch_;
   Record local;
   Result<bool> found = store_.get(key, local);
   if (found.ok() && found.value()) {
@@ -489,7 +499,7 @@ bool KeyValue::maybe_complete(Now now, Query& q, bool timed_out) {
   const bool behind = q.best && (q.best->version < q.floor ||
                                  (q.best->kind == RecordKind::kInvalidated &&
                                   q.floor > q.round_floor && q.best->version <= q.floor));
-  if (behind && !timed_out) {
+  if (behind && !timed_out && q.asked > 0) {
     // Every answer predates an invalidation that reached us meanwhile: ask again, or we
     // would cache a copy that nothing will ever invalidate.
     stats_.reads_reissued++;
@@ -509,6 +519,7 @@ bool KeyValue::maybe_complete(Now now, Query& q, bool timed_out) {
     again.asked = again.waiting.size();
     again.answered = 0;
     again.round_floor = again.floor;
+    again.epoch = epoch_;
     again.last_ask = now.mono;
     again.retry_every = config_.query_retry;
     again.next_retry = now.mono + again.retry_every;
@@ -549,7 +560,9 @@ void KeyValue::conclude(Query& q, bool complete, const std::vector<uint64_t>& re
     Record local;
     Result<bool> found = store_.get(q.key, local);
     if (!found.ok() || !found.value() || local.version <= q.best->version) {
-      Record record{q.best->kind, q.best->version, complete ? epoch_ : 0, q.best->value};
+      // Current only if every member answered and no gap opened while they did.
+      const bool current = complete && q.epoch == epoch_;
+      Record record{q.best->kind, q.best->version, current ? epoch_ : 0, q.best->value};
       if (!store_.put(q.key, record).ok()) stats_.store_errors++;
     }
     r.version = q.best->version;
@@ -587,6 +600,10 @@ void KeyValue::on_member_change(Now now, const MemberChange& change) {
       // A member that appears or comes back may lack our invalidations, or not know this
       // log yet: feed it, or announce the log, now.
       resend_at_ = std::min(resend_at_, now.mono);
+      if (change.from_state == MemberState::kDead || change.from_state == MemberState::kLeft) {
+        // Copies confirmed while it was away never heard its answer: confirm them again.
+        (void)bump_epoch();
+      }
       return;
     }
   }

@@ -112,6 +112,7 @@ class KeyValue {
     std::vector<std::pair<std::string, Version>> holders;
     Version floor;        // highest version invalidated while the read was in flight
     Version round_floor;  // `floor` when the current round of questions went out
+    uint64_t epoch = 0;   // this node's epoch then: a gap opening meanwhile voids the round
   };
   struct HeldWrite {
     uint64_t request;
@@ -133,10 +134,10 @@ class KeyValue {
   Status bump_epoch();
 
   void on_invalidate(const Address& from, wire::Invalidate&& m);
-  void on_invalidate_ack(const wire::InvalidateAck& m);
+  void on_invalidate_ack(const Address& from, const wire::InvalidateAck& m);
   void on_invalidate_reset(const Address& from, const wire::InvalidateReset& m);
   void on_query(const Address& from, const wire::Query& m);
-  void on_query_reply(Now now, wire::QueryReply&& m);
+  void on_query_reply(Now now, const Address& from, wire::QueryReply&& m);
   void on_newer(const Address& from, const wire::Newer& m);
   // Tells `member` the newer versions in `entries` (chunked to fit datagrams).
   void send_newer(const Address& to, std::vector<wire::KeyVersion> entries);
@@ -144,6 +145,8 @@ class KeyValue {
   // Returns the version this node now holds for the key (none if it holds no record).
   std::optional<Version> apply_invalidation(std::string_view key, const Version& version);
   bool is_member_address(const Address& addr) const;
+  // Whether `from` is where the member called `name` lives (names in messages are claims).
+  bool sent_by(std::string_view name, const Address& from) const;
   void ack(const Address& origin, uint64_t log_id, uint64_t applied);
 
   // Whether (kind, version) beats `best`: a higher version, or the same version held as a
