@@ -1,17 +1,106 @@
 #!/usr/bin/env bash
-# The main job: installs what is missing, builds, and runs a simulated cluster — ten nodes
-# under a fault profile drawn from the seed (loss, partitions, crashes, pauses, ...) and a
-# client load of gets, puts and deletes, then a quiet phase in which every membership and
-# key-value property is checked — and prints a summary with the read latencies.
-# (When the cluster-kv node binary lands, this starts a real local cluster instead.)
-#   tools/run.sh [seed] [nodes]
+# The main job: installs what is missing, builds, and starts a local 3-node cluster you can
+# curl (HTTP on 127.0.0.1:9876, :9877, :9878). As root it also starts dbus and an
+# avahi-daemon restricted to loopback, so the nodes find each other by mDNS; otherwise the
+# second and third nodes are told to --join the first. Data lives in ./cluster-kv-data/.
+# Ctrl-C (or `tools/run.sh stop` from another terminal) stops every process it started.
+#   tools/run.sh              start the cluster and wait
+#   tools/run.sh stop         stop a cluster started by tools/run.sh
+#   tools/run.sh sim [seed]   run the deterministic simulator instead (10 nodes, faults)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+state=.run
 
-seed=${1:-$(( $(date +%s) % 100000 ))}
-nodes=${2:-10}
+stop_all() {
+  for f in "$state"/node*.pid; do
+    [ -f "$f" ] || continue
+    kill -TERM "$(cat "$f")" 2>/dev/null || true
+  done
+  for f in "$state"/node*.pid; do
+    [ -f "$f" ] || continue
+    for _ in $(seq 50); do kill -0 "$(cat "$f")" 2>/dev/null || break; sleep 0.1; done
+    rm -f "$f"
+  done
+  tools/avahi_loopback.sh stop "$state" || true
+}
+
+case "${1:-}" in
+  stop)
+    stop_all
+    echo "stopped"
+    exit 0
+    ;;
+  sim)
+    seed=${2:-$(($(date +%s) % 100000))}
+    tools/setup.sh
+    tools/build.sh release
+    exec build/release/tools/cluster-kv-sim --nodes 10 --seed "$seed" --faults swarm
+    ;;
+  "") ;;
+  *)
+    echo "usage: tools/run.sh [stop | sim [seed]]" >&2
+    exit 2
+    ;;
+esac
 
 tools/setup.sh
 tools/build.sh release
-echo
-exec build/release/tools/cluster-kv-sim --nodes "$nodes" --seed "$seed" --faults swarm
+mkdir -p "$state"
+if ls "$state"/node*.pid >/dev/null 2>&1; then
+  echo "run: a cluster started by tools/run.sh may still be running; stopping it first"
+  stop_all
+fi
+
+join=()
+if tools/avahi_loopback.sh start "$state"; then
+  echo "run: nodes will find each other by mDNS"
+else
+  echo "run: no mDNS here; nodes 2 and 3 join node 1 with --join"
+  join=(--join 127.0.0.1:7946)
+fi
+trap 'echo; echo "run: stopping"; stop_all; exit 0' INT TERM
+
+for i in 1 2 3; do
+  args=(--node-name "node$i" --http "127.0.0.1:$((9875 + i))" --gossip "127.0.0.1:$((7945 + i))")
+  [ "$i" -gt 1 ] && args+=("${join[@]}")
+  build/release/runtime/cluster-kv "${args[@]}" > "$state/node$i.log" 2>&1 &
+  echo $! > "$state/node$i.pid"
+done
+
+formed=0
+for _ in $(seq 150); do
+  n=$(curl -s -m 1 http://127.0.0.1:9878/_cluster/members | grep -o '"state":"alive"' | wc -l)
+  if [ "$n" -eq 3 ]; then formed=1; break; fi
+  sleep 0.1
+done
+if [ "$formed" -ne 1 ]; then
+  echo "run: the cluster did not form within 15 s; logs:" >&2
+  tail -n 20 "$state"/node*.log >&2
+  stop_all
+  exit 1
+fi
+
+cat <<'TEXT'
+
+cluster-kv: 3 nodes running (HTTP 127.0.0.1:9876, :9877, :9878; logs in .run/node*.log)
+
+Try:
+  curl -v http://localhost:9876/foo              # 404 Not Found
+  curl -v http://localhost:9876/foo -d bar       # 200 OK
+  curl -v http://localhost:9877/foo -d baz       # 200 OK
+  curl http://localhost:9876/foo                 # baz
+  curl http://localhost:9877/foo                 # baz
+  curl -X DELETE http://localhost:9876/foo       # 200 OK, then 404 everywhere
+  curl http://localhost:9876/_cluster/members    # who is in the cluster
+  curl http://localhost:9876/_cluster/metrics    # Prometheus metrics
+
+Ctrl-C (or tools/run.sh stop) stops the cluster.
+TEXT
+while :; do
+  alive=0
+  for f in "$state"/node*.pid; do
+    [ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null && alive=1
+  done
+  [ "$alive" -eq 1 ] || { echo "run: all nodes stopped"; stop_all; exit 0; }
+  sleep 1
+done

@@ -18,9 +18,10 @@ enum class ErrorCode : uint8_t {
   kOversized,           // input or a field in it exceeds a configured limit
   kUnsupportedVersion,  // the peer speaks a wire version we do not
   kUnknownType,         // a message type this version does not define
+  kIoError,             // the store or the operating system failed (the runtime's errors)
 };
-inline constexpr size_t kErrorCodeCount = 6;
-static_assert(static_cast<size_t>(ErrorCode::kUnknownType) + 1 == kErrorCodeCount);
+inline constexpr size_t kErrorCodeCount = 7;
+static_assert(static_cast<size_t>(ErrorCode::kIoError) + 1 == kErrorCodeCount);
 
 const char* to_string(ErrorCode code);
 
@@ -80,6 +81,8 @@ inline const char* to_string(ErrorCode code) {
       return "unsupported version";
     case ErrorCode::kUnknownType:
       return "unknown type";
+    case ErrorCode::kIoError:
+      return "I/O error";
   }
   return "unknown error";
 }

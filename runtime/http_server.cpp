@@ -1,0 +1,209 @@
+#include "runtime/http_server.h"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <optional>
+
+#include "runtime/log.h"
+
+namespace ckv {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using asio::ip::tcp;
+
+namespace {
+
+RateLimitedLog g_http_log(5, std::chrono::seconds(10));
+
+HttpMethod method_of(http::verb verb) {
+  switch (verb) {
+    case http::verb::get:
+      return HttpMethod::kGet;
+    case http::verb::head:
+      return HttpMethod::kHead;
+    case http::verb::post:
+      return HttpMethod::kPost;
+    case http::verb::put:
+      return HttpMethod::kPut;
+    case http::verb::delete_:
+      return HttpMethod::kDelete;
+    default:
+      return HttpMethod::kOther;
+  }
+}
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, HttpApi& api, HttpLimits limits)
+      : stream_(std::move(socket)), api_(api), limits_(limits) {}
+
+  void start() {
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read_header(); });
+  }
+
+ private:
+  void read_header() {
+    parser_.emplace();
+    parser_->header_limit(static_cast<uint32_t>(limits_.max_header_bytes));
+    parser_->body_limit(api_.max_body_bytes());
+    stream_.expires_after(limits_.read_timeout);
+    http::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->on_header(ec); });
+  }
+
+  void on_header(beast::error_code ec) {
+    if (ec) return fail(ec);
+    auto& req = parser_->get();
+    if (beast::iequals(req[http::field::expect], "100-continue") && !parser_->is_done()) {
+      auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_,
+                                                                     req.version());
+      http::async_write(stream_, *cont,
+                        [self = shared_from_this(), cont](beast::error_code wec, size_t) {
+                          if (wec) return self->close();
+                          self->read_body();
+                        });
+      return;
+    }
+    read_body();
+  }
+
+  void read_body() {
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code ec, size_t) {
+                       if (ec) return self->fail(ec);
+                       self->dispatch();
+                     });
+  }
+
+  void dispatch() {
+    stream_.expires_never();
+    auto req = parser_->release();
+    parser_.reset();
+    version_ = req.version();
+    keep_alive_ = req.keep_alive();
+    HttpRequest request;
+    request.method = method_of(req.method());
+    request.target = std::string(req.target());
+    request.body = std::move(req.body());
+    head_ = request.method == HttpMethod::kHead;
+    api_.handle(std::move(request), [self = shared_from_this()](HttpResponse response) {
+      asio::post(self->stream_.get_executor(), [self, response = std::move(response)]() mutable {
+        self->write(std::move(response), !self->keep_alive_);
+      });
+    });
+  }
+
+  // Parser errors: answer with a 4xx and close; a peer that went away: just close.
+  void fail(beast::error_code ec) {
+    if (ec == http::error::end_of_stream || ec == asio::error::eof ||
+        ec == asio::error::connection_reset || ec == asio::error::operation_aborted) {
+      return close();
+    }
+    if (ec == beast::error::timeout) {
+      g_http_log(LogLevel::kInfo, "closed an HTTP connection: request not received in time");
+      return close();
+    }
+    if (ec == http::error::partial_message) return close();
+    unsigned status = 400;
+    std::string why = "malformed request: " + ec.message();
+    if (ec == http::error::body_limit) {
+      status = 413;
+      why = "body over the limit of " + std::to_string(api_.max_body_bytes()) + " bytes";
+    } else if (ec == http::error::header_limit) {
+      status = 431;
+      why =
+          "request header over the limit of " + std::to_string(limits_.max_header_bytes) + " bytes";
+    }
+    g_http_log(LogLevel::kInfo,
+               "rejected an HTTP request with " + std::to_string(status) + ": " + why);
+    HttpResponse r;
+    r.status = status;
+    r.body = why + "\n";
+    version_ = 11;
+    head_ = false;
+    write(std::move(r), /*close_after=*/true);
+  }
+
+  void write(HttpResponse r, bool close_after) {
+    auto res = std::make_shared<http::response<http::string_body>>(
+        static_cast<http::status>(r.status), version_);
+    res->set(http::field::server, "cluster-kv");
+    if (!r.content_type.empty()) res->set(http::field::content_type, r.content_type);
+    for (auto& [name, value] : r.headers)
+      res->set(name, value);
+    res->keep_alive(!close_after);
+    size_t length = r.body.size();
+    if (head_) {
+      res->content_length(length);  // the length a GET would send, and no body
+    } else {
+      res->body() = std::move(r.body);
+      res->prepare_payload();
+    }
+    stream_.expires_after(limits_.read_timeout);
+    http::async_write(stream_, *res,
+                      [self = shared_from_this(), res, close_after](beast::error_code ec, size_t) {
+                        if (ec || close_after) return self->close();
+                        self->read_header();
+                      });
+  }
+
+  void close() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.socket().close(ignored);
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  HttpApi& api_;
+  HttpLimits limits_;
+  unsigned version_ = 11;
+  bool keep_alive_ = true;
+  bool head_ = false;
+};
+
+}  // namespace
+
+HttpServer::HttpServer(asio::io_context& io, HttpApi& api, HttpLimits limits)
+    : io_(io), api_(api), limits_(limits), acceptor_(io) {}
+
+Result<std::unique_ptr<HttpServer>> HttpServer::open(asio::io_context& io, Address at, HttpApi& api,
+                                                     HttpLimits limits) {
+  std::unique_ptr<HttpServer> s(new HttpServer(io, api, limits));
+  beast::error_code ec;
+  tcp::endpoint endpoint(asio::ip::address_v4(at.ip), at.port);
+  s->acceptor_.open(endpoint.protocol(), ec);
+  if (!ec) s->acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) s->acceptor_.bind(endpoint, ec);
+  if (!ec) s->acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return Error{ErrorCode::kIoError,
+                 "cannot listen for HTTP on " + at.to_string() + ": " + ec.message()};
+  }
+  s->accept();
+  return s;
+}
+
+void HttpServer::accept() {
+  acceptor_.async_accept(asio::make_strand(io_), [this](beast::error_code ec, tcp::socket socket) {
+    if (ec == asio::error::operation_aborted) return;
+    if (!ec) {
+      beast::error_code ignored;
+      socket.set_option(tcp::no_delay(true), ignored);
+      std::make_shared<Session>(std::move(socket), api_, limits_)->start();
+    }
+    accept();
+  });
+}
+
+void HttpServer::stop() {
+  beast::error_code ignored;
+  acceptor_.close(ignored);
+}
+
+}  // namespace ckv

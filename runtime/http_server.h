@@ -1,0 +1,44 @@
+// HttpServer: the HTTP/1.1 front door (Boost.Beast), the only file that includes Beast.
+//
+// Accepts connections on the io_context's threads, each connection on its own strand so
+// parsing runs in parallel with the kernel; keep-alive and pipelining (requests on one
+// connection are answered in order). Each parsed request goes to HttpApi. Requests the
+// parser rejects get a 4xx and the connection closes cleanly: malformed 400, header over
+// `max_header_bytes` 431, body over the value limit 413. `Expect: 100-continue` is
+// honoured, so curl sends large bodies without its one-second wait.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <memory>
+
+#include "kernel/core/address.h"
+#include "kernel/core/result.h"
+#include "kernel/core/time.h"
+#include "runtime/http_api.h"
+
+namespace ckv {
+
+struct HttpLimits {
+  size_t max_header_bytes = 16 * 1024;
+  Duration read_timeout = std::chrono::seconds(30);  // per request, header and body
+};
+
+class HttpServer {
+ public:
+  static Result<std::unique_ptr<HttpServer>> open(boost::asio::io_context& io, Address at,
+                                                  HttpApi& api, HttpLimits limits = {});
+  // Stops accepting connections.
+  void stop();
+
+ private:
+  HttpServer(boost::asio::io_context& io, HttpApi& api, HttpLimits limits);
+  void accept();
+
+  boost::asio::io_context& io_;
+  HttpApi& api_;
+  HttpLimits limits_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+};
+
+}  // namespace ckv

@@ -1,0 +1,165 @@
+// cluster-kv: one node of the cluster. Parses the flags, opens the data directory, starts
+// the kernel's driver, the HTTP server and mDNS discovery, and on SIGINT/SIGTERM leaves
+// the cluster gracefully, flushes the store and exits 0. Bad flags, an unusable address
+// or data directory: one line on stderr and exit code 2.
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netdb.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <csignal>
+#include <cstdio>
+#include <thread>
+
+#include "runtime/http_api.h"
+#include "runtime/http_server.h"
+#include "runtime/log.h"
+#include "runtime/mdns.h"
+#include "runtime/metrics.h"
+#include "runtime/node_driver.h"
+#include "runtime/options.h"
+#include "runtime/rocks_store.h"
+
+namespace ckv {
+namespace {
+
+constexpr int kUsageExit = 2;
+
+int usage_error(const std::string& message) {
+  std::fprintf(stderr, "cluster-kv: %s\n", message.c_str());
+  return kUsageExit;
+}
+
+// The first up, non-loopback IPv4 address of this host, or 127.0.0.1.
+uint32_t first_interface_ip() {
+  ifaddrs* list = nullptr;
+  uint32_t found = 0x7f000001;
+  if (getifaddrs(&list) != 0) return found;
+  for (ifaddrs* i = list; i != nullptr; i = i->ifa_next) {
+    if (i->ifa_addr == nullptr || i->ifa_addr->sa_family != AF_INET) continue;
+    if ((i->ifa_flags & IFF_UP) == 0 || (i->ifa_flags & IFF_LOOPBACK) != 0) continue;
+    found = ntohl(reinterpret_cast<sockaddr_in*>(i->ifa_addr)->sin_addr.s_addr);
+    break;
+  }
+  freeifaddrs(list);
+  return found;
+}
+
+Result<Address> resolve(const HostPort& target) {
+  addrinfo hints{};
+  hints.ai_family = AF_INET;
+  hints.ai_socktype = SOCK_DGRAM;
+  addrinfo* found = nullptr;
+  int rc = getaddrinfo(target.host.c_str(), nullptr, &hints, &found);
+  if (rc != 0 || found == nullptr) {
+    return Error{ErrorCode::kInvalidArgument,
+                 "cannot resolve '" + target.host + "': " + gai_strerror(rc)};
+  }
+  uint32_t ip = ntohl(reinterpret_cast<sockaddr_in*>(found->ai_addr)->sin_addr.s_addr);
+  freeaddrinfo(found);
+  return Address{ip, target.port};
+}
+
+int backup(const BackupOptions& o) {
+  Status s = RocksStore::backup(o.data_dir, o.to);
+  if (!s.ok()) return usage_error("backup failed: " + s.error().detail);
+  std::printf("backed up %s to %s\n", o.data_dir.c_str(), o.to.c_str());
+  return 0;
+}
+
+int run(const RunOptions& o) {
+  set_log_level(o.log_level);
+  set_log_name(o.node_name);
+
+  if (!o.restore_from.empty()) {
+    Status s = RocksStore::restore(o.restore_from, o.data_dir);
+    if (!s.ok()) return usage_error("--restore-from: " + s.error().detail);
+    log_info("restored " + o.data_dir + " from the backup in " + o.restore_from);
+  }
+  auto store = RocksStore::open(RocksStoreOptions{o.data_dir, o.sync});
+  if (!store) return usage_error("--data-dir: " + store.error().detail);
+
+  DriverConfig config;
+  config.name = o.node_name;
+  config.bind = o.gossip;
+  config.advertise = o.advertise   ? *o.advertise
+                     : o.gossip.ip ? o.gossip
+                                   : Address{first_interface_ip(), o.gossip.port};
+  config.cluster_tag = cluster_tag(o.cluster);
+  if (o.query_timeout) config.node.kv.query_timeout = *o.query_timeout;
+  for (const HostPort& target : o.join) {
+    auto address = resolve(target);
+    if (!address) return usage_error("--join: " + address.error().detail);
+    config.seeds.push_back(*address);
+  }
+  if (Status s = Node::validate(config.node); !s.ok()) return usage_error(s.error().detail);
+
+  unsigned threads = std::max(2u, std::thread::hardware_concurrency());
+  boost::asio::io_context io(static_cast<int>(threads));
+  auto driver = NodeDriver::start(io, config, **store);
+  if (!driver) return usage_error("--gossip: " + driver.error().detail);
+  Metrics metrics;
+  HttpApi api(**driver, metrics, **store, config.node.kv);
+  auto http = HttpServer::open(io, o.http, api);
+  if (!http) return usage_error("--http: " + http.error().detail);
+
+  log_info("serving HTTP on " + o.http.to_string() + ", gossip on " + o.gossip.to_string() +
+           " (advertised as " + config.advertise.to_string() + "), cluster '" + o.cluster +
+           "', data in " + o.data_dir + (o.sync ? " (fsync per write)" : ""));
+
+  std::unique_ptr<MdnsDiscovery> mdns;
+  if (o.mdns) {
+    MdnsOptions m;
+    m.cluster = o.cluster;
+    m.node_name = o.node_name;
+    m.gossip_port = config.advertise.port;
+    m.http_port = o.http.port;
+    NodeDriver* d = driver->get();
+    m.on_peer = [d](const MdnsPeer& peer) { d->discovered(peer.gossip); };
+    m.log = [](const std::string& line) { log_info(line); };
+    auto started = MdnsDiscovery::start(std::move(m));
+    if (started) {
+      mdns = std::move(*started);
+    } else {
+      log_warn(started.error().detail);
+    }
+  }
+
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int signal) {
+    if (ec) return;
+    log_info(std::string("got ") + (signal == SIGINT ? "SIGINT" : "SIGTERM") +
+             "; leaving the cluster");
+    (*http)->stop();
+    (*driver)->shutdown(std::chrono::seconds(3), [&io] { io.stop(); });
+  });
+
+  std::vector<std::thread> pool;
+  for (unsigned i = 1; i < threads; ++i)
+    pool.emplace_back([&io] { io.run(); });
+  io.run();
+  for (std::thread& t : pool)
+    t.join();
+  mdns.reset();
+  log_info("stopped");
+  return 0;
+}
+
+}  // namespace
+}  // namespace ckv
+
+int main(int argc, char** argv) {
+  std::signal(SIGPIPE, SIG_IGN);
+  ckv::Command command = ckv::parse_command_line(argc, argv);
+  if (auto* help = std::get_if<ckv::HelpText>(&command)) {
+    std::fputs(help->text.c_str(), stdout);
+    return 0;
+  }
+  if (auto* error = std::get_if<ckv::UsageError>(&command)) {
+    return ckv::usage_error(error->message + " (see cluster-kv --help)");
+  }
+  if (auto* b = std::get_if<ckv::BackupOptions>(&command)) return ckv::backup(*b);
+  return ckv::run(std::get<ckv::RunOptions>(command));
+}

@@ -1,0 +1,148 @@
+#include "runtime/metrics.h"
+
+#include <cstdio>
+
+namespace ckv {
+namespace {
+
+void line(std::string& out, const char* name, const std::string& labels, double value) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.17g", value);
+  out += name;
+  if (!labels.empty()) out += "{" + labels + "}";
+  out += " ";
+  out += buf;
+  out += "\n";
+}
+
+void help(std::string& out, const char* name, const char* type, const char* text) {
+  out += std::string("# HELP ") + name + " " + text + "\n# TYPE " + name + " " + type + "\n";
+}
+
+}  // namespace
+
+void Metrics::record_request(Route route, HttpMethod method, unsigned status, Duration latency) {
+  size_t s = kStatuses.size() - 1;
+  for (size_t i = 0; i + 1 < kStatuses.size(); ++i) {
+    if (kStatuses[i] == status) s = i;
+  }
+  auto m = static_cast<size_t>(method);
+  requests_[static_cast<size_t>(route)][m][s].fetch_add(1, std::memory_order_relaxed);
+  if (route != Route::kKey) return;
+  Histogram& h = latency_[m];
+  double seconds = static_cast<double>(latency.count()) / 1e6;
+  size_t b = 0;
+  while (b < kBuckets.size() && seconds > kBuckets[b])
+    b++;
+  h.buckets[b].fetch_add(1, std::memory_order_relaxed);
+  h.count.fetch_add(1, std::memory_order_relaxed);
+  h.sum_us.fetch_add(static_cast<uint64_t>(latency.count()), std::memory_order_relaxed);
+}
+
+std::string Metrics::render(const NodeView& view, const TransportStats& transport,
+                            uint64_t store_keys) const {
+  std::string out;
+  help(out, "ckv_http_requests_total", "counter", "HTTP requests by route, method and status.");
+  for (size_t r = 0; r < kRouteCount; ++r) {
+    for (size_t m = 0; m < kMethods; ++m) {
+      for (size_t s = 0; s < kStatuses.size(); ++s) {
+        uint64_t n = requests_[r][m][s].load(std::memory_order_relaxed);
+        if (n == 0) continue;
+        std::string status = kStatuses[s] ? std::to_string(kStatuses[s]) : "other";
+        line(out, "ckv_http_requests_total",
+             std::string("route=\"") + to_string(static_cast<Route>(r)) + "\",method=\"" +
+                 to_string(static_cast<HttpMethod>(m)) + "\",status=\"" + status + "\"",
+             static_cast<double>(n));
+      }
+    }
+  }
+  help(out, "ckv_http_request_duration_seconds", "histogram",
+       "Latency of key requests (GET, PUT, ...) from parsed request to response.");
+  for (size_t m = 0; m < kMethods; ++m) {
+    const Histogram& h = latency_[m];
+    uint64_t count = h.count.load(std::memory_order_relaxed);
+    if (count == 0) continue;
+    std::string method = std::string("method=\"") + to_string(static_cast<HttpMethod>(m)) + "\"";
+    uint64_t cumulative = 0;
+    for (size_t b = 0; b <= kBuckets.size(); ++b) {
+      cumulative += h.buckets[b].load(std::memory_order_relaxed);
+      char le[32];
+      if (b < kBuckets.size()) {
+        std::snprintf(le, sizeof le, "%g", kBuckets[b]);
+      } else {
+        std::snprintf(le, sizeof le, "+Inf");
+      }
+      line(out, "ckv_http_request_duration_seconds_bucket", method + ",le=\"" + le + "\"",
+           static_cast<double>(cumulative));
+    }
+    line(out, "ckv_http_request_duration_seconds_sum", method,
+         static_cast<double>(h.sum_us.load(std::memory_order_relaxed)) / 1e6);
+    line(out, "ckv_http_request_duration_seconds_count", method, static_cast<double>(count));
+  }
+
+  help(out, "ckv_members", "gauge", "Members this node knows, by state (itself included).");
+  std::array<size_t, 4> by_state{};
+  for (const MemberInfo& m : view.members)
+    by_state[static_cast<size_t>(m.state)]++;
+  for (size_t s = 0; s < by_state.size(); ++s) {
+    line(out, "ckv_members",
+         std::string("state=\"") + to_string(static_cast<MemberState>(s)) + "\"",
+         static_cast<double>(by_state[s]));
+  }
+  help(out, "ckv_store_keys", "gauge", "Records in the store (RocksDB's estimate).");
+  line(out, "ckv_store_keys", "", static_cast<double>(store_keys));
+
+  help(out, "ckv_gossip_messages_total", "counter",
+       "Node-to-node messages by channel and direction.");
+  auto load = [](const std::atomic<uint64_t>& a) { return static_cast<double>(a.load()); };
+  line(out, "ckv_gossip_messages_total", "channel=\"udp\",direction=\"in\"",
+       load(transport.datagrams_in));
+  line(out, "ckv_gossip_messages_total", "channel=\"udp\",direction=\"out\"",
+       load(transport.datagrams_out));
+  line(out, "ckv_gossip_messages_total", "channel=\"tcp\",direction=\"in\"",
+       load(transport.frames_in));
+  line(out, "ckv_gossip_messages_total", "channel=\"tcp\",direction=\"out\"",
+       load(transport.frames_out));
+  help(out, "ckv_gossip_bytes_total", "counter", "Node-to-node bytes by direction.");
+  line(out, "ckv_gossip_bytes_total", "direction=\"in\"", load(transport.bytes_in));
+  line(out, "ckv_gossip_bytes_total", "direction=\"out\"", load(transport.bytes_out));
+  help(out, "ckv_gossip_dropped_total", "counter", "Node-to-node traffic dropped, by reason.");
+  line(out, "ckv_gossip_dropped_total", "reason=\"foreign\"", load(transport.foreign_dropped));
+  line(out, "ckv_gossip_dropped_total", "reason=\"oversized\"", load(transport.oversized_dropped));
+  line(out, "ckv_gossip_dropped_total", "reason=\"undecodable\"",
+       static_cast<double>(view.stats.decode_errors));
+  line(out, "ckv_gossip_dropped_total", "reason=\"stream_lost\"",
+       load(transport.stream_messages_lost));
+
+  const NodeStats& s = view.stats;
+  struct Counter {
+    const char* name;
+    uint64_t value;
+    const char* help;
+  };
+  const Counter counters[] = {
+      {"ckv_probes_total", s.probes_sent, "Failure-detector probes sent."},
+      {"ckv_probes_failed_total", s.probes_failed, "Probes with no ack within the interval."},
+      {"ckv_suspicions_total", s.suspicions_started, "Members this node began to suspect."},
+      {"ckv_refutations_total", s.refutations, "Times this node refuted news of its failure."},
+      {"ckv_push_pulls_total", s.push_pulls_sent, "Full state exchanges started."},
+      {"ckv_gets_total", s.gets, "Client gets."},
+      {"ckv_gets_local_total", s.gets_local, "Gets answered from a current local copy."},
+      {"ckv_gets_remote_total", s.gets_remote, "Gets that needed a cluster read."},
+      {"ckv_puts_total", s.puts, "Client puts."},
+      {"ckv_deletes_total", s.deletes, "Client deletes."},
+      {"ckv_query_timeouts_total", s.query_timeouts, "Cluster reads that ended at a timeout."},
+      {"ckv_invalidations_sent_total", s.invalidations_sent, "Invalidation entries sent."},
+      {"ckv_invalidations_received_total", s.invalidations_received,
+       "Invalidation entries received."},
+      {"ckv_epoch_bumps_total", s.epoch_bumps, "Times every copy became due for revalidation."},
+      {"ckv_store_errors_total", s.store_errors, "Store operations that failed."},
+  };
+  for (const Counter& c : counters) {
+    help(out, c.name, "counter", c.help);
+    line(out, c.name, "", static_cast<double>(c.value));
+  }
+  return out;
+}
+
+}  // namespace ckv

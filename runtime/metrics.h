@@ -1,0 +1,45 @@
+// Metrics: the node's counters and latency histograms, rendered in Prometheus' text format
+// for GET /_cluster/metrics.
+//
+// record_request() is lock-free and may be called from any thread; render() reads the
+// counters as they are (each one exact, the set not a snapshot) plus a NodeView taken on
+// the kernel's strand.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+#include "kernel/core/time.h"
+#include "runtime/http_api.h"
+#include "runtime/node_driver.h"
+
+namespace ckv {
+
+class Metrics {
+ public:
+  // The HTTP statuses counted one by one; any other is counted as "other".
+  static constexpr std::array<unsigned, 10> kStatuses = {200, 400, 404, 405, 413,
+                                                         431, 500, 503, 504, 0};
+  // Upper bounds of the latency buckets, in seconds (+Inf is implied).
+  static constexpr std::array<double, 15> kBuckets = {
+      0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
+
+  void record_request(Route route, HttpMethod method, unsigned status, Duration latency);
+  std::string render(const NodeView& view, const TransportStats& transport,
+                     uint64_t store_keys) const;
+
+ private:
+  static constexpr size_t kMethods = 6;
+  struct Histogram {
+    std::array<std::atomic<uint64_t>, kBuckets.size() + 1> buckets{};
+    std::atomic<uint64_t> count{0};
+    std::atomic<uint64_t> sum_us{0};
+  };
+  std::array<std::array<std::array<std::atomic<uint64_t>, kStatuses.size()>, kMethods>, kRouteCount>
+      requests_{};
+  std::array<Histogram, kMethods> latency_;  // key requests, by method
+};
+
+}  // namespace ckv

@@ -1,0 +1,270 @@
+#include "runtime/node_driver.h"
+
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/post.hpp>
+#include <random>
+
+#include "runtime/log.h"
+
+namespace ckv {
+namespace asio = boost::asio;
+
+namespace {
+
+std::chrono::steady_clock::time_point to_steady(MonoTime t) {
+  return std::chrono::steady_clock::time_point(
+      std::chrono::duration_cast<std::chrono::steady_clock::duration>(t.time_since_epoch()));
+}
+
+uint64_t random_seed() {
+  std::random_device rd;
+  return (uint64_t{rd()} << 32) ^ rd();
+}
+
+}  // namespace
+
+NodeDriver::NodeDriver(asio::io_context& io, DriverConfig config, RocksStore& store)
+    : config_(std::move(config)),
+      store_(store),
+      strand_(asio::make_strand(io)),
+      timer_(strand_),
+      hold_timer_(strand_) {}
+
+NodeDriver::~NodeDriver() = default;
+
+Now NodeDriver::now() const {
+  using namespace std::chrono;
+  return Now{MonoTime(duration_cast<Duration>(steady_clock::now().time_since_epoch())),
+             WallTime(duration_cast<microseconds>(system_clock::now().time_since_epoch()))};
+}
+
+Result<std::unique_ptr<NodeDriver>> NodeDriver::start(asio::io_context& io, DriverConfig config,
+                                                      RocksStore& store) {
+  std::unique_ptr<NodeDriver> d(new NodeDriver(io, std::move(config), store));
+  NodeDriver* self = d.get();
+  auto transport = Transport::open(
+      d->strand_, d->config_.bind, d->config_.advertise, d->config_.cluster_tag, d->config_.limits,
+      [self](const Address& from, Channel channel, std::vector<uint8_t> bytes) {
+        if (self->node_ == nullptr) return;
+        self->node_->on_message(self->now(), from, channel, bytes);
+        self->after_input();
+      });
+  if (!transport) return transport.error();
+  d->transport_ = std::move(*transport);
+
+  auto node = Node::create(d->config_.node, d->config_.name, d->config_.advertise, random_seed(),
+                           d->now(), store);
+  if (!node) return node.error();
+  d->node_ = std::move(*node);
+
+  auto saved = store.get_peers();
+  if (saved) d->saved_peers_ = *saved;
+  d->seeds_ = d->config_.seeds;
+  for (const Address& peer : d->saved_peers_) {
+    if (std::find(d->seeds_.begin(), d->seeds_.end(), peer) == d->seeds_.end()) {
+      d->seeds_.push_back(peer);
+    }
+  }
+  if (!d->saved_peers_.empty()) {
+    log_info("rejoining " + std::to_string(d->saved_peers_.size()) +
+             " peers from the saved member snapshot");
+  }
+  asio::post(d->strand_, [self] {
+    Now t = self->now();
+    if (!self->seeds_.empty()) {
+      self->hold_reads_until_ = t.mono + self->config_.join_wait;
+      self->hold_timer_.expires_after(self->config_.join_wait);
+      self->hold_timer_.async_wait(
+          asio::bind_executor(self->strand_, [self](const boost::system::error_code& ec) {
+            if (!ec) self->release_held_reads();
+          }));
+    }
+    self->node_->join(t, self->seeds_);
+    self->after_input();
+  });
+  return d;
+}
+
+void NodeDriver::after_input() {
+  Outbox& out = node_->outbox();
+  for (Send& s : out.sends)
+    transport_->send(std::move(s));
+  bool membership_changed = false;
+  for (const MemberChange& c : out.changes) {
+    membership_changed = true;
+    if (c.name == config_.name) continue;
+    if (c.is_new || c.from_state != c.to_state) {
+      log_info(std::string("member ") + c.name + " (" + c.addr.to_string() + ") " +
+               (c.is_new ? "new" : to_string(c.from_state)) + " -> " + to_string(c.to_state) +
+               (c.reaped ? " (forgotten)" : ""));
+    }
+  }
+  for (Reply& r : out.replies) {
+    auto it = pending_.find(r.request);
+    if (it == pending_.end()) continue;
+    ReplyHandler handler = std::move(it->second);
+    pending_.erase(it);
+    handler(std::move(r));
+  }
+  out.clear();
+  if (membership_changed) save_peers();
+  if (!held_reads_.empty() && node_->membership().joined()) release_held_reads();
+  arm_timer();
+}
+
+void NodeDriver::when_joined(std::function<void()> read) {
+  if (node_->membership().joined() || now().mono >= hold_reads_until_) {
+    read();
+  } else {
+    held_reads_.push_back(std::move(read));
+  }
+}
+
+void NodeDriver::release_held_reads() {
+  hold_reads_until_ = MonoTime{};
+  std::vector<std::function<void()>> reads;
+  reads.swap(held_reads_);
+  if (!reads.empty()) {
+    log_debug("releasing " + std::to_string(reads.size()) + " reads held while joining");
+  }
+  for (auto& read : reads)
+    read();
+}
+
+void NodeDriver::arm_timer() {
+  MonoTime next = node_->next_deadline();
+  if (next == timer_at_) return;
+  timer_at_ = next;
+  if (next == kNever) {
+    timer_.cancel();
+    return;
+  }
+  timer_.expires_at(to_steady(next));
+  timer_.async_wait(asio::bind_executor(strand_, [this, next](const boost::system::error_code& ec) {
+    if (ec || next != timer_at_) return;  // cancelled or re-armed meanwhile
+    timer_at_ = kNever;
+    node_->on_timer(now());
+    after_input();
+  }));
+}
+
+void NodeDriver::save_peers() {
+  std::vector<Address> alive;
+  for (const Member& m : node_->members()) {
+    if (m.alive() && m.name.view() != config_.name) alive.push_back(m.addr);
+  }
+  std::sort(alive.begin(), alive.end());
+  if (alive.empty() || alive == saved_peers_) return;  // keep the last non-empty picture
+  Status s = store_.put_peers(alive);
+  if (!s.ok()) {
+    log_warn("could not save the member snapshot: " + s.error().detail);
+    return;
+  }
+  saved_peers_ = std::move(alive);
+}
+
+void NodeDriver::get(std::string key, std::optional<Duration> timeout, ReplyHandler done) {
+  asio::post(strand_, [this, key = std::move(key), timeout, done = std::move(done)]() mutable {
+    when_joined([this, key = std::move(key), timeout, done = std::move(done)]() mutable {
+      uint64_t id = next_request();
+      pending_.emplace(id, std::move(done));
+      node_->get(now(), id, key, timeout);
+      after_input();
+    });
+  });
+}
+
+void NodeDriver::put(std::string key, std::string value, ReplyHandler done) {
+  asio::post(strand_, [this, key = std::move(key), value = std::move(value),
+                       done = std::move(done)]() mutable {
+    uint64_t id = next_request();
+    pending_.emplace(id, std::move(done));
+    node_->put(now(), id, key, std::move(value));
+    after_input();
+  });
+}
+
+void NodeDriver::erase(std::string key, ReplyHandler done) {
+  asio::post(strand_, [this, key = std::move(key), done = std::move(done)]() mutable {
+    uint64_t id = next_request();
+    pending_.emplace(id, std::move(done));
+    node_->erase(now(), id, key);
+    after_input();
+  });
+}
+
+void NodeDriver::discovered(Address peer) {
+  asio::post(strand_, [this, peer] {
+    if (stopping_ || peer == config_.advertise) return;
+    for (const Member& m : node_->members()) {
+      if (m.addr == peer && m.alive()) return;
+    }
+    log_info("mDNS found " + peer.to_string() + "; joining it");
+    if (std::find(seeds_.begin(), seeds_.end(), peer) == seeds_.end()) seeds_.push_back(peer);
+    std::vector<Address> targets;
+    for (const Address& seed : seeds_) {
+      bool alive = false;
+      for (const Member& m : node_->members())
+        alive = alive || (m.addr == seed && m.alive());
+      if (!alive) targets.push_back(seed);
+    }
+    node_->join(now(), targets);
+    after_input();
+  });
+}
+
+void NodeDriver::view(std::function<void(NodeView)> done) {
+  asio::post(strand_, [this, done = std::move(done)] {
+    NodeView v;
+    for (const Member& m : node_->members()) {
+      v.members.push_back(MemberInfo{std::string(m.name.view()), m.addr, m.state, m.incarnation,
+                                     m.name.view() == config_.name});
+    }
+    v.stats = node_->stats();
+    v.epoch = node_->kv().epoch();
+    v.joined = node_->membership().joined();
+    v.outgoing_connections = transport_->outgoing_connections();
+    v.inbound_connections = transport_->inbound_connections();
+    done(std::move(v));
+  });
+}
+
+void NodeDriver::shutdown(Duration max_wait, std::function<void()> done) {
+  asio::post(strand_, [this, max_wait, done = std::move(done)]() mutable {
+    if (stopping_) return;
+    stopping_ = true;
+    Now t = now();
+    node_->leave(t);
+    after_input();
+    wait_for_leave(t.mono + max_wait, std::move(done));
+  });
+}
+
+void NodeDriver::wait_for_leave(MonoTime give_up, std::function<void()> done) {
+  if (node_->leave_complete() || now().mono >= give_up) {
+    log_info(node_->leave_complete() ? "left the cluster" : "leave timed out; stopping anyway");
+    // Reads still waiting on the cluster end now.
+    release_held_reads();
+    for (auto& [id, handler] : pending_) {
+      Reply r;
+      r.request = id;
+      r.status = ReplyStatus::kError;
+      r.error = "node is shutting down";
+      handler(std::move(r));
+    }
+    pending_.clear();
+    transport_->close();
+    timer_.cancel();
+    Status s = store_.flush();
+    if (!s.ok()) log_error("flushing the store failed: " + s.error().detail);
+    done();
+    return;
+  }
+  auto poll = std::make_shared<asio::steady_timer>(strand_, std::chrono::milliseconds(20));
+  poll->async_wait(asio::bind_executor(strand_, [this, poll, give_up, done = std::move(done)](
+                                                    const boost::system::error_code&) mutable {
+    wait_for_leave(give_up, std::move(done));
+  }));
+}
+
+}  // namespace ckv

@@ -1,0 +1,116 @@
+// NodeDriver: runs one kernel Node for real. It owns the node, its sockets (Transport) and
+// its timer, all on one Asio strand, and feeds the node real time: a steady clock for
+// timers, the system clock (microseconds) for write versions.
+//
+// Client operations may be called from any thread; each posts to the strand and later
+// calls its handler exactly once, on the strand, with the kernel's Reply — keep handlers
+// short (post the answer to your own executor). Every kernel input is cheap and no socket
+// operation blocks, so a read never waits behind gossip work or a slow peer; what can
+// block the strand is the store (RocksDB), and with --sync an fsync per write.
+//
+// A node that starts with peers to join holds client reads until it has joined (or until
+// `join_wait` passes): before that it knows no member to ask, and would answer 404 for
+// keys the cluster holds.
+//
+// The driver also keeps the member snapshot: the gossip addresses of the peers last seen
+// alive, saved in the store, so a restarted node rejoins them without --join.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kernel/node.h"
+#include "runtime/rocks_store.h"
+#include "runtime/transport.h"
+
+namespace ckv {
+
+struct DriverConfig {
+  NodeConfig node;
+  std::string name;
+  Address bind;       // gossip sockets listen here
+  Address advertise;  // and peers reach us here
+  uint64_t cluster_tag = 0;
+  std::vector<Address> seeds;  // --join targets, resolved
+  TransportLimits limits;
+  Duration join_wait = std::chrono::seconds(5);
+};
+
+struct MemberInfo {
+  std::string name;
+  Address address;
+  MemberState state;
+  uint64_t incarnation;
+  bool self;
+};
+
+// A consistent picture of the node, taken on the strand.
+struct NodeView {
+  std::vector<MemberInfo> members;
+  NodeStats stats;
+  uint64_t epoch = 0;
+  bool joined = false;
+  size_t outgoing_connections = 0;
+  size_t inbound_connections = 0;
+};
+
+class NodeDriver {
+ public:
+  using ReplyHandler = std::function<void(Reply)>;
+
+  // Opens the sockets, creates the node and joins the seeds plus the peers of the saved
+  // member snapshot (none: founds a cluster). Errors name what failed.
+  static Result<std::unique_ptr<NodeDriver>> start(boost::asio::io_context& io, DriverConfig config,
+                                                   RocksStore& store);
+  ~NodeDriver();
+
+  void get(std::string key, std::optional<Duration> timeout, ReplyHandler done);
+  void put(std::string key, std::string value, ReplyHandler done);
+  void erase(std::string key, ReplyHandler done);
+  // Peers found by mDNS: joins those that are not already alive members.
+  void discovered(Address peer);
+  void view(std::function<void(NodeView)> done);
+  // Leaves gracefully (waits up to `max_wait` for the news to spread), closes the sockets,
+  // flushes the store, then calls `done` on the strand.
+  void shutdown(Duration max_wait, std::function<void()> done);
+
+  const TransportStats& transport_stats() const { return transport_->stats(); }
+  const Address& advertise() const { return config_.advertise; }
+
+ private:
+  NodeDriver(boost::asio::io_context& io, DriverConfig config, RocksStore& store);
+  Now now() const;
+  // After every kernel input: sends, member changes, replies, and the timer.
+  void after_input();
+  void arm_timer();
+  void save_peers();
+  void wait_for_leave(MonoTime give_up, std::function<void()> done);
+  // Runs `read` now, or later if the node is still joining.
+  void when_joined(std::function<void()> read);
+  void release_held_reads();
+  uint64_t next_request() { return ++last_request_; }
+
+  DriverConfig config_;
+  RocksStore& store_;
+  Strand strand_;
+  boost::asio::steady_timer timer_;
+  MonoTime timer_at_ = kNever;
+  std::unique_ptr<Transport> transport_;
+  std::unique_ptr<Node> node_;
+  std::map<uint64_t, ReplyHandler> pending_;
+  uint64_t last_request_ = 0;
+  std::vector<Address> seeds_;
+  std::vector<Address> saved_peers_;
+  bool stopping_ = false;
+  std::vector<std::function<void()>> held_reads_;
+  MonoTime hold_reads_until_{};
+  boost::asio::steady_timer hold_timer_;
+};
+
+}  // namespace ckv

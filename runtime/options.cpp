@@ -1,0 +1,160 @@
+#include "runtime/options.h"
+
+#include <unistd.h>
+
+#include <boost/program_options.hpp>
+#include <sstream>
+
+namespace ckv {
+namespace po = boost::program_options;
+namespace {
+
+std::string host_name() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof buf - 1) != 0 || buf[0] == '\0') return "node";
+  return buf;
+}
+
+po::options_description run_flags() {
+  po::options_description d(
+      "cluster-kv: a distributed key-value store node.\n\nUsage:\n"
+      "  cluster-kv [flags]                        run a node\n"
+      "  cluster-kv backup --data-dir D --to DIR   back up a data directory\n"
+      "\nFlags");
+  // clang-format off
+  d.add_options()
+    ("help,h", "print this help and exit")
+    ("node-name", po::value<std::string>(),
+     "this node's name, unique in the cluster (default: <hostname>-<gossip port>)")
+    ("cluster", po::value<std::string>()->default_value("default"),
+     "cluster name: mDNS joins only nodes of the same cluster")
+    ("http", po::value<std::string>()->default_value("127.0.0.1:9876"),
+     "HTTP listen address ADDR:PORT (or :PORT)")
+    ("gossip", po::value<std::string>()->default_value("0.0.0.0:7946"),
+     "gossip listen address ADDR:PORT, UDP and TCP (or :PORT)")
+    ("advertise", po::value<std::string>(),
+     "address other nodes reach this one at (default: the gossip address, or this host's "
+     "first non-loopback IPv4 address when that is 0.0.0.0)")
+    ("join", po::value<std::vector<std::string>>()->composing(),
+     "HOST:PORT[,HOST:PORT...] of nodes to join (port default 7946); may repeat")
+    ("data-dir", po::value<std::string>(),
+     "where RocksDB keeps this node's data (default: ./cluster-kv-data/<node name>)")
+    ("mdns", "find peers with mDNS through avahi-daemon (default)")
+    ("no-mdns", "do not use mDNS")
+    ("query-timeout", po::value<std::string>(),
+     "how long a cluster read waits for silent members, e.g. 500ms or 2s "
+     "(default: serf's formula, 3.2 s up to 9 nodes); GET ?timeout= overrides it per request")
+    ("sync", "fsync every write before answering (slower, survives power loss)")
+    ("log-level", po::value<std::string>()->default_value("info"), "debug, info, warn or error")
+    ("restore-from", po::value<std::string>(),
+     "restore the data directory from this backup directory before starting "
+     "(the data directory must not hold data yet)");
+  // clang-format on
+  return d;
+}
+
+po::options_description backup_flags() {
+  po::options_description d(
+      "cluster-kv backup: copies a node's data directory with RocksDB's "
+      "BackupEngine.\n\nUsage:\n  cluster-kv backup --data-dir D --to DIR"
+      "\n\nFlags");
+  // clang-format off
+  d.add_options()
+    ("help,h", "print this help and exit")
+    ("data-dir", po::value<std::string>(), "the node's data directory")
+    ("to", po::value<std::string>(), "backup directory (created if missing; backups accumulate)");
+  // clang-format on
+  return d;
+}
+
+std::string help_of(const po::options_description& d) {
+  std::ostringstream out;
+  out << d;
+  return out.str();
+}
+
+Command parse_backup(int argc, const char* const* argv) {
+  auto flags = backup_flags();
+  po::variables_map vm;
+  po::store(po::command_line_parser(argc - 1, argv + 1).options(flags).run(), vm);
+  po::notify(vm);
+  if (vm.count("help")) return HelpText{help_of(flags)};
+  if (!vm.count("data-dir") || !vm.count("to")) {
+    return UsageError{"backup needs --data-dir and --to"};
+  }
+  return BackupOptions{vm["data-dir"].as<std::string>(), vm["to"].as<std::string>()};
+}
+
+Command parse_run(int argc, const char* const* argv) {
+  auto flags = run_flags();
+  po::variables_map vm;
+  po::store(po::command_line_parser(argc, argv).options(flags).run(), vm);
+  po::notify(vm);
+  if (vm.count("help")) return HelpText{help_of(flags)};
+
+  RunOptions o;
+  o.cluster = vm["cluster"].as<std::string>();
+  if (o.cluster.empty() || o.cluster.size() > 63) {
+    return UsageError{"--cluster must be 1..63 bytes"};
+  }
+  auto http = parse_listen_address(vm["http"].as<std::string>(), 0x7f000001);
+  if (!http) return UsageError{"--http: " + http.error().detail};
+  o.http = *http;
+  auto gossip = parse_listen_address(vm["gossip"].as<std::string>(), 0);
+  if (!gossip) return UsageError{"--gossip: " + gossip.error().detail};
+  o.gossip = *gossip;
+  if (vm.count("advertise")) {
+    auto advertise = Address::parse(vm["advertise"].as<std::string>());
+    if (!advertise) return UsageError{"--advertise: " + advertise.error().detail};
+    if (advertise->ip == 0) return UsageError{"--advertise: 0.0.0.0 cannot be reached"};
+    o.advertise = *advertise;
+  }
+  if (vm.count("join")) {
+    for (const std::string& list : vm["join"].as<std::vector<std::string>>()) {
+      std::stringstream items(list);
+      std::string item;
+      while (std::getline(items, item, ',')) {
+        if (item.empty()) continue;
+        auto target = parse_host_port(item, kDefaultGossipPort);
+        if (!target) return UsageError{"--join: " + target.error().detail};
+        o.join.push_back(*target);
+      }
+    }
+  }
+  o.node_name = vm.count("node-name") ? vm["node-name"].as<std::string>()
+                                      : host_name() + "-" + std::to_string(o.gossip.port);
+  if (o.node_name.empty() || o.node_name.size() > 255 ||
+      o.node_name.find('/') != std::string::npos) {
+    return UsageError{"--node-name must be 1..255 bytes without '/'"};
+  }
+  o.data_dir =
+      vm.count("data-dir") ? vm["data-dir"].as<std::string>() : "cluster-kv-data/" + o.node_name;
+  if (vm.count("mdns") && vm.count("no-mdns")) {
+    return UsageError{"--mdns and --no-mdns contradict each other"};
+  }
+  o.mdns = !vm.count("no-mdns");
+  if (vm.count("query-timeout")) {
+    auto t = parse_duration(vm["query-timeout"].as<std::string>());
+    if (!t) return UsageError{"--query-timeout: " + t.error().detail};
+    o.query_timeout = *t;
+  }
+  o.sync = vm.count("sync") > 0;
+  if (!parse_log_level(vm["log-level"].as<std::string>(), o.log_level)) {
+    return UsageError{"--log-level must be debug, info, warn or error"};
+  }
+  if (vm.count("restore-from")) o.restore_from = vm["restore-from"].as<std::string>();
+  return o;
+}
+
+}  // namespace
+
+Command parse_command_line(int argc, const char* const* argv) {
+  try {
+    if (argc >= 2 && std::string_view(argv[1]) == "backup") return parse_backup(argc, argv);
+    return parse_run(argc, argv);
+  } catch (const po::error& e) {
+    return UsageError{e.what()};
+  }
+}
+
+}  // namespace ckv

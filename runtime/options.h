@@ -1,0 +1,56 @@
+// Options: the `cluster-kv` command line, parsed into values (Boost.Program_options).
+//
+//   cluster-kv [flags]                              run a node
+//   cluster-kv backup --data-dir D --to DIR         back up a node's data directory
+//
+// parse_command_line never exits and never throws: bad input comes back as an error line
+// for the caller to print (exit code 2), `--help` as the text to print (exit code 0).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "kernel/core/address.h"
+#include "kernel/core/time.h"
+#include "runtime/log.h"
+#include "runtime/text_parse.h"
+
+namespace ckv {
+
+inline constexpr uint16_t kDefaultGossipPort = 7946;
+inline constexpr uint16_t kDefaultHttpPort = 9876;
+
+struct RunOptions {
+  std::string node_name;  // default: <hostname>-<gossip port>, unique per port on a machine
+  std::string cluster = "default";
+  Address http{0x7f000001, kDefaultHttpPort};  // 127.0.0.1:9876
+  Address gossip{0, kDefaultGossipPort};       // 0.0.0.0:7946, UDP and TCP
+  std::optional<Address> advertise;            // default: derived from `gossip`
+  std::vector<HostPort> join;
+  std::string data_dir;  // default: ./cluster-kv-data/<node name>
+  bool mdns = true;
+  std::optional<Duration> query_timeout;  // default: the kernel's (serf's formula)
+  bool sync = false;
+  LogLevel log_level = LogLevel::kInfo;
+  std::string restore_from;
+};
+
+struct BackupOptions {
+  std::string data_dir;
+  std::string to;
+};
+
+struct HelpText {
+  std::string text;
+};
+struct UsageError {
+  std::string message;  // one line
+};
+
+using Command = std::variant<RunOptions, BackupOptions, HelpText, UsageError>;
+
+Command parse_command_line(int argc, const char* const* argv);
+
+}  // namespace ckv

@@ -1,0 +1,88 @@
+#include "runtime/text_parse.h"
+
+#include <charconv>
+#include <cmath>
+
+namespace ckv {
+namespace {
+
+Error bad(std::string detail) {
+  return Error{ErrorCode::kInvalidArgument, std::move(detail)};
+}
+
+Result<uint16_t> parse_port(std::string_view text) {
+  unsigned port = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), port);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || port == 0 ||
+      port > 65535) {
+    return bad("bad port '" + std::string(text) + "' (want 1..65535)");
+  }
+  return static_cast<uint16_t>(port);
+}
+
+}  // namespace
+
+Result<Duration> parse_duration(std::string_view text) {
+  size_t unit_at = 0;
+  while (unit_at < text.size() &&
+         ((text[unit_at] >= '0' && text[unit_at] <= '9') || text[unit_at] == '.')) {
+    unit_at++;
+  }
+  std::string_view number = text.substr(0, unit_at);
+  std::string_view unit = text.substr(unit_at);
+  double value = 0;
+  auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), value);
+  if (number.empty() || ec != std::errc() || end != number.data() + number.size()) {
+    return bad("bad duration '" + std::string(text) + "' (examples: 250ms, 2s, 250)");
+  }
+  double micros_per_unit = 0;
+  if (unit.empty() || unit == "ms") {
+    micros_per_unit = 1e3;
+  } else if (unit == "us") {
+    micros_per_unit = 1;
+  } else if (unit == "s") {
+    micros_per_unit = 1e6;
+  } else if (unit == "m") {
+    micros_per_unit = 60e6;
+  } else {
+    return bad("bad duration unit in '" + std::string(text) + "' (use us, ms, s or m)");
+  }
+  double micros = value * micros_per_unit;
+  if (!(micros >= 1) || micros > 3600e6) {
+    return bad("duration '" + std::string(text) + "' out of range (1us..1h)");
+  }
+  return Duration(static_cast<int64_t>(std::llround(micros)));
+}
+
+Result<Address> parse_listen_address(std::string_view text, uint32_t default_ip) {
+  size_t colon = text.rfind(':');
+  if (colon == std::string_view::npos) {
+    auto port = parse_port(text);
+    if (!port) return port.error();
+    return Address{default_ip, *port};
+  }
+  if (colon == 0) {
+    auto port = parse_port(text.substr(1));
+    if (!port) return port.error();
+    return Address{default_ip, *port};
+  }
+  return Address::parse(text);
+}
+
+Result<HostPort> parse_host_port(std::string_view text, uint16_t default_port) {
+  size_t colon = text.rfind(':');
+  HostPort out;
+  if (colon == std::string_view::npos) {
+    out.host = std::string(text);
+    out.port = default_port;
+  } else {
+    out.host = std::string(text.substr(0, colon));
+    auto port = parse_port(text.substr(colon + 1));
+    if (!port) return port.error();
+    out.port = *port;
+  }
+  if (out.host.empty()) return bad("missing host in '" + std::string(text) + "'");
+  return out;
+}
+
+}  // namespace ckv

@@ -1,0 +1,30 @@
+// Parsers for the few text forms users type: durations, listen addresses and join targets.
+// Each returns an error that can be shown to the user as is; none throws.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "kernel/core/address.h"
+#include "kernel/core/result.h"
+#include "kernel/core/time.h"
+
+namespace ckv {
+
+// "250ms", "2s", "1.5s", "1m", "100us", or a bare number of milliseconds ("250").
+// Must be positive and at most one hour.
+Result<Duration> parse_duration(std::string_view text);
+
+// An IPv4 listen address: "a.b.c.d:port", ":port" or "port" (then the address is
+// `default_ip`). Port 0 is refused: peers must be told where to find us.
+Result<Address> parse_listen_address(std::string_view text, uint32_t default_ip);
+
+struct HostPort {
+  std::string host;  // a dotted IPv4 address or a name to resolve
+  uint16_t port = 0;
+};
+// "host:port" or "host" (then `default_port`).
+Result<HostPort> parse_host_port(std::string_view text, uint16_t default_port);
+
+}  // namespace ckv

@@ -1,0 +1,448 @@
+#include "runtime/transport.h"
+
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
+#include <cstring>
+#include <deque>
+
+#include "kernel/core/hash.h"
+#include "runtime/log.h"
+
+namespace ckv {
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using asio::ip::udp;
+
+namespace {
+
+constexpr size_t kTagBytes = 8;
+constexpr uint8_t kHelloMagic[4] = {'C', 'K', 'V', '1'};
+constexpr size_t kHelloBytes = 4 + kTagBytes + 4 + 2;
+constexpr size_t kFrameHeaderBytes = 4;
+
+RateLimitedLog g_transport_log(5, std::chrono::seconds(10));
+
+void put_u64(uint8_t* out, uint64_t v) {
+  for (int i = 0; i < 8; ++i)
+    out[i] = static_cast<uint8_t>(v >> (8 * i));
+}
+uint64_t get_u64(const uint8_t* in) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i)
+    v |= uint64_t{in[i]} << (8 * i);
+  return v;
+}
+void put_u32(uint8_t* out, uint32_t v) {
+  for (int i = 0; i < 4; ++i)
+    out[i] = static_cast<uint8_t>(v >> (8 * i));
+}
+uint32_t get_u32(const uint8_t* in) {
+  uint32_t v = 0;
+  for (int i = 0; i < 4; ++i)
+    v |= uint32_t{in[i]} << (8 * i);
+  return v;
+}
+
+Address to_address(const asio::ip::address& ip, uint16_t port) {
+  if (!ip.is_v4()) return Address{0, port};
+  return Address{ip.to_v4().to_uint(), port};
+}
+asio::ip::address_v4 to_ip(const Address& a) {
+  return asio::ip::address_v4(a.ip);
+}
+
+std::chrono::steady_clock::duration steady(Duration d) {
+  return std::chrono::duration_cast<std::chrono::steady_clock::duration>(d);
+}
+
+}  // namespace
+
+uint64_t cluster_tag(std::string_view cluster_name) {
+  return hash_word(fnv1a(cluster_name), 0x636b76);  // "ckv"
+}
+
+struct Transport::Outgoing {
+  Outgoing(Strand strand, Address to) : socket(strand), timer(strand), peer(to) {}
+  tcp::socket socket;
+  asio::steady_timer timer;
+  Address peer;
+  std::deque<std::shared_ptr<std::vector<uint8_t>>> queue;  // frames, header included
+  size_t queued_bytes = 0;
+  bool connected = false;
+  bool hello_sent = false;
+  bool writing = false;
+  bool dead = false;
+  uint8_t probe = 0;  // the peer never writes here: a read completes only when it closes
+};
+
+struct Transport::Inbound {
+  explicit Inbound(tcp::socket s) : socket(std::move(s)), timer(socket.get_executor()) {}
+  tcp::socket socket;
+  asio::steady_timer timer;
+  Address peer;  // from the hello
+  uint8_t header[kHelloBytes] = {};
+  std::vector<uint8_t> body;
+  bool closed = false;
+};
+
+Transport::Transport(Strand strand, Address advertise, uint64_t tag, TransportLimits limits,
+                     PacketHandler on_packet)
+    : strand_(strand),
+      advertise_(advertise),
+      tag_(tag),
+      limits_(limits),
+      on_packet_(std::move(on_packet)),
+      udp_(strand),
+      acceptor_(strand),
+      rx_(limits.max_datagram_bytes + kTagBytes + 1) {}
+
+Transport::~Transport() = default;
+
+Result<std::unique_ptr<Transport>> Transport::open(Strand strand, Address bind, Address advertise,
+                                                   uint64_t tag, TransportLimits limits,
+                                                   PacketHandler on_packet) {
+  std::unique_ptr<Transport> t(new Transport(strand, advertise, tag, limits, std::move(on_packet)));
+  boost::system::error_code ec;
+  udp::endpoint udp_at(to_ip(bind), bind.port);
+  t->udp_.open(udp::v4(), ec);
+  if (!ec) t->udp_.bind(udp_at, ec);
+  if (ec) {
+    return Error{ErrorCode::kIoError,
+                 "cannot bind gossip UDP " + bind.to_string() + ": " + ec.message()};
+  }
+  // Bursts of gossip must not be dropped by a small kernel buffer.
+  t->udp_.set_option(asio::socket_base::receive_buffer_size(4 * 1024 * 1024), ec);
+  t->udp_.set_option(asio::socket_base::send_buffer_size(4 * 1024 * 1024), ec);
+  ec.clear();
+  tcp::endpoint tcp_at(to_ip(bind), bind.port);
+  t->acceptor_.open(tcp::v4(), ec);
+  if (!ec) t->acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) t->acceptor_.bind(tcp_at, ec);
+  if (!ec) t->acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return Error{ErrorCode::kIoError,
+                 "cannot listen on gossip TCP " + bind.to_string() + ": " + ec.message()};
+  }
+  Transport* raw = t.get();
+  asio::post(strand, [raw] {
+    raw->receive_datagram();
+    raw->accept();
+  });
+  return t;
+}
+
+void Transport::close() {
+  if (closed_) return;
+  closed_ = true;
+  boost::system::error_code ec;
+  udp_.close(ec);
+  acceptor_.close(ec);
+  for (auto& [addr, conn] : outgoing_) {
+    conn->dead = true;
+    conn->socket.close(ec);
+    conn->timer.cancel();
+  }
+  outgoing_.clear();
+}
+
+void Transport::send(Send&& s) {
+  if (closed_) return;
+  if (s.channel == Channel::kDatagram) {
+    send_datagram(s.to, std::move(s.bytes));
+  } else {
+    send_stream(s.to, std::move(s.bytes));
+  }
+}
+
+// ---- datagrams -------------------------------------------------------------------------
+
+void Transport::receive_datagram() {
+  udp_.async_receive_from(
+      asio::buffer(rx_), rx_from_,
+      asio::bind_executor(strand_, [this](const boost::system::error_code& ec, size_t n) {
+        if (closed_ || ec == asio::error::operation_aborted) return;
+        if (!ec) {
+          if (n < kTagBytes || get_u64(rx_.data()) != tag_) {
+            stats_.foreign_dropped++;
+            g_transport_log(LogLevel::kWarn, "dropped a datagram from " +
+                                                 rx_from_.address().to_string() +
+                                                 ": not this cluster's traffic");
+          } else if (n - kTagBytes > limits_.max_datagram_bytes) {
+            stats_.oversized_dropped++;
+          } else {
+            stats_.datagrams_in++;
+            stats_.bytes_in += n;
+            Address from = to_address(rx_from_.address(), rx_from_.port());
+            on_packet_(from, Channel::kDatagram,
+                       std::vector<uint8_t>(rx_.begin() + kTagBytes, rx_.begin() + n));
+          }
+        }
+        receive_datagram();
+      }));
+}
+
+void Transport::send_datagram(const Address& to, std::vector<uint8_t>&& bytes) {
+  if (bytes.size() > limits_.max_datagram_bytes) {
+    stats_.oversized_dropped++;
+    return;
+  }
+  auto packet = std::make_shared<std::vector<uint8_t>>(kTagBytes + bytes.size());
+  put_u64(packet->data(), tag_);
+  std::memcpy(packet->data() + kTagBytes, bytes.data(), bytes.size());
+  udp::endpoint dest(to_ip(to), to.port);
+  stats_.datagrams_out++;
+  stats_.bytes_out += packet->size();
+  udp_.async_send_to(
+      asio::buffer(*packet), dest,
+      asio::bind_executor(strand_, [this, packet](const boost::system::error_code& ec, size_t) {
+        if (ec && ec != asio::error::operation_aborted) stats_.send_errors++;
+      }));
+}
+
+// ---- outgoing streams ------------------------------------------------------------------
+
+void Transport::send_stream(const Address& to, std::vector<uint8_t>&& bytes) {
+  if (bytes.size() > limits_.max_stream_bytes) {
+    stats_.oversized_dropped++;
+    return;
+  }
+  auto& slot = outgoing_[to];
+  bool fresh = !slot;
+  if (fresh) slot = std::make_shared<Outgoing>(strand_, to);
+  std::shared_ptr<Outgoing> conn = slot;
+  size_t frame_bytes = kFrameHeaderBytes + bytes.size();
+  if (conn->queued_bytes + frame_bytes > limits_.max_queue_bytes) {
+    stats_.stream_messages_lost++;
+    g_transport_log(LogLevel::kWarn, "stream to " + to.to_string() +
+                                         " is backed up; dropped a message of " +
+                                         std::to_string(bytes.size()) + " bytes");
+    return;
+  }
+  auto frame = std::make_shared<std::vector<uint8_t>>(frame_bytes);
+  put_u32(frame->data(), static_cast<uint32_t>(bytes.size()));
+  std::memcpy(frame->data() + kFrameHeaderBytes, bytes.data(), bytes.size());
+  conn->queue.push_back(std::move(frame));
+  conn->queued_bytes += frame_bytes;
+  if (fresh) {
+    connect(conn);
+  } else if (conn->connected && !conn->writing) {
+    write_next(conn);
+  }
+}
+
+void Transport::connect(const std::shared_ptr<Outgoing>& conn) {
+  stats_.connections_opened++;
+  // The hello goes first.
+  auto hello = std::make_shared<std::vector<uint8_t>>(kHelloBytes);
+  std::memcpy(hello->data(), kHelloMagic, 4);
+  put_u64(hello->data() + 4, tag_);
+  put_u32(hello->data() + 12, advertise_.ip);
+  (*hello)[16] = static_cast<uint8_t>(advertise_.port);
+  (*hello)[17] = static_cast<uint8_t>(advertise_.port >> 8);
+  conn->queue.push_front(std::move(hello));
+  conn->queued_bytes += kHelloBytes;
+
+  conn->timer.expires_after(steady(limits_.connect_timeout));
+  conn->timer.async_wait(asio::bind_executor(strand_, [conn](const boost::system::error_code& ec) {
+    if (!ec && !conn->connected) {
+      boost::system::error_code ignored;
+      conn->socket.close(ignored);  // the connect handler then reports the failure
+    }
+  }));
+  tcp::endpoint dest(to_ip(conn->peer), conn->peer.port);
+  conn->socket.async_connect(
+      dest, asio::bind_executor(strand_, [this, conn](const boost::system::error_code& ec) {
+        if (conn->dead) return;
+        if (ec) {
+          drop(conn,
+               ec == asio::error::operation_aborted ? "connect timed out" : ec.message().c_str());
+          return;
+        }
+        boost::system::error_code ignored;
+        conn->socket.set_option(tcp::no_delay(true), ignored);
+        conn->connected = true;
+        conn->timer.cancel();
+        watch_close(conn);
+        write_next(conn);
+      }));
+}
+
+// A peer that restarts or dies closes its end; noticing that at once keeps the next
+// messages out of a connection whose writes would vanish.
+void Transport::watch_close(const std::shared_ptr<Outgoing>& conn) {
+  conn->socket.async_read_some(
+      asio::buffer(&conn->probe, 1),
+      asio::bind_executor(strand_, [this, conn](const boost::system::error_code& ec, size_t) {
+        if (conn->dead) return;
+        drop(conn, ec ? ec.message().c_str() : "peer wrote on a send-only connection");
+      }));
+}
+
+void Transport::write_next(const std::shared_ptr<Outgoing>& conn) {
+  if (conn->queue.empty()) {
+    conn->writing = false;
+    arm_idle(conn);
+    return;
+  }
+  conn->writing = true;
+  std::shared_ptr<std::vector<uint8_t>> frame = conn->queue.front();
+  conn->timer.expires_after(steady(limits_.write_timeout));
+  conn->timer.async_wait(
+      asio::bind_executor(strand_, [this, conn](const boost::system::error_code& ec) {
+        if (!ec && conn->writing && !conn->dead) drop(conn, "write stalled");
+      }));
+  asio::async_write(
+      conn->socket, asio::buffer(*frame),
+      asio::bind_executor(strand_,
+                          [this, conn, frame](const boost::system::error_code& ec, size_t n) {
+                            if (conn->dead) return;
+                            if (ec) {
+                              drop(conn, ec.message().c_str());
+                              return;
+                            }
+                            stats_.bytes_out += n;
+                            if (conn->hello_sent) {
+                              stats_.frames_out++;
+                            } else {
+                              conn->hello_sent = true;
+                            }
+                            conn->queued_bytes -= frame->size();
+                            conn->queue.pop_front();
+                            write_next(conn);
+                          }));
+}
+
+void Transport::arm_idle(const std::shared_ptr<Outgoing>& conn) {
+  conn->timer.expires_after(steady(limits_.idle_timeout));
+  conn->timer.async_wait(
+      asio::bind_executor(strand_, [this, conn](const boost::system::error_code& ec) {
+        if (ec || conn->dead || conn->writing || !conn->queue.empty()) return;
+        conn->dead = true;
+        boost::system::error_code ignored;
+        conn->socket.close(ignored);
+        auto it = outgoing_.find(conn->peer);
+        if (it != outgoing_.end() && it->second == conn) outgoing_.erase(it);
+      }));
+}
+
+void Transport::drop(const std::shared_ptr<Outgoing>& conn, const char* why) {
+  if (conn->dead) return;
+  conn->dead = true;
+  size_t lost = conn->queue.size();
+  if (!conn->connected && lost > 0) lost--;  // the hello
+  stats_.stream_messages_lost += lost;
+  if (lost > 0) {
+    g_transport_log(LogLevel::kInfo, "stream to " + conn->peer.to_string() + " closed: " + why +
+                                         " (" + std::to_string(lost) + " messages lost)");
+  } else if (log_enabled(LogLevel::kDebug)) {
+    log_debug("stream to " + conn->peer.to_string() + " closed: " + why);
+  }
+  boost::system::error_code ignored;
+  conn->socket.close(ignored);
+  conn->timer.cancel();
+  auto it = outgoing_.find(conn->peer);
+  if (it != outgoing_.end() && it->second == conn) outgoing_.erase(it);
+}
+
+// ---- incoming streams ------------------------------------------------------------------
+
+void Transport::accept() {
+  acceptor_.async_accept(
+      asio::bind_executor(strand_, [this](const boost::system::error_code& ec, tcp::socket socket) {
+        if (closed_ || ec == asio::error::operation_aborted) return;
+        if (!ec) {
+          if (inbound_count_ >= limits_.max_inbound_connections) {
+            stats_.connections_refused++;
+            g_transport_log(LogLevel::kWarn, "refused a gossip connection: too many open");
+          } else {
+            stats_.connections_accepted++;
+            inbound_count_++;
+            auto conn = std::make_shared<Inbound>(std::move(socket));
+            read_hello(conn);
+          }
+        }
+        accept();
+      }));
+}
+
+void Transport::read_hello(const std::shared_ptr<Inbound>& conn) {
+  conn->timer.expires_after(steady(limits_.hello_timeout));
+  conn->timer.async_wait(
+      asio::bind_executor(strand_, [this, conn](const boost::system::error_code& ec) {
+        if (!ec) close_inbound(conn);
+      }));
+  asio::async_read(
+      conn->socket, asio::buffer(conn->header, kHelloBytes),
+      asio::bind_executor(strand_, [this, conn](const boost::system::error_code& ec, size_t) {
+        if (ec || closed_) {
+          close_inbound(conn);
+          return;
+        }
+        if (std::memcmp(conn->header, kHelloMagic, 4) != 0 || get_u64(conn->header + 4) != tag_) {
+          stats_.foreign_dropped++;
+          boost::system::error_code ignored;
+          auto remote = conn->socket.remote_endpoint(ignored);
+          g_transport_log(LogLevel::kWarn, "refused a gossip connection from " +
+                                               remote.address().to_string() +
+                                               ": not this cluster's traffic");
+          close_inbound(conn);
+          return;
+        }
+        conn->peer = Address{get_u32(conn->header + 12),
+                             static_cast<uint16_t>(conn->header[16] | (conn->header[17] << 8))};
+        read_frame(conn);
+      }));
+}
+
+void Transport::read_frame(const std::shared_ptr<Inbound>& conn) {
+  conn->timer.expires_after(steady(limits_.inbound_idle_timeout));
+  conn->timer.async_wait(
+      asio::bind_executor(strand_, [this, conn](const boost::system::error_code& ec) {
+        if (!ec) close_inbound(conn);
+      }));
+  asio::async_read(
+      conn->socket, asio::buffer(conn->header, kFrameHeaderBytes),
+      asio::bind_executor(strand_, [this, conn](const boost::system::error_code& ec, size_t) {
+        if (ec || closed_) {
+          close_inbound(conn);
+          return;
+        }
+        uint32_t length = get_u32(conn->header);
+        if (length > limits_.max_stream_bytes) {
+          stats_.oversized_dropped++;
+          g_transport_log(LogLevel::kWarn, "closed the stream from " + conn->peer.to_string() +
+                                               ": a frame of " + std::to_string(length) +
+                                               " bytes is over the limit");
+          close_inbound(conn);
+          return;
+        }
+        conn->body.resize(length);
+        asio::async_read(conn->socket, asio::buffer(conn->body),
+                         asio::bind_executor(
+                             strand_, [this, conn](const boost::system::error_code& ec2, size_t n) {
+                               if (ec2 || closed_) {
+                                 close_inbound(conn);
+                                 return;
+                               }
+                               stats_.frames_in++;
+                               stats_.bytes_in += n + kFrameHeaderBytes;
+                               std::vector<uint8_t> body;
+                               body.swap(conn->body);
+                               on_packet_(conn->peer, Channel::kStream, std::move(body));
+                               read_frame(conn);
+                             }));
+      }));
+}
+
+void Transport::close_inbound(const std::shared_ptr<Inbound>& conn) {
+  if (conn->closed) return;
+  conn->closed = true;
+  inbound_count_--;
+  boost::system::error_code ignored;
+  conn->socket.close(ignored);
+  conn->timer.cancel();
+}
+
+}  // namespace ckv

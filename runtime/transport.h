@@ -1,0 +1,122 @@
+// Transport: the node's gossip sockets. Carries the kernel's outbox to other nodes and
+// hands what arrives back to the kernel, on the kernel's strand.
+//
+//  - Datagrams go over UDP, one kernel packet per datagram.
+//  - Stream messages go over TCP: one outgoing connection per peer, reused, opened on
+//    demand and closed when idle; each starts with a hello naming the sender's advertised
+//    gossip address (the kernel checks messages against the member that sent them), then
+//    length-prefixed frames. A connection that cannot connect, stalls while writing, or
+//    would queue more than `max_queue_bytes` is dropped with its queue — stream messages
+//    arrive whole and in order, or not at all, which is what the kernel expects.
+//  - Every datagram and every connection carries the cluster's tag (a hash of the cluster
+//    name): traffic from another cluster on the same port is dropped and counted.
+//
+// Threading: every method and every callback runs on the strand passed to open(); the
+// Transport must outlive the io_context's threads (stop them before destroying it).
+#pragma once
+
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/udp.hpp>
+#include <boost/asio/strand.hpp>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "kernel/core/address.h"
+#include "kernel/core/result.h"
+#include "kernel/core/time.h"
+#include "kernel/outbox.h"
+
+namespace ckv {
+
+using Strand = boost::asio::strand<boost::asio::io_context::executor_type>;
+
+struct TransportLimits {
+  size_t max_datagram_bytes = 64 * 1024;
+  size_t max_stream_bytes = 32 * 1024 * 1024;
+  size_t max_queue_bytes = 128 * 1024 * 1024;  // per outgoing connection
+  size_t max_inbound_connections = 1024;
+  Duration connect_timeout = std::chrono::seconds(3);
+  Duration write_timeout = std::chrono::seconds(10);  // no progress for this long: drop
+  Duration idle_timeout = std::chrono::seconds(60);   // outgoing, nothing to send
+  Duration hello_timeout = std::chrono::seconds(5);
+  Duration inbound_idle_timeout = std::chrono::minutes(5);
+};
+
+// Counters, readable from any thread.
+struct TransportStats {
+  std::atomic<uint64_t> datagrams_in{0}, datagrams_out{0};
+  std::atomic<uint64_t> frames_in{0}, frames_out{0};
+  std::atomic<uint64_t> bytes_in{0}, bytes_out{0};
+  std::atomic<uint64_t> foreign_dropped{0};  // wrong cluster tag or not our protocol
+  std::atomic<uint64_t> oversized_dropped{0};
+  std::atomic<uint64_t> stream_messages_lost{0};  // queued on a connection that failed
+  std::atomic<uint64_t> send_errors{0};
+  std::atomic<uint64_t> connections_opened{0}, connections_accepted{0};
+  std::atomic<uint64_t> connections_refused{0};  // over max_inbound_connections
+};
+
+// A hash of the cluster name, carried by all node-to-node traffic.
+uint64_t cluster_tag(std::string_view cluster_name);
+
+class Transport {
+ public:
+  using PacketHandler =
+      std::function<void(const Address& from, Channel channel, std::vector<uint8_t> bytes)>;
+
+  // Binds UDP and TCP on `bind`. An error says which socket and why ("address in use").
+  static Result<std::unique_ptr<Transport>> open(Strand strand, Address bind, Address advertise,
+                                                 uint64_t tag, TransportLimits limits,
+                                                 PacketHandler on_packet);
+  ~Transport();
+
+  void send(Send&& send);
+  // Closes every socket; pending handlers finish with errors and do nothing.
+  void close();
+
+  const TransportStats& stats() const { return stats_; }
+  size_t outgoing_connections() const { return outgoing_.size(); }
+  size_t inbound_connections() const { return inbound_count_; }
+
+  Transport(const Transport&) = delete;
+  Transport& operator=(const Transport&) = delete;
+
+  struct Outgoing;
+  struct Inbound;
+
+ private:
+  Transport(Strand strand, Address advertise, uint64_t tag, TransportLimits limits,
+            PacketHandler on_packet);
+  void receive_datagram();
+  void accept();
+  void send_datagram(const Address& to, std::vector<uint8_t>&& bytes);
+  void send_stream(const Address& to, std::vector<uint8_t>&& bytes);
+  void connect(const std::shared_ptr<Outgoing>& conn);
+  void write_next(const std::shared_ptr<Outgoing>& conn);
+  void watch_close(const std::shared_ptr<Outgoing>& conn);
+  void drop(const std::shared_ptr<Outgoing>& conn, const char* why);
+  void arm_idle(const std::shared_ptr<Outgoing>& conn);
+  void read_hello(const std::shared_ptr<Inbound>& conn);
+  void read_frame(const std::shared_ptr<Inbound>& conn);
+  void close_inbound(const std::shared_ptr<Inbound>& conn);
+
+  Strand strand_;
+  Address advertise_;
+  uint64_t tag_;
+  TransportLimits limits_;
+  PacketHandler on_packet_;
+  boost::asio::ip::udp::socket udp_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  std::vector<uint8_t> rx_;
+  boost::asio::ip::udp::endpoint rx_from_;
+  std::map<Address, std::shared_ptr<Outgoing>> outgoing_;
+  size_t inbound_count_ = 0;
+  bool closed_ = false;
+  TransportStats stats_;
+};
+
+}  // namespace ckv

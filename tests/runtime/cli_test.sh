@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# The cluster-kv command line: --help, bad flags, unusable addresses and data directories
+# (one line on stderr, exit code 2), and backup/restore of a data directory.
+# Usage: cli_test.sh path/to/cluster-kv
+bin=$1
+. "$(dirname "$0")/lib.sh"
+
+"$bin" --help > "$work/help" 2>&1
+expect "--help exits 0" 0 $?
+for flag in --node-name --cluster --http --gossip --advertise --join --data-dir --mdns --no-mdns \
+  --query-timeout --sync --log-level --restore-from; do
+  grep -q -- "$flag" "$work/help" && pass "--help documents $flag" || fail "--help lacks $flag"
+done
+
+# usage_error DESCRIPTION ARGS...: exit code 2 and exactly one line on stderr
+usage_error() {
+  local what=$1
+  shift
+  timeout 10 "$bin" "$@" > /dev/null 2> "$work/err"
+  local rc=$?
+  local lines=$(wc -l < "$work/err")
+  if [ "$rc" -eq 2 ] && [ "$lines" -eq 1 ]; then
+    pass "$what: exit 2, '$(cat "$work/err")'"
+  else
+    fail "$what: exit $rc with $lines lines: $(head -c 300 "$work/err")"
+  fi
+}
+usage_error "unknown flag" --frobnicate
+usage_error "bad http address" --http 1.2.3:80 --data-dir "$work/d1"
+usage_error "bad port" --gossip 127.0.0.1:70000 --data-dir "$work/d1"
+usage_error "bad log level" --log-level loud --data-dir "$work/d1"
+usage_error "bad query timeout" --query-timeout soon --data-dir "$work/d1"
+usage_error "unresolvable join" --join no-such-host.invalid:7946 --data-dir "$work/d1" --no-mdns
+touch "$work/file"
+usage_error "data dir under a file" --data-dir "$work/file/sub" --no-mdns --gossip 127.0.0.1:17990 --http 127.0.0.1:19990
+usage_error "http address not on this host" --http 192.0.2.1:9876 --data-dir "$work/d2" --no-mdns --gossip 127.0.0.1:17991
+# A port another node holds.
+start_node holder 19992 17992 --no-mdns
+wait_for 10 "holder serves" curl -sf -m 1 http://127.0.0.1:19992/_cluster/health
+usage_error "gossip port in use" --gossip 127.0.0.1:17992 --http 127.0.0.1:19993 --data-dir "$work/d3" --no-mdns
+usage_error "http port in use" --gossip 127.0.0.1:17993 --http 127.0.0.1:19992 --data-dir "$work/d4" --no-mdns
+usage_error "data dir of a running node" --gossip 127.0.0.1:17994 --http 127.0.0.1:19994 --data-dir "$work/holder" --no-mdns
+
+echo "# backup and restore"
+expect "POST on holder" "200 " "$(http POST 19992 /saved -d precious)"
+"$bin" backup --data-dir "$work/holder" --to "$work/backup" > "$work/out" 2>&1
+expect "backup of a running node's data exits 0" 0 $?
+stop_node holder TERM
+usage_error "restore over existing data" --restore-from "$work/backup" --data-dir "$work/holder" --no-mdns --gossip 127.0.0.1:17995 --http 127.0.0.1:19995
+usage_error "backup without --to" backup --data-dir "$work/holder"
+start_node restored 19996 17996 --no-mdns --restore-from "$work/backup"
+wait_for 10 "restored node serves" curl -sf -m 1 http://127.0.0.1:19996/_cluster/health
+expect "restored node has the value" "200 precious" "$(http GET 19996 /saved)"
+stop_node restored INT
+expect "SIGINT exits 0" 0 $?
+
+finish

@@ -1,0 +1,54 @@
+#include "runtime/text_parse.h"
+
+#include <gtest/gtest.h>
+
+namespace ckv {
+namespace {
+
+using std::chrono::microseconds;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+TEST(ParseDuration, AcceptsUnitsAndBareMilliseconds) {
+  EXPECT_EQ(*parse_duration("250ms"), milliseconds(250));
+  EXPECT_EQ(*parse_duration("250"), milliseconds(250));
+  EXPECT_EQ(*parse_duration("2s"), seconds(2));
+  EXPECT_EQ(*parse_duration("1.5s"), milliseconds(1500));
+  EXPECT_EQ(*parse_duration("1m"), seconds(60));
+  EXPECT_EQ(*parse_duration("100us"), microseconds(100));
+}
+
+TEST(ParseDuration, RefusesNonsenseZeroAndHuge) {
+  for (const char* bad :
+       {"", "ms", "soon", "1h", "-5ms", "0", "0.0001us", "2 s", "1.2.3s", "99999999s"}) {
+    auto r = parse_duration(bad);
+    EXPECT_FALSE(r.ok()) << bad;
+    if (!r.ok()) {
+      EXPECT_FALSE(r.error().detail.empty());
+    }
+  }
+}
+
+TEST(ParseListenAddress, FullPortOnlyAndColonPort) {
+  EXPECT_EQ(*parse_listen_address("10.0.0.1:80", 0), (Address{0x0a000001, 80}));
+  EXPECT_EQ(*parse_listen_address(":9877", 0x7f000001), (Address{0x7f000001, 9877}));
+  EXPECT_EQ(*parse_listen_address("7947", 0), (Address{0, 7947}));
+  for (const char* bad : {"", ":", "0", "70000", "1.2.3:80", "1.2.3.4:0", "host:80", "1.2.3.4:"}) {
+    EXPECT_FALSE(parse_listen_address(bad, 0).ok()) << bad;
+  }
+}
+
+TEST(ParseHostPort, NamesAndDefaults) {
+  auto a = parse_host_port("node-1.lan:7000", 7946);
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->host, "node-1.lan");
+  EXPECT_EQ(a->port, 7000);
+  auto b = parse_host_port("10.0.0.2", 7946);
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(b->port, 7946);
+  EXPECT_FALSE(parse_host_port(":7000", 7946).ok());
+  EXPECT_FALSE(parse_host_port("a:b", 7946).ok());
+}
+
+}  // namespace
+}  // namespace ckv
