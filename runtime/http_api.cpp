@@ -41,8 +41,10 @@ int hex_digit(char c) {
   return -1;
 }
 
-// A kernel reply to a key request, as HTTP.
-HttpResponse key_response(HttpMethod method, const Reply& reply, std::optional<Duration> timeout) {
+// A kernel reply to a key request, as HTTP. `stopping`: the node is shutting down, so an
+// error is the shutdown's (503: try another node), not a failure of this request.
+HttpResponse key_response(HttpMethod method, const Reply& reply, std::optional<Duration> timeout,
+                          bool stopping) {
   switch (reply.status) {
     case ReplyStatus::kOk: {
       HttpResponse r;
@@ -68,6 +70,11 @@ HttpResponse key_response(HttpMethod method, const Reply& reply, std::optional<D
                                : "no member answered within the query timeout");
     case ReplyStatus::kError:
       break;
+  }
+  if (stopping) {
+    HttpResponse r = text(503, "error: " + reply.error);
+    r.headers.emplace_back("Retry-After", "1");
+    return r;
   }
   return text(500, "error: " + reply.error);
 }
@@ -214,7 +221,10 @@ void HttpApi::handle(HttpRequest request, Done done) {
     if (which == Route::kMembers) {
       finish(json(members_json(view)));
     } else if (which == Route::kHealth) {
-      finish(json(health_json(view)));
+      // 503 while the node cannot serve as a member: still joining, or leaving.
+      HttpResponse r = json(health_json(view, driver_.stopping()));
+      if (driver_.stopping() || !view.joined) r.status = 503;
+      finish(std::move(r));
     } else {
       HttpResponse r;
       r.body = metrics_.render(view, driver_.transport_stats(), store_.approximate_keys());
@@ -244,8 +254,8 @@ void HttpApi::handle_key(HttpRequest& request, RoutedTarget& target, Done& done)
         timeout = *t;
       }
       driver_.get(std::move(target.key), timeout,
-                  [method, timeout, done = std::move(done)](Reply reply) {
-                    done(key_response(method, reply, timeout));
+                  [this, method, timeout, done = std::move(done)](Reply reply) {
+                    done(key_response(method, reply, timeout, driver_.stopping()));
                   });
       return;
     }
@@ -258,24 +268,25 @@ void HttpApi::handle_key(HttpRequest& request, RoutedTarget& target, Done& done)
         return;
       }
       driver_.put(std::move(target.key), std::move(request.body),
-                  [method, done = std::move(done)](Reply reply) {
-                    done(key_response(method, reply, std::nullopt));
+                  [this, method, done = std::move(done)](Reply reply) {
+                    done(key_response(method, reply, std::nullopt, driver_.stopping()));
                   });
       return;
     case HttpMethod::kDelete: {
-      // 404 when no member holds the key: a cluster read first, then the tombstone.
-      NodeDriver& driver = driver_;
+      // 404 when no member holds the key: a cluster read first, then the tombstone. A
+      // read that failed (a store error, a shutdown) deletes nothing.
       std::string key = target.key;
-      driver_.get(std::move(target.key), std::nullopt,
-                  [&driver, key = std::move(key), done = std::move(done)](Reply found) mutable {
-                    if (found.status == ReplyStatus::kNotFound) {
-                      done(key_response(HttpMethod::kDelete, found, std::nullopt));
-                      return;
-                    }
-                    driver.erase(std::move(key), [done = std::move(done)](Reply reply) {
-                      done(key_response(HttpMethod::kDelete, reply, std::nullopt));
-                    });
-                  });
+      driver_.get(
+          std::move(target.key), std::nullopt,
+          [this, key = std::move(key), done = std::move(done)](Reply found) mutable {
+            if (found.status == ReplyStatus::kNotFound || found.status == ReplyStatus::kError) {
+              done(key_response(HttpMethod::kDelete, found, std::nullopt, driver_.stopping()));
+              return;
+            }
+            driver_.erase(std::move(key), [this, done = std::move(done)](Reply reply) {
+              done(key_response(HttpMethod::kDelete, reply, std::nullopt, driver_.stopping()));
+            });
+          });
       return;
     }
     case HttpMethod::kOther:

@@ -125,10 +125,13 @@ class Session : public std::enable_shared_from_this<Session> {
     r.body = why + "\n";
     version_ = 11;
     head_ = false;
-    write(std::move(r), /*close_after=*/true);
+    write(std::move(r), /*close_after=*/true, /*linger=*/true);
   }
 
-  void write(HttpResponse r, bool close_after) {
+  // `linger`: the request was refused mid-way and the client may still be sending; stop
+  // writing, read and discard for up to a second, then close, so the answer is not lost
+  // to a reset.
+  void write(HttpResponse r, bool close_after, bool linger = false) {
     auto res = std::make_shared<http::response<http::string_body>>(
         static_cast<http::status>(r.status), version_);
     res->set(http::field::server, "cluster-kv");
@@ -144,11 +147,29 @@ class Session : public std::enable_shared_from_this<Session> {
       res->prepare_payload();
     }
     stream_.expires_after(limits_.read_timeout);
-    http::async_write(stream_, *res,
-                      [self = shared_from_this(), res, close_after](beast::error_code ec, size_t) {
-                        if (ec || close_after) return self->close();
-                        self->read_header();
-                      });
+    http::async_write(
+        stream_, *res,
+        [self = shared_from_this(), res, close_after, linger](beast::error_code ec, size_t) {
+          if (!ec && linger) return self->drain();
+          if (ec || close_after) return self->close();
+          self->read_header();
+        });
+  }
+
+  void drain() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.expires_after(std::chrono::seconds(1));  // one deadline for all the reads
+    drain_buffer_.resize(16 * 1024);
+    discard();
+  }
+
+  void discard() {
+    stream_.async_read_some(asio::buffer(drain_buffer_),
+                            [self = shared_from_this()](beast::error_code ec, size_t) {
+                              if (ec) return self->close();
+                              self->discard();
+                            });
   }
 
   void close() {
@@ -159,6 +180,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
+  std::vector<char> drain_buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   HttpApi& api_;
   HttpLimits limits_;
@@ -170,7 +192,7 @@ class Session : public std::enable_shared_from_this<Session> {
 }  // namespace
 
 HttpServer::HttpServer(asio::io_context& io, HttpApi& api, HttpLimits limits)
-    : io_(io), api_(api), limits_(limits), acceptor_(io) {}
+    : io_(io), api_(api), limits_(limits), acceptor_(asio::make_strand(io)) {}
 
 Result<std::unique_ptr<HttpServer>> HttpServer::open(asio::io_context& io, Address at, HttpApi& api,
                                                      HttpLimits limits) {
@@ -190,9 +212,20 @@ Result<std::unique_ptr<HttpServer>> HttpServer::open(asio::io_context& io, Addre
 }
 
 void HttpServer::accept() {
+  // The handler runs on the acceptor's strand, as does stop().
   acceptor_.async_accept(asio::make_strand(io_), [this](beast::error_code ec, tcp::socket socket) {
-    if (ec == asio::error::operation_aborted) return;
-    if (!ec) {
+    if (stopped_ || ec == asio::error::operation_aborted) return;
+    if (ec) {
+      // Out of file descriptors, typically: the connection stays queued, so retrying at
+      // once would spin. Wait a little.
+      g_http_log(LogLevel::kWarn, "accepting an HTTP connection failed: " + ec.message());
+      retry_.expires_after(std::chrono::milliseconds(100));
+      retry_.async_wait([this](beast::error_code wait_ec) {
+        if (!wait_ec && !stopped_) accept();
+      });
+      return;
+    }
+    {
       beast::error_code ignored;
       socket.set_option(tcp::no_delay(true), ignored);
       std::make_shared<Session>(std::move(socket), api_, limits_)->start();
@@ -202,8 +235,12 @@ void HttpServer::accept() {
 }
 
 void HttpServer::stop() {
-  beast::error_code ignored;
-  acceptor_.close(ignored);
+  asio::post(acceptor_.get_executor(), [this] {
+    stopped_ = true;
+    beast::error_code ignored;
+    acceptor_.close(ignored);
+    retry_.cancel();
+  });
 }
 
 }  // namespace ckv

@@ -10,6 +10,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <memory>
 
 #include "kernel/core/address.h"
@@ -28,7 +29,7 @@ class HttpServer {
  public:
   static Result<std::unique_ptr<HttpServer>> open(boost::asio::io_context& io, Address at,
                                                   HttpApi& api, HttpLimits limits = {});
-  // Stops accepting connections.
+  // Stops accepting connections (thread-safe; takes effect on the acceptor's strand).
   void stop();
 
  private:
@@ -39,6 +40,8 @@ class HttpServer {
   HttpApi& api_;
   HttpLimits limits_;
   boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::steady_timer retry_{acceptor_.get_executor()};
+  bool stopped_ = false;  // on the acceptor's strand
 };
 
 }  // namespace ckv

@@ -6,11 +6,14 @@
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <netdb.h>
+#include <sys/resource.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
+#include <functional>
 #include <thread>
 
 #include "runtime/http_api.h"
@@ -69,9 +72,20 @@ int backup(const BackupOptions& o) {
   return 0;
 }
 
+// Connections and RocksDB files all take descriptors; the usual soft limit of 1024 is
+// too few for a busy node, so take what the hard limit allows.
+void raise_file_limit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
 int run(const RunOptions& o) {
   set_log_level(o.log_level);
   set_log_name(o.node_name);
+  raise_file_limit();
 
   if (!o.restore_from.empty()) {
     Status s = RocksStore::restore(o.restore_from, o.data_dir);
@@ -117,7 +131,7 @@ int run(const RunOptions& o) {
     m.gossip_port = config.advertise.port;
     m.http_port = o.http.port;
     NodeDriver* d = driver->get();
-    m.on_peer = [d](const MdnsPeer& peer) { d->discovered(peer.gossip); };
+    m.on_peer = [d](const MdnsPeer& peer) { d->discovered(peer.node_name, peer.gossip); };
     m.log = [](const std::string& line) { log_info(line); };
     auto started = MdnsDiscovery::start(std::move(m));
     if (started) {
@@ -127,14 +141,22 @@ int run(const RunOptions& o) {
     }
   }
 
+  // The first SIGINT/SIGTERM leaves gracefully; a second one ends the process at once.
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
-  signals.async_wait([&](const boost::system::error_code& ec, int signal) {
-    if (ec) return;
-    log_info(std::string("got ") + (signal == SIGINT ? "SIGINT" : "SIGTERM") +
-             "; leaving the cluster");
-    (*http)->stop();
-    (*driver)->shutdown(std::chrono::seconds(3), [&io] { io.stop(); });
-  });
+  std::function<void(const boost::system::error_code&, int)> on_signal =
+      [&](const boost::system::error_code& ec, int signal) {
+        if (ec) return;
+        if ((*driver)->stopping()) {
+          log_warn("second signal: exiting without finishing the leave");
+          std::_Exit(1);
+        }
+        log_info(std::string("got ") + (signal == SIGINT ? "SIGINT" : "SIGTERM") +
+                 "; leaving the cluster");
+        (*http)->stop();
+        (*driver)->shutdown(std::chrono::seconds(3), [&io] { io.stop(); });
+        signals.async_wait(on_signal);
+      };
+  signals.async_wait(on_signal);
 
   std::vector<std::thread> pool;
   for (unsigned i = 1; i < threads; ++i)

@@ -32,11 +32,12 @@ std::string members_json(const NodeView& view) {
   return json::serialize(out) + "\n";
 }
 
-std::string health_json(const NodeView& view) {
+std::string health_json(const NodeView& view, bool leaving) {
   int64_t alive = 0;
   for (const MemberInfo& m : view.members)
     alive += m.state == MemberState::kAlive ? 1 : 0;
-  json::object out{{"status", "ok"},
+  const char* status = leaving ? "leaving" : view.joined ? "ok" : "joining";
+  json::object out{{"status", status},
                    {"node", self_name(view)},
                    {"joined", view.joined},
                    {"alive_members", alive},

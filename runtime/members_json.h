@@ -11,7 +11,8 @@ namespace ckv {
 //  "counts": {"alive": n, "suspect": n, "dead": n, "left": n}}
 std::string members_json(const NodeView& view);
 
-// {"status": "ok", "node": "<self>", "joined": bool, "alive_members": n, "epoch": n}
-std::string health_json(const NodeView& view);
+// {"status": "ok" | "joining" | "leaving", "node": "<self>", "joined": bool,
+//  "alive_members": n, "epoch": n}
+std::string health_json(const NodeView& view, bool leaving);
 
 }  // namespace ckv

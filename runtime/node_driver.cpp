@@ -1,5 +1,6 @@
 #include "runtime/node_driver.h"
 
+#include <algorithm>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/post.hpp>
 #include <random>
@@ -28,7 +29,8 @@ NodeDriver::NodeDriver(asio::io_context& io, DriverConfig config, RocksStore& st
       store_(store),
       strand_(asio::make_strand(io)),
       timer_(strand_),
-      hold_timer_(strand_) {}
+      hold_timer_(strand_),
+      peers_timer_(strand_) {}
 
 NodeDriver::~NodeDriver() = default;
 
@@ -58,7 +60,10 @@ Result<std::unique_ptr<NodeDriver>> NodeDriver::start(asio::io_context& io, Driv
   d->node_ = std::move(*node);
 
   auto saved = store.get_peers();
-  if (saved) d->saved_peers_ = *saved;
+  if (saved) {
+    d->saved_peers_ = *saved;
+    std::sort(d->saved_peers_.begin(), d->saved_peers_.end());
+  }
   d->seeds_ = d->config_.seeds;
   for (const Address& peer : d->saved_peers_) {
     if (std::find(d->seeds_.begin(), d->seeds_.end(), peer) == d->seeds_.end()) {
@@ -107,7 +112,7 @@ void NodeDriver::after_input() {
     handler(std::move(r));
   }
   out.clear();
-  if (membership_changed) save_peers();
+  if (membership_changed) note_membership_change();
   if (!held_reads_.empty() && node_->membership().joined()) release_held_reads();
   arm_timer();
 }
@@ -148,12 +153,38 @@ void NodeDriver::arm_timer() {
   }));
 }
 
-void NodeDriver::save_peers() {
+std::vector<Address> NodeDriver::alive_peers() const {
   std::vector<Address> alive;
   for (const Member& m : node_->members()) {
     if (m.alive() && m.name.view() != config_.name) alive.push_back(m.addr);
   }
   std::sort(alive.begin(), alive.end());
+  return alive;
+}
+
+// The snapshot is a hint for the next start. A peer it lacks is saved at once (a node
+// killed a moment after joining must still find its cluster again); peers that went away
+// are dropped from it at most once a second, so flapping members cost no fsyncs.
+void NodeDriver::note_membership_change() {
+  std::vector<Address> alive = alive_peers();
+  bool grew = std::any_of(alive.begin(), alive.end(), [&](const Address& a) {
+    return !std::binary_search(saved_peers_.begin(), saved_peers_.end(), a);
+  });
+  if (grew) {
+    save_peers();
+    return;
+  }
+  if (peers_save_pending_ || alive == saved_peers_) return;
+  peers_save_pending_ = true;
+  peers_timer_.expires_after(std::chrono::seconds(1));
+  peers_timer_.async_wait(asio::bind_executor(strand_, [this](const boost::system::error_code& ec) {
+    peers_save_pending_ = false;
+    if (!ec) save_peers();
+  }));
+}
+
+void NodeDriver::save_peers() {
+  std::vector<Address> alive = alive_peers();
   if (alive.empty() || alive == saved_peers_) return;  // keep the last non-empty picture
   Status s = store_.put_peers(alive);
   if (!s.ok()) {
@@ -163,8 +194,18 @@ void NodeDriver::save_peers() {
   saved_peers_ = std::move(alive);
 }
 
+bool NodeDriver::refuse_if_stopping(const ReplyHandler& done) {
+  if (!stopping_) return false;
+  Reply r;
+  r.status = ReplyStatus::kError;
+  r.error = "node is shutting down";
+  done(std::move(r));
+  return true;
+}
+
 void NodeDriver::get(std::string key, std::optional<Duration> timeout, ReplyHandler done) {
   asio::post(strand_, [this, key = std::move(key), timeout, done = std::move(done)]() mutable {
+    if (refuse_if_stopping(done)) return;
     when_joined([this, key = std::move(key), timeout, done = std::move(done)]() mutable {
       uint64_t id = next_request();
       pending_.emplace(id, std::move(done));
@@ -177,6 +218,7 @@ void NodeDriver::get(std::string key, std::optional<Duration> timeout, ReplyHand
 void NodeDriver::put(std::string key, std::string value, ReplyHandler done) {
   asio::post(strand_, [this, key = std::move(key), value = std::move(value),
                        done = std::move(done)]() mutable {
+    if (refuse_if_stopping(done)) return;
     uint64_t id = next_request();
     pending_.emplace(id, std::move(done));
     node_->put(now(), id, key, std::move(value));
@@ -186,6 +228,7 @@ void NodeDriver::put(std::string key, std::string value, ReplyHandler done) {
 
 void NodeDriver::erase(std::string key, ReplyHandler done) {
   asio::post(strand_, [this, key = std::move(key), done = std::move(done)]() mutable {
+    if (refuse_if_stopping(done)) return;
     uint64_t id = next_request();
     pending_.emplace(id, std::move(done));
     node_->erase(now(), id, key);
@@ -193,14 +236,20 @@ void NodeDriver::erase(std::string key, ReplyHandler done) {
   });
 }
 
-void NodeDriver::discovered(Address peer) {
-  asio::post(strand_, [this, peer] {
-    if (stopping_ || peer == config_.advertise) return;
+void NodeDriver::discovered(std::string name, Address peer) {
+  asio::post(strand_, [this, name = std::move(name), peer] {
+    if (stopping_ || name == config_.name) return;
+    // By name, not address: a peer publishes on every interface and may resolve to an
+    // address other than the one it advertises.
     for (const Member& m : node_->members()) {
-      if (m.addr == peer && m.alive()) return;
+      if (m.name.view() == name && m.alive()) return;
     }
-    log_info("mDNS found " + peer.to_string() + "; joining it");
-    if (std::find(seeds_.begin(), seeds_.end(), peer) == seeds_.end()) seeds_.push_back(peer);
+    log_info("mDNS found " + name + " at " + peer.to_string() + "; joining it");
+    constexpr size_t kMaxSeeds = 64;
+    if (std::find(seeds_.begin(), seeds_.end(), peer) == seeds_.end()) {
+      if (seeds_.size() >= kMaxSeeds) seeds_.erase(seeds_.begin());
+      seeds_.push_back(peer);
+    }
     std::vector<Address> targets;
     for (const Address& seed : seeds_) {
       bool alive = false;
@@ -255,6 +304,9 @@ void NodeDriver::wait_for_leave(MonoTime give_up, std::function<void()> done) {
     pending_.clear();
     transport_->close();
     timer_.cancel();
+    peers_timer_.cancel();
+    hold_timer_.cancel();
+    save_peers();
     Status s = store_.flush();
     if (!s.ok()) log_error("flushing the store failed: " + s.error().detail);
     done();

@@ -16,6 +16,7 @@
 // alive, saved in the store, so a restarted node rejoins them without --join.
 #pragma once
 
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <functional>
@@ -73,14 +74,16 @@ class NodeDriver {
   void get(std::string key, std::optional<Duration> timeout, ReplyHandler done);
   void put(std::string key, std::string value, ReplyHandler done);
   void erase(std::string key, ReplyHandler done);
-  // Peers found by mDNS: joins those that are not already alive members.
-  void discovered(Address peer);
+  // A peer found by mDNS: joined unless a member of that name is already alive.
+  void discovered(std::string name, Address peer);
   void view(std::function<void(NodeView)> done);
   // Leaves gracefully (waits up to `max_wait` for the news to spread), closes the sockets,
   // flushes the store, then calls `done` on the strand.
   void shutdown(Duration max_wait, std::function<void()> done);
 
   const TransportStats& transport_stats() const { return transport_->stats(); }
+  // Set once shutdown() is called; from then on client operations fail at once.
+  bool stopping() const { return stopping_.load(); }
   const Address& advertise() const { return config_.advertise; }
 
  private:
@@ -90,6 +93,10 @@ class NodeDriver {
   void after_input();
   void arm_timer();
   void save_peers();
+  void note_membership_change();
+  std::vector<Address> alive_peers() const;
+  // Fails `done` at once when the node is shutting down; true if it did.
+  bool refuse_if_stopping(const ReplyHandler& done);
   void wait_for_leave(MonoTime give_up, std::function<void()> done);
   // Runs `read` now, or later if the node is still joining.
   void when_joined(std::function<void()> read);
@@ -107,10 +114,12 @@ class NodeDriver {
   uint64_t last_request_ = 0;
   std::vector<Address> seeds_;
   std::vector<Address> saved_peers_;
-  bool stopping_ = false;
+  std::atomic<bool> stopping_{false};
   std::vector<std::function<void()>> held_reads_;
   MonoTime hold_reads_until_{};
   boost::asio::steady_timer hold_timer_;
+  bool peers_save_pending_ = false;
+  boost::asio::steady_timer peers_timer_;
 };
 
 }  // namespace ckv

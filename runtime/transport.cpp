@@ -18,9 +18,16 @@ using asio::ip::udp;
 namespace {
 
 constexpr size_t kTagBytes = 8;
+constexpr size_t kSenderBytes = 4 + 2;  // the sender's advertised IPv4 address and port
+// A datagram: tag, sender, one kernel packet.
+constexpr size_t kDatagramHeaderBytes = kTagBytes + kSenderBytes;
 constexpr uint8_t kHelloMagic[4] = {'C', 'K', 'V', '1'};
-constexpr size_t kHelloBytes = 4 + kTagBytes + 4 + 2;
+constexpr size_t kHelloBytes = 4 + kTagBytes + kSenderBytes;
 constexpr size_t kFrameHeaderBytes = 4;
+// Frame bodies are read in pieces and the buffer grows with what arrived, so a header
+// announcing 32 MiB costs nothing until the bytes come.
+constexpr size_t kReadChunkBytes = 64 * 1024;
+constexpr auto kAcceptRetry = std::chrono::milliseconds(100);
 
 RateLimitedLog g_transport_log(5, std::chrono::seconds(10));
 
@@ -44,11 +51,15 @@ uint32_t get_u32(const uint8_t* in) {
     v |= uint32_t{in[i]} << (8 * i);
   return v;
 }
-
-Address to_address(const asio::ip::address& ip, uint16_t port) {
-  if (!ip.is_v4()) return Address{0, port};
-  return Address{ip.to_v4().to_uint(), port};
+void put_sender(uint8_t* out, const Address& a) {
+  put_u32(out, a.ip);
+  out[4] = static_cast<uint8_t>(a.port);
+  out[5] = static_cast<uint8_t>(a.port >> 8);
 }
+Address get_sender(const uint8_t* in) {
+  return Address{get_u32(in), static_cast<uint16_t>(in[4] | (in[5] << 8))};
+}
+
 asio::ip::address_v4 to_ip(const Address& a) {
   return asio::ip::address_v4(a.ip);
 }
@@ -74,7 +85,9 @@ struct Transport::Outgoing {
   bool hello_sent = false;
   bool writing = false;
   bool dead = false;
-  uint8_t probe = 0;  // the peer never writes here: a read completes only when it closes
+  size_t written = 0;      // bytes of the front frame already sent
+  uint64_t timer_gen = 0;  // a timer handler acts only if the timer was not re-armed since
+  uint8_t probe = 0;       // the peer never writes here: a read completes only when it closes
 };
 
 struct Transport::Inbound {
@@ -96,7 +109,8 @@ Transport::Transport(Strand strand, Address advertise, uint64_t tag, TransportLi
       on_packet_(std::move(on_packet)),
       udp_(strand),
       acceptor_(strand),
-      rx_(limits.max_datagram_bytes + kTagBytes + 1) {}
+      accept_retry_(strand),
+      rx_(limits.max_datagram_bytes + kDatagramHeaderBytes + 1) {}
 
 Transport::~Transport() = default;
 
@@ -164,19 +178,22 @@ void Transport::receive_datagram() {
       asio::bind_executor(strand_, [this](const boost::system::error_code& ec, size_t n) {
         if (closed_ || ec == asio::error::operation_aborted) return;
         if (!ec) {
-          if (n < kTagBytes || get_u64(rx_.data()) != tag_) {
+          if (n < kDatagramHeaderBytes || get_u64(rx_.data()) != tag_) {
             stats_.foreign_dropped++;
             g_transport_log(LogLevel::kWarn, "dropped a datagram from " +
                                                  rx_from_.address().to_string() +
                                                  ": not this cluster's traffic");
-          } else if (n - kTagBytes > limits_.max_datagram_bytes) {
+          } else if (n - kDatagramHeaderBytes > limits_.max_datagram_bytes) {
             stats_.oversized_dropped++;
           } else {
             stats_.datagrams_in++;
             stats_.bytes_in += n;
-            Address from = to_address(rx_from_.address(), rx_from_.port());
-            on_packet_(from, Channel::kDatagram,
-                       std::vector<uint8_t>(rx_.begin() + kTagBytes, rx_.begin() + n));
+            // The sender is who the datagram says, as on a stream: its advertised
+            // address, which is how members know it (behind NAT, or on a multi-homed
+            // host, datagrams leave from other addresses). Until traffic is
+            // authenticated, anyone can claim any address.
+            on_packet_(get_sender(rx_.data() + kTagBytes), Channel::kDatagram,
+                       std::vector<uint8_t>(rx_.begin() + kDatagramHeaderBytes, rx_.begin() + n));
           }
         }
         receive_datagram();
@@ -188,9 +205,10 @@ void Transport::send_datagram(const Address& to, std::vector<uint8_t>&& bytes) {
     stats_.oversized_dropped++;
     return;
   }
-  auto packet = std::make_shared<std::vector<uint8_t>>(kTagBytes + bytes.size());
+  auto packet = std::make_shared<std::vector<uint8_t>>(kDatagramHeaderBytes + bytes.size());
   put_u64(packet->data(), tag_);
-  std::memcpy(packet->data() + kTagBytes, bytes.data(), bytes.size());
+  put_sender(packet->data() + kTagBytes, advertise_);
+  std::memcpy(packet->data() + kDatagramHeaderBytes, bytes.data(), bytes.size());
   udp::endpoint dest(to_ip(to), to.port);
   stats_.datagrams_out++;
   stats_.bytes_out += packet->size();
@@ -238,19 +256,11 @@ void Transport::connect(const std::shared_ptr<Outgoing>& conn) {
   auto hello = std::make_shared<std::vector<uint8_t>>(kHelloBytes);
   std::memcpy(hello->data(), kHelloMagic, 4);
   put_u64(hello->data() + 4, tag_);
-  put_u32(hello->data() + 12, advertise_.ip);
-  (*hello)[16] = static_cast<uint8_t>(advertise_.port);
-  (*hello)[17] = static_cast<uint8_t>(advertise_.port >> 8);
+  put_sender(hello->data() + 4 + kTagBytes, advertise_);
   conn->queue.push_front(std::move(hello));
   conn->queued_bytes += kHelloBytes;
 
-  conn->timer.expires_after(steady(limits_.connect_timeout));
-  conn->timer.async_wait(asio::bind_executor(strand_, [conn](const boost::system::error_code& ec) {
-    if (!ec && !conn->connected) {
-      boost::system::error_code ignored;
-      conn->socket.close(ignored);  // the connect handler then reports the failure
-    }
-  }));
+  arm(conn, limits_.connect_timeout, &Transport::connect_timed_out);
   tcp::endpoint dest(to_ip(conn->peer), conn->peer.port);
   conn->socket.async_connect(
       dest, asio::bind_executor(strand_, [this, conn](const boost::system::error_code& ec) {
@@ -263,7 +273,6 @@ void Transport::connect(const std::shared_ptr<Outgoing>& conn) {
         boost::system::error_code ignored;
         conn->socket.set_option(tcp::no_delay(true), ignored);
         conn->connected = true;
-        conn->timer.cancel();
         watch_close(conn);
         write_next(conn);
       }));
@@ -280,21 +289,49 @@ void Transport::watch_close(const std::shared_ptr<Outgoing>& conn) {
       }));
 }
 
+void Transport::connect_timed_out(const std::shared_ptr<Outgoing>& conn) {
+  if (conn->connected) return;
+  boost::system::error_code ignored;
+  conn->socket.close(ignored);  // the connect handler then reports the failure
+}
+
+void Transport::arm(const std::shared_ptr<Outgoing>& conn, Duration after,
+                    void (Transport::*on_expiry)(const std::shared_ptr<Outgoing>&)) {
+  uint64_t gen = ++conn->timer_gen;
+  conn->timer.expires_after(steady(after));
+  conn->timer.async_wait(asio::bind_executor(
+      strand_, [this, conn, gen, on_expiry](const boost::system::error_code& ec) {
+        if (ec || conn->dead || gen != conn->timer_gen) return;  // cancelled or re-armed
+        (this->*on_expiry)(conn);
+      }));
+}
+
+void Transport::write_stalled(const std::shared_ptr<Outgoing>& conn) {
+  drop(conn, "write stalled");
+}
+
+void Transport::close_idle(const std::shared_ptr<Outgoing>& conn) {
+  if (conn->writing || !conn->queue.empty()) return;
+  conn->dead = true;
+  boost::system::error_code ignored;
+  conn->socket.close(ignored);
+  auto it = outgoing_.find(conn->peer);
+  if (it != outgoing_.end() && it->second == conn) outgoing_.erase(it);
+}
+
+// Writes the front frame piece by piece; the stall timer restarts on every piece, so a
+// slow but moving link is not mistaken for a dead one.
 void Transport::write_next(const std::shared_ptr<Outgoing>& conn) {
   if (conn->queue.empty()) {
     conn->writing = false;
-    arm_idle(conn);
+    arm(conn, limits_.idle_timeout, &Transport::close_idle);
     return;
   }
   conn->writing = true;
   std::shared_ptr<std::vector<uint8_t>> frame = conn->queue.front();
-  conn->timer.expires_after(steady(limits_.write_timeout));
-  conn->timer.async_wait(
-      asio::bind_executor(strand_, [this, conn](const boost::system::error_code& ec) {
-        if (!ec && conn->writing && !conn->dead) drop(conn, "write stalled");
-      }));
-  asio::async_write(
-      conn->socket, asio::buffer(*frame),
+  arm(conn, limits_.write_timeout, &Transport::write_stalled);
+  conn->socket.async_write_some(
+      asio::buffer(frame->data() + conn->written, frame->size() - conn->written),
       asio::bind_executor(strand_,
                           [this, conn, frame](const boost::system::error_code& ec, size_t n) {
                             if (conn->dead) return;
@@ -303,6 +340,12 @@ void Transport::write_next(const std::shared_ptr<Outgoing>& conn) {
                               return;
                             }
                             stats_.bytes_out += n;
+                            conn->written += n;
+                            if (conn->written < frame->size()) {
+                              write_next(conn);
+                              return;
+                            }
+                            conn->written = 0;
                             if (conn->hello_sent) {
                               stats_.frames_out++;
                             } else {
@@ -312,19 +355,6 @@ void Transport::write_next(const std::shared_ptr<Outgoing>& conn) {
                             conn->queue.pop_front();
                             write_next(conn);
                           }));
-}
-
-void Transport::arm_idle(const std::shared_ptr<Outgoing>& conn) {
-  conn->timer.expires_after(steady(limits_.idle_timeout));
-  conn->timer.async_wait(
-      asio::bind_executor(strand_, [this, conn](const boost::system::error_code& ec) {
-        if (ec || conn->dead || conn->writing || !conn->queue.empty()) return;
-        conn->dead = true;
-        boost::system::error_code ignored;
-        conn->socket.close(ignored);
-        auto it = outgoing_.find(conn->peer);
-        if (it != outgoing_.end() && it->second == conn) outgoing_.erase(it);
-      }));
 }
 
 void Transport::drop(const std::shared_ptr<Outgoing>& conn, const char* why) {
@@ -352,27 +382,40 @@ void Transport::accept() {
   acceptor_.async_accept(
       asio::bind_executor(strand_, [this](const boost::system::error_code& ec, tcp::socket socket) {
         if (closed_ || ec == asio::error::operation_aborted) return;
-        if (!ec) {
-          if (inbound_count_ >= limits_.max_inbound_connections) {
-            stats_.connections_refused++;
-            g_transport_log(LogLevel::kWarn, "refused a gossip connection: too many open");
-          } else {
-            stats_.connections_accepted++;
-            inbound_count_++;
-            auto conn = std::make_shared<Inbound>(std::move(socket));
-            read_hello(conn);
-          }
+        if (ec) {
+          // Out of file descriptors, typically: the pending connection stays queued, so
+          // retrying at once would spin. Wait a little.
+          g_transport_log(LogLevel::kWarn, "accepting a gossip connection failed: " + ec.message());
+          accept_retry_.expires_after(kAcceptRetry);
+          accept_retry_.async_wait(
+              asio::bind_executor(strand_, [this](const boost::system::error_code& wait_ec) {
+                if (!wait_ec && !closed_) accept();
+              }));
+          return;
+        }
+        if (inbound_count_ >= limits_.max_inbound_connections) {
+          stats_.connections_refused++;
+          g_transport_log(LogLevel::kWarn, "refused a gossip connection: too many open");
+        } else {
+          stats_.connections_accepted++;
+          inbound_count_++;
+          auto conn = std::make_shared<Inbound>(std::move(socket));
+          read_hello(conn);
         }
         accept();
       }));
 }
 
-void Transport::read_hello(const std::shared_ptr<Inbound>& conn) {
-  conn->timer.expires_after(steady(limits_.hello_timeout));
+void Transport::close_inbound_after(const std::shared_ptr<Inbound>& conn, Duration limit) {
+  conn->timer.expires_after(steady(limit));  // cancels the previous deadline
   conn->timer.async_wait(
       asio::bind_executor(strand_, [this, conn](const boost::system::error_code& ec) {
         if (!ec) close_inbound(conn);
       }));
+}
+
+void Transport::read_hello(const std::shared_ptr<Inbound>& conn) {
+  close_inbound_after(conn, limits_.hello_timeout);
   asio::async_read(
       conn->socket, asio::buffer(conn->header, kHelloBytes),
       asio::bind_executor(strand_, [this, conn](const boost::system::error_code& ec, size_t) {
@@ -390,18 +433,13 @@ void Transport::read_hello(const std::shared_ptr<Inbound>& conn) {
           close_inbound(conn);
           return;
         }
-        conn->peer = Address{get_u32(conn->header + 12),
-                             static_cast<uint16_t>(conn->header[16] | (conn->header[17] << 8))};
+        conn->peer = get_sender(conn->header + 4 + kTagBytes);
         read_frame(conn);
       }));
 }
 
 void Transport::read_frame(const std::shared_ptr<Inbound>& conn) {
-  conn->timer.expires_after(steady(limits_.inbound_idle_timeout));
-  conn->timer.async_wait(
-      asio::bind_executor(strand_, [this, conn](const boost::system::error_code& ec) {
-        if (!ec) close_inbound(conn);
-      }));
+  close_inbound_after(conn, limits_.inbound_idle_timeout);
   asio::async_read(
       conn->socket, asio::buffer(conn->header, kFrameHeaderBytes),
       asio::bind_executor(strand_, [this, conn](const boost::system::error_code& ec, size_t) {
@@ -418,22 +456,32 @@ void Transport::read_frame(const std::shared_ptr<Inbound>& conn) {
           close_inbound(conn);
           return;
         }
-        conn->body.resize(length);
-        asio::async_read(conn->socket, asio::buffer(conn->body),
-                         asio::bind_executor(
-                             strand_, [this, conn](const boost::system::error_code& ec2, size_t n) {
-                               if (ec2 || closed_) {
-                                 close_inbound(conn);
-                                 return;
-                               }
-                               stats_.frames_in++;
-                               stats_.bytes_in += n + kFrameHeaderBytes;
-                               std::vector<uint8_t> body;
-                               body.swap(conn->body);
-                               on_packet_(conn->peer, Channel::kStream, std::move(body));
-                               read_frame(conn);
-                             }));
+        conn->body.clear();
+        read_body(conn, length);
       }));
+}
+
+void Transport::read_body(const std::shared_ptr<Inbound>& conn, size_t length) {
+  if (conn->body.size() == length) {
+    stats_.frames_in++;
+    stats_.bytes_in += length + kFrameHeaderBytes;
+    std::vector<uint8_t> body;
+    body.swap(conn->body);
+    on_packet_(conn->peer, Channel::kStream, std::move(body));
+    read_frame(conn);
+    return;
+  }
+  size_t have = conn->body.size();
+  conn->body.resize(have + std::min(kReadChunkBytes, length - have));
+  asio::async_read(conn->socket, asio::buffer(conn->body.data() + have, conn->body.size() - have),
+                   asio::bind_executor(
+                       strand_, [this, conn, length](const boost::system::error_code& ec, size_t) {
+                         if (ec || closed_) {
+                           close_inbound(conn);
+                           return;
+                         }
+                         read_body(conn, length);
+                       }));
 }
 
 void Transport::close_inbound(const std::shared_ptr<Inbound>& conn) {

@@ -19,6 +19,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/udp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <cstdint>
 #include <functional>
@@ -99,9 +100,16 @@ class Transport {
   void write_next(const std::shared_ptr<Outgoing>& conn);
   void watch_close(const std::shared_ptr<Outgoing>& conn);
   void drop(const std::shared_ptr<Outgoing>& conn, const char* why);
-  void arm_idle(const std::shared_ptr<Outgoing>& conn);
+  // Sets the connection's one timer; only the latest arming's expiry runs `on_expiry`.
+  void arm(const std::shared_ptr<Outgoing>& conn, Duration after,
+           void (Transport::*on_expiry)(const std::shared_ptr<Outgoing>&));
+  void connect_timed_out(const std::shared_ptr<Outgoing>& conn);
+  void write_stalled(const std::shared_ptr<Outgoing>& conn);
+  void close_idle(const std::shared_ptr<Outgoing>& conn);
+  void close_inbound_after(const std::shared_ptr<Inbound>& conn, Duration limit);
   void read_hello(const std::shared_ptr<Inbound>& conn);
   void read_frame(const std::shared_ptr<Inbound>& conn);
+  void read_body(const std::shared_ptr<Inbound>& conn, size_t length);
   void close_inbound(const std::shared_ptr<Inbound>& conn);
 
   Strand strand_;
@@ -111,6 +119,7 @@ class Transport {
   PacketHandler on_packet_;
   boost::asio::ip::udp::socket udp_;
   boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::steady_timer accept_retry_;
   std::vector<uint8_t> rx_;
   boost::asio::ip::udp::endpoint rx_from_;
   std::map<Address, std::shared_ptr<Outgoing>> outgoing_;

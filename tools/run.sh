@@ -69,7 +69,7 @@ done
 
 formed=0
 for _ in $(seq 150); do
-  n=$(curl -s -m 1 http://127.0.0.1:9878/_cluster/members | grep -o '"state":"alive"' | wc -l)
+  n=$(curl -s -m 1 http://127.0.0.1:9878/_cluster/members | grep -o '"state":"alive"' | wc -l || true)
   if [ "$n" -eq 3 ]; then formed=1; break; fi
   sleep 0.1
 done
@@ -94,6 +94,7 @@ Try:
   curl http://localhost:9876/_cluster/members    # who is in the cluster
   curl http://localhost:9876/_cluster/metrics    # Prometheus metrics
 
+Data is kept in ./cluster-kv-data/ across runs (remove it for a fresh start).
 Ctrl-C (or tools/run.sh stop) stops the cluster.
 TEXT
 while :; do
