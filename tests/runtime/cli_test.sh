@@ -41,6 +41,15 @@ usage_error "gossip port in use" --gossip 127.0.0.1:17992 --http 127.0.0.1:19993
 usage_error "http port in use" --gossip 127.0.0.1:17993 --http 127.0.0.1:19992 --data-dir "$work/d4" --no-mdns
 usage_error "data dir of a running node" --gossip 127.0.0.1:17994 --http 127.0.0.1:19994 --data-dir "$work/holder" --no-mdns
 
+echo "# a node that cannot reach its peers yet holds reads instead of answering 404"
+start_node lonely 19997 17997 --no-mdns --join 127.0.0.1:17998
+wait_for 10 "lonely answers HTTP" curl -s -m 1 -o /dev/null http://127.0.0.1:19997/_cluster/health
+expect "health is 503 while joining" 503 "$(status GET 19997 /_cluster/health)"
+t=$(curl -s -o /dev/null -w '%{http_code} %{time_total}' -m 10 http://127.0.0.1:19997/some-key)
+awk -v t="${t#* }" 'BEGIN { exit !(t >= 3.0) }' && pass "a read waits for the join (answered '$t')" ||
+  fail "a read while joining was answered at once: '$t'"
+stop_node lonely TERM
+
 echo "# backup and restore"
 expect "POST on holder" "200 " "$(http POST 19992 /saved -d precious)"
 "$bin" backup --data-dir "$work/holder" --to "$work/backup" > "$work/out" 2>&1

@@ -59,6 +59,11 @@ expect "body over 16 MiB" 413 "$(status POST 19876 /huge --data-binary @"$work/h
 reply=$(exec 3<>/dev/tcp/127.0.0.1/19876; printf 'THIS IS NOT HTTP\r\n\r\n' >&3; timeout 5 head -c 12 <&3)
 expect "garbage request line" "HTTP/1.1 400" "$reply"
 expect "still serving after bad input" "200 " "$(http POST 19876 /after -d ok)"
+# Pipelining: three requests in one write, three answers in order on one connection.
+replies=$(exec 3<>/dev/tcp/127.0.0.1/19876
+  printf 'POST /piped HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nv1GET /piped HTTP/1.1\r\nHost: x\r\n\r\nGET /nothing-here HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' >&3
+  timeout 5 cat <&3 | grep -oE 'HTTP/1\.1 [0-9]{3}|v1' | tr '\n' ' ')
+expect "pipelined requests answered in order" "HTTP/1.1 200 HTTP/1.1 200 v1 HTTP/1.1 404 " "$replies"
 expect "unknown cluster endpoint" 404 "$(status GET 19876 /_cluster/nothing)"
 curl -s -m 5 http://127.0.0.1:19876/_cluster/metrics | grep -q '^ckv_http_requests_total{route="key",method="GET",status="200"}' &&
   pass "metrics count requests" || fail "metrics lack request counts"
