@@ -33,7 +33,7 @@ usage_error "bad query timeout" --query-timeout soon --data-dir "$work/d1"
 usage_error "unresolvable join" --join no-such-host.invalid:7946 --data-dir "$work/d1" --no-mdns
 touch "$work/file"
 usage_error "data dir under a file" --data-dir "$work/file/sub" --no-mdns --gossip 127.0.0.1:17990 --http 127.0.0.1:19990
-usage_error "http address not on this host" --http 192.0.2.1:9876 --data-dir "$work/d2" --no-mdns --gossip 127.0.0.1:17991
+usage_error "http address not on this host" --http 203.0.113.77:9876 --data-dir "$work/d2" --no-mdns --gossip 127.0.0.1:17991
 # A port another node holds.
 start_node holder 19992 17992 --no-mdns
 wait_for 10 "holder serves" curl -sf -m 1 http://127.0.0.1:19992/_cluster/health
