@@ -253,6 +253,11 @@ void HttpApi::handle_key(HttpRequest& request, RoutedTarget& target, Done& done)
         }
         timeout = *t;
       }
+      Reply local;
+      if (driver_.try_local_get(target.key, local)) {
+        done(key_response(method, local, timeout, false));
+        return;
+      }
       driver_.get(std::move(target.key), timeout,
                   [this, method, timeout, done = std::move(done)](Reply reply) {
                     done(key_response(method, reply, timeout, driver_.stopping()));

@@ -1,7 +1,8 @@
 // HttpServer: the HTTP/1.1 front door (Boost.Beast), the only file that includes Beast.
 //
-// Accepts connections on the io_context's threads, each connection on its own strand so
-// parsing runs in parallel with the kernel; keep-alive and pipelining (requests on one
+// Accepts connections and hands them round-robin to the worker io_contexts, each run by
+// one thread (so a connection needs no strand, and parsing runs in parallel with the
+// kernel); keep-alive and pipelining (requests on one
 // connection are answered in order). Each parsed request goes to HttpApi. Requests the
 // parser rejects get a 4xx and the connection closes cleanly: malformed 400, header over
 // `max_header_bytes` 431, body over the value limit 413. `Expect: 100-continue` is
@@ -12,6 +13,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <memory>
+#include <vector>
 
 #include "kernel/core/address.h"
 #include "kernel/core/result.h"
@@ -27,21 +29,24 @@ struct HttpLimits {
 
 class HttpServer {
  public:
-  static Result<std::unique_ptr<HttpServer>> open(boost::asio::io_context& io, Address at,
-                                                  HttpApi& api, HttpLimits limits = {});
+  // Listens on `at`, accepting on workers[0]. Each worker must be run by exactly one
+  // thread.
+  static Result<std::unique_ptr<HttpServer>> open(std::vector<boost::asio::io_context*> workers,
+                                                  Address at, HttpApi& api, HttpLimits limits = {});
   // Stops accepting connections (thread-safe; takes effect on the acceptor's strand).
   void stop();
 
  private:
-  HttpServer(boost::asio::io_context& io, HttpApi& api, HttpLimits limits);
+  HttpServer(std::vector<boost::asio::io_context*> workers, HttpApi& api, HttpLimits limits);
   void accept();
 
-  boost::asio::io_context& io_;
+  std::vector<boost::asio::io_context*> workers_;
+  size_t next_worker_ = 0;
   HttpApi& api_;
   HttpLimits limits_;
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer retry_{acceptor_.get_executor()};
-  bool stopped_ = false;  // on the acceptor's strand
+  bool stopped_ = false;  // on workers[0]'s thread
 };
 
 }  // namespace ckv

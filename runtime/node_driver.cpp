@@ -112,6 +112,7 @@ void NodeDriver::after_input() {
     handler(std::move(r));
   }
   out.clear();
+  published_epoch_.store(node_->kv().epoch(), std::memory_order_release);
   if (membership_changed) note_membership_change();
   if (!held_reads_.empty() && node_->membership().joined()) release_held_reads();
   arm_timer();
@@ -194,6 +195,20 @@ void NodeDriver::save_peers() {
   saved_peers_ = std::move(alive);
 }
 
+bool NodeDriver::try_local_get(std::string_view key, Reply& out) {
+  if (stopping_.load(std::memory_order_relaxed)) return false;
+  // The epoch first: a copy confirmed in a newer epoch than the one read is passed to the
+  // kernel (a miss here, never a wrong answer).
+  uint64_t epoch = published_epoch_.load(std::memory_order_acquire);
+  if (epoch == 0) return false;  // the kernel has not run yet
+  Record local;
+  Result<bool> found = store_.get(key, local);
+  if (!found.ok() || !found.value() || !KeyValue::answer_locally(local, epoch, out)) return false;
+  out.op = ClientOp::kGet;
+  fast_hits_.fetch_add(1, std::memory_order_relaxed);
+  return true;
+}
+
 bool NodeDriver::refuse_if_stopping(const ReplyHandler& done) {
   if (!stopping_) return false;
   Reply r;
@@ -274,6 +289,7 @@ void NodeDriver::view(std::function<void(NodeView)> done) {
     v.joined = node_->membership().joined();
     v.outgoing_connections = transport_->outgoing_connections();
     v.inbound_connections = transport_->inbound_connections();
+    v.fast_hits = fast_hits_.load(std::memory_order_relaxed);
     done(std::move(v));
   });
 }

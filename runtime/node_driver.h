@@ -59,6 +59,7 @@ struct NodeView {
   bool joined = false;
   size_t outgoing_connections = 0;
   size_t inbound_connections = 0;
+  uint64_t fast_hits = 0;  // gets answered by try_local_get
 };
 
 class NodeDriver {
@@ -71,6 +72,10 @@ class NodeDriver {
                                                    RocksStore& store);
   ~NodeDriver();
 
+  // Answers a get on the calling thread when the local copy may be served without asking
+  // the cluster (KeyValue::answer_locally against the epoch the kernel last published):
+  // a local hit then never waits for the kernel's strand. False: use get().
+  bool try_local_get(std::string_view key, Reply& out);
   void get(std::string key, std::optional<Duration> timeout, ReplyHandler done);
   void put(std::string key, std::string value, ReplyHandler done);
   void erase(std::string key, ReplyHandler done);
@@ -115,6 +120,8 @@ class NodeDriver {
   std::vector<Address> seeds_;
   std::vector<Address> saved_peers_;
   std::atomic<bool> stopping_{false};
+  std::atomic<uint64_t> published_epoch_{0};  // node_->kv().epoch() after the last input
+  std::atomic<uint64_t> fast_hits_{0};
   std::vector<std::function<void()>> held_reads_;
   MonoTime hold_reads_until_{};
   boost::asio::steady_timer hold_timer_;

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages that cluster-kv needs to build, test and benchmark.
+# Installs the Debian 12 packages that cluster-kv needs to build and test;
+# `tools/setup.sh bench` adds what the load benchmarks use (wrk, and nginx as the
+# reference; the benchmark starts its own nginx on a loopback port and stops it).
 # Idempotent: packages already present are not touched, and nothing is fetched from
 # anywhere but Debian's own archive. Runs as root (or through sudo when it exists).
 set -euo pipefail
@@ -13,6 +15,9 @@ packages=(
   # running a local cluster and its tests: mDNS daemon, its bus, an HTTP client
   avahi-daemon avahi-utils dbus curl iproute2
 )
+if [ "${1:-}" = "bench" ]; then
+  packages+=(wrk nginx-light)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

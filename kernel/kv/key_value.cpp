@@ -106,20 +106,27 @@ void KeyValue::get(Now now, uint64_t request, std::string_view key,
     reply(Reply{request, ClientOp::kGet, ReplyStatus::kError, {}, {}, found.error().detail});
     return;
   }
-  if (found.value() && local.kind != RecordKind::kInvalidated && local.validated_epoch == epoch_) {
+  Reply r{request, ClientOp::kGet};
+  if (found.value() && answer_locally(local, epoch_, r)) {
     stats_.gets_local++;
-    Reply r{request, ClientOp::kGet, ReplyStatus::kOk, local.version};
-    if (local.kind == RecordKind::kValue) {
-      r.value = std::move(local.value);
-    } else {
-      r.status = ReplyStatus::kNotFound;
-    }
     reply(std::move(r));
     return;
   }
   Duration wait = timeout.value_or(default_timeout());
   wait = std::clamp<Duration>(wait, std::chrono::milliseconds(1), config_.max_query_timeout);
   start_query(now, std::string(key), request, wait);
+}
+
+bool KeyValue::answer_locally(Record& local, uint64_t epoch, Reply& out) {
+  if (local.kind == RecordKind::kInvalidated || local.validated_epoch != epoch) return false;
+  out.version = local.version;
+  if (local.kind == RecordKind::kValue) {
+    out.status = ReplyStatus::kOk;
+    out.value = std::move(local.value);
+  } else {
+    out.status = ReplyStatus::kNotFound;
+  }
+  return true;
 }
 
 void KeyValue::put(Now now, uint64_t request, std::string_view key, std::string value) {

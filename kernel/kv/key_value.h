@@ -73,6 +73,12 @@ class KeyValue {
                                                 uint64_t seed, Outbox& out, NodeStats& stats);
 
   void get(Now now, uint64_t request, std::string_view key, std::optional<Duration> timeout);
+  // The rule a get uses to answer from the local copy without asking the cluster: the
+  // copy (value or tombstone) was confirmed current in `epoch`, the node's epoch now.
+  // Fills `out` (status, version, value) and returns true if it may. Pure: a driver may
+  // apply it to a store read and a published epoch on another thread, which answers like
+  // a get that ran at the moment of the read.
+  static bool answer_locally(Record& local, uint64_t epoch, Reply& out);
   void put(Now now, uint64_t request, std::string_view key, std::string value);
   void erase(Now now, uint64_t request, std::string_view key);
 

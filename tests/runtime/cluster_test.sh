@@ -26,6 +26,10 @@ http POST 19876 /remote-key -d remote-value >/dev/null
 tremote=$(curl -s -o "$work/body" -w '%{time_total}' http://127.0.0.1:19878/remote-key)
 expect "remote GET returns the value" "remote-value" "$(cat "$work/body")"
 echo "  404 took ${t404}s, remote GET took ${tremote}s"
+expect "the second read is a local copy" "200 remote-value" "$(http GET 19878 /remote-key)"
+fast=$(curl -s -m 5 http://127.0.0.1:19878/_cluster/metrics | awk '$1 == "ckv_gets_fast_total" { print $2 }')
+[ "${fast:-0}" -ge 1 ] && pass "local copies are served without the kernel ($fast fast hits)" ||
+  fail "no fast local hit counted (ckv_gets_fast_total=${fast:-missing})"
 awk -v t="$t404" 'BEGIN { exit !(t < 0.25) }' && pass "404 well under a second" ||
   fail "404 took ${t404}s"
 awk -v t="$tremote" 'BEGIN { exit !(t < 0.25) }' && pass "remote GET well under a second" ||

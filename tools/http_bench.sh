@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# The HTTP load harness: a real 3-node cluster on loopback under wrk, beside nginx serving
+# a tiny static file with the same wrk parameters in the same run (this machine's HTTP
+# ceiling). Prints a Markdown table (requests/s, p50, p99, ratio to nginx) and writes the
+# same as JSON to build/bench/http.json.
+#   tools/http_bench.sh [seconds per measurement, default 10]
+# Needs a Release build (tools/build.sh release) and wrk + nginx (tools/setup.sh bench).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs=${1:-10}
+threads=2
+conns=50
+bin=build/release/runtime/cluster-kv
+lua=bench/http
+for tool in wrk nginx curl; do
+  command -v "$tool" >/dev/null || { echo "http_bench: '$tool' is missing (tools/setup.sh bench installs it)" >&2; exit 1; }
+done
+[ -x "$bin" ] || { echo "http_bench: build first: tools/build.sh release" >&2; exit 1; }
+
+work=$(mktemp -d /tmp/ckv-http-bench.XXXXXX)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  [ -f "$work/nginx.pid" ] && kill -QUIT "$(cat "$work/nginx.pid")" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# nginx: a minimal config of our own, loopback only, a 100-byte file like our values.
+mkdir -p "$work/html"
+chmod 755 "$work" "$work/html"  # nginx's workers run as an unprivileged user
+head -c 100 /dev/zero | tr '\0' v > "$work/html/static"
+cat > "$work/nginx.conf" <<CONF
+worker_processes 2;
+pid $work/nginx.pid;
+error_log $work/nginx-error.log;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  server { listen 127.0.0.1:18080; root $work/html; }
+}
+CONF
+nginx -c "$work/nginx.conf" -p "$work"
+
+for i in 1 2 3; do
+  join=()
+  [ "$i" -gt 1 ] && join=(--join 127.0.0.1:17946)
+  "$bin" --node-name "bench$i" --http "127.0.0.1:$((19875 + i))" --gossip "127.0.0.1:$((17945 + i))" \
+    --data-dir "$work/bench$i" --no-mdns --log-level warn "${join[@]}" 2>"$work/bench$i.log" &
+  pids+=($!)
+done
+for _ in $(seq 100); do
+  n=$(curl -s -m 1 http://127.0.0.1:19878/_cluster/members | grep -o '"state":"alive"' | wc -l || true)
+  [ "$n" -eq 3 ] && break
+  sleep 0.1
+done
+[ "$n" -eq 3 ] || { echo "http_bench: the cluster did not form" >&2; exit 1; }
+
+# run NAME URL [env...]: one wrk measurement; records "NAME rps p50_ms p99_ms unexpected"
+results=()
+to_ms() {  # wrk prints 523.00us, 2.10ms, 1.20s
+  awk -v v="$1" 'BEGIN { u = v; sub(/[0-9.]+/, "", u); x = v + 0;
+    if (u == "us") x /= 1000; else if (u == "s") x *= 1000; else if (u == "m") x *= 60000;
+    printf "%.3f", x }'
+}
+run() {
+  local name=$1 url=$2 script=$3 duration=$4
+  shift 4
+  env "$@" wrk -t"$threads" -c"$conns" -d"${duration}s" --latency ${script:+-s "$script"} "$url" \
+    > "$work/$name.out" 2>&1
+  local rps p50 p99 bad
+  rps=$(awk '/^Requests\/sec:/ { print $2 }' "$work/$name.out")
+  p50=$(to_ms "$(awk '$1 == "50%" { print $2 }' "$work/$name.out")")
+  p99=$(to_ms "$(awk '$1 == "99%" { print $2 }' "$work/$name.out")")
+  bad=$(awk '/^unexpected_status/ { print $2 }' "$work/$name.out")
+  errors=$(awk '/Non-2xx or 3xx responses:/ { print $NF }' "$work/$name.out")
+  results+=("$name ${rps:-0} ${p50:-0} ${p99:-0} ${bad:-${errors:-0}}")
+  echo "  $name: ${rps:-?} req/s, p50 ${p50} ms, p99 ${p99} ms" >&2
+}
+
+echo "http_bench: wrk -t$threads -c$conns, ${secs}s each" >&2
+run nginx_static http://127.0.0.1:18080/static "" "$secs"
+curl -s -o /dev/null -d "$(head -c 100 /dev/zero | tr '\0' v)" http://127.0.0.1:19876/hit
+curl -s -o /dev/null http://127.0.0.1:19876/hit
+run get_local_hit http://127.0.0.1:19876/hit "" "$secs"
+# POSTs of distinct keys on node 1 (twice as long: the remote reads walk the same keys).
+run post http://127.0.0.1:19876 "$lua/walk.lua" $((secs * 2)) WRK_PREFIX=r WRK_METHOD=POST WRK_EXPECT=200
+run get_remote http://127.0.0.1:19877 "$lua/walk.lua" "$secs" WRK_PREFIX=r WRK_EXPECT=200
+run get_404 http://127.0.0.1:19877 "$lua/walk.lua" "$secs" WRK_PREFIX=missing WRK_EXPECT=404
+for k in $(seq 0 999); do echo "m$k"; done | while read -r key; do
+  curl -s -o /dev/null -d v "http://127.0.0.1:19876/$key"
+done
+run mix_90_10 http://127.0.0.1:19876 "$lua/mix.lua" "$secs"
+
+nginx_rps=$(echo "${results[0]}" | awk '{ print $2 }')
+if [ "$(echo "${results[0]}" | awk '{ print $5 }')" != 0 ]; then
+  echo "http_bench: nginx answered errors; the reference is void (see $work/nginx-error.log)" >&2
+  exit 1
+fi
+mkdir -p build/bench
+{
+  echo "| measurement | requests/s | p50 ms | p99 ms | vs nginx | unexpected answers |"
+  echo "|---|---|---|---|---|---|"
+  for r in "${results[@]}"; do
+    echo "$r" | awk -v base="$nginx_rps" '{ printf "| %s | %.0f | %.2f | %.2f | %.2fx | %s |\n", $1, $2, $3, $4, $2 / base, $5 }'
+  done
+} | tee "$work/table.md"
+{
+  echo "{\"wrk\":{\"threads\":$threads,\"connections\":$conns,\"seconds\":$secs},\"results\":["
+  first=1
+  for r in "${results[@]}"; do
+    [ $first -eq 1 ] || echo ","
+    first=0
+    echo "$r" | awk -v base="$nginx_rps" '{ printf "{\"name\":\"%s\",\"rps\":%.1f,\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"vs_nginx\":%.3f,\"unexpected\":%d}", $1, $2, $3, $4, $2 / base, $5 }'
+  done
+  echo "]}"
+} > build/bench/http.json
+echo "http_bench: JSON in build/bench/http.json" >&2

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Memory of one node holding 1,000,000 keys of 100-byte values, written through HTTP with
+# wrk: resident memory (VmRSS) before and after, and the bytes per key beyond the raw
+# data (key + value). Prints one JSON line and writes it to build/bench/memory.json.
+#   tools/memory_bench.sh [keys, default 1000000]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+want=${1:-1000000}
+bin=build/release/runtime/cluster-kv
+for tool in wrk curl; do
+  command -v "$tool" >/dev/null || { echo "memory_bench: '$tool' is missing (tools/setup.sh bench installs it)" >&2; exit 1; }
+done
+[ -x "$bin" ] || { echo "memory_bench: build first: tools/build.sh release" >&2; exit 1; }
+
+work=$(mktemp -d /tmp/ckv-memory-bench.XXXXXX)
+"$bin" --node-name mem --http 127.0.0.1:19890 --gossip 127.0.0.1:17990 --data-dir "$work/data" \
+  --no-mdns --log-level warn 2>"$work/node.log" &
+pid=$!
+trap 'kill -TERM $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$work"' EXIT
+for _ in $(seq 50); do curl -sf -m 1 -o /dev/null http://127.0.0.1:19890/_cluster/health && break; sleep 0.1; done
+rss() { awk '/^VmRSS:/ { print $2 * 1024 }' "/proc/$pid/status"; }
+before=$(rss)
+
+# Distinct keys "/w<round>-<thread>-<n>" (7 to 14 bytes), 100-byte values, until `want`.
+written=0
+round=0
+while [ "$written" -lt "$want" ]; do
+  round=$((round + 1))
+  WRK_PREFIX="w$round-" WRK_METHOD=POST WRK_EXPECT=200 \
+    wrk -t2 -c50 -d5s -s bench/http/walk.lua http://127.0.0.1:19890 > "$work/wrk.out"
+  n=$(awk '/requests in/ { print $1 }' "$work/wrk.out")
+  bad=$(awk '/^unexpected_status/ { print $2 }' "$work/wrk.out")
+  [ "${bad:-0}" -eq 0 ] || { echo "memory_bench: $bad writes failed" >&2; exit 1; }
+  written=$((written + n))
+  echo "  written $written keys" >&2
+done
+sleep 2  # let RocksDB's background flushes settle
+after=$(rss)
+# Average key: "w<round>-<thread>-<n>" with n up to ~written/100.
+key_bytes=$(awk -v w="$written" -v r="$round" 'BEGIN { printf "%.1f", 1 + length(r) + 3 + length(int(w / 100)) }')
+line=$(awk -v b="$before" -v a="$after" -v n="$written" -v k="$key_bytes" 'BEGIN {
+  per = (a - b) / n; printf "{\"keys\":%d,\"value_bytes\":100,\"avg_key_bytes\":%.1f,\"rss_before\":%d,\"rss_after\":%d,\"rss_bytes_per_key\":%.1f,\"bytes_per_key_beyond_data\":%.1f}", n, k, b, a, per, per - 100 - k }')
+mkdir -p build/bench
+echo "$line" | tee build/bench/memory.json
