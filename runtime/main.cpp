@@ -1,12 +1,13 @@
 // cluster-kv: one node of the cluster. Parses the flags, opens the data directory, starts
 // the kernel's driver, the HTTP server and mDNS discovery, and on SIGINT/SIGTERM leaves
-// the cluster gracefully, flushes the store and exits 0. Bad flags, an unusable address
-// or data directory: one line on stderr and exit code 2.
+// the cluster gracefully, flushes the store and exits 0. SIGHUP re-reads the keyring file. Bad
+// flags, an unusable address or data directory: one line on stderr and exit code 2.
 #include <arpa/inet.h>
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <netdb.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -19,6 +20,7 @@
 
 #include "runtime/http_api.h"
 #include "runtime/http_server.h"
+#include "runtime/keyring.h"
 #include "runtime/log.h"
 #include "runtime/mdns.h"
 #include "runtime/metrics.h"
@@ -83,10 +85,32 @@ void raise_file_limit() {
   }
 }
 
+// The keyring the flags ask for; null when gossip is to be plaintext.
+Result<std::shared_ptr<const Keyring>> load_keyring(const RunOptions& o) {
+  if (!o.encrypt_key.empty()) {
+    auto ring = Keyring::from_key(o.encrypt_key);
+    if (!ring) return Error{ring.error().code, "--encrypt-key: " + ring.error().detail};
+    return std::make_shared<const Keyring>(std::move(*ring));
+  }
+  if (!o.keyring_file.empty()) {
+    auto ring = Keyring::load(o.keyring_file);
+    if (!ring) return Error{ring.error().code, "--keyring-file: " + ring.error().detail};
+    struct stat info {};
+    if (stat(o.keyring_file.c_str(), &info) == 0 && (info.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+      log_warn("the keyring file " + o.keyring_file +
+               " can be read by other users of this host; chmod 600 it");
+    }
+    return std::make_shared<const Keyring>(std::move(*ring));
+  }
+  return std::shared_ptr<const Keyring>();
+}
+
 int run(const RunOptions& o) {
   set_log_level(o.log_level);
   set_log_name(o.node_name);
   raise_file_limit();
+  auto keyring = load_keyring(o);
+  if (!keyring) return usage_error(keyring.error().detail);
 
   if (!o.restore_from.empty()) {
     Status s = RocksStore::restore(o.restore_from, o.data_dir);
@@ -110,6 +134,7 @@ int run(const RunOptions& o) {
     config.seeds.push_back(*address);
   }
   if (Status s = Node::validate(config.node); !s.ok()) return usage_error(s.error().detail);
+  config.keyring = *keyring;
 
   // One io_context per thread, one thread per core: the kernel's strand lives on the
   // first, HTTP connections are spread over all of them. (A thread of its own for the
@@ -139,6 +164,13 @@ int run(const RunOptions& o) {
   log_info("serving HTTP on " + o.http.to_string() + ", gossip on " + o.gossip.to_string() +
            " (advertised as " + config.advertise.to_string() + "), cluster '" + o.cluster +
            "', data in " + o.data_dir + (o.sync ? " (fsync per write)" : ""));
+  if (config.keyring) {
+    log_info("gossip is encrypted and authenticated (AES-256-GCM): " + config.keyring->describe());
+  } else {
+    log_warn("gossip is NOT encrypted: anyone who can reach " + config.advertise.to_string() +
+             " can read values in transit and forge messages (use --encrypt-key or "
+             "--keyring-file)");
+  }
 
   std::unique_ptr<MdnsDiscovery> mdns;
   if (o.mdns) {
@@ -174,6 +206,29 @@ int run(const RunOptions& o) {
         signals.async_wait(on_signal);
       };
   signals.async_wait(on_signal);
+
+  // SIGHUP re-reads the keyring file: how keys are rotated without a restart.
+  boost::asio::signal_set reload(io, SIGHUP);
+  std::function<void(const boost::system::error_code&, int)> on_reload =
+      [&](const boost::system::error_code& ec, int) {
+        if (ec) return;
+        reload.async_wait(on_reload);
+        if (o.keyring_file.empty()) {
+          log_warn("SIGHUP: no --keyring-file to re-read; nothing changed");
+          return;
+        }
+        auto ring = Keyring::load(o.keyring_file);
+        if (!ring) {
+          log_error("SIGHUP: keeping the current keys: " + ring.error().detail);
+          return;
+        }
+        std::string described = ring->describe();
+        (*driver)->set_keyring(std::make_shared<const Keyring>(std::move(*ring)),
+                               [described](bool changed) {
+                                 if (changed) log_info("keyring reloaded: " + described);
+                               });
+      };
+  reload.async_wait(on_reload);
 
   std::vector<std::thread> pool;
   for (unsigned i = 1; i < threads; ++i)

@@ -113,6 +113,14 @@ std::string Metrics::render(const NodeView& view, const TransportStats& transpor
        static_cast<double>(view.stats.decode_errors));
   line(out, "ckv_gossip_dropped_total", "reason=\"stream_lost\"",
        load(transport.stream_messages_lost));
+  help(out, "ckv_gossip_rejected_total", "counter",
+       "Node-to-node messages and connections refused: sealed with no key of ours or "
+       "tampered with (auth), or plaintext to an encrypted node and the reverse (mode).");
+  line(out, "ckv_gossip_rejected_total", "reason=\"auth\"", load(transport.auth_rejected));
+  line(out, "ckv_gossip_rejected_total", "reason=\"mode\"", load(transport.mode_rejected));
+  help(out, "ckv_gossip_keyring_keys", "gauge",
+       "Keys in the gossip keyring; 0 when gossip is not encrypted.");
+  line(out, "ckv_gossip_keyring_keys", "", load(transport.keyring_keys));
 
   const NodeStats& s = view.stats;
   struct Counter {

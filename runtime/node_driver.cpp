@@ -46,7 +46,7 @@ Result<std::unique_ptr<NodeDriver>> NodeDriver::start(asio::io_context& io, Driv
   NodeDriver* self = d.get();
   auto transport = Transport::open(
       d->strand_, d->config_.bind, d->config_.advertise, d->config_.cluster_tag, d->config_.limits,
-      [self](const Address& from, Channel channel, std::vector<uint8_t> bytes) {
+      d->config_.keyring, [self](const Address& from, Channel channel, std::vector<uint8_t> bytes) {
         if (self->node_ == nullptr) return;
         self->node_->on_message(self->now(), from, channel, bytes);
         self->after_input();
@@ -248,6 +248,13 @@ void NodeDriver::erase(std::string key, ReplyHandler done) {
     pending_.emplace(id, std::move(done));
     node_->erase(now(), id, key);
     after_input();
+  });
+}
+
+void NodeDriver::set_keyring(std::shared_ptr<const Keyring> keyring,
+                             std::function<void(bool)> done) {
+  asio::post(strand_, [this, keyring = std::move(keyring), done = std::move(done)]() mutable {
+    done(transport_->set_keyring(std::move(keyring)));
   });
 }
 

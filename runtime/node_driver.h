@@ -40,6 +40,7 @@ struct DriverConfig {
   uint64_t cluster_tag = 0;
   std::vector<Address> seeds;  // --join targets, resolved
   TransportLimits limits;
+  std::shared_ptr<const Keyring> keyring;  // null: gossip in plaintext
   Duration join_wait = std::chrono::seconds(5);
 };
 
@@ -81,6 +82,9 @@ class NodeDriver {
   void erase(std::string key, ReplyHandler done);
   // A peer found by mDNS: joined unless a member of that name is already alive.
   void discovered(std::string name, Address peer);
+  // Key rotation: seals and opens gossip with `keyring` from now on (thread-safe). A node
+  // started in plaintext stays so: `done(false)`.
+  void set_keyring(std::shared_ptr<const Keyring> keyring, std::function<void(bool)> done);
   void view(std::function<void(NodeView)> done);
   // Leaves gracefully (waits up to `max_wait` for the news to spread), closes the sockets,
   // flushes the store, then calls `done` on the strand.

@@ -45,6 +45,12 @@ po::options_description run_flags() {
      "how long a cluster read waits for silent members, e.g. 500ms or 2s "
      "(default: serf's formula, 3.2 s up to 9 nodes); GET ?timeout= overrides it per request")
     ("sync", "fsync every write before answering (slower, survives power loss)")
+    ("encrypt-key", po::value<std::string>(),
+     "encrypt and authenticate all gossip with this AES-256 key (32 bytes, base64; make one "
+     "with `openssl rand -base64 32`); every node of the cluster needs it")
+    ("keyring-file", po::value<std::string>(),
+     "like --encrypt-key, but the keys are read from this file, one base64 key per line, the "
+     "first one used to encrypt; re-read on SIGHUP, to rotate keys without a restart")
     ("log-level", po::value<std::string>()->default_value("info"), "debug, info, warn or error")
     ("restore-from", po::value<std::string>(),
      "restore the data directory from this backup directory before starting "
@@ -139,6 +145,11 @@ Command parse_run(int argc, const char* const* argv) {
     o.query_timeout = *t;
   }
   o.sync = vm.count("sync") > 0;
+  if (vm.count("encrypt-key") && vm.count("keyring-file")) {
+    return UsageError{"--encrypt-key and --keyring-file: give one of them"};
+  }
+  if (vm.count("encrypt-key")) o.encrypt_key = vm["encrypt-key"].as<std::string>();
+  if (vm.count("keyring-file")) o.keyring_file = vm["keyring-file"].as<std::string>();
   if (!parse_log_level(vm["log-level"].as<std::string>(), o.log_level)) {
     return UsageError{"--log-level must be debug, info, warn or error"};
   }

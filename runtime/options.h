@@ -33,6 +33,8 @@ struct RunOptions {
   bool mdns = true;
   std::optional<Duration> query_timeout;  // default: the kernel's (serf's formula)
   bool sync = false;
+  std::string encrypt_key;   // base64; empty: see keyring_file
+  std::string keyring_file;  // empty: gossip in plaintext unless encrypt_key is set
   LogLevel log_level = LogLevel::kInfo;
   std::string restore_from;
 };

@@ -1,5 +1,6 @@
 #include "runtime/transport.h"
 
+#include <array>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -22,8 +23,18 @@ constexpr size_t kSenderBytes = 4 + 2;  // the sender's advertised IPv4 address 
 // A datagram: tag, sender, one kernel packet.
 constexpr size_t kDatagramHeaderBytes = kTagBytes + kSenderBytes;
 constexpr uint8_t kHelloMagic[4] = {'C', 'K', 'V', '1'};
-constexpr size_t kHelloBytes = 4 + kTagBytes + kSenderBytes;
+// A hello: magic and tag, then the sender's address (plaintext), or the sealed sender
+// address and connection id.
+constexpr size_t kHelloPrefixBytes = 4 + kTagBytes;
+constexpr size_t kConnectionIdBytes = 8;
+constexpr size_t kSealedHelloBytes = kSenderBytes + kConnectionIdBytes + kAeadOverhead;
 constexpr size_t kFrameHeaderBytes = 4;
+// Encrypted traffic's tag is the cluster tag with these bits flipped.
+constexpr uint64_t kSealedTagMask = 0x9e3779b97f4a7c15;
+// What a seal's associated data says the bytes are, so none can pass for another kind.
+constexpr uint8_t kDatagramPurpose = 'D';
+constexpr uint8_t kHelloPurpose = 'H';
+constexpr uint8_t kFramePurpose = 'S';
 // Frame bodies are read in pieces and the buffer grows with what arrived, so a header
 // announcing 32 MiB costs nothing until the bytes come.
 constexpr size_t kReadChunkBytes = 64 * 1024;
@@ -60,6 +71,39 @@ Address get_sender(const uint8_t* in) {
   return Address{get_u32(in), static_cast<uint16_t>(in[4] | (in[5] << 8))};
 }
 
+// Associated data of a sealed datagram: its tag and purpose.
+std::array<uint8_t, kTagBytes + 1> datagram_aad(const uint8_t* tag) {
+  std::array<uint8_t, kTagBytes + 1> aad;
+  std::memcpy(aad.data(), tag, kTagBytes);
+  aad[kTagBytes] = kDatagramPurpose;
+  return aad;
+}
+
+// Associated data of a sealed hello: its magic, tag and purpose.
+std::array<uint8_t, kHelloPrefixBytes + 1> hello_aad(const uint8_t* prefix) {
+  std::array<uint8_t, kHelloPrefixBytes + 1> aad;
+  std::memcpy(aad.data(), prefix, kHelloPrefixBytes);
+  aad[kHelloPrefixBytes] = kHelloPurpose;
+  return aad;
+}
+
+// Associated data of a sealed frame: tag, purpose, its connection and its index there.
+std::array<uint8_t, kTagBytes + 1 + 8 + 8> frame_aad(uint64_t tag, uint64_t connection,
+                                                     uint64_t index) {
+  std::array<uint8_t, kTagBytes + 1 + 8 + 8> aad;
+  put_u64(aad.data(), tag);
+  aad[kTagBytes] = kFramePurpose;
+  put_u64(aad.data() + kTagBytes + 1, connection);
+  put_u64(aad.data() + kTagBytes + 9, index);
+  return aad;
+}
+
+uint64_t random_u64() {
+  uint8_t bytes[8];
+  random_bytes(bytes, sizeof bytes);
+  return get_u64(bytes);
+}
+
 asio::ip::address_v4 to_ip(const Address& a) {
   return asio::ip::address_v4(a.ip);
 }
@@ -75,10 +119,13 @@ uint64_t cluster_tag(std::string_view cluster_name) {
 }
 
 struct Transport::Outgoing {
-  Outgoing(Strand strand, Address to) : socket(strand), timer(strand), peer(to) {}
+  Outgoing(Strand strand, Address to)
+      : socket(strand), timer(strand), peer(to), connection_id(random_u64()) {}
   tcp::socket socket;
   asio::steady_timer timer;
   Address peer;
+  uint64_t connection_id;   // sealed into the hello; binds the frames to this connection
+  uint64_t next_frame = 0;  // index of the next frame sealed for it
   std::deque<std::shared_ptr<std::vector<uint8_t>>> queue;  // frames, header included
   size_t queued_bytes = 0;
   bool connected = false;
@@ -94,30 +141,37 @@ struct Transport::Inbound {
   explicit Inbound(tcp::socket s) : socket(std::move(s)), timer(socket.get_executor()) {}
   tcp::socket socket;
   asio::steady_timer timer;
-  Address peer;  // from the hello
-  uint8_t header[kHelloBytes] = {};
+  Address peer;                // from the hello
+  uint64_t connection_id = 0;  // from a sealed hello
+  uint64_t next_frame = 0;
+  uint8_t header[kHelloPrefixBytes + kSealedHelloBytes] = {};
   std::vector<uint8_t> body;
   bool closed = false;
 };
 
 Transport::Transport(Strand strand, Address advertise, uint64_t tag, TransportLimits limits,
-                     PacketHandler on_packet)
+                     std::shared_ptr<const Keyring> keyring, PacketHandler on_packet)
     : strand_(strand),
       advertise_(advertise),
       tag_(tag),
       limits_(limits),
+      keyring_(std::move(keyring)),
       on_packet_(std::move(on_packet)),
       udp_(strand),
       acceptor_(strand),
       accept_retry_(strand),
-      rx_(limits.max_datagram_bytes + kDatagramHeaderBytes + 1) {}
+      rx_(limits.max_datagram_bytes + kDatagramHeaderBytes + kAeadOverhead + 1) {
+  stats_.keyring_keys = keyring_ ? keyring_->size() : 0;
+}
 
 Transport::~Transport() = default;
 
 Result<std::unique_ptr<Transport>> Transport::open(Strand strand, Address bind, Address advertise,
                                                    uint64_t tag, TransportLimits limits,
+                                                   std::shared_ptr<const Keyring> keyring,
                                                    PacketHandler on_packet) {
-  std::unique_ptr<Transport> t(new Transport(strand, advertise, tag, limits, std::move(on_packet)));
+  std::unique_ptr<Transport> t(
+      new Transport(strand, advertise, tag, limits, std::move(keyring), std::move(on_packet)));
   boost::system::error_code ec;
   udp::endpoint udp_at(to_ip(bind), bind.port);
   t->udp_.open(udp::v4(), ec);
@@ -161,6 +215,36 @@ void Transport::close() {
   outgoing_.clear();
 }
 
+bool Transport::set_keyring(std::shared_ptr<const Keyring> keyring) {
+  if (!keyring_ || !keyring) return false;
+  keyring_ = std::move(keyring);
+  stats_.keyring_keys = keyring_->size();
+  return true;
+}
+
+uint64_t Transport::wire_tag() const {
+  return keyring_ ? tag_ ^ kSealedTagMask : tag_;
+}
+
+uint64_t Transport::other_mode_tag() const {
+  return keyring_ ? tag_ : tag_ ^ kSealedTagMask;
+}
+
+void Transport::refuse(const char* what, const std::string& from, bool wrong_mode) {
+  if (wrong_mode) {
+    stats_.mode_rejected++;
+    g_transport_log(LogLevel::kWarn,
+                    std::string("dropped ") + what + " from " + from + ": " +
+                        (keyring_ ? "it is not encrypted, and this node only takes encrypted "
+                                    "gossip (--encrypt-key / --keyring-file)"
+                                  : "it is encrypted, and this node has no key"));
+  } else {
+    stats_.auth_rejected++;
+    g_transport_log(LogLevel::kWarn, std::string("dropped ") + what + " from " + from +
+                                         ": not sealed with any key of this node's keyring");
+  }
+}
+
 void Transport::send(Send&& s) {
   if (closed_) return;
   if (s.channel == Channel::kDatagram) {
@@ -177,27 +261,46 @@ void Transport::receive_datagram() {
       asio::buffer(rx_), rx_from_,
       asio::bind_executor(strand_, [this](const boost::system::error_code& ec, size_t n) {
         if (closed_ || ec == asio::error::operation_aborted) return;
-        if (!ec) {
-          if (n < kDatagramHeaderBytes || get_u64(rx_.data()) != tag_) {
-            stats_.foreign_dropped++;
-            g_transport_log(LogLevel::kWarn, "dropped a datagram from " +
-                                                 rx_from_.address().to_string() +
-                                                 ": not this cluster's traffic");
-          } else if (n - kDatagramHeaderBytes > limits_.max_datagram_bytes) {
-            stats_.oversized_dropped++;
-          } else {
-            stats_.datagrams_in++;
-            stats_.bytes_in += n;
-            // The sender is who the datagram says, as on a stream: its advertised
-            // address, which is how members know it (behind NAT, or on a multi-homed
-            // host, datagrams leave from other addresses). Until traffic is
-            // authenticated, anyone can claim any address.
-            on_packet_(get_sender(rx_.data() + kTagBytes), Channel::kDatagram,
-                       std::vector<uint8_t>(rx_.begin() + kDatagramHeaderBytes, rx_.begin() + n));
-          }
-        }
+        if (!ec) handle_datagram(n);
         receive_datagram();
       }));
+}
+
+void Transport::handle_datagram(size_t n) {
+  uint64_t tag = n >= kTagBytes ? get_u64(rx_.data()) : 0;
+  if (n < kDatagramHeaderBytes || tag != wire_tag()) {
+    if (n >= kTagBytes && tag == other_mode_tag()) {
+      refuse("a datagram", rx_from_.address().to_string(), true);
+      return;
+    }
+    stats_.foreign_dropped++;
+    g_transport_log(LogLevel::kWarn, "dropped a datagram from " + rx_from_.address().to_string() +
+                                         ": not this cluster's traffic");
+    return;
+  }
+  const uint8_t* body = rx_.data() + kTagBytes;
+  size_t body_bytes = n - kTagBytes;
+  if (keyring_) {
+    if (!keyring_->open(datagram_aad(rx_.data()), {body, body_bytes}, opened_) ||
+        opened_.size() < kSenderBytes) {
+      refuse("a datagram", rx_from_.address().to_string(), false);
+      return;
+    }
+    body = opened_.data();
+    body_bytes = opened_.size();
+  }
+  if (body_bytes - kSenderBytes > limits_.max_datagram_bytes) {
+    stats_.oversized_dropped++;
+    return;
+  }
+  stats_.datagrams_in++;
+  stats_.bytes_in += n;
+  // The sender is who the datagram says, as on a stream: its advertised address, which
+  // is how members know it (behind NAT, or on a multi-homed host, datagrams leave from
+  // other addresses). Sealed, the claim is as good as the key; in plaintext anyone can
+  // claim any address.
+  on_packet_(get_sender(body), Channel::kDatagram,
+             std::vector<uint8_t>(body + kSenderBytes, body + body_bytes));
 }
 
 void Transport::send_datagram(const Address& to, std::vector<uint8_t>&& bytes) {
@@ -205,10 +308,18 @@ void Transport::send_datagram(const Address& to, std::vector<uint8_t>&& bytes) {
     stats_.oversized_dropped++;
     return;
   }
-  auto packet = std::make_shared<std::vector<uint8_t>>(kDatagramHeaderBytes + bytes.size());
-  put_u64(packet->data(), tag_);
-  put_sender(packet->data() + kTagBytes, advertise_);
-  std::memcpy(packet->data() + kDatagramHeaderBytes, bytes.data(), bytes.size());
+  auto packet = std::make_shared<std::vector<uint8_t>>();
+  packet->reserve(kDatagramHeaderBytes + bytes.size() + kAeadOverhead);
+  packet->resize(kTagBytes);
+  put_u64(packet->data(), wire_tag());
+  plain_.resize(kSenderBytes + bytes.size());
+  put_sender(plain_.data(), advertise_);
+  std::memcpy(plain_.data() + kSenderBytes, bytes.data(), bytes.size());
+  if (keyring_) {
+    keyring_->seal(datagram_aad(packet->data()), plain_, *packet);
+  } else {
+    packet->insert(packet->end(), plain_.begin(), plain_.end());
+  }
   udp::endpoint dest(to_ip(to), to.port);
   stats_.datagrams_out++;
   stats_.bytes_out += packet->size();
@@ -230,7 +341,7 @@ void Transport::send_stream(const Address& to, std::vector<uint8_t>&& bytes) {
   bool fresh = !slot;
   if (fresh) slot = std::make_shared<Outgoing>(strand_, to);
   std::shared_ptr<Outgoing> conn = slot;
-  size_t frame_bytes = kFrameHeaderBytes + bytes.size();
+  size_t frame_bytes = kFrameHeaderBytes + bytes.size() + (keyring_ ? kAeadOverhead : 0);
   if (conn->queued_bytes + frame_bytes > limits_.max_queue_bytes) {
     stats_.stream_messages_lost++;
     g_transport_log(LogLevel::kWarn, "stream to " + to.to_string() +
@@ -238,9 +349,15 @@ void Transport::send_stream(const Address& to, std::vector<uint8_t>&& bytes) {
                                          std::to_string(bytes.size()) + " bytes");
     return;
   }
-  auto frame = std::make_shared<std::vector<uint8_t>>(frame_bytes);
-  put_u32(frame->data(), static_cast<uint32_t>(bytes.size()));
-  std::memcpy(frame->data() + kFrameHeaderBytes, bytes.data(), bytes.size());
+  auto frame = std::make_shared<std::vector<uint8_t>>();
+  frame->reserve(frame_bytes);
+  frame->resize(kFrameHeaderBytes);
+  if (keyring_) {
+    keyring_->seal(frame_aad(wire_tag(), conn->connection_id, conn->next_frame++), bytes, *frame);
+  } else {
+    frame->insert(frame->end(), bytes.begin(), bytes.end());
+  }
+  put_u32(frame->data(), static_cast<uint32_t>(frame->size() - kFrameHeaderBytes));
   conn->queue.push_back(std::move(frame));
   conn->queued_bytes += frame_bytes;
   if (fresh) {
@@ -253,12 +370,21 @@ void Transport::send_stream(const Address& to, std::vector<uint8_t>&& bytes) {
 void Transport::connect(const std::shared_ptr<Outgoing>& conn) {
   stats_.connections_opened++;
   // The hello goes first.
-  auto hello = std::make_shared<std::vector<uint8_t>>(kHelloBytes);
-  std::memcpy(hello->data(), kHelloMagic, 4);
-  put_u64(hello->data() + 4, tag_);
-  put_sender(hello->data() + 4 + kTagBytes, advertise_);
+  uint8_t prefix[kHelloPrefixBytes];
+  std::memcpy(prefix, kHelloMagic, 4);
+  put_u64(prefix + 4, wire_tag());
+  uint8_t who[kSenderBytes + kConnectionIdBytes];
+  put_sender(who, advertise_);
+  auto hello = std::make_shared<std::vector<uint8_t>>(prefix, prefix + kHelloPrefixBytes);
+  if (keyring_) {
+    put_u64(who + kSenderBytes, conn->connection_id);
+    keyring_->seal(hello_aad(prefix), who, *hello);
+  } else {
+    hello->resize(kHelloPrefixBytes + kSenderBytes);
+    std::memcpy(hello->data() + kHelloPrefixBytes, who, kSenderBytes);
+  }
+  conn->queued_bytes += hello->size();
   conn->queue.push_front(std::move(hello));
-  conn->queued_bytes += kHelloBytes;
 
   arm(conn, limits_.connect_timeout, &Transport::connect_timed_out);
   tcp::endpoint dest(to_ip(conn->peer), conn->peer.port);
@@ -417,23 +543,56 @@ void Transport::close_inbound_after(const std::shared_ptr<Inbound>& conn, Durati
 void Transport::read_hello(const std::shared_ptr<Inbound>& conn) {
   close_inbound_after(conn, limits_.hello_timeout);
   asio::async_read(
-      conn->socket, asio::buffer(conn->header, kHelloBytes),
+      conn->socket, asio::buffer(conn->header, kHelloPrefixBytes),
       asio::bind_executor(strand_, [this, conn](const boost::system::error_code& ec, size_t) {
         if (ec || closed_) {
           close_inbound(conn);
           return;
         }
-        if (std::memcmp(conn->header, kHelloMagic, 4) != 0 || get_u64(conn->header + 4) != tag_) {
-          stats_.foreign_dropped++;
+        bool magic = std::memcmp(conn->header, kHelloMagic, 4) == 0;
+        uint64_t tag = get_u64(conn->header + 4);
+        if (!magic || tag != wire_tag()) {
           boost::system::error_code ignored;
-          auto remote = conn->socket.remote_endpoint(ignored);
-          g_transport_log(LogLevel::kWarn, "refused a gossip connection from " +
-                                               remote.address().to_string() +
-                                               ": not this cluster's traffic");
+          std::string from = conn->socket.remote_endpoint(ignored).address().to_string();
+          if (magic && tag == other_mode_tag()) {
+            refuse("a gossip connection", from, true);
+          } else {
+            stats_.foreign_dropped++;
+            g_transport_log(LogLevel::kWarn, "refused a gossip connection from " + from +
+                                                 ": not this cluster's traffic");
+          }
           close_inbound(conn);
           return;
         }
-        conn->peer = get_sender(conn->header + 4 + kTagBytes);
+        read_hello_rest(conn);
+      }));
+}
+
+void Transport::read_hello_rest(const std::shared_ptr<Inbound>& conn) {
+  size_t rest = keyring_ ? kSealedHelloBytes : kSenderBytes;
+  asio::async_read(
+      conn->socket, asio::buffer(conn->header + kHelloPrefixBytes, rest),
+      asio::bind_executor(strand_, [this, conn, rest](const boost::system::error_code& ec, size_t) {
+        if (ec || closed_) {
+          close_inbound(conn);
+          return;
+        }
+        const uint8_t* who = conn->header + kHelloPrefixBytes;
+        if (keyring_) {
+          std::vector<uint8_t> opened;
+          if (!keyring_->open(hello_aad(conn->header), {who, rest}, opened) ||
+              opened.size() != kSenderBytes + kConnectionIdBytes) {
+            boost::system::error_code ignored;
+            refuse("a gossip connection",
+                   conn->socket.remote_endpoint(ignored).address().to_string(), false);
+            close_inbound(conn);
+            return;
+          }
+          conn->peer = get_sender(opened.data());
+          conn->connection_id = get_u64(opened.data() + kSenderBytes);
+        } else {
+          conn->peer = get_sender(who);
+        }
         read_frame(conn);
       }));
 }
@@ -448,7 +607,7 @@ void Transport::read_frame(const std::shared_ptr<Inbound>& conn) {
           return;
         }
         uint32_t length = get_u32(conn->header);
-        if (length > limits_.max_stream_bytes) {
+        if (length > limits_.max_stream_bytes + (keyring_ ? kAeadOverhead : 0)) {
           stats_.oversized_dropped++;
           g_transport_log(LogLevel::kWarn, "closed the stream from " + conn->peer.to_string() +
                                                ": a frame of " + std::to_string(length) +
@@ -463,11 +622,20 @@ void Transport::read_frame(const std::shared_ptr<Inbound>& conn) {
 
 void Transport::read_body(const std::shared_ptr<Inbound>& conn, size_t length) {
   if (conn->body.size() == length) {
+    std::vector<uint8_t> message;
+    if (keyring_) {
+      if (!keyring_->open(frame_aad(wire_tag(), conn->connection_id, conn->next_frame++),
+                          conn->body, message)) {
+        refuse("a stream frame", conn->peer.to_string(), false);
+        close_inbound(conn);
+        return;
+      }
+    } else {
+      message.swap(conn->body);
+    }
     stats_.frames_in++;
     stats_.bytes_in += length + kFrameHeaderBytes;
-    std::vector<uint8_t> body;
-    body.swap(conn->body);
-    on_packet_(conn->peer, Channel::kStream, std::move(body));
+    on_packet_(conn->peer, Channel::kStream, std::move(message));
     read_frame(conn);
     return;
   }

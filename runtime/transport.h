@@ -10,6 +10,15 @@
 //    arrive whole and in order, or not at all, which is what the kernel expects.
 //  - Every datagram and every connection carries the cluster's tag (a hash of the cluster
 //    name): traffic from another cluster on the same port is dropped and counted.
+//  - With a keyring, everything after the tag is sealed (AES-256-GCM, see Keyring): each
+//    datagram (sender address and packet), each connection's hello (sender address and a
+//    random connection id) and each stream frame, whose associated data binds it to its
+//    connection and its position there, so frames cannot be moved between connections or
+//    reordered. What fails to open is dropped, counted and logged at a bounded rate; a
+//    connection that sends one such frame is closed. Encrypted traffic carries a tag of
+//    its own, so a node whose encryption setting differs is told apart (and counted) from
+//    noise. Replaying a captured datagram is not detected here: the kernel ignores what
+//    it has already applied.
 //
 // Threading: every method and every callback runs on the strand passed to open(); the
 // Transport must outlive the io_context's threads (stop them before destroying it).
@@ -31,6 +40,7 @@
 #include "kernel/core/result.h"
 #include "kernel/core/time.h"
 #include "kernel/outbox.h"
+#include "runtime/keyring.h"
 
 namespace ckv {
 
@@ -59,6 +69,9 @@ struct TransportStats {
   std::atomic<uint64_t> send_errors{0};
   std::atomic<uint64_t> connections_opened{0}, connections_accepted{0};
   std::atomic<uint64_t> connections_refused{0};  // over max_inbound_connections
+  std::atomic<uint64_t> auth_rejected{0};        // sealed with no key of ours, or tampered with
+  std::atomic<uint64_t> mode_rejected{0};        // plaintext to an encrypted node, or the reverse
+  std::atomic<uint64_t> keyring_keys{0};         // 0: gossip is plaintext
 };
 
 // A hash of the cluster name, carried by all node-to-node traffic.
@@ -70,12 +83,17 @@ class Transport {
       std::function<void(const Address& from, Channel channel, std::vector<uint8_t> bytes)>;
 
   // Binds UDP and TCP on `bind`. An error says which socket and why ("address in use").
+  // Without a keyring (null) traffic is plaintext.
   static Result<std::unique_ptr<Transport>> open(Strand strand, Address bind, Address advertise,
                                                  uint64_t tag, TransportLimits limits,
+                                                 std::shared_ptr<const Keyring> keyring,
                                                  PacketHandler on_packet);
   ~Transport();
 
   void send(Send&& send);
+  // Replaces the keyring (key rotation); what is queued keeps its seal. A transport
+  // opened in plaintext stays plaintext: returns false and changes nothing.
+  bool set_keyring(std::shared_ptr<const Keyring> keyring);
   // Closes every socket; pending handlers finish with errors and do nothing.
   void close();
 
@@ -91,8 +109,14 @@ class Transport {
 
  private:
   Transport(Strand strand, Address advertise, uint64_t tag, TransportLimits limits,
-            PacketHandler on_packet);
+            std::shared_ptr<const Keyring> keyring, PacketHandler on_packet);
+  // The tag this node's traffic carries, and the one a node of the same cluster with the
+  // other encryption setting would send.
+  uint64_t wire_tag() const;
+  uint64_t other_mode_tag() const;
   void receive_datagram();
+  void handle_datagram(size_t bytes);
+  void refuse(const char* what, const std::string& from, bool wrong_mode);
   void accept();
   void send_datagram(const Address& to, std::vector<uint8_t>&& bytes);
   void send_stream(const Address& to, std::vector<uint8_t>&& bytes);
@@ -108,6 +132,7 @@ class Transport {
   void close_idle(const std::shared_ptr<Outgoing>& conn);
   void close_inbound_after(const std::shared_ptr<Inbound>& conn, Duration limit);
   void read_hello(const std::shared_ptr<Inbound>& conn);
+  void read_hello_rest(const std::shared_ptr<Inbound>& conn);
   void read_frame(const std::shared_ptr<Inbound>& conn);
   void read_body(const std::shared_ptr<Inbound>& conn, size_t length);
   void close_inbound(const std::shared_ptr<Inbound>& conn);
@@ -116,12 +141,15 @@ class Transport {
   Address advertise_;
   uint64_t tag_;
   TransportLimits limits_;
+  std::shared_ptr<const Keyring> keyring_;
   PacketHandler on_packet_;
   boost::asio::ip::udp::socket udp_;
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer accept_retry_;
   std::vector<uint8_t> rx_;
   boost::asio::ip::udp::endpoint rx_from_;
+  std::vector<uint8_t> opened_;  // scratch: a datagram's opened contents
+  std::vector<uint8_t> plain_;   // scratch: a datagram before sealing
   std::map<Address, std::shared_ptr<Outgoing>> outgoing_;
   size_t inbound_count_ = 0;
   bool closed_ = false;

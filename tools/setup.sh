@@ -9,9 +9,9 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config clang-format
   libgtest-dev librapidcheck-dev libbenchmark-dev
-  # the node binary: Asio/Beast, Boost.JSON, Program_options, RocksDB, Avahi
+  # the node binary: Asio/Beast, Boost.JSON, Program_options, RocksDB, Avahi, libcrypto
   libboost1.81-dev libboost-json1.81-dev libboost-program-options1.81-dev
-  librocksdb-dev libavahi-client-dev
+  librocksdb-dev libavahi-client-dev libssl-dev
   # running a local cluster and its tests: mDNS daemon, its bus, an HTTP client
   avahi-daemon avahi-utils dbus curl iproute2
 )

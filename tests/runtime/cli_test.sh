@@ -8,7 +8,7 @@ bin=$1
 "$bin" --help > "$work/help" 2>&1
 expect "--help exits 0" 0 $?
 for flag in --node-name --cluster --http --gossip --advertise --join --data-dir --mdns --no-mdns \
-  --query-timeout --sync --log-level --restore-from; do
+  --query-timeout --sync --log-level --restore-from --encrypt-key --keyring-file; do
   grep -q -- "$flag" "$work/help" && pass "--help documents $flag" || fail "--help lacks $flag"
 done
 
@@ -31,6 +31,16 @@ usage_error "bad port" --gossip 127.0.0.1:70000 --data-dir "$work/d1"
 usage_error "bad log level" --log-level loud --data-dir "$work/d1"
 usage_error "bad query timeout" --query-timeout soon --data-dir "$work/d1"
 usage_error "unresolvable join" --join no-such-host.invalid:7946 --data-dir "$work/d1" --no-mdns
+usage_error "a key that is not 32 bytes" --encrypt-key c2hvcnQ= --data-dir "$work/k" --no-mdns
+usage_error "a key that is not base64" --encrypt-key 'not base64!' --data-dir "$work/k" --no-mdns
+key=AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=
+printf '%s\n' "$key" > "$work/keyring"
+usage_error "both --encrypt-key and --keyring-file" --encrypt-key "$key" --keyring-file "$work/keyring" --data-dir "$work/k" --no-mdns
+usage_error "a missing keyring file" --keyring-file "$work/no-such-keyring" --data-dir "$work/k" --no-mdns
+printf '# keys\n%s\nAAAA\n' "$key" > "$work/bad-keyring"
+usage_error "a keyring file with a bad line" --keyring-file "$work/bad-keyring" --data-dir "$work/k" --no-mdns
+[ ! -e "$work/k" ] && pass "no data directory was created by the refused starts" ||
+  fail "a refused start created its data directory"
 touch "$work/file"
 usage_error "data dir under a file" --data-dir "$work/file/sub" --no-mdns --gossip 127.0.0.1:17990 --http 127.0.0.1:19990
 usage_error "http address not on this host" --http 203.0.113.77:9876 --data-dir "$work/d2" --no-mdns --gossip 127.0.0.1:17991
