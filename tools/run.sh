@@ -2,7 +2,8 @@
 # The main job: installs what is missing, builds, and starts a local 3-node cluster you can
 # curl (HTTP on 127.0.0.1:9876, :9877, :9878). As root it also starts dbus and an
 # avahi-daemon restricted to loopback, so the nodes find each other by mDNS; otherwise the
-# second and third nodes are told to --join the first. Data lives in ./cluster-kv-data/.
+# second and third nodes are told to --join the first. Data lives in ./cluster-kv-data/;
+# gossip between the nodes is encrypted with a key made on the first run (.run/keyring).
 # Ctrl-C (or `tools/run.sh stop` from another terminal) stops every process it started.
 #   tools/run.sh              start the cluster and wait
 #   tools/run.sh stop         stop a cluster started by tools/run.sh
@@ -59,9 +60,14 @@ else
   join=(--join 127.0.0.1:7946)
 fi
 trap 'echo; echo "run: stopping"; stop_all; exit 0' INT TERM
+# One cluster key, made once and kept with the run's state, readable by its owner only.
+if [ ! -s "$state/keyring" ]; then
+  (umask 077 && head -c 32 /dev/urandom | base64 > "$state/keyring")
+fi
 
 for i in 1 2 3; do
-  args=(--node-name "node$i" --http "127.0.0.1:$((9875 + i))" --gossip "127.0.0.1:$((7945 + i))")
+  args=(--node-name "node$i" --http "127.0.0.1:$((9875 + i))" --gossip "127.0.0.1:$((7945 + i))"
+    --keyring-file "$state/keyring")
   [ "$i" -gt 1 ] && args+=("${join[@]}")
   build/release/runtime/cluster-kv "${args[@]}" > "$state/node$i.log" 2>&1 &
   echo $! > "$state/node$i.pid"
@@ -94,7 +100,8 @@ Try:
   curl http://localhost:9876/_cluster/members    # who is in the cluster
   curl http://localhost:9876/_cluster/metrics    # Prometheus metrics
 
-Data is kept in ./cluster-kv-data/ across runs (remove it for a fresh start).
+Data is kept in ./cluster-kv-data/ across runs (remove it for a fresh start). Gossip
+between the nodes is encrypted with the key in .run/keyring (README: Security).
 Ctrl-C (or tools/run.sh stop) stops the cluster.
 TEXT
 while :; do
