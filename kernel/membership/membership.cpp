@@ -65,6 +65,16 @@ void Membership::join(MonoTime now, std::span<const Address> seeds) {
     joined_ = true;  // founding a cluster of one
     return;
   }
+  if (joined_) {
+    // Already a member (of a cluster, or founding one): more seeds, e.g. peers found by
+    // mDNS, get one push-pull each. One that does not answer (another cluster key, a
+    // firewall) must not make this node report itself as joining again.
+    for (const Address& seed : seeds_) {
+      send_push_pull(seed, /*join=*/true, /*reply=*/false);
+      stats_.join_attempts++;
+    }
+    return;
+  }
   joined_ = false;
   join_backoff_ = config_.join_retry_min;
   next_join_try_ = now;

@@ -51,6 +51,8 @@ class Membership {
              MonoTime start, Outbox& out, NodeStats& stats);
 
   // Contacts the seeds (push-pull) until one answers. No seeds: this node founds a cluster.
+  // A node that has already joined (or founded) sends each seed one push-pull and stays
+  // joined: a later peer that never answers does not make it "joining" again.
   void join(MonoTime now, std::span<const Address> seeds);
   // Starts a graceful leave; see leave_complete().
   void leave(MonoTime now);

@@ -435,6 +435,30 @@ TEST(Join, RetriesUnansweredSeedsWithBackoffUntilOneAnswers) {
   EXPECT_EQ(node->members().find("b")->state, MemberState::kAlive);
 }
 
+// Peers found later (by mDNS) are contacted once; a member does not go back to "joining"
+// because one of them never answers (another cluster key, a firewall).
+TEST(Join, MorePeersForAMemberGetOnePushPullAndLeaveItJoined) {
+  const MonoTime t0 = MonoTime{} + 50s;
+  MemStore store(true);
+  auto node = std::move(*Node::create({}, "a", kA, 1, Now{t0, {}}, store));
+  node->join(Now{t0, {}}, std::vector<Address>{});  // founds a cluster of one
+  ASSERT_TRUE(node->membership().joined());
+  node->outbox().clear();
+  node->join(Now{t0, {}}, std::vector<Address>{kB});
+  EXPECT_TRUE(node->membership().joined());
+  size_t to_b = 0;
+  MonoTime t = t0;
+  while (t < t0 + 8s) {
+    for (const Send& s : node->outbox().sends)
+      if (s.channel == Channel::kStream && s.to == kB) to_b++;
+    node->outbox().clear();
+    t = std::min(node->next_deadline(), t0 + 8s);
+    node->on_timer(Now{t, {}});
+    EXPECT_TRUE(node->membership().joined());
+  }
+  EXPECT_EQ(to_b, 1u);
+}
+
 TEST_F(OneNode, LeavingGossipsLeftAndCompletes) {
   know("b", kB);
   know("c", kC);
