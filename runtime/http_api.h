@@ -15,6 +15,7 @@
 // exactly once, from any thread.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -44,6 +45,14 @@ struct HttpResponse {
   std::string body;
   std::string content_type = "text/plain; charset=utf-8";
   std::vector<std::pair<std::string, std::string>> headers;
+};
+
+// The HTTP server's connections, counted by HttpServer and rendered by Metrics. Shared:
+// connections can outlive the server object while the process stops.
+struct HttpConnectionStats {
+  std::atomic<uint64_t> open{0};
+  std::atomic<uint64_t> refused{0};    // over the connection limit: 503, then closed
+  std::atomic<uint64_t> timed_out{0};  // a request or response not done within the limit
 };
 
 // What a request is about, for routing and metrics.

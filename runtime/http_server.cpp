@@ -1,11 +1,16 @@
 #include "runtime/http_server.h"
 
+#include <algorithm>
+#include <array>
+#include <atomic>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <optional>
 
+#include "runtime/http_codec.h"
 #include "runtime/log.h"
 
 namespace ckv {
@@ -18,27 +23,14 @@ namespace {
 
 RateLimitedLog g_http_log(5, std::chrono::seconds(10));
 
-HttpMethod method_of(http::verb verb) {
-  switch (verb) {
-    case http::verb::get:
-      return HttpMethod::kGet;
-    case http::verb::head:
-      return HttpMethod::kHead;
-    case http::verb::post:
-      return HttpMethod::kPost;
-    case http::verb::put:
-      return HttpMethod::kPut;
-    case http::verb::delete_:
-      return HttpMethod::kDelete;
-    default:
-      return HttpMethod::kOther;
-  }
-}
-
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, HttpApi& api, HttpLimits limits)
-      : stream_(std::move(socket)), api_(api), limits_(limits) {}
+  Session(tcp::socket socket, HttpApi& api, HttpLimits limits,
+          std::shared_ptr<HttpConnectionStats> stats)
+      : stream_(std::move(socket)), api_(api), limits_(limits), stats_(std::move(stats)) {
+    stats_->open++;
+  }
+  ~Session() { stats_->open--; }
 
   void start() {
     asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
@@ -50,18 +42,19 @@ class Session : public std::enable_shared_from_this<Session> {
  private:
   void read_header() {
     parser_.emplace();
-    parser_->header_limit(static_cast<uint32_t>(limits_.max_header_bytes));
-    parser_->body_limit(api_.max_body_bytes());
+    limit_request_parser(*parser_, limits_, api_.max_body_bytes());
     busy();
     http::async_read_header(
         stream_, buffer_, *parser_,
-        [self = shared_from_this()](beast::error_code ec, size_t) { self->on_header(ec); });
+        [self = shared_from_this()](beast::error_code ec, size_t header_bytes) {
+          self->on_header(ec ? ec : check_header_size(header_bytes, self->limits_));
+        });
   }
 
   void on_header(beast::error_code ec) {
     if (ec) return fail(ec);
     auto& req = parser_->get();
-    if (beast::iequals(req[http::field::expect], "100-continue") && !parser_->is_done()) {
+    if (wants_continue(*parser_)) {
       auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_,
                                                                      req.version());
       http::async_write(stream_, *cont,
@@ -88,10 +81,7 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_.reset();
     version_ = req.version();
     keep_alive_ = req.keep_alive();
-    HttpRequest request;
-    request.method = method_of(req.method());
-    request.target = std::string(req.target());
-    request.body = std::move(req.body());
+    HttpRequest request = to_api_request(req);
     head_ = request.method == HttpMethod::kHead;
     api_.handle(std::move(request), [self = shared_from_this()](HttpResponse response) {
       // dispatch: answers made on this strand (local hits, cluster endpoints) go out at once.
@@ -104,54 +94,28 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // Parser errors: answer with a 4xx and close; a peer that went away: just close.
   void fail(beast::error_code ec) {
-    if (ec == http::error::end_of_stream || ec == asio::error::eof ||
-        ec == asio::error::connection_reset || ec == asio::error::operation_aborted) {
-      return close();
-    }
-    if (ec == beast::error::timeout) return close();  // the lingering drain's deadline
-    if (ec == http::error::partial_message) return close();
-    unsigned status = 400;
-    std::string why = "malformed request: " + ec.message();
-    if (ec == http::error::body_limit) {
-      status = 413;
-      why = "body over the limit of " + std::to_string(api_.max_body_bytes()) + " bytes";
-    } else if (ec == http::error::header_limit) {
-      status = 431;
-      why =
-          "request header over the limit of " + std::to_string(limits_.max_header_bytes) + " bytes";
-    }
-    g_http_log(LogLevel::kInfo,
-               "rejected an HTTP request with " + std::to_string(status) + ": " + why);
-    HttpResponse r;
-    r.status = status;
-    r.body = why + "\n";
+    if (timed_out_) return answer_timeout();
+    std::optional<HttpResponse> r = rejection(ec, limits_, api_.max_body_bytes());
+    if (!r) return close();
+    g_http_log(LogLevel::kInfo, "rejected an HTTP request with " + std::to_string(r->status) +
+                                    ": " + r->body.substr(0, r->body.size() - 1));
     version_ = 11;
     head_ = false;
-    write(std::move(r), /*close_after=*/true, /*linger=*/true);
+    write(std::move(*r), /*close_after=*/true, /*linger=*/true);
   }
 
   // `linger`: the request was refused mid-way and the client may still be sending; stop
   // writing, read and discard for up to a second, then close, so the answer is not lost
   // to a reset.
   void write(HttpResponse r, bool close_after, bool linger = false) {
-    auto res = std::make_shared<http::response<http::string_body>>(
-        static_cast<http::status>(r.status), version_);
-    res->set(http::field::server, "cluster-kv");
-    if (!r.content_type.empty()) res->set(http::field::content_type, r.content_type);
-    for (auto& [name, value] : r.headers)
-      res->set(name, value);
-    res->keep_alive(!close_after);
-    size_t length = r.body.size();
-    if (head_) {
-      res->content_length(length);  // the length a GET would send, and no body
-    } else {
-      res->body() = std::move(r.body);
-      res->prepare_payload();
-    }
+    auto res = std::make_shared<BeastResponse>(
+        to_beast_response(std::move(r), version_, head_, /*keep_alive=*/!close_after));
     busy();
+    writing_ = true;
     http::async_write(
         stream_, *res,
         [self = shared_from_this(), res, close_after, linger](beast::error_code ec, size_t) {
+          self->writing_ = false;
           if (!ec && linger) return self->drain();
           if (ec || close_after) return self->close();
           self->read_header();
@@ -174,21 +138,56 @@ class Session : public std::enable_shared_from_this<Session> {
                             });
   }
 
-  // One timer per connection, checked once a second, instead of a deadline set for every
+  // One timer per connection, checked every tick, instead of a deadline set for every
   // read and write (re-arming a timer per operation cost a fifth of the request rate).
-  // A read or write that has made no request complete for read_timeout closes the
+  // A read or write that has made no request complete for read_timeout ends the
   // connection: a slow or silent client cannot hold it forever.
   void watch() {
-    watchdog_.expires_after(std::chrono::seconds(1));
+    watchdog_.expires_after(watch_tick());
     watchdog_.async_wait([self = shared_from_this()](beast::error_code ec) {
-      if (ec || self->closed_) return;
+      if (ec || self->closed_ || self->timed_out_) return;
       if (self->busy_ &&
           std::chrono::steady_clock::now() - self->busy_since_ > self->limits_.read_timeout) {
-        g_http_log(LogLevel::kInfo, "closed an HTTP connection: no request completed in time");
-        return self->close();
+        return self->time_out();
       }
       self->watch();
     });
+  }
+  std::chrono::milliseconds watch_tick() const {
+    auto tenth = std::chrono::duration_cast<std::chrono::milliseconds>(limits_.read_timeout) / 10;
+    return std::clamp(tenth, std::chrono::milliseconds(10), std::chrono::milliseconds(1000));
+  }
+
+  // Part of a request arrived but not all of it in time: stop reading and answer 408
+  // (through fail(), once the cancelled read returns). Otherwise the connection was idle
+  // between requests, or the client is not reading its response: just close.
+  void time_out() {
+    bool mid_request = !writing_ && (buffer_.size() > 0 || (parser_ && parser_->got_some()));
+    if (!mid_request) {
+      if (writing_) {
+        stats_->timed_out++;
+        g_http_log(LogLevel::kInfo,
+                   "closed an HTTP connection: its client did not read the "
+                   "response in time");
+      }
+      return close();
+    }
+    stats_->timed_out++;
+    timed_out_ = true;
+    beast::error_code ignored;
+    stream_.socket().cancel(ignored);
+  }
+
+  void answer_timeout() {
+    auto seconds = std::chrono::duration_cast<std::chrono::milliseconds>(limits_.read_timeout);
+    g_http_log(LogLevel::kInfo, "answered 408: a request did not arrive whole within " +
+                                    std::to_string(seconds.count()) + " ms");
+    HttpResponse r;
+    r.status = 408;
+    r.body = "the request did not arrive whole within " + std::to_string(seconds.count()) + " ms\n";
+    version_ = 11;
+    head_ = false;
+    write(std::move(r), /*close_after=*/true, /*linger=*/true);
   }
 
   void busy() {
@@ -208,26 +207,90 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::tcp_stream stream_;
   asio::steady_timer watchdog_{stream_.get_executor()};
   bool closed_ = false;
-  bool busy_ = false;  // a read or write is waiting on the client
+  bool busy_ = false;       // a read or write is waiting on the client
+  bool writing_ = false;    // a response is being written
+  bool timed_out_ = false;  // the pending read was cancelled by the watchdog
   std::chrono::steady_clock::time_point busy_since_;
   beast::flat_buffer buffer_;
   std::vector<char> drain_buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   HttpApi& api_;
   HttpLimits limits_;
+  std::shared_ptr<HttpConnectionStats> stats_;
   unsigned version_ = 11;
   bool keep_alive_ = true;
   bool head_ = false;
 };
 
+// A connection over the limit: 503, then a short drain so the answer is not lost to a
+// reset if the client was already sending, then close.
+class Refusal : public std::enable_shared_from_this<Refusal> {
+ public:
+  Refusal(tcp::socket socket, size_t limit, std::shared_ptr<std::atomic<size_t>> in_flight)
+      : socket_(std::move(socket)), in_flight_(std::move(in_flight)) {
+    (*in_flight_)++;
+    std::string body = "too many connections (the limit is " + std::to_string(limit) + ")\n";
+    answer_ =
+        "HTTP/1.1 503 Service Unavailable\r\nServer: cluster-kv\r\n"
+        "Content-Type: text/plain; charset=utf-8\r\nRetry-After: 1\r\nConnection: close\r\n"
+        "Content-Length: " +
+        std::to_string(body.size()) + "\r\n\r\n" + body;
+  }
+  ~Refusal() { (*in_flight_)--; }
+
+  void start() {
+    timer_.expires_after(std::chrono::seconds(1));
+    timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (!ec) self->close();
+    });
+    asio::async_write(socket_, asio::buffer(answer_),
+                      [self = shared_from_this()](beast::error_code ec, size_t) {
+                        if (ec) return self->close();
+                        beast::error_code ignored;
+                        self->socket_.shutdown(tcp::socket::shutdown_send, ignored);
+                        self->discard();
+                      });
+  }
+
+ private:
+  void discard() {
+    socket_.async_read_some(asio::buffer(scratch_),
+                            [self = shared_from_this()](beast::error_code ec, size_t) {
+                              if (ec) return self->close();
+                              self->discard();
+                            });
+  }
+  void close() {
+    beast::error_code ignored;
+    timer_.cancel();
+    socket_.close(ignored);
+  }
+
+  tcp::socket socket_;
+  asio::steady_timer timer_{socket_.get_executor()};
+  std::shared_ptr<std::atomic<size_t>> in_flight_;
+  std::string answer_;
+  std::array<char, 4096> scratch_;
+};
+
+// Refusals draining at once; beyond this a refused connection is closed without an answer.
+constexpr size_t kMaxRefusalsInFlight = 64;
+
 }  // namespace
 
-HttpServer::HttpServer(std::vector<asio::io_context*> workers, HttpApi& api, HttpLimits limits)
-    : workers_(std::move(workers)), api_(api), limits_(limits), acceptor_(*workers_.front()) {}
+HttpServer::HttpServer(std::vector<asio::io_context*> workers, HttpApi& api, HttpLimits limits,
+                       std::shared_ptr<HttpConnectionStats> stats)
+    : workers_(std::move(workers)),
+      api_(api),
+      limits_(limits),
+      stats_(std::move(stats)),
+      refusing_(std::make_shared<std::atomic<size_t>>(0)),
+      acceptor_(*workers_.front()) {}
 
 Result<std::unique_ptr<HttpServer>> HttpServer::open(std::vector<asio::io_context*> workers,
-                                                     Address at, HttpApi& api, HttpLimits limits) {
-  std::unique_ptr<HttpServer> s(new HttpServer(std::move(workers), api, limits));
+                                                     Address at, HttpApi& api, HttpLimits limits,
+                                                     std::shared_ptr<HttpConnectionStats> stats) {
+  std::unique_ptr<HttpServer> s(new HttpServer(std::move(workers), api, limits, std::move(stats)));
   beast::error_code ec;
   tcp::endpoint endpoint(asio::ip::address_v4(at.ip), at.port);
   s->acceptor_.open(endpoint.protocol(), ec);
@@ -258,13 +321,28 @@ void HttpServer::accept() {
       });
       return;
     }
-    {
+    if (stats_->open.load() >= limits_.max_connections) {
+      refuse(std::move(socket));
+    } else {
       beast::error_code ignored;
       socket.set_option(tcp::no_delay(true), ignored);
-      std::make_shared<Session>(std::move(socket), api_, limits_)->start();
+      std::make_shared<Session>(std::move(socket), api_, limits_, stats_)->start();
     }
     accept();
   });
+}
+
+void HttpServer::refuse(tcp::socket socket) {
+  stats_->refused++;
+  g_http_log(LogLevel::kWarn,
+             "refused an HTTP connection: " + std::to_string(limits_.max_connections) +
+                 " are open (--http-max-connections)");
+  if (refusing_->load() >= kMaxRefusalsInFlight) {
+    beast::error_code ignored;
+    socket.close(ignored);
+    return;
+  }
+  std::make_shared<Refusal>(std::move(socket), limits_.max_connections, refusing_)->start();
 }
 
 void HttpServer::stop() {

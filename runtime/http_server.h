@@ -1,4 +1,5 @@
-// HttpServer: the HTTP/1.1 front door (Boost.Beast), the only file that includes Beast.
+// HttpServer: the HTTP/1.1 front door (Boost.Beast; with http_codec.h, which it shares with
+// the HTTP fuzz target, the only runtime code that includes Beast).
 //
 // Accepts connections and hands them round-robin to the worker io_contexts, each run by
 // one thread (so a connection needs no strand, and parsing runs in parallel with the
@@ -9,6 +10,7 @@
 // honoured, so curl sends large bodies without its one-second wait.
 #pragma once
 
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -24,26 +26,38 @@ namespace ckv {
 
 struct HttpLimits {
   size_t max_header_bytes = 16 * 1024;
-  Duration read_timeout = std::chrono::seconds(30);  // per request, header and body
+  // A request whose header and body take longer to arrive gets 408 and the connection
+  // closes; a keep-alive connection idle this long, or a response the client does not
+  // read within it, closes without one.
+  Duration read_timeout = std::chrono::seconds(30);
+  // Connections beyond this many are answered 503 and closed at once.
+  size_t max_connections = 10000;
 };
 
 class HttpServer {
  public:
   // Listens on `at`, accepting on workers[0]. Each worker must be run by exactly one
   // thread.
-  static Result<std::unique_ptr<HttpServer>> open(std::vector<boost::asio::io_context*> workers,
-                                                  Address at, HttpApi& api, HttpLimits limits = {});
+  static Result<std::unique_ptr<HttpServer>> open(
+      std::vector<boost::asio::io_context*> workers, Address at, HttpApi& api,
+      HttpLimits limits = {},
+      std::shared_ptr<HttpConnectionStats> stats = std::make_shared<HttpConnectionStats>());
   // Stops accepting connections (thread-safe; takes effect on the acceptor's strand).
   void stop();
 
  private:
-  HttpServer(std::vector<boost::asio::io_context*> workers, HttpApi& api, HttpLimits limits);
+  HttpServer(std::vector<boost::asio::io_context*> workers, HttpApi& api, HttpLimits limits,
+             std::shared_ptr<HttpConnectionStats> stats);
   void accept();
+  // Answers 503 on a connection over the limit and closes it.
+  void refuse(boost::asio::ip::tcp::socket socket);
 
   std::vector<boost::asio::io_context*> workers_;
   size_t next_worker_ = 0;
   HttpApi& api_;
   HttpLimits limits_;
+  std::shared_ptr<HttpConnectionStats> stats_;
+  std::shared_ptr<std::atomic<size_t>> refusing_;  // refusals still being written
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer retry_{acceptor_.get_executor()};
   bool stopped_ = false;  // on workers[0]'s thread

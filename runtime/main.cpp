@@ -158,7 +158,10 @@ int run(const RunOptions& o) {
   if (!driver) return usage_error("--gossip: " + driver.error().detail);
   Metrics metrics;
   HttpApi api(**driver, metrics, **store, config.node.kv);
-  auto http = HttpServer::open(workers, o.http, api);
+  HttpLimits http_limits;
+  http_limits.max_connections = o.http_max_connections;
+  http_limits.read_timeout = o.http_read_timeout;
+  auto http = HttpServer::open(workers, o.http, api, http_limits, metrics.connections());
   if (!http) return usage_error("--http: " + http.error().detail);
 
   log_info("serving HTTP on " + o.http.to_string() + ", gossip on " + o.gossip.to_string() +

@@ -56,6 +56,15 @@ std::string Metrics::render(const NodeView& view, const TransportStats& transpor
       }
     }
   }
+  help(out, "ckv_http_connections", "gauge", "HTTP connections open now.");
+  line(out, "ckv_http_connections", "", static_cast<double>(connections_->open.load()));
+  help(out, "ckv_http_connections_refused_total", "counter",
+       "HTTP connections over --http-max-connections, answered 503 and closed.");
+  line(out, "ckv_http_connections_refused_total", "",
+       static_cast<double>(connections_->refused.load()));
+  help(out, "ckv_http_timeouts_total", "counter",
+       "Requests not received (408) or responses not read within --http-read-timeout.");
+  line(out, "ckv_http_timeouts_total", "", static_cast<double>(connections_->timed_out.load()));
   help(out, "ckv_http_request_duration_seconds", "histogram",
        "Latency of key requests (GET, PUT, ...) from parsed request to response.");
   for (size_t m = 0; m < kMethods; ++m) {

@@ -9,6 +9,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "kernel/core/time.h"
@@ -29,6 +30,8 @@ class Metrics {
   void record_request(Route route, HttpMethod method, unsigned status, Duration latency);
   std::string render(const NodeView& view, const TransportStats& transport,
                      uint64_t store_keys) const;
+  // The HTTP server's connection counters, rendered with the rest.
+  const std::shared_ptr<HttpConnectionStats>& connections() const { return connections_; }
 
  private:
   static constexpr size_t kMethods = 6;
@@ -40,6 +43,7 @@ class Metrics {
   std::array<std::array<std::array<std::atomic<uint64_t>, kStatuses.size()>, kMethods>, kRouteCount>
       requests_{};
   std::array<Histogram, kMethods> latency_;  // key requests, by method
+  std::shared_ptr<HttpConnectionStats> connections_ = std::make_shared<HttpConnectionStats>();
 };
 
 }  // namespace ckv

@@ -45,6 +45,11 @@ po::options_description run_flags() {
      "how long a cluster read waits for silent members, e.g. 500ms or 2s "
      "(default: serf's formula, 3.2 s up to 9 nodes); GET ?timeout= overrides it per request")
     ("sync", "fsync every write before answering (slower, survives power loss)")
+    ("http-max-connections", po::value<size_t>()->default_value(10000),
+     "HTTP connections served at once; more are answered 503 and closed")
+    ("http-read-timeout", po::value<std::string>()->default_value("30s"),
+     "time a client has to send a whole request (header and body; else 408) and to read "
+     "its response; also how long an idle keep-alive connection stays open")
     ("encrypt-key", po::value<std::string>(),
      "encrypt and authenticate all gossip with this AES-256 key (32 bytes, base64; make one "
      "with `openssl rand -base64 32`); every node of the cluster needs it")
@@ -145,6 +150,14 @@ Command parse_run(int argc, const char* const* argv) {
     o.query_timeout = *t;
   }
   o.sync = vm.count("sync") > 0;
+  o.http_max_connections = vm["http-max-connections"].as<size_t>();
+  if (o.http_max_connections == 0) return UsageError{"--http-max-connections must be at least 1"};
+  auto read_timeout = parse_duration(vm["http-read-timeout"].as<std::string>());
+  if (!read_timeout) return UsageError{"--http-read-timeout: " + read_timeout.error().detail};
+  if (*read_timeout < std::chrono::milliseconds(100)) {
+    return UsageError{"--http-read-timeout must be at least 100ms"};
+  }
+  o.http_read_timeout = *read_timeout;
   if (vm.count("encrypt-key") && vm.count("keyring-file")) {
     return UsageError{"--encrypt-key and --keyring-file: give one of them"};
   }

@@ -37,6 +37,8 @@ struct RunOptions {
   std::string keyring_file;  // empty: gossip in plaintext unless encrypt_key is set
   LogLevel log_level = LogLevel::kInfo;
   std::string restore_from;
+  size_t http_max_connections = 10000;
+  Duration http_read_timeout = std::chrono::seconds(30);
 };
 
 struct BackupOptions {

@@ -14,6 +14,8 @@ packages=(
   librocksdb-dev libavahi-client-dev libssl-dev
   # running a local cluster and its tests: mDNS daemon, its bus, an HTTP client
   avahi-daemon avahi-utils dbus curl iproute2
+  # the fuzz build (tools/fuzz.sh): Clang and its libFuzzer and sanitizer runtimes
+  clang-14 libclang-rt-14-dev
 )
 if [ "${1:-}" = "bench" ]; then
   packages+=(wrk nginx-light)

@@ -2,7 +2,8 @@
 # The whole test suite, exactly as CI runs it (.ci/run calls this): installs what is
 # missing, then builds and runs every test twice — the kernel and simulator tests under
 # AddressSanitizer + UBSan, then everything (CLI contract and benchmark smoke runs
-# included) in the Release build. Exits non-zero if anything fails.
+# included) in the Release build, then runs each libFuzzer target for a minute
+# (tools/fuzz.sh). Exits non-zero if anything fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,5 +19,8 @@ ctest --test-dir build/asan --output-on-failure -j 2 --timeout 900
 echo "== build and test: release"
 tools/build.sh release
 ctest --test-dir build/release --output-on-failure -j 2 --timeout 900
+
+echo "== fuzz: the wire decoder and the HTTP request path, 60 s each"
+tools/fuzz.sh 60
 
 echo "== all tests passed"

@@ -1,0 +1,98 @@
+// The HTTP/1.1 edges of HttpApi shared by the server and the fuzz target (http_codec.h).
+#include "runtime/http_codec.h"
+
+#include <boost/asio/error.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/http/error.hpp>
+#include <string>
+
+namespace ckv {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+
+namespace {
+
+HttpMethod method_of(http::verb verb) {
+  switch (verb) {
+    case http::verb::get:
+      return HttpMethod::kGet;
+    case http::verb::head:
+      return HttpMethod::kHead;
+    case http::verb::post:
+      return HttpMethod::kPost;
+    case http::verb::put:
+      return HttpMethod::kPut;
+    case http::verb::delete_:
+      return HttpMethod::kDelete;
+    default:
+      return HttpMethod::kOther;
+  }
+}
+
+}  // namespace
+
+void limit_request_parser(HttpRequestParser& parser, const HttpLimits& limits,
+                          size_t max_body_bytes) {
+  parser.header_limit(static_cast<uint32_t>(limits.max_header_bytes));
+  parser.body_limit(max_body_bytes);
+}
+
+beast::error_code check_header_size(size_t header_bytes, const HttpLimits& limits) {
+  if (header_bytes > limits.max_header_bytes) return http::error::header_limit;
+  return {};
+}
+
+bool wants_continue(const HttpRequestParser& parser) {
+  return beast::iequals(parser.get()[http::field::expect], "100-continue") && !parser.is_done();
+}
+
+HttpRequest to_api_request(BeastRequest& request) {
+  HttpRequest out;
+  out.method = method_of(request.method());
+  out.target = std::string(request.target());
+  out.body = std::move(request.body());
+  return out;
+}
+
+std::optional<HttpResponse> rejection(beast::error_code ec, const HttpLimits& limits,
+                                      size_t max_body_bytes) {
+  if (ec == http::error::end_of_stream || ec == asio::error::eof ||
+      ec == asio::error::connection_reset || ec == asio::error::operation_aborted) {
+    return std::nullopt;
+  }
+  if (ec == beast::error::timeout) return std::nullopt;  // the lingering drain's deadline
+  if (ec == http::error::partial_message) return std::nullopt;
+  HttpResponse r;
+  r.status = 400;
+  std::string why = "malformed request: " + ec.message();
+  if (ec == http::error::body_limit) {
+    r.status = 413;
+    why = "body over the limit of " + std::to_string(max_body_bytes) + " bytes";
+  } else if (ec == http::error::header_limit) {
+    r.status = 431;
+    why = "request header over the limit of " + std::to_string(limits.max_header_bytes) + " bytes";
+  }
+  r.body = why + "\n";
+  return r;
+}
+
+BeastResponse to_beast_response(HttpResponse response, unsigned version, bool head,
+                                bool keep_alive) {
+  BeastResponse res(static_cast<http::status>(response.status), version);
+  res.set(http::field::server, "cluster-kv");
+  if (!response.content_type.empty()) res.set(http::field::content_type, response.content_type);
+  for (auto& [name, value] : response.headers)
+    res.set(name, value);
+  res.keep_alive(keep_alive);
+  if (head) {
+    res.content_length(response.body.size());  // the length a GET would send, and no body
+  } else {
+    res.body() = std::move(response.body);
+    res.prepare_payload();
+  }
+  return res;
+}
+
+}  // namespace ckv
