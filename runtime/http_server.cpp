@@ -22,6 +22,7 @@ using asio::ip::tcp;
 namespace {
 
 RateLimitedLog g_http_log(5, std::chrono::seconds(10));
+constexpr auto kTimeoutGrace = std::chrono::seconds(1);
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
@@ -52,7 +53,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void on_header(beast::error_code ec) {
-    if (ec) return fail(ec);
+    if (ec || timed_out_) return fail(ec);  // timed out: the read beat the cancel
     auto& req = parser_->get();
     if (wants_continue(*parser_)) {
       auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_,
@@ -70,7 +71,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void read_body() {
     http::async_read(stream_, buffer_, *parser_,
                      [self = shared_from_this()](beast::error_code ec, size_t) {
-                       if (ec) return self->fail(ec);
+                       if (ec || self->timed_out_) return self->fail(ec);
                        self->dispatch();
                      });
   }
@@ -142,15 +143,19 @@ class Session : public std::enable_shared_from_this<Session> {
   // read and write (re-arming a timer per operation cost a fifth of the request rate).
   // A read or write that has made no request complete for read_timeout ends the
   // connection: a slow or silent client cannot hold it forever.
+  // After a timeout the 408 and its drain get kTimeoutGrace; a client that will not take
+  // them is cut off then, so no connection outlives its deadline by more than that.
   void watch() {
     watchdog_.expires_after(watch_tick());
     watchdog_.async_wait([self = shared_from_this()](beast::error_code ec) {
-      if (ec || self->closed_ || self->timed_out_) return;
-      if (self->busy_ &&
-          std::chrono::steady_clock::now() - self->busy_since_ > self->limits_.read_timeout) {
-        return self->time_out();
+      if (ec || self->closed_) return;
+      auto now = std::chrono::steady_clock::now();
+      if (self->timed_out_) {
+        if (now - self->timed_out_at_ > kTimeoutGrace) return self->close();
+      } else if (self->busy_ && now - self->busy_since_ > self->limits_.read_timeout) {
+        self->time_out();
       }
-      self->watch();
+      if (!self->closed_) self->watch();
     });
   }
   std::chrono::milliseconds watch_tick() const {
@@ -174,6 +179,7 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     stats_->timed_out++;
     timed_out_ = true;
+    timed_out_at_ = std::chrono::steady_clock::now();
     beast::error_code ignored;
     stream_.socket().cancel(ignored);
   }
@@ -210,6 +216,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool busy_ = false;       // a read or write is waiting on the client
   bool writing_ = false;    // a response is being written
   bool timed_out_ = false;  // the pending read was cancelled by the watchdog
+  std::chrono::steady_clock::time_point timed_out_at_;
   std::chrono::steady_clock::time_point busy_since_;
   beast::flat_buffer buffer_;
   std::vector<char> drain_buffer_;
@@ -238,7 +245,13 @@ class Refusal : public std::enable_shared_from_this<Refusal> {
   }
   ~Refusal() { (*in_flight_)--; }
 
+  // On the socket's own worker, like a session.
   void start() {
+    asio::dispatch(socket_.get_executor(), [self = shared_from_this()] { self->answer(); });
+  }
+
+ private:
+  void answer() {
     timer_.expires_after(std::chrono::seconds(1));
     timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
       if (!ec) self->close();
@@ -252,7 +265,6 @@ class Refusal : public std::enable_shared_from_this<Refusal> {
                       });
   }
 
- private:
   void discard() {
     socket_.async_read_some(asio::buffer(scratch_),
                             [self = shared_from_this()](beast::error_code ec, size_t) {

@@ -77,11 +77,34 @@ int backup(const BackupOptions& o) {
 
 // Connections and RocksDB files all take descriptors; the usual soft limit of 1024 is
 // too few for a busy node, so take what the hard limit allows.
-void raise_file_limit() {
+// Returns the limit now in force.
+size_t raise_file_limit() {
   rlimit limit{};
-  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return 1024;
+  if (limit.rlim_cur < limit.rlim_max) {
     limit.rlim_cur = limit.rlim_max;
     setrlimit(RLIMIT_NOFILE, &limit);
+    getrlimit(RLIMIT_NOFILE, &limit);
+  }
+  return limit.rlim_cur == RLIM_INFINITY ? size_t{1} << 20 : static_cast<size_t>(limit.rlim_cur);
+}
+
+// HTTP connections may use the descriptors gossip and RocksDB do not need: the cap is
+// lowered (with a warning) to leave them a reserve, so the cap is reached before EMFILE.
+size_t connection_cap(size_t wanted, size_t file_limit) {
+  size_t reserve = file_limit > 2048 ? 1024 : file_limit / 2;
+  size_t allowed = std::max<size_t>(file_limit - reserve, 1);
+  if (wanted <= allowed) return wanted;
+  log_warn("--http-max-connections " + std::to_string(wanted) + " lowered to " +
+           std::to_string(allowed) + ": the process may open " + std::to_string(file_limit) +
+           " files and gossip and RocksDB need some of them (raise `ulimit -n`)");
+  return allowed;
+}
+
+void warn_if_others_can_read(const std::string& path) {
+  struct stat info {};
+  if (stat(path.c_str(), &info) == 0 && (info.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+    log_warn("the keyring file " + path + " can be read by other users of this host; chmod 600 it");
   }
 }
 
@@ -90,16 +113,15 @@ Result<std::shared_ptr<const Keyring>> load_keyring(const RunOptions& o) {
   if (!o.encrypt_key.empty()) {
     auto ring = Keyring::from_key(o.encrypt_key);
     if (!ring) return Error{ring.error().code, "--encrypt-key: " + ring.error().detail};
+    log_warn(
+        "--encrypt-key can be read by other users of this host (ps, /proc); "
+        "--keyring-file with a chmod 600 file keeps the key private");
     return std::make_shared<const Keyring>(std::move(*ring));
   }
   if (!o.keyring_file.empty()) {
     auto ring = Keyring::load(o.keyring_file);
     if (!ring) return Error{ring.error().code, "--keyring-file: " + ring.error().detail};
-    struct stat info {};
-    if (stat(o.keyring_file.c_str(), &info) == 0 && (info.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-      log_warn("the keyring file " + o.keyring_file +
-               " can be read by other users of this host; chmod 600 it");
-    }
+    warn_if_others_can_read(o.keyring_file);
     return std::make_shared<const Keyring>(std::move(*ring));
   }
   return std::shared_ptr<const Keyring>();
@@ -108,7 +130,7 @@ Result<std::shared_ptr<const Keyring>> load_keyring(const RunOptions& o) {
 int run(const RunOptions& o) {
   set_log_level(o.log_level);
   set_log_name(o.node_name);
-  raise_file_limit();
+  size_t file_limit = raise_file_limit();
   auto keyring = load_keyring(o);
   if (!keyring) return usage_error(keyring.error().detail);
 
@@ -159,7 +181,7 @@ int run(const RunOptions& o) {
   Metrics metrics;
   HttpApi api(**driver, metrics, **store, config.node.kv);
   HttpLimits http_limits;
-  http_limits.max_connections = o.http_max_connections;
+  http_limits.max_connections = connection_cap(o.http_max_connections, file_limit);
   http_limits.read_timeout = o.http_read_timeout;
   auto http = HttpServer::open(workers, o.http, api, http_limits, metrics.connections());
   if (!http) return usage_error("--http: " + http.error().detail);
@@ -225,6 +247,7 @@ int run(const RunOptions& o) {
           log_error("SIGHUP: keeping the current keys: " + ring.error().detail);
           return;
         }
+        warn_if_others_can_read(o.keyring_file);
         std::string described = ring->describe();
         (*driver)->set_keyring(std::make_shared<const Keyring>(std::move(*ring)),
                                [described](bool changed) {
@@ -249,6 +272,9 @@ int run(const RunOptions& o) {
 
 int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
+  // A key rotation's SIGHUP must not end a node that is still starting (opening a large
+  // store, say); the handler that re-reads the keyring is installed once it runs.
+  std::signal(SIGHUP, SIG_IGN);
   ckv::Command command = ckv::parse_command_line(argc, argv);
   if (auto* help = std::get_if<ckv::HelpText>(&command)) {
     std::fputs(help->text.c_str(), stdout);

@@ -17,8 +17,10 @@
 //    reordered. What fails to open is dropped, counted and logged at a bounded rate; a
 //    connection that sends one such frame is closed. Encrypted traffic carries a tag of
 //    its own, so a node whose encryption setting differs is told apart (and counted) from
-//    noise. Replaying a captured datagram is not detected here: the kernel ignores what
-//    it has already applied.
+//    noise. Replay is not detected here: a captured datagram, or a whole captured
+//    connection (hello and frames in order), can be sent again, to the same node or
+//    another. The kernel ignores what it has already applied; an old push-pull can bring
+//    back a member that was removed, which its probes then find dead again.
 //
 // Threading: every method and every callback runs on the strand passed to open(); the
 // Transport must outlive the io_context's threads (stop them before destroying it).

@@ -63,19 +63,14 @@ void Membership::join(MonoTime now, std::span<const Address> seeds) {
   }
   if (seeds_.empty()) {
     joined_ = true;  // founding a cluster of one
+    next_join_try_ = kNever;
     return;
   }
-  if (joined_) {
-    // Already a member (of a cluster, or founding one): more seeds, e.g. peers found by
-    // mDNS, get one push-pull each. One that does not answer (another cluster key, a
-    // firewall) must not make this node report itself as joining again.
-    for (const Address& seed : seeds_) {
-      send_push_pull(seed, /*join=*/true, /*reply=*/false);
-      stats_.join_attempts++;
-    }
-    return;
-  }
-  joined_ = false;
+  // A member (of a cluster, or founding one) given more seeds, e.g. peers found by mDNS,
+  // stays joined: one that never answers (another cluster key, a firewall) must not make
+  // it report "joining" again. It still retries them, a bounded number of times, so two
+  // founders that find each other merge even if the first push-pulls are lost.
+  join_tries_left_ = joined_ ? kMemberJoinTries : std::numeric_limits<uint32_t>::max();
   join_backoff_ = config_.join_retry_min;
   next_join_try_ = now;
   retry_join(now);
@@ -85,6 +80,10 @@ void Membership::retry_join(MonoTime now) {
   for (const Address& seed : seeds_) {
     send_push_pull(seed, /*join=*/true, /*reply=*/false);
     stats_.join_attempts++;
+  }
+  if (--join_tries_left_ == 0) {
+    next_join_try_ = kNever;
+    return;
   }
   next_join_try_ = now + join_backoff_;
   join_backoff_ = std::min(join_backoff_ * 2, config_.join_retry_max);
@@ -200,7 +199,8 @@ void Membership::on_push_pull(MonoTime now, const wire::PushPull& p) {
   if (!p.reply) {
     // Answer with our state after the merge, so refutations it caused travel back at once.
     send_push_pull(p.sender_addr, p.join, /*reply=*/true);
-  } else if (!joined_) {
+  } else if (!joined_ || std::find(seeds_.begin(), seeds_.end(), p.sender_addr) != seeds_.end()) {
+    // The first answer completes a join; a member stops retrying seeds once one answers.
     joined_ = true;
     next_join_try_ = kNever;
   }
@@ -374,7 +374,7 @@ void Membership::on_timer(MonoTime now) {
   if (now >= next_gossip_ && !broadcasts_.empty()) gossip(now);
   if (!leaving_ && now >= next_push_pull_) push_pull_random(now);
   if (!leaving_ && now >= next_reconnect_) reconnect(now);
-  if (!joined_ && !leaving_ && now >= next_join_try_) retry_join(now);
+  if (!leaving_ && now >= next_join_try_) retry_join(now);
 }
 
 MonoTime Membership::next_deadline() const {
@@ -393,7 +393,7 @@ MonoTime Membership::next_deadline() const {
     consider(next_probe_);
     consider(next_push_pull_);
     if (table_.count(MemberState::kDead) > 0) consider(next_reconnect_);
-    if (!joined_) consider(next_join_try_);
+    consider(next_join_try_);
   }
   return next;
 }

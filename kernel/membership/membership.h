@@ -51,8 +51,9 @@ class Membership {
              MonoTime start, Outbox& out, NodeStats& stats);
 
   // Contacts the seeds (push-pull) until one answers. No seeds: this node founds a cluster.
-  // A node that has already joined (or founded) sends each seed one push-pull and stays
-  // joined: a later peer that never answers does not make it "joining" again.
+  // A node that has already joined (or founded) stays joined and tries the seeds a few
+  // times (kMemberJoinTries, same backoff) until one answers: a later peer that never
+  // answers does not make it "joining" again.
   void join(MonoTime now, std::span<const Address> seeds);
   // Starts a graceful leave; see leave_complete().
   void leave(MonoTime now);
@@ -159,10 +160,13 @@ class Membership {
   MonoTime next_reconnect_;
   std::unordered_map<std::string, MonoTime> last_reconnect_;  // failed members only
 
+  // Push-pulls a member sends seeds given after it joined (see join()).
+  static constexpr uint32_t kMemberJoinTries = 6;
   std::vector<Address> seeds_;
   bool joined_ = false;
-  MonoTime next_join_try_ = kNever;
+  MonoTime next_join_try_ = kNever;  // kNever: not retrying
   Duration join_backoff_{};
+  uint32_t join_tries_left_ = 0;
 
   bool leaving_ = false;
 };

@@ -435,9 +435,10 @@ TEST(Join, RetriesUnansweredSeedsWithBackoffUntilOneAnswers) {
   EXPECT_EQ(node->members().find("b")->state, MemberState::kAlive);
 }
 
-// Peers found later (by mDNS) are contacted once; a member does not go back to "joining"
-// because one of them never answers (another cluster key, a firewall).
-TEST(Join, MorePeersForAMemberGetOnePushPullAndLeaveItJoined) {
+// Peers found later (by mDNS) are retried a few times with the join backoff; a member
+// does not go back to "joining" because one of them never answers (another cluster key, a
+// firewall), and stops retrying once one answers.
+TEST(Join, AMemberRetriesLaterSeedsAFewTimesAndStaysJoined) {
   const MonoTime t0 = MonoTime{} + 50s;
   MemStore store(true);
   auto node = std::move(*Node::create({}, "a", kA, 1, Now{t0, {}}, store));
@@ -445,18 +446,47 @@ TEST(Join, MorePeersForAMemberGetOnePushPullAndLeaveItJoined) {
   ASSERT_TRUE(node->membership().joined());
   node->outbox().clear();
   node->join(Now{t0, {}}, std::vector<Address>{kB});
-  EXPECT_TRUE(node->membership().joined());
-  size_t to_b = 0;
+  std::vector<MonoTime> to_b;
   MonoTime t = t0;
-  while (t < t0 + 8s) {
+  while (t < t0 + 120s) {
     for (const Send& s : node->outbox().sends)
-      if (s.channel == Channel::kStream && s.to == kB) to_b++;
+      if (s.channel == Channel::kStream && s.to == kB) to_b.push_back(t);
     node->outbox().clear();
-    t = std::min(node->next_deadline(), t0 + 8s);
-    node->on_timer(Now{t, {}});
     EXPECT_TRUE(node->membership().joined());
+    t = std::min(node->next_deadline(), t0 + 120s);
+    node->on_timer(Now{t, {}});
   }
-  EXPECT_EQ(to_b, 1u);
+  ASSERT_EQ(to_b.size(), 6u);  // then it gives up: the peer also finds this node
+  EXPECT_EQ(to_b[1], t0 + 1s);
+  EXPECT_EQ(to_b[5], t0 + 31s);
+}
+
+TEST(Join, AMemberStopsRetryingOnceALaterSeedAnswers) {
+  const MonoTime t0 = MonoTime{} + 50s;
+  MemStore store(true);
+  auto node = std::move(*Node::create({}, "a", kA, 1, Now{t0, {}}, store));
+  node->join(Now{t0, {}}, std::vector<Address>{});
+  node->join(Now{t0, {}}, std::vector<Address>{kB});
+  const Message reply = wire::PushPull{true, true, "b", kB, {{"b", kB, 1, MemberState::kAlive}}};
+  node->on_message(Now{t0 + 10ms, {}}, kB, Channel::kStream, wire::encode_packet({&reply, 1}));
+  node->outbox().clear();
+  size_t joins_to_b = 0;
+  MonoTime t = t0 + 10ms;
+  while (t < t0 + 20s) {
+    t = std::min(node->next_deadline(), t0 + 20s);
+    node->on_timer(Now{t, {}});
+    for (const Send& s : node->outbox().sends) {
+      if (s.channel != Channel::kStream || s.to != kB) continue;
+      std::vector<Message> decoded;
+      ASSERT_TRUE(wire::decode_packet(s.bytes, {}, decoded).ok());
+      for (const Message& m : decoded) {
+        if (auto* pp = std::get_if<wire::PushPull>(&m); pp != nullptr && pp->join) joins_to_b++;
+      }
+    }
+    node->outbox().clear();
+  }
+  EXPECT_EQ(joins_to_b, 0u);
+  EXPECT_TRUE(node->membership().joined());
 }
 
 TEST_F(OneNode, LeavingGossipsLeftAndCompletes) {
