@@ -4,6 +4,8 @@
 # ceiling). Prints a Markdown table (requests/s, p50, p99, ratio to nginx) and writes the
 # same as JSON to build/bench/http.json.
 #   tools/http_bench.sh [seconds per measurement, default 10]
+# The cluster's gossip is encrypted, as the README recommends; CKV_BENCH_PLAINTEXT=1 runs it
+# in plaintext instead, to measure what encryption costs.
 # Needs a Release build (tools/build.sh release) and wrk + nginx (tools/setup.sh bench).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,11 +45,19 @@ http {
 CONF
 nginx -c "$work/nginx.conf" -p "$work"
 
+gossip=encrypted
+keyring=()
+if [ "${CKV_BENCH_PLAINTEXT:-0}" = 1 ]; then
+  gossip=plaintext
+else
+  (umask 077 && head -c 32 /dev/urandom | base64 > "$work/keyring")
+  keyring=(--keyring-file "$work/keyring")
+fi
 for i in 1 2 3; do
   join=()
   [ "$i" -gt 1 ] && join=(--join 127.0.0.1:17946)
   "$bin" --node-name "bench$i" --http "127.0.0.1:$((19875 + i))" --gossip "127.0.0.1:$((17945 + i))" \
-    --data-dir "$work/bench$i" --no-mdns --log-level warn "${join[@]}" 2>"$work/bench$i.log" &
+    --data-dir "$work/bench$i" --no-mdns --log-level warn "${keyring[@]}" "${join[@]}" 2>"$work/bench$i.log" &
   pids+=($!)
 done
 for _ in $(seq 100); do
@@ -79,7 +89,7 @@ run() {
   echo "  $name: ${rps:-?} req/s, p50 ${p50} ms, p99 ${p99} ms" >&2
 }
 
-echo "http_bench: wrk -t$threads -c$conns, ${secs}s each" >&2
+echo "http_bench: wrk -t$threads -c$conns, ${secs}s each; gossip $gossip" >&2
 run nginx_static http://127.0.0.1:18080/static "" "$secs"
 curl -s -o /dev/null -d "$(head -c 100 /dev/zero | tr '\0' v)" http://127.0.0.1:19876/hit
 curl -s -o /dev/null http://127.0.0.1:19876/hit
@@ -107,7 +117,7 @@ mkdir -p build/bench
   done
 } | tee "$work/table.md"
 {
-  echo "{\"wrk\":{\"threads\":$threads,\"connections\":$conns,\"seconds\":$secs},\"results\":["
+  echo "{\"wrk\":{\"threads\":$threads,\"connections\":$conns,\"seconds\":$secs},\"gossip\":\"$gossip\",\"results\":["
   first=1
   for r in "${results[@]}"; do
     [ $first -eq 1 ] || echo ","
