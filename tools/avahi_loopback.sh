@@ -5,6 +5,8 @@
 # pid; services that were already running are used and left alone.
 #   tools/avahi_loopback.sh start STATE_DIR
 #   tools/avahi_loopback.sh stop STATE_DIR
+#   tools/avahi_loopback.sh config INTERFACE [HOST_NAME]   prints the daemon's config for
+#       one interface (the network-namespace test uses it for its hosts)
 # Needs root (the system bus and avahi-daemon are system services). Exits non-zero with a
 # line saying what is missing when it cannot start them.
 set -u
@@ -13,6 +15,34 @@ state=${2:-}
 if [ -z "$cmd" ] || [ -z "$state" ]; then
   echo "usage: tools/avahi_loopback.sh start|stop STATE_DIR" >&2
   exit 2
+fi
+
+# config INTERFACE [HOST_NAME]: an avahi-daemon config announcing IPv4 on INTERFACE only,
+# over D-Bus, without wide-area, workstation records or reflection.
+config() {
+  cat <<CONF
+[server]
+${2:+host-name=$2
+}use-ipv4=yes
+use-ipv6=no
+allow-interfaces=$1
+enable-dbus=yes
+ratelimit-interval-usec=1000000
+ratelimit-burst=1000
+[wide-area]
+enable-wide-area=no
+[publish]
+publish-addresses=yes
+publish-hinfo=no
+publish-workstation=no
+[reflector]
+enable-reflector=no
+CONF
+}
+
+if [ "$cmd" = config ]; then
+  config "$state" "${3:-}"
+  exit 0
 fi
 
 bus_up() {
@@ -42,23 +72,7 @@ case "$cmd" in
         { echo "avahi_loopback: dbus-daemon did not start" >&2; exit 1; }
       for _ in $(seq 50); do bus_up && break; sleep 0.1; done
     fi
-    cat > "$state/avahi-daemon.conf" <<'CONF'
-[server]
-use-ipv4=yes
-use-ipv6=no
-allow-interfaces=lo
-enable-dbus=yes
-ratelimit-interval-usec=1000000
-ratelimit-burst=1000
-[wide-area]
-enable-wide-area=no
-[publish]
-publish-addresses=yes
-publish-hinfo=no
-publish-workstation=no
-[reflector]
-enable-reflector=no
-CONF
+    config lo > "$state/avahi-daemon.conf"
     avahi-daemon -D -f "$state/avahi-daemon.conf" ||
       { echo "avahi_loopback: avahi-daemon did not start" >&2; exit 1; }
     touch "$state/avahi.started"
@@ -80,7 +94,7 @@ CONF
     fi
     ;;
   *)
-    echo "usage: tools/avahi_loopback.sh start|stop STATE_DIR" >&2
+    echo "usage: tools/avahi_loopback.sh start|stop STATE_DIR | config INTERFACE [HOST_NAME]" >&2
     exit 2
     ;;
 esac

@@ -15,6 +15,7 @@
 set -u
 
 net_prefix=10.213.0
+net_repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)  # for tools/avahi_loopback.sh
 net_state=/tmp/ckv-netns.state  # names the scratch directory of the run in progress
 declare -A host_pid=()          # "hN/what" -> pid of a process this script started
 
@@ -97,23 +98,7 @@ services_up() {
   ip netns exec ckv-h$n dbus-daemon --system --nofork --nopidfile --nosyslog \
     --address="unix:path=$dir/bus" >"$dir/dbus.out" 2>&1 &
   host_pid[h$n/dbus]=$!
-  cat > "$dir/avahi-daemon.conf" <<CONF
-[server]
-host-name=ckv-h$n
-use-ipv4=yes
-use-ipv6=no
-allow-interfaces=eth0
-enable-dbus=yes
-ratelimit-interval-usec=1000000
-ratelimit-burst=1000
-[wide-area]
-enable-wide-area=no
-[publish]
-publish-hinfo=no
-publish-workstation=no
-[reflector]
-enable-reflector=no
-CONF
+  "$net_repo/tools/avahi_loopback.sh" config eth0 "ckv-h$n" > "$dir/avahi-daemon.conf"
   for _ in $(seq 50); do [ -S "$dir/bus" ] && break; sleep 0.1; done
   DBUS_SYSTEM_BUS_ADDRESS="unix:path=$dir/bus" ip netns exec ckv-h$n \
     unshare --mount --propagation private sh -c \
