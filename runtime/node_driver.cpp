@@ -29,6 +29,8 @@ NodeDriver::NodeDriver(asio::io_context& io, DriverConfig config, RocksStore& st
       store_(store),
       strand_(asio::make_strand(io)),
       timer_(strand_),
+      batcher_(config_.node.membership.datagram_budget,
+               config_.node.membership.max_datagram_frames),
       hold_timer_(strand_),
       peers_timer_(strand_) {}
 
@@ -92,8 +94,19 @@ Result<std::unique_ptr<NodeDriver>> NodeDriver::start(asio::io_context& io, Driv
 
 void NodeDriver::after_input() {
   Outbox& out = node_->outbox();
-  for (Send& s : out.sends)
-    transport_->send(std::move(s));
+  for (Send& s : out.sends) {
+    if (s.channel == Channel::kDatagram) {
+      batcher_.add(s.to, std::move(s.bytes));
+    } else {
+      transport_->send(std::move(s));
+    }
+  }
+  if (!batcher_.empty() && !flush_posted_) {
+    // Behind everything already queued on the strand: requests that arrived together
+    // leave together.
+    flush_posted_ = true;
+    asio::post(strand_, [this] { flush_datagrams(); });
+  }
   bool membership_changed = false;
   for (const MemberChange& c : out.changes) {
     membership_changed = true;
@@ -116,6 +129,13 @@ void NodeDriver::after_input() {
   if (membership_changed) note_membership_change();
   if (!held_reads_.empty() && node_->membership().joined()) release_held_reads();
   arm_timer();
+}
+
+void NodeDriver::flush_datagrams() {
+  flush_posted_ = false;
+  batcher_.drain([this](const Address& to, std::vector<uint8_t>&& bytes) {
+    transport_->send(Send{to, Channel::kDatagram, std::move(bytes)});
+  });
 }
 
 void NodeDriver::when_joined(std::function<void()> read) {
@@ -325,6 +345,7 @@ void NodeDriver::wait_for_leave(MonoTime give_up, std::function<void()> done) {
       handler(std::move(r));
     }
     pending_.clear();
+    flush_datagrams();  // the leave's last words
     transport_->close();
     timer_.cancel();
     peers_timer_.cancel();

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "kernel/node.h"
+#include "kernel/wire/datagram_batcher.h"
 #include "runtime/rocks_store.h"
 #include "runtime/transport.h"
 
@@ -101,6 +102,8 @@ class NodeDriver {
   // After every kernel input: sends, member changes, replies, and the timer.
   void after_input();
   void arm_timer();
+  // Sends the datagrams batched since the last flush.
+  void flush_datagrams();
   void save_peers();
   void note_membership_change();
   std::vector<Address> alive_peers() const;
@@ -119,6 +122,10 @@ class NodeDriver {
   MonoTime timer_at_ = kNever;
   std::unique_ptr<Transport> transport_;
   std::unique_ptr<Node> node_;
+  // Datagrams wait here until the strand has run the inputs already queued, so a burst
+  // of client requests costs a datagram per peer, not one per request.
+  wire::DatagramBatcher batcher_;
+  bool flush_posted_ = false;
   std::map<uint64_t, ReplyHandler> pending_;
   uint64_t last_request_ = 0;
   std::vector<Address> seeds_;
