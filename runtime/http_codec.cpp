@@ -78,21 +78,41 @@ std::optional<HttpResponse> rejection(beast::error_code ec, const HttpLimits& li
   return r;
 }
 
-BeastResponse to_beast_response(HttpResponse response, unsigned version, bool head,
+WireResponse serialize_response(HttpResponse response, unsigned version, bool head,
                                 bool keep_alive) {
-  BeastResponse res(static_cast<http::status>(response.status), version);
-  res.set(http::field::server, "cluster-kv");
-  if (!response.content_type.empty()) res.set(http::field::content_type, response.content_type);
-  for (auto& [name, value] : response.headers)
-    res.set(name, value);
-  res.keep_alive(keep_alive);
-  if (head) {
-    res.content_length(response.body.size());  // the length a GET would send, and no body
-  } else {
-    res.body() = std::move(response.body);
-    res.prepare_payload();
+  const std::string length = std::to_string(response.body.size());
+  const std::string_view reason = http::obsolete_reason(static_cast<http::status>(response.status));
+  WireResponse out;
+  std::string& h = out.head;
+  h.reserve(128 + response.content_type.size() + reason.size());
+  h += "HTTP/";
+  h += static_cast<char>('0' + version / 10);
+  h += '.';
+  h += static_cast<char>('0' + version % 10);
+  h += ' ';
+  h += std::to_string(response.status);
+  h += ' ';
+  h += reason;
+  h += "\r\nServer: cluster-kv\r\n";
+  if (!response.content_type.empty()) {
+    h += "Content-Type: ";
+    h += response.content_type;
+    h += "\r\n";
   }
-  return res;
+  for (const auto& [name, value] : response.headers) {
+    h += name;
+    h += ": ";
+    h += value;
+    h += "\r\n";
+  }
+  // HTTP/1.1 keeps a connection unless told otherwise; HTTP/1.0 closes it unless told.
+  if (version >= 11 && !keep_alive) h += "Connection: close\r\n";
+  if (version < 11 && keep_alive) h += "Connection: keep-alive\r\n";
+  h += "Content-Length: ";
+  h += length;  // for HEAD, the length a GET would send, and no body
+  h += "\r\n\r\n";
+  if (!head) out.body = std::move(response.body);
+  return out;
 }
 
 }  // namespace ckv

@@ -9,6 +9,8 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <optional>
+#include <string>
+#include <string_view>
 
 #include "runtime/http_api.h"
 #include "runtime/http_server.h"
@@ -17,7 +19,6 @@ namespace ckv {
 
 using HttpRequestParser = boost::beast::http::request_parser<boost::beast::http::string_body>;
 using BeastRequest = boost::beast::http::request<boost::beast::http::string_body>;
-using BeastResponse = boost::beast::http::response<boost::beast::http::string_body>;
 
 // Sets a fresh parser's limits: a body over `max_body_bytes` fails with body_limit, a
 // header over `limits.max_header_bytes` with header_limit (exactly so only with
@@ -44,9 +45,20 @@ HttpRequest to_api_request(BeastRequest& request);
 std::optional<HttpResponse> rejection(boost::beast::error_code ec, const HttpLimits& limits,
                                       size_t max_body_bytes);
 
-// `response` as sent to a request of HTTP `version` ("11" for 1.1). `head`: no body, but
-// the length a GET would have sent; `keep_alive` false: the connection closes after it.
-BeastResponse to_beast_response(HttpResponse response, unsigned version, bool head,
+// A response as it goes on the wire: the status line and header fields, then the body.
+struct WireResponse {
+  std::string head;
+  std::string body;
+};
+
+// `response` as sent to a request of HTTP `version` (11 for 1.1). `head`: no body, but
+// the Content-Length a GET would have had; `keep_alive` false: the connection closes after
+// it (said so to a 1.1 client; a 1.0 client is told when it stays open instead). Header
+// names and values are the server's own, never a client's.
+WireResponse serialize_response(HttpResponse response, unsigned version, bool head,
                                 bool keep_alive);
+
+// The interim answer to `Expect: 100-continue`.
+inline constexpr std::string_view kContinueResponse = "HTTP/1.1 100 Continue\r\n\r\n";
 
 }  // namespace ckv

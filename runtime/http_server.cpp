@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <boost/asio/basic_stream_socket.hpp>
+#include <boost/asio/basic_waitable_timer.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
@@ -23,20 +25,58 @@ namespace {
 
 RateLimitedLog g_http_log(5, std::chrono::seconds(10));
 constexpr auto kTimeoutGrace = std::chrono::seconds(1);
+// How long a refused request's connection lingers, discarding what the client still sends.
+constexpr auto kLinger = std::chrono::seconds(1);
 
+using Socket = HttpServer::Socket;
+using Timer = asio::basic_waitable_timer<std::chrono::steady_clock,
+                                         asio::wait_traits<std::chrono::steady_clock>,
+                                         asio::io_context::executor_type>;
+
+// One client connection: reads requests, hands each to HttpApi, writes the answers in
+// order. A connection over the server's limit is a Session too, started with refuse().
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, HttpApi& api, HttpLimits limits,
+  Session(Socket socket, HttpApi& api, HttpLimits limits,
           std::shared_ptr<HttpConnectionStats> stats)
-      : stream_(std::move(socket)), api_(api), limits_(limits), stats_(std::move(stats)) {
+      : socket_(std::move(socket)), api_(api), limits_(limits), stats_(std::move(stats)) {
     stats_->open++;
   }
-  ~Session() { stats_->open--; }
+  // A connection refused for the limit: counted among the refusals draining, not the open.
+  Session(Socket socket, HttpLimits limits, std::shared_ptr<std::atomic<size_t>> refusing,
+          HttpApi& api, std::shared_ptr<HttpConnectionStats> stats)
+      : socket_(std::move(socket)),
+        api_(api),
+        limits_(limits),
+        stats_(std::move(stats)),
+        refusing_(std::move(refusing)) {
+    (*refusing_)++;
+  }
+  ~Session() {
+    if (refusing_) {
+      (*refusing_)--;
+    } else {
+      stats_->open--;
+    }
+  }
 
   void start() {
-    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+    asio::dispatch(socket_.get_executor(), [self = shared_from_this()] {
       self->watch();
       self->read_header();
+    });
+  }
+
+  // Answers 503 (the connection limit), lingers briefly, closes.
+  void refuse() {
+    asio::dispatch(socket_.get_executor(), [self = shared_from_this()] {
+      self->watch();
+      HttpResponse r;
+      r.status = 503;
+      r.body = "too many connections (the limit is " +
+               std::to_string(self->limits_.max_connections) + ")\n";
+      r.headers.emplace_back("Retry-After", "1");
+      self->write(std::move(r), /*close_after=*/true, /*linger=*/true);
     });
   }
 
@@ -46,20 +86,19 @@ class Session : public std::enable_shared_from_this<Session> {
     limit_request_parser(*parser_, limits_, api_.max_body_bytes());
     busy();
     http::async_read_header(
-        stream_, buffer_, *parser_,
+        socket_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code ec, size_t header_bytes) {
           self->on_header(ec ? ec : check_header_size(header_bytes, self->limits_));
         });
   }
 
   void on_header(beast::error_code ec) {
-    if (ec || timed_out_) return fail(ec);  // timed out: the read beat the cancel
-    auto& req = parser_->get();
+    if (ec || timed_out_) return fail(ec);      // timed out: the read beat the cancel
+    if (parser_->is_done()) return dispatch();  // no body: nothing more to read
     if (wants_continue(*parser_)) {
-      auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_,
-                                                                     req.version());
-      http::async_write(stream_, *cont,
-                        [self = shared_from_this(), cont](beast::error_code wec, size_t) {
+      busy();
+      asio::async_write(socket_, asio::buffer(kContinueResponse),
+                        [self = shared_from_this()](beast::error_code wec, size_t) {
                           if (wec) return self->close();
                           self->read_body();
                         });
@@ -69,7 +108,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void read_body() {
-    http::async_read(stream_, buffer_, *parser_,
+    http::async_read(socket_, buffer_, *parser_,
                      [self = shared_from_this()](beast::error_code ec, size_t) {
                        if (ec || self->timed_out_) return self->fail(ec);
                        self->dispatch();
@@ -78,15 +117,15 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void dispatch() {
     busy_ = false;  // the node is working; the client is not holding us up
-    auto req = parser_->release();
-    parser_.reset();
+    auto& req = parser_->get();
     version_ = req.version();
     keep_alive_ = req.keep_alive();
     HttpRequest request = to_api_request(req);
+    parser_.reset();
     head_ = request.method == HttpMethod::kHead;
     api_.handle(std::move(request), [self = shared_from_this()](HttpResponse response) {
-      // dispatch: answers made on this strand (local hits, cluster endpoints) go out at once.
-      asio::dispatch(self->stream_.get_executor(),
+      // dispatch: answers made on this thread (local hits, cluster endpoints) go out at once.
+      asio::dispatch(self->socket_.get_executor(),
                      [self, response = std::move(response)]() mutable {
                        self->write(std::move(response), !self->keep_alive_);
                      });
@@ -106,16 +145,16 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   // `linger`: the request was refused mid-way and the client may still be sending; stop
-  // writing, read and discard for up to a second, then close, so the answer is not lost
+  // writing, read and discard for up to kLinger, then close, so the answer is not lost
   // to a reset.
   void write(HttpResponse r, bool close_after, bool linger = false) {
-    auto res = std::make_shared<BeastResponse>(
-        to_beast_response(std::move(r), version_, head_, /*keep_alive=*/!close_after));
+    out_ = serialize_response(std::move(r), version_, head_, /*keep_alive=*/!close_after);
     busy();
     writing_ = true;
-    http::async_write(
-        stream_, *res,
-        [self = shared_from_this(), res, close_after, linger](beast::error_code ec, size_t) {
+    std::array<asio::const_buffer, 2> buffers{asio::buffer(out_.head), asio::buffer(out_.body)};
+    asio::async_write(
+        socket_, buffers,
+        [self = shared_from_this(), close_after, linger](beast::error_code ec, size_t) {
           self->writing_ = false;
           if (!ec && linger) return self->drain();
           if (ec || close_after) return self->close();
@@ -125,14 +164,14 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void drain() {
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream_.expires_after(std::chrono::seconds(1));  // one deadline for all the reads
+    socket_.shutdown(tcp::socket::shutdown_send, ignored);
+    close_by(std::chrono::steady_clock::now() + kLinger);
     drain_buffer_.resize(16 * 1024);
     discard();
   }
 
   void discard() {
-    stream_.async_read_some(asio::buffer(drain_buffer_),
+    socket_.async_read_some(asio::buffer(drain_buffer_),
                             [self = shared_from_this()](beast::error_code ec, size_t) {
                               if (ec) return self->close();
                               self->discard();
@@ -142,17 +181,17 @@ class Session : public std::enable_shared_from_this<Session> {
   // One timer per connection, checked every tick, instead of a deadline set for every
   // read and write (re-arming a timer per operation cost a fifth of the request rate).
   // A read or write that has made no request complete for read_timeout ends the
-  // connection: a slow or silent client cannot hold it forever.
-  // After a timeout the 408 and its drain get kTimeoutGrace; a client that will not take
-  // them is cut off then, so no connection outlives its deadline by more than that.
+  // connection: a slow or silent client cannot hold it forever. A connection that is
+  // closing (a 408, a lingering refusal) has a hard deadline: whatever its client does,
+  // it is closed then.
   void watch() {
     watchdog_.expires_after(watch_tick());
     watchdog_.async_wait([self = shared_from_this()](beast::error_code ec) {
       if (ec || self->closed_) return;
       auto now = std::chrono::steady_clock::now();
-      if (self->timed_out_) {
-        if (now - self->timed_out_at_ > kTimeoutGrace) return self->close();
-      } else if (self->busy_ && now - self->busy_since_ > self->limits_.read_timeout) {
+      if (self->close_at_ && now >= *self->close_at_) return self->close();
+      if (!self->timed_out_ && self->busy_ &&
+          now - self->busy_since_ > self->limits_.read_timeout) {
         self->time_out();
       }
       if (!self->closed_) self->watch();
@@ -160,7 +199,12 @@ class Session : public std::enable_shared_from_this<Session> {
   }
   std::chrono::milliseconds watch_tick() const {
     auto tenth = std::chrono::duration_cast<std::chrono::milliseconds>(limits_.read_timeout) / 10;
+    if (close_at_) tenth = std::min(tenth, std::chrono::milliseconds(100));
     return std::clamp(tenth, std::chrono::milliseconds(10), std::chrono::milliseconds(1000));
+  }
+  void close_by(std::chrono::steady_clock::time_point at) {
+    if (close_at_ && *close_at_ <= at) return;
+    close_at_ = at;
   }
 
   // Part of a request arrived but not all of it in time: stop reading and answer 408
@@ -179,9 +223,9 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     stats_->timed_out++;
     timed_out_ = true;
-    timed_out_at_ = std::chrono::steady_clock::now();
+    close_by(std::chrono::steady_clock::now() + kTimeoutGrace);
     beast::error_code ignored;
-    stream_.socket().cancel(ignored);
+    socket_.cancel(ignored);
   }
 
   void answer_timeout() {
@@ -206,83 +250,29 @@ class Session : public std::enable_shared_from_this<Session> {
     closed_ = true;
     watchdog_.cancel();
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream_.socket().close(ignored);
+    socket_.shutdown(tcp::socket::shutdown_send, ignored);
+    socket_.close(ignored);
   }
 
-  beast::tcp_stream stream_;
-  asio::steady_timer watchdog_{stream_.get_executor()};
+  Socket socket_;
+  Timer watchdog_{socket_.get_executor()};
   bool closed_ = false;
   bool busy_ = false;       // a read or write is waiting on the client
   bool writing_ = false;    // a response is being written
   bool timed_out_ = false;  // the pending read was cancelled by the watchdog
-  std::chrono::steady_clock::time_point timed_out_at_;
+  std::optional<std::chrono::steady_clock::time_point> close_at_;  // closing, at the latest then
   std::chrono::steady_clock::time_point busy_since_;
   beast::flat_buffer buffer_;
   std::vector<char> drain_buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
+  WireResponse out_;  // the response being written
   HttpApi& api_;
   HttpLimits limits_;
   std::shared_ptr<HttpConnectionStats> stats_;
+  std::shared_ptr<std::atomic<size_t>> refusing_;  // set for a refused connection
   unsigned version_ = 11;
   bool keep_alive_ = true;
   bool head_ = false;
-};
-
-// A connection over the limit: 503, then a short drain so the answer is not lost to a
-// reset if the client was already sending, then close.
-class Refusal : public std::enable_shared_from_this<Refusal> {
- public:
-  Refusal(tcp::socket socket, size_t limit, std::shared_ptr<std::atomic<size_t>> in_flight)
-      : socket_(std::move(socket)), in_flight_(std::move(in_flight)) {
-    (*in_flight_)++;
-    std::string body = "too many connections (the limit is " + std::to_string(limit) + ")\n";
-    answer_ =
-        "HTTP/1.1 503 Service Unavailable\r\nServer: cluster-kv\r\n"
-        "Content-Type: text/plain; charset=utf-8\r\nRetry-After: 1\r\nConnection: close\r\n"
-        "Content-Length: " +
-        std::to_string(body.size()) + "\r\n\r\n" + body;
-  }
-  ~Refusal() { (*in_flight_)--; }
-
-  // On the socket's own worker, like a session.
-  void start() {
-    asio::dispatch(socket_.get_executor(), [self = shared_from_this()] { self->answer(); });
-  }
-
- private:
-  void answer() {
-    timer_.expires_after(std::chrono::seconds(1));
-    timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
-      if (!ec) self->close();
-    });
-    asio::async_write(socket_, asio::buffer(answer_),
-                      [self = shared_from_this()](beast::error_code ec, size_t) {
-                        if (ec) return self->close();
-                        beast::error_code ignored;
-                        self->socket_.shutdown(tcp::socket::shutdown_send, ignored);
-                        self->discard();
-                      });
-  }
-
-  void discard() {
-    socket_.async_read_some(asio::buffer(scratch_),
-                            [self = shared_from_this()](beast::error_code ec, size_t) {
-                              if (ec) return self->close();
-                              self->discard();
-                            });
-  }
-  void close() {
-    beast::error_code ignored;
-    timer_.cancel();
-    socket_.close(ignored);
-  }
-
-  tcp::socket socket_;
-  asio::steady_timer timer_{socket_.get_executor()};
-  std::shared_ptr<std::atomic<size_t>> in_flight_;
-  std::string answer_;
-  std::array<char, 4096> scratch_;
 };
 
 // Refusals draining at once; beyond this a refused connection is closed without an answer.
@@ -321,7 +311,8 @@ void HttpServer::accept() {
   // The handler runs on workers[0]'s thread, as does stop(); the new connection lives on
   // the next worker in turn.
   asio::io_context& worker = *workers_[next_worker_++ % workers_.size()];
-  acceptor_.async_accept(worker, [this](beast::error_code ec, tcp::socket socket) {
+  accepting_.emplace(worker.get_executor());
+  acceptor_.async_accept(*accepting_, [this](beast::error_code ec) {
     if (stopped_ || ec == asio::error::operation_aborted) return;
     if (ec) {
       // Out of file descriptors, typically: the connection stays queued, so retrying at
@@ -333,6 +324,7 @@ void HttpServer::accept() {
       });
       return;
     }
+    Socket socket = std::move(*accepting_);
     if (stats_->open.load() >= limits_.max_connections) {
       refuse(std::move(socket));
     } else {
@@ -344,7 +336,7 @@ void HttpServer::accept() {
   });
 }
 
-void HttpServer::refuse(tcp::socket socket) {
+void HttpServer::refuse(Socket socket) {
   stats_->refused++;
   g_http_log(LogLevel::kWarn,
              "refused an HTTP connection: " + std::to_string(limits_.max_connections) +
@@ -354,7 +346,7 @@ void HttpServer::refuse(tcp::socket socket) {
     socket.close(ignored);
     return;
   }
-  std::make_shared<Refusal>(std::move(socket), limits_.max_connections, refusing_)->start();
+  std::make_shared<Session>(std::move(socket), limits_, refusing_, api_, stats_)->refuse();
 }
 
 void HttpServer::stop() {

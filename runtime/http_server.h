@@ -15,6 +15,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "kernel/core/address.h"
@@ -45,12 +46,17 @@ class HttpServer {
   // Stops accepting connections (thread-safe; takes effect on the acceptor's strand).
   void stop();
 
+  // A connection's socket, bound to its worker's executor rather than a type-erased one:
+  // every operation on it is on the hot path.
+  using Socket = boost::asio::basic_stream_socket<boost::asio::ip::tcp,
+                                                  boost::asio::io_context::executor_type>;
+
  private:
   HttpServer(std::vector<boost::asio::io_context*> workers, HttpApi& api, HttpLimits limits,
              std::shared_ptr<HttpConnectionStats> stats);
   void accept();
   // Answers 503 on a connection over the limit and closes it.
-  void refuse(boost::asio::ip::tcp::socket socket);
+  void refuse(Socket socket);
 
   std::vector<boost::asio::io_context*> workers_;
   size_t next_worker_ = 0;
@@ -59,6 +65,7 @@ class HttpServer {
   std::shared_ptr<HttpConnectionStats> stats_;
   std::shared_ptr<std::atomic<size_t>> refusing_;  // refusals still being written
   boost::asio::ip::tcp::acceptor acceptor_;
+  std::optional<Socket> accepting_;  // the socket the pending accept fills
   boost::asio::steady_timer retry_{acceptor_.get_executor()};
   bool stopped_ = false;  // on workers[0]'s thread
 };

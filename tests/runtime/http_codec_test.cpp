@@ -8,6 +8,8 @@
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/error.hpp>
 #include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
 #include <string>
 
 namespace ckv {
@@ -55,19 +57,56 @@ TEST(HttpCodec, ParserErrorsAre4xxAndAGoneClientNothing) {
   EXPECT_FALSE(rejection(boost::asio::error::connection_reset, limits, 10));
 }
 
+// `wire` parsed back as a client does; `head`: the answer to a HEAD request.
+http::response<http::string_body> parse_response(const WireResponse& wire, bool head) {
+  const std::string bytes = wire.head + wire.body;
+  http::response_parser<http::string_body> parser;
+  parser.skip(head);
+  parser.eager(true);
+  error_code ec;
+  size_t used = parser.put(boost::asio::buffer(bytes), ec);
+  EXPECT_FALSE(ec) << ec.message() << " in " << bytes;
+  EXPECT_TRUE(parser.is_done());
+  EXPECT_EQ(used, bytes.size()) << "nothing may follow the response";
+  return parser.release();
+}
+
 TEST(HttpCodec, HeadResponsesAnnounceTheLengthAndSendNoBody) {
   HttpResponse r;
   r.body = "hello";
   r.headers.emplace_back("ETag", "\"1\"");
-  BeastResponse head = to_beast_response(r, 11, /*head=*/true, /*keep_alive=*/false);
+  WireResponse head_wire = serialize_response(r, 11, /*head=*/true, /*keep_alive=*/false);
+  EXPECT_TRUE(head_wire.body.empty());
+  auto head = parse_response(head_wire, true);
   EXPECT_EQ(head[http::field::content_length], "5");
   EXPECT_TRUE(head.body().empty());
   EXPECT_FALSE(head.keep_alive());
   EXPECT_EQ(head[http::field::etag], "\"1\"");
-  BeastResponse get = to_beast_response(r, 11, /*head=*/false, /*keep_alive=*/true);
+  auto get = parse_response(serialize_response(r, 11, /*head=*/false, /*keep_alive=*/true), false);
   EXPECT_EQ(get.body(), "hello");
   EXPECT_EQ(get[http::field::content_length], "5");
   EXPECT_TRUE(get.keep_alive());
+  EXPECT_EQ(get[http::field::server], "cluster-kv");
+  EXPECT_EQ(get[http::field::content_type], "text/plain; charset=utf-8");
+}
+
+TEST(HttpCodec, ResponsesSayTheStatusAndConnectionInTheClientsVersion) {
+  HttpResponse r;
+  r.status = 404;
+  r.content_type.clear();
+  WireResponse wire = serialize_response(r, 10, false, /*keep_alive=*/true);
+  EXPECT_EQ(wire.head.substr(0, wire.head.find('\r')), "HTTP/1.0 404 Not Found");
+  auto kept = parse_response(wire, false);
+  EXPECT_EQ(kept.version(), 10u);
+  EXPECT_TRUE(kept.keep_alive());
+  EXPECT_EQ(kept.count(http::field::content_type), 0u);
+  EXPECT_EQ(kept[http::field::content_length], "0");
+  EXPECT_FALSE(parse_response(serialize_response(r, 10, false, false), false).keep_alive());
+  r.status = 503;
+  auto closing = parse_response(serialize_response(r, 11, false, false), false);
+  EXPECT_EQ(closing.result_int(), 503u);
+  EXPECT_EQ(closing.reason(), "Service Unavailable");
+  EXPECT_FALSE(closing.keep_alive());
 }
 
 }  // namespace
