@@ -93,8 +93,15 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void on_header(beast::error_code ec) {
-    if (ec || timed_out_) return fail(ec);      // timed out: the read beat the cancel
-    if (parser_->is_done()) return dispatch();  // no body: nothing more to read
+    if (ec || timed_out_) return fail(ec);  // timed out: the read beat the cancel
+    // No body, or all of it came with the header (a small POST): no more reads.
+    if (!parser_->is_done() && buffer_.size() > 0 && !wants_continue(*parser_)) {
+      parser_->eager(true);
+      beast::error_code body_ec;
+      buffer_.consume(parser_->put(buffer_.data(), body_ec));
+      if (body_ec && body_ec != http::error::need_more) return fail(body_ec);
+    }
+    if (parser_->is_done()) return dispatch();
     if (wants_continue(*parser_)) {
       busy();
       asio::async_write(socket_, asio::buffer(kContinueResponse),
