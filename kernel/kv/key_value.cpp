@@ -190,8 +190,9 @@ void KeyValue::write(Now now, uint64_t request, ClientOp op, std::string_view ke
   }
   log_.append(key, version);
   if (flush_at_ == kNever) flush_at_ = now.mono + config_.batch_delay;
-  // A read of this key in flight must not install anything older than this write.
-  apply_invalidation(key, version);
+  // A read of this key in flight must not install anything older than this write. (The
+  // store already holds the write itself: nothing there to drop.)
+  raise_query_floor(key, version);
   reply(Reply{request, op, ReplyStatus::kOk, version});
 }
 
@@ -307,11 +308,16 @@ Status KeyValue::bump_epoch() {
   return {};
 }
 
-std::optional<Version> KeyValue::apply_invalidation(std::string_view key, const Version& version) {
+void KeyValue::raise_query_floor(std::string_view key, const Version& version) {
+  if (query_of_key_.empty()) return;
   if (auto q = query_of_key_.find(std::string(key)); q != query_of_key_.end()) {
     Query& query = queries_.at(q->second);
     query.floor = std::max(query.floor, version);
   }
+}
+
+std::optional<Version> KeyValue::apply_invalidation(std::string_view key, const Version& version) {
+  raise_query_floor(key, version);
   Record record;
   Result<bool> found = store_.get(key, record);
   if (!found.ok()) {

@@ -150,6 +150,8 @@ class KeyValue {
   // Drops copies of `key` older than `version`; in-flight reads of it raise their floor.
   // Returns the version this node now holds for the key (none if it holds no record).
   std::optional<Version> apply_invalidation(std::string_view key, const Version& version);
+  // In-flight reads of `key` will not install anything older than `version`.
+  void raise_query_floor(std::string_view key, const Version& version);
   bool is_member_address(const Address& addr) const;
   // Whether `from` is where the member called `name` lives (names in messages are claims).
   bool sent_by(std::string_view name, const Address& from) const;
