@@ -126,6 +126,8 @@ Simulation::Simulation(SimConfig config)
       nodes_(make_nodes(config_.nodes, choice_rng_)),
       network_(config_.nodes, plan_.network, derive(config_.seed, 4)),
       trace_(config_.trace_ring, config_.trace_sink),
+      batcher_(config_.node.membership.datagram_budget,
+               config_.node.membership.max_datagram_frames),
       checker_(nodes_, plan_.perfect_network()),
       workload_(config_.workload, derive(config_.seed, 5)),
       kv_checker_(config_.nodes, config_.workload.keys) {
@@ -557,8 +559,16 @@ void Simulation::drain(uint32_t i) {
                            c.to_incarnation});
     checker_.on_change(now_, i, c);
   }
-  for (Send& s : out.sends)
-    transmit(i, std::move(s));
+  for (Send& s : out.sends) {
+    if (s.channel == Channel::kDatagram) {
+      batcher_.add(s.to, std::move(s.bytes));
+    } else {
+      transmit(i, std::move(s));
+    }
+  }
+  batcher_.drain([this, i](const Address& to, std::vector<uint8_t>&& bytes) {
+    transmit(i, Send{to, Channel::kDatagram, std::move(bytes)});
+  });
   std::vector<Reply> replies = std::move(out.replies);
   out.clear();
   for (Reply& r : replies)

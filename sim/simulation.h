@@ -21,6 +21,7 @@
 
 #include "kernel/core/random.h"
 #include "kernel/node.h"
+#include "kernel/wire/datagram_batcher.h"
 #include "sim/bounds.h"
 #include "sim/checker.h"
 #include "sim/event_queue.h"
@@ -213,6 +214,9 @@ class Simulation {
   std::vector<SimNode> nodes_;
   Network network_;
   Trace trace_;
+  // A step's datagrams to one peer travel as one, as the runtime sends them, so kernels
+  // receive packed datagrams here too.
+  wire::DatagramBatcher batcher_;
   MembershipChecker checker_;
   EventQueue<Event> queue_;
   MonoTime now_{};

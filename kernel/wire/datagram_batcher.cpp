@@ -35,11 +35,10 @@ void DatagramBatcher::add(const Address& to, std::vector<uint8_t>&& packet) {
 
 void DatagramBatcher::drain(
     const std::function<void(const Address& to, std::vector<uint8_t>&& datagram)>& send) {
-  std::vector<Datagram> ready;
-  ready.swap(datagrams_);
-  open_.clear();
-  for (Datagram& d : ready)
+  for (Datagram& d : datagrams_)
     send(d.to, std::move(d.bytes));
+  datagrams_.clear();  // keeps its capacity: a batcher drains after every burst
+  open_.clear();
 }
 
 }  // namespace ckv::wire

@@ -37,7 +37,7 @@ class DatagramBatcher {
   size_t size() const { return datagrams_.size(); }
 
   // Hands every queued datagram to `send`, in the order each was started, and empties the
-  // batcher.
+  // batcher. `send` must not add to this batcher.
   void drain(const std::function<void(const Address& to, std::vector<uint8_t>&& datagram)>& send);
 
  private:
