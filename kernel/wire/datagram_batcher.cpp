@@ -4,16 +4,25 @@
 
 namespace ckv::wire {
 
-size_t count_frames(std::span<const uint8_t> packet) {
+size_t count_key_value_frames(std::span<const uint8_t> packet) {
   size_t frames = 0;
-  Status s = for_each_frame(packet, [&frames](uint8_t, size_t) { ++frames; });
-  return s.ok() ? frames : 0;
+  bool key_value = true;
+  Status s = for_each_frame(packet, [&](uint8_t type, size_t) {
+    ++frames;
+    key_value = key_value && type >= static_cast<uint8_t>(MessageType::kInvalidate);
+  });
+  return s.ok() && key_value ? frames : 0;
 }
 
 void DatagramBatcher::add(const Address& to, std::vector<uint8_t>&& packet) {
-  const size_t frames = count_frames(packet);
+  const size_t frames = count_key_value_frames(packet);
+  if (frames == 0) {
+    // Not to be packed: travels alone, and leaves the peer's open datagram open.
+    datagrams_.push_back(Datagram{to, std::move(packet), 0});
+    return;
+  }
   auto open = open_.find(to.packed());
-  if (frames > 0 && open != open_.end()) {
+  if (open != open_.end()) {
     Datagram& d = datagrams_[open->second];
     // The version byte is shared: only the frames are appended.
     if (d.bytes.size() + packet.size() - 1 <= budget_bytes_ && d.frames + frames <= max_frames_) {
@@ -22,9 +31,8 @@ void DatagramBatcher::add(const Address& to, std::vector<uint8_t>&& packet) {
       return;
     }
   }
-  // A new datagram; it takes later packets only if it has room for them and was well
-  // formed (a malformed packet is the receiver's to reject, alone).
-  const bool room = frames > 0 && packet.size() < budget_bytes_ && frames < max_frames_;
+  // A new datagram; it takes later packets only if it has room for them.
+  const bool room = packet.size() < budget_bytes_ && frames < max_frames_;
   datagrams_.push_back(Datagram{to, std::move(packet), frames});
   if (room) {
     open_[to.packed()] = datagrams_.size() - 1;

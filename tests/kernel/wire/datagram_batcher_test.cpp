@@ -35,8 +35,15 @@ std::vector<Sent> drain(DatagramBatcher& b) {
   return sent;
 }
 
-// Whatever is added, each peer receives exactly the messages sent to it, in order; no
-// datagram is over the budget or the frame limit unless one packet alone was.
+bool has_membership_message(const std::vector<Message>& messages) {
+  return std::any_of(messages.begin(), messages.end(),
+                     [](const Message& m) { return type_of(m) < MessageType::kInvalidate; });
+}
+
+// Whatever is added, each peer receives exactly the messages sent to it: the key-value
+// packets' messages in the order sent, and each packet holding a membership message alone
+// and unchanged, in the order sent. No datagram is over the budget or the frame limit
+// unless one packet alone was.
 RC_GTEST_PROP(DatagramBatcher, PeersReceiveTheSameMessagesInOrder, ()) {
   const size_t budget = *rc::gen::inRange<size_t>(64, 2000);
   const size_t max_frames = *rc::gen::inRange<size_t>(1, 8);
@@ -45,51 +52,79 @@ RC_GTEST_PROP(DatagramBatcher, PeersReceiveTheSameMessagesInOrder, ()) {
                     rc::gen::nonEmpty(rc::gen::container<std::vector<Message>>(
                         *rc::gen::inRange<size_t>(1, 4), gen_message()))));
   DatagramBatcher batcher(budget, max_frames);
-  std::map<uint64_t, std::vector<Message>> expected;
+  // By peer and by kind of packet (membership or not).
+  auto stream_of = [](const Address& to, const std::vector<Message>& messages) {
+    return std::pair{to.packed(), has_membership_message(messages)};
+  };
+  std::map<std::pair<uint64_t, bool>, std::vector<Message>> expected;
   std::vector<std::vector<uint8_t>> added;
   for (const auto& [peer, messages] : packets) {
     Address to{0x0a000001u + peer, 7946};
     std::vector<uint8_t> packet = encode_packet(messages);
     added.push_back(packet);
-    expected[to.packed()].insert(expected[to.packed()].end(), messages.begin(), messages.end());
+    auto& list = expected[stream_of(to, messages)];
+    list.insert(list.end(), messages.begin(), messages.end());
     batcher.add(to, std::move(packet));
   }
   RC_ASSERT(batcher.size() <= packets.size());
-  std::map<uint64_t, std::vector<Message>> received;
+  std::map<std::pair<uint64_t, bool>, std::vector<Message>> received;
   for (Sent& s : drain(batcher)) {
     std::vector<Message> got = decode_all(s.bytes);
-    if (s.bytes.size() > budget || got.size() > max_frames) {
-      // Only a packet over a limit on its own travels so.
+    if (s.bytes.size() > budget || got.size() > max_frames || has_membership_message(got)) {
+      // Only a packet over a limit, or holding membership messages, travels so: alone.
       RC_ASSERT(std::find(added.begin(), added.end(), s.bytes) != added.end());
     }
-    auto& list = received[s.to.packed()];
+    auto& list = received[stream_of(s.to, got)];
     list.insert(list.end(), got.begin(), got.end());
   }
   RC_ASSERT(received == expected);
   RC_ASSERT(batcher.empty());
 }
 
+std::vector<uint8_t> query(uint64_t id, std::string key = "k") {
+  return encode_packet(std::vector<Message>{Query{id, std::move(key)}});
+}
+
+size_t frames_in(const std::vector<uint8_t>& datagram) {
+  return decode_all(datagram).size();
+}
+
 TEST(DatagramBatcher, SmallPacketsToOnePeerShareADatagram) {
   DatagramBatcher batcher(1400, 255);
   Address a{0x0a000001, 1}, b{0x0a000002, 1};
   for (uint32_t i = 0; i < 10; ++i) {
-    batcher.add(a, encode_packet(std::vector<Message>{Ping{i, "x"}}));
-    batcher.add(b, encode_packet(std::vector<Message>{Ack{i}}));
+    batcher.add(a, query(i));
+    batcher.add(b, encode_packet(std::vector<Message>{InvalidateAck{"n", 1, i}}));
   }
   std::vector<Sent> sent = drain(batcher);
   ASSERT_EQ(sent.size(), 2u);
   EXPECT_EQ(sent[0].to, a);
-  EXPECT_EQ(decode_all(sent[0].bytes).size(), 10u);
-  EXPECT_EQ(decode_all(sent[1].bytes).size(), 10u);
+  EXPECT_EQ(frames_in(sent[0].bytes), 10u);
+  EXPECT_EQ(frames_in(sent[1].bytes), 10u);
+}
+
+TEST(DatagramBatcher, MembershipPacketsTravelAlone) {
+  DatagramBatcher batcher(1400, 255);
+  Address a{0x0a000001, 1};
+  const std::vector<uint8_t> ping = encode_packet(std::vector<Message>{Ping{1, "x"}});
+  const std::vector<uint8_t> ack = encode_packet(std::vector<Message>{Ack{1}});
+  batcher.add(a, query(1));
+  batcher.add(a, std::vector<uint8_t>(ping));
+  batcher.add(a, std::vector<uint8_t>(ack));
+  batcher.add(a, query(2));  // joins the first query: membership packets do not close it
+  std::vector<Sent> sent = drain(batcher);
+  ASSERT_EQ(sent.size(), 3u);
+  EXPECT_EQ(frames_in(sent[0].bytes), 2u);
+  EXPECT_EQ(sent[1].bytes, ping);
+  EXPECT_EQ(sent[2].bytes, ack);
 }
 
 TEST(DatagramBatcher, ABurstOverTheBudgetTakesSeveralDatagrams) {
   DatagramBatcher batcher(100, 255);
   Address a{0x0a000001, 1};
-  const std::vector<Message> one{Ping{1, std::string(20, 'n')}};
-  const size_t each = encode_packet(one).size();
-  for (int i = 0; i < 5; ++i)
-    batcher.add(a, encode_packet(one));
+  const size_t each = query(1, std::string(20, 'k')).size();
+  for (uint64_t i = 0; i < 5; ++i)
+    batcher.add(a, query(i, std::string(20, 'k')));
   std::vector<Sent> sent = drain(batcher);
   const size_t per_datagram = 1 + (100 - each) / (each - 1);  // the first, then frames only
   ASSERT_GE(per_datagram, 2u);
@@ -101,21 +136,21 @@ TEST(DatagramBatcher, ABurstOverTheBudgetTakesSeveralDatagrams) {
 TEST(DatagramBatcher, FrameLimitStartsANewDatagram) {
   DatagramBatcher batcher(1400, 3);
   Address a{0x0a000001, 1};
-  for (uint32_t i = 0; i < 7; ++i)
-    batcher.add(a, encode_packet(std::vector<Message>{Ack{i}}));
+  for (uint64_t i = 0; i < 7; ++i)
+    batcher.add(a, query(i));
   std::vector<Sent> sent = drain(batcher);
   ASSERT_EQ(sent.size(), 3u);
-  EXPECT_EQ(count_frames(sent[0].bytes), 3u);
-  EXPECT_EQ(count_frames(sent[2].bytes), 1u);
+  EXPECT_EQ(frames_in(sent[0].bytes), 3u);
+  EXPECT_EQ(frames_in(sent[2].bytes), 1u);
 }
 
 TEST(DatagramBatcher, AnOversizedPacketTravelsAloneAndUnchanged) {
   DatagramBatcher batcher(64, 255);
   Address a{0x0a000001, 1};
-  std::vector<uint8_t> big = encode_packet(std::vector<Message>{Ping{1, std::string(200, 'n')}});
-  batcher.add(a, encode_packet(std::vector<Message>{Ack{1}}));
+  std::vector<uint8_t> big = query(9, std::string(200, 'k'));
+  batcher.add(a, query(1));
   batcher.add(a, std::vector<uint8_t>(big));
-  batcher.add(a, encode_packet(std::vector<Message>{Ack{2}}));
+  batcher.add(a, query(2));
   std::vector<Sent> sent = drain(batcher);
   ASSERT_EQ(sent.size(), 3u);
   EXPECT_EQ(sent[1].bytes, big);
@@ -124,14 +159,14 @@ TEST(DatagramBatcher, AnOversizedPacketTravelsAloneAndUnchanged) {
 TEST(DatagramBatcher, AMalformedPacketIsNeverMerged) {
   DatagramBatcher batcher(1400, 255);
   Address a{0x0a000001, 1};
-  batcher.add(a, encode_packet(std::vector<Message>{Ack{1}}));
+  batcher.add(a, query(1));
   std::vector<uint8_t> junk{kWireVersion, 0xff, 0x09};  // a frame longer than its packet
   batcher.add(a, std::vector<uint8_t>(junk));
-  batcher.add(a, encode_packet(std::vector<Message>{Ack{2}}));
+  batcher.add(a, query(2));
   std::vector<Sent> sent = drain(batcher);
-  ASSERT_EQ(sent.size(), 3u);
+  ASSERT_EQ(sent.size(), 2u);
+  EXPECT_EQ(frames_in(sent[0].bytes), 2u);
   EXPECT_EQ(sent[1].bytes, junk);
-  EXPECT_EQ(count_frames(junk), 0u);
 }
 
 }  // namespace
