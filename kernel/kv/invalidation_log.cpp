@@ -21,12 +21,18 @@ uint64_t InvalidationLog::append(std::string_view key, const Version& version) {
 
 InvalidationLog::Pending InvalidationLog::pending(std::string_view member, MonoTime now,
                                                   Duration resend_interval) {
-  Follower& f = followers_[std::string(member)];
   const uint64_t h = head();
-  if (!f.known && h == 0) {
+  auto it = followers_.find(std::string(member));
+  if (h == 0) {
+    // An empty log: only a tracked member that has not acknowledged it is due (again).
+    if (it == followers_.end()) return {};
+    const Follower& f = it->second;
     if (f.last_sent != MonoTime{} && now < f.last_sent + resend_interval) return {};
     return Pending{Pending::kReset, 0};  // announce the (empty) log
   }
+  // A member without state has been sent nothing since the log had entries: it is due
+  // them all, like a member just met.
+  const Follower f = it == followers_.end() ? Follower{} : it->second;
   if (f.acked >= h) return {};
   uint64_t from;
   if (f.sent < h && (f.sent == f.acked || now < f.last_sent + resend_interval)) {
@@ -41,29 +47,43 @@ InvalidationLog::Pending InvalidationLog::pending(std::string_view member, MonoT
 }
 
 void InvalidationLog::mark_sent(std::string_view member, MonoTime now) {
+  const uint64_t h = head();
+  if (h == 0) {
+    // Only a tracked member is announced to; one without state has acknowledged.
+    auto it = followers_.find(std::string(member));
+    if (it != followers_.end()) it->second.last_sent = now;
+    return;
+  }
   Follower& f = followers_[std::string(member)];
-  f.sent = head();
+  f.sent = h;
   f.last_sent = now;
 }
 
 void InvalidationLog::on_ack(std::string_view member, uint64_t applied) {
-  auto it = followers_.find(std::string(member));
-  if (it == followers_.end()) {
-    it = followers_.emplace(std::string(member), Follower{}).first;
+  if (head() == 0) {
+    // The member knows this log now; while it stays empty there is nothing to tell it.
+    forget(member);
+    return;
   }
-  Follower& f = it->second;
-  f.known = true;
+  Follower& f = followers_[std::string(member)];
   // Acks are cumulative; a lower one is a late copy (a restarted member starts a new
   // epoch and needs nothing older from this log).
   f.acked = std::max(f.acked, std::min(applied, head()));
   f.sent = std::max(f.sent, f.acked);
 }
 
+void InvalidationLog::forget(std::string_view member) {
+  followers_.erase(std::string(member));
+  // An emptied map keeps its buckets: give them back (a cluster's formation fills it).
+  if (followers_.empty()) std::unordered_map<std::string, Follower>().swap(followers_);
+}
+
 MonoTime InvalidationLog::next_resend(Duration resend_interval) const {
   MonoTime next = kNever;
   const uint64_t h = head();
   for (const auto& [name, f] : followers_) {
-    if (!f.known || f.acked < h) next = std::min(next, f.last_sent + resend_interval);
+    // While the log is empty, every follower still owes its acknowledgement.
+    if (h == 0 || f.acked < h) next = std::min(next, f.last_sent + resend_interval);
   }
   return next;
 }

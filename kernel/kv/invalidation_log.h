@@ -7,9 +7,16 @@
 // passed without an acknowledgement — everything after what it acknowledged. The log
 // keeps at most `max_entries` entries and `max_bytes` of keys; a member that needs an
 // entry the log no longer holds gets a reset instead (it then revalidates its copies), so
-// nothing a member misses goes unnoticed, whatever the burst. A log with no entries yet
-// still announces itself to each member (as a reset at 0), so a member learns that the
-// origin restarted even if it never writes again.
+// nothing a member misses goes unnoticed, whatever the burst.
+//
+// A log with no entries yet still announces itself (as a reset at 0) to every member it
+// is told to `track`, until that member acknowledges it, so a member learns that the
+// origin restarted even if it never writes again. Once acknowledged, the member is
+// forgotten: while the log is empty, a member with no follower state is one that has
+// acknowledged it (or was never tracked), and is sent nothing. The first write makes
+// every member without state due the entries from 1 (or a reset, if the log no longer
+// holds entry 1), exactly as a member the log had just met. So a settled cluster that
+// does not write keeps no follower state at all.
 #pragma once
 
 #include <cstdint>
@@ -35,25 +42,34 @@ class InvalidationLog {
   uint64_t first() const { return first_; }                       // oldest entry held
   const wire::KeyVersion& at(uint64_t seq) const { return entries_[seq - first_]; }
 
+  // Announces this log to `member` (a member that joined or came back): while the log is
+  // empty, it gets a reset at 0 until it acknowledges. No effect if it has state already.
+  void track(std::string_view member) { followers_.try_emplace(std::string(member)); }
+
   // What to send `member` now.
   struct Pending {
     enum Kind : uint8_t { kNothing, kEntries, kReset } kind = kNothing;
     uint64_t from = 0;  // kEntries: first seq to send, through head()
   };
   Pending pending(std::string_view member, MonoTime now, Duration resend_interval);
-  // Records that everything through head() was sent to `member` at `now`.
+  // Records that everything through head() was sent to `member` at `now` (what `pending`
+  // said to send).
   void mark_sent(std::string_view member, MonoTime now);
-  // A member's cumulative acknowledgement; a lower one than before is a late copy.
+  // A member's cumulative acknowledgement; a lower one than before is a late copy. While
+  // the log is empty, it ends the announcement: the member is forgotten.
   void on_ack(std::string_view member, uint64_t applied);
   // Forgets a member that left the table.
-  void forget(std::string_view member) { followers_.erase(std::string(member)); }
-  // The earliest time a member that is behind is due a resend, or kNever.
+  void forget(std::string_view member);
+  // The earliest time a member that is behind (or not yet acknowledged the announcement)
+  // is due a resend, or kNever.
   MonoTime next_resend(Duration resend_interval) const;
   size_t bytes() const { return bytes_; }
+  // Members the log keeps state for (tracked and unacknowledged, or sent entries).
+  size_t followers() const { return followers_.size(); }
 
  private:
+  // While the log is empty, a follower is a member that has not acknowledged it yet.
   struct Follower {
-    bool known = false;  // the member has acknowledged something of this log
     uint64_t acked = 0;
     uint64_t sent = 0;
     MonoTime last_sent{};

@@ -287,15 +287,21 @@ void KeyValue::on_invalidate_reset(const Address& from, const wire::InvalidateRe
     stats_.invalidations_refused++;
     return;
   }
-  OriginState& o = origins_[m.origin];
-  if (o.log_id == m.log_id && o.applied >= m.head) {
-    ack(from, o.log_id, o.applied);  // a duplicate
+  auto o = origins_.find(m.origin);
+  if (o != origins_.end() && o->second.log_id == m.log_id && o->second.applied >= m.head) {
+    ack(from, o->second.log_id, o->second.applied);  // a duplicate
     return;
   }
   stats_.resets_received++;
   if (Status s = bump_epoch(); !s.ok()) return;
-  o = OriginState{m.log_id, m.head};
-  ack(from, o.log_id, o.applied);
+  if (m.head == 0) {
+    // An empty log's announcement: nothing of it to apply, so keep no state for the
+    // origin (its next message, from any log, starts a new epoch again).
+    if (o != origins_.end()) origins_.erase(o);
+  } else {
+    origins_[m.origin] = OriginState{m.log_id, m.head};
+  }
+  ack(from, m.log_id, m.head);
 }
 
 Status KeyValue::bump_epoch() {
@@ -614,6 +620,9 @@ void KeyValue::on_member_change(Now now, const MemberChange& change) {
       // log yet: feed it, or announce the log, now.
       resend_at_ = std::min(resend_at_, now.mono);
       if (change.from_state == MemberState::kDead || change.from_state == MemberState::kLeft) {
+        // (A new member comes "from dead" too.) Our log forgot it when it went, or never
+        // knew it: announce the log to it until it acknowledges.
+        if (change.name != membership_.name()) log_.track(change.name);
         // Copies confirmed while it was away never heard its answer: confirm them again.
         (void)bump_epoch();
       }

@@ -12,7 +12,9 @@
 // datagram, or the stream channel for big batches); members acknowledge cumulatively,
 // and what is not acknowledged within `resend_interval` is sent again. So the sequence
 // numbers make every gap visible and an invalidation is never dropped: it is resent until
-// acknowledged, for as long as the member is a member.
+// acknowledged, for as long as the member is a member. A log with nothing in it yet is
+// announced (a reset at 0) to each member that joins or comes back, until it acknowledges;
+// neither side keeps state for that exchange once it is acknowledged.
 //
 // Gaps and revalidation. Every copy carries the *epoch* in which it was last confirmed
 // current; only copies of the current epoch are served without asking the cluster.
@@ -22,7 +24,9 @@
 //  - when an origin resets it (its log no longer holds what we lack: a long partition,
 //    more writes than the log holds);
 //  - when an origin's log id changes (the origin restarted; the tail of its old log may
-//    never have reached us);
+//    never have reached us), or an origin we keep no state for sends anything: one we
+//    never heard from, or whose empty log we acknowledged (so an origin's first batch
+//    after a restart costs each member one more epoch);
 //  - when a member fails or leaves: the tail of its log may never reach us now.
 // Revalidating is a cluster read that includes our own copy; its result is stored with
 // the current epoch if every member asked has answered.
@@ -90,6 +94,9 @@ class KeyValue {
 
   uint64_t epoch() const { return epoch_; }
   uint64_t log_id() const { return log_.id(); }
+  // Follower state this node's log keeps, and origins whose logs it keeps state for.
+  size_t log_followers() const { return log_.followers(); }
+  size_t known_origins() const { return origins_.size(); }
   size_t pending_queries() const { return queries_.size(); }
 
  private:
@@ -126,6 +133,8 @@ class KeyValue {
     std::string key;
     std::string value;
   };
+  // What we applied of an origin's log. An origin without one is treated as log id 0
+  // (log ids are odd): whatever it sends next starts a new epoch.
   struct OriginState {
     uint64_t log_id = 0;
     uint64_t applied = 0;

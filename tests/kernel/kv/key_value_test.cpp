@@ -273,5 +273,63 @@ TEST_F(Cluster, AFailedMemberMakesTheOthersRevalidate) {
   EXPECT_TRUE(r.remote);  // confirmed with the cluster before being served again
 }
 
+// The empty-log announcements of a cluster's formation end: each node announces its log
+// to each other member about once, and once acknowledged neither side keeps state for it
+// (no re-announcement loop, no per-member tables left behind).
+TEST_F(Cluster, AnnouncementsOfEmptyLogsEndAndLeaveNoState) {
+  auto settled = [&](const char* when) {
+    for (size_t i = 0; i < nodes_.size(); ++i) {
+      EXPECT_EQ(nodes_[i]->kv().log_followers(), 0u) << when << ", node " << i;
+      EXPECT_EQ(nodes_[i]->kv().known_origins(), 0u) << when << ", node " << i;
+    }
+  };
+  std::vector<NodeStats> before;
+  std::vector<uint64_t> epochs;
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    const NodeStats& s = nodes_[i]->stats();
+    EXPECT_GE(s.resets_sent, 2u) << "node " << i;  // announced to both others ...
+    EXPECT_LE(s.resets_sent, 4u) << "node " << i;  // ... about once
+    EXPECT_GE(s.resets_received, 2u) << "node " << i;
+    EXPECT_LE(s.resets_received, 4u) << "node " << i;
+    before.push_back(s);
+    epochs.push_back(nodes_[i]->kv().epoch());
+  }
+  settled("formed");
+  run_for(30s);  // many resend intervals
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    const NodeStats& s = nodes_[i]->stats();
+    EXPECT_EQ(s.resets_sent, before[i].resets_sent) << "node " << i;
+    EXPECT_EQ(s.resets_received, before[i].resets_received) << "node " << i;
+    EXPECT_EQ(nodes_[i]->kv().epoch(), epochs[i]) << "node " << i;
+  }
+  settled("30 s later");
+}
+
+// A member that comes back after the others buried it is announced to again: each other
+// member's log tracks it anew (and forgets it once it acknowledges).
+TEST_F(Cluster, AMemberBackFromTheDeadIsAnnouncedToAgain) {
+  nodes_[2].reset();
+  std::erase_if(in_flight_, [](const InFlight& m) { return m.to == 2 || m.from == 2; });
+  run_for(30s);
+  ASSERT_EQ(nodes_[0]->members().active_count(), 2u);
+  ASSERT_EQ(nodes_[1]->members().active_count(), 2u);
+  const uint64_t sent_before = nodes_[0]->stats().resets_sent + nodes_[1]->stats().resets_sent;
+  auto restarted = Node::create({}, "n2", addr(2), 999, now(2), *stores_[2]);
+  ASSERT_TRUE(restarted.ok());
+  nodes_[2] = std::move(*restarted);
+  nodes_[2]->join(now(2), std::vector<Address>{addr(0)});
+  run_for(2s);
+  for (auto& n : nodes_)
+    ASSERT_EQ(n->members().active_count(), 3u);
+  const uint64_t sent = nodes_[0]->stats().resets_sent + nodes_[1]->stats().resets_sent;
+  EXPECT_GE(sent - sent_before, 2u);  // one from each of n0 and n1 ...
+  EXPECT_LE(sent - sent_before, 4u);  // ... about once
+  EXPECT_GE(nodes_[2]->stats().resets_received, 2u);
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    EXPECT_EQ(nodes_[i]->kv().log_followers(), 0u) << "node " << i;
+    EXPECT_EQ(nodes_[i]->kv().known_origins(), 0u) << "node " << i;
+  }
+}
+
 }  // namespace
 }  // namespace ckv
