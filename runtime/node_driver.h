@@ -123,7 +123,8 @@ class NodeDriver {
   std::unique_ptr<Transport> transport_;
   std::unique_ptr<Node> node_;
   // Datagrams wait here until the strand has run the inputs already queued, so a burst
-  // of client requests costs a datagram per peer, not one per request.
+  // of client requests costs a datagram per peer, not one per request (key-value
+  // packets are packed together; membership packets go alone, see the batcher).
   wire::DatagramBatcher batcher_;
   bool flush_posted_ = false;
   std::map<uint64_t, ReplyHandler> pending_;

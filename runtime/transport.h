@@ -1,8 +1,8 @@
 // Transport: the node's gossip sockets. Carries the kernel's outbox to other nodes and
 // hands what arrives back to the kernel, on the kernel's strand.
 //
-//  - Datagrams go over UDP, one wire packet per datagram (NodeDriver packs the packets a
-//    burst sends to one peer into one, with wire::DatagramBatcher).
+//  - Datagrams go over UDP, one wire packet per datagram (NodeDriver packs the key-value
+//    packets a burst sends to one peer into one, with wire::DatagramBatcher).
 //  - Stream messages go over TCP: one outgoing connection per peer, reused, opened on
 //    demand and closed when idle; each starts with a hello naming the sender's advertised
 //    gossip address (the kernel checks messages against the member that sent them), then

@@ -214,8 +214,8 @@ class Simulation {
   std::vector<SimNode> nodes_;
   Network network_;
   Trace trace_;
-  // A step's datagrams to one peer travel as one, as the runtime sends them, so kernels
-  // receive packed datagrams here too.
+  // A step's key-value datagrams to one peer travel as one, as the runtime sends them,
+  // so kernels receive packed datagrams here too.
   wire::DatagramBatcher batcher_;
   MembershipChecker checker_;
   EventQueue<Event> queue_;
