@@ -1,18 +1,22 @@
 #!/usr/bin/env bash
 # The HTTP load harness: a real 3-node cluster on loopback under wrk, beside nginx serving
 # a tiny static file with the same wrk parameters in the same run (this machine's HTTP
-# ceiling). Prints a Markdown table (requests/s, p50, p99, ratio to nginx) and writes the
-# same as JSON to build/bench/http.json.
+# ceiling), and nginx answering the mix's Lua script (what the script costs wrk). Prints a
+# Markdown table (requests/s, p50, p99, ratio to nginx's static file) and writes the same
+# as JSON to build/bench/http.json. Fails if any answer had an unexpected status.
 #   tools/http_bench.sh [seconds per measurement, default 10]
 # The cluster's gossip is encrypted, as the README recommends; CKV_BENCH_PLAINTEXT=1 runs it
 # in plaintext instead, to measure what encryption costs.
 # Needs a Release build (tools/build.sh release) and wrk + nginx (tools/setup.sh bench).
+# CKV_BIN names another node binary, CKV_BENCH_DIR another results directory (the CI
+# smoke run uses both).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-10}
 threads=2
 conns=50
-bin=build/release/runtime/cluster-kv
+bin=${CKV_BIN:-build/release/runtime/cluster-kv}
+out=${CKV_BENCH_DIR:-build/bench}
 lua=bench/http
 for tool in wrk nginx curl; do
   command -v "$tool" >/dev/null || { echo "http_bench: '$tool' is missing (tools/setup.sh bench installs it)" >&2; exit 1; }
@@ -41,6 +45,9 @@ events { worker_connections 4096; }
 http {
   access_log off;
   server { listen 127.0.0.1:18080; root $work/html; }
+  # The same 100 bytes from memory for any method and path: the reference for the Lua-
+  # scripted rows (wrk's scripts cost wrk itself, whoever answers).
+  server { listen 127.0.0.1:18081; location / { return 200 "$(cat "$work/html/static")"; } }
 }
 CONF
 nginx -c "$work/nginx.conf" -p "$work"
@@ -91,6 +98,7 @@ run() {
 
 echo "http_bench: wrk -t$threads -c$conns, ${secs}s each; gossip $gossip" >&2
 run nginx_static http://127.0.0.1:18080/static "" "$secs"
+run nginx_mix_script http://127.0.0.1:18081 "$lua/mix.lua" "$secs"
 curl -s -o /dev/null -d "$(head -c 100 /dev/zero | tr '\0' v)" http://127.0.0.1:19876/hit
 curl -s -o /dev/null http://127.0.0.1:19876/hit
 run get_local_hit http://127.0.0.1:19876/hit "" "$secs"
@@ -108,7 +116,7 @@ if [ "$(echo "${results[0]}" | awk '{ print $5 }')" != 0 ]; then
   echo "http_bench: nginx answered errors; the reference is void (see $work/nginx-error.log)" >&2
   exit 1
 fi
-mkdir -p build/bench
+mkdir -p "$out"
 {
   echo "| measurement | requests/s | p50 ms | p99 ms | vs nginx | unexpected answers |"
   echo "|---|---|---|---|---|---|"
@@ -125,5 +133,9 @@ mkdir -p build/bench
     echo "$r" | awk -v base="$nginx_rps" '{ printf "{\"name\":\"%s\",\"rps\":%.1f,\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"vs_nginx\":%.3f,\"unexpected\":%d}", $1, $2, $3, $4, $2 / base, $5 }'
   done
   echo "]}"
-} > build/bench/http.json
-echo "http_bench: JSON in build/bench/http.json" >&2
+} > "$out/http.json"
+echo "http_bench: JSON in $out/http.json" >&2
+for r in "${results[@]}"; do
+  read -r name _ _ _ bad <<< "$r"
+  [ "$bad" = 0 ] || { echo "http_bench: $name had $bad unexpected answers" >&2; exit 1; }
+done

@@ -6,7 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 want=${1:-1000000}
-bin=build/release/runtime/cluster-kv
+bin=${CKV_BIN:-build/release/runtime/cluster-kv}  # CKV_BIN, CKV_BENCH_DIR: as http_bench.sh
+out=${CKV_BENCH_DIR:-build/bench}
 for tool in wrk curl; do
   command -v "$tool" >/dev/null || { echo "memory_bench: '$tool' is missing (tools/setup.sh bench installs it)" >&2; exit 1; }
 done
@@ -40,5 +41,5 @@ after=$(rss)
 key_bytes=$(awk -v w="$written" -v r="$round" 'BEGIN { printf "%.1f", 1 + length(r) + 3 + length(int(w / 100)) }')
 line=$(awk -v b="$before" -v a="$after" -v n="$written" -v k="$key_bytes" 'BEGIN {
   per = (a - b) / n; printf "{\"keys\":%d,\"value_bytes\":100,\"avg_key_bytes\":%.1f,\"rss_before\":%d,\"rss_after\":%d,\"rss_bytes_per_key\":%.1f,\"bytes_per_key_beyond_data\":%.1f}", n, k, b, a, per, per - 100 - k }')
-mkdir -p build/bench
-echo "$line" | tee build/bench/memory.json
+mkdir -p "$out"
+echo "$line" | tee "$out/memory.json"
