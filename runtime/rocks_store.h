@@ -57,8 +57,6 @@ class RocksStore final : public Store {
   Result<bool> get(std::string_view key, Record& out) override;
   Status put(std::string_view key, const Record& record) override;
   Status erase(std::string_view key) override;
-  // Not a point-in-time view, and records are updated in place in the memtable: call it
-  // only from the thread that writes (the kernel's strand), or with writes stopped.
   Status for_each(
       const std::function<bool(std::string_view key, const Record& record)>& visit) override;
   Result<uint64_t> get_meta(MetaKey key) override;
