@@ -45,7 +45,9 @@ beast::error_code check_header_size(size_t header_bytes, const HttpLimits& limit
 }
 
 bool wants_continue(const HttpRequestParser& parser) {
-  return beast::iequals(parser.get()[http::field::expect], "100-continue") && !parser.is_done();
+  // HTTP/1.0 has no 100 Continue: a 1.0 client's expectation is ignored (RFC 9110 10.1.1).
+  return parser.get().version() >= 11 &&
+         beast::iequals(parser.get()[http::field::expect], "100-continue") && !parser.is_done();
 }
 
 HttpRequest to_api_request(BeastRequest& request) {

@@ -170,6 +170,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void drain() {
+    busy_ = false;  // the deadline below is the only one now
     beast::error_code ignored;
     socket_.shutdown(tcp::socket::shutdown_send, ignored);
     close_by(std::chrono::steady_clock::now() + kLinger);
@@ -209,9 +210,12 @@ class Session : public std::enable_shared_from_this<Session> {
     if (close_at_) tenth = std::min(tenth, std::chrono::milliseconds(100));
     return std::clamp(tenth, std::chrono::milliseconds(10), std::chrono::milliseconds(1000));
   }
+  // Closes the connection at `at` at the latest. Re-arms the watchdog, whose pending
+  // tick may be further off than that.
   void close_by(std::chrono::steady_clock::time_point at) {
     if (close_at_ && *close_at_ <= at) return;
     close_at_ = at;
+    if (!closed_) watch();
   }
 
   // Part of a request arrived but not all of it in time: stop reading and answer 408
@@ -320,7 +324,11 @@ void HttpServer::accept() {
   asio::io_context& worker = *workers_[next_worker_++ % workers_.size()];
   accepting_.emplace(worker.get_executor());
   acceptor_.async_accept(*accepting_, [this](beast::error_code ec) {
-    if (stopped_ || ec == asio::error::operation_aborted) return;
+    if (stopped_ || ec == asio::error::operation_aborted) {
+      beast::error_code ignored;
+      accepting_->close(ignored);  // accepted just as the server stopped
+      return;
+    }
     if (ec) {
       // Out of file descriptors, typically: the connection stays queued, so retrying at
       // once would spin. Wait a little.

@@ -95,9 +95,9 @@ Result<std::unique_ptr<NodeDriver>> NodeDriver::start(asio::io_context& io, Driv
 void NodeDriver::after_input() {
   Outbox& out = node_->outbox();
   for (Send& s : out.sends) {
-    if (s.channel == Channel::kDatagram) {
-      batcher_.add(s.to, std::move(s.bytes));
-    } else {
+    // Membership datagrams and stream messages go now; key-value datagrams wait to be
+    // packed.
+    if (s.channel != Channel::kDatagram || !batcher_.add(s.to, s.bytes)) {
       transport_->send(std::move(s));
     }
   }

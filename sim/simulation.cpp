@@ -560,11 +560,7 @@ void Simulation::drain(uint32_t i) {
     checker_.on_change(now_, i, c);
   }
   for (Send& s : out.sends) {
-    if (s.channel == Channel::kDatagram) {
-      batcher_.add(s.to, std::move(s.bytes));
-    } else {
-      transmit(i, std::move(s));
-    }
+    if (s.channel != Channel::kDatagram || !batcher_.add(s.to, s.bytes)) transmit(i, std::move(s));
   }
   batcher_.drain([this, i](const Address& to, std::vector<uint8_t>&& bytes) {
     transmit(i, Send{to, Channel::kDatagram, std::move(bytes)});

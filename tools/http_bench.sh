@@ -3,7 +3,8 @@
 # a tiny static file with the same wrk parameters in the same run (this machine's HTTP
 # ceiling), and nginx answering the mix's Lua script (what the script costs wrk). Prints a
 # Markdown table (requests/s, p50, p99, ratio to nginx's static file) and writes the same
-# as JSON to build/bench/http.json. Fails if any answer had an unexpected status.
+# as JSON to build/bench/http.json. Fails if any answer had an unexpected status or any
+# request went unanswered (wrk's socket errors and timeouts).
 #   tools/http_bench.sh [seconds per measurement, default 10]
 # The cluster's gossip is encrypted, as the README recommends; CKV_BENCH_PLAINTEXT=1 runs it
 # in plaintext instead, to measure what encryption costs.
@@ -92,7 +93,9 @@ run() {
   p99=$(to_ms "$(awk '$1 == "99%" { print $2 }' "$work/$name.out")")
   bad=$(awk '/^unexpected_status/ { print $2 }' "$work/$name.out")
   errors=$(awk '/Non-2xx or 3xx responses:/ { print $NF }' "$work/$name.out")
-  results+=("$name ${rps:-0} ${p50:-0} ${p99:-0} ${bad:-${errors:-0}}")
+  # "Socket errors: connect 0, read 0, write 0, timeout 0": requests that got no answer.
+  lost=$(awk '/Socket errors:/ { gsub(",", ""); print $4 + $6 + $8 + $10 }' "$work/$name.out")
+  results+=("$name ${rps:-0} ${p50:-0} ${p99:-0} $((${bad:-${errors:-0}} + ${lost:-0}))")
   echo "  $name: ${rps:-?} req/s, p50 ${p50} ms, p99 ${p99} ms" >&2
 }
 

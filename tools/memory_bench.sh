@@ -30,6 +30,7 @@ while [ "$written" -lt "$want" ]; do
   WRK_PREFIX="w$round-" WRK_METHOD=POST WRK_EXPECT=200 \
     wrk -t2 -c50 -d5s -s bench/http/walk.lua http://127.0.0.1:19890 > "$work/wrk.out"
   n=$(awk '/requests in/ { print $1 }' "$work/wrk.out")
+  [ "${n:-0}" -gt 0 ] || { echo "memory_bench: no write got through (see $work/node.log)" >&2; cat "$work/node.log" >&2; exit 1; }
   bad=$(awk '/^unexpected_status/ { print $2 }' "$work/wrk.out")
   [ "${bad:-0}" -eq 0 ] || { echo "memory_bench: $bad writes failed" >&2; exit 1; }
   written=$((written + n))

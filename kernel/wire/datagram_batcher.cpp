@@ -14,13 +14,9 @@ size_t count_key_value_frames(std::span<const uint8_t> packet) {
   return s.ok() && key_value ? frames : 0;
 }
 
-void DatagramBatcher::add(const Address& to, std::vector<uint8_t>&& packet) {
+bool DatagramBatcher::add(const Address& to, std::vector<uint8_t>& packet) {
   const size_t frames = count_key_value_frames(packet);
-  if (frames == 0) {
-    // Not to be packed: travels alone, and leaves the peer's open datagram open.
-    datagrams_.push_back(Datagram{to, std::move(packet), 0});
-    return;
-  }
+  if (frames == 0) return false;  // not to be packed: the caller sends it alone, now
   auto open = open_.find(to.packed());
   if (open != open_.end()) {
     Datagram& d = datagrams_[open->second];
@@ -28,7 +24,7 @@ void DatagramBatcher::add(const Address& to, std::vector<uint8_t>&& packet) {
     if (d.bytes.size() + packet.size() - 1 <= budget_bytes_ && d.frames + frames <= max_frames_) {
       d.bytes.insert(d.bytes.end(), packet.begin() + 1, packet.end());
       d.frames += frames;
-      return;
+      return true;
     }
   }
   // A new datagram; it takes later packets only if it has room for them.
@@ -39,6 +35,7 @@ void DatagramBatcher::add(const Address& to, std::vector<uint8_t>&& packet) {
   } else if (open != open_.end()) {
     open_.erase(open);
   }
+  return true;
 }
 
 void DatagramBatcher::drain(

@@ -11,7 +11,8 @@
 // system calls, seals and wake-ups) changes.
 //
 // Only packets of key-value messages (invalidations, queries and their answers) are
-// packed. Membership packets (probes, acks, nacks) travel alone, as the failure detector
+// packed. Membership packets (probes, acks, nacks) are not taken at all: they go out at
+// once, alone, as the failure detector
 // was built and tuned for: they already carry piggybacked gossip up to the budget, and
 // packing them with other traffic changes which messages one lost datagram takes with it
 // (in the simulator it made Lifeguard's false verdicts about a stalling node more common).
@@ -36,8 +37,10 @@ class DatagramBatcher {
   DatagramBatcher(size_t budget_bytes, size_t max_frames)
       : budget_bytes_(budget_bytes), max_frames_(max_frames) {}
 
-  // Queues `packet` (one whole wire packet) for `to`.
-  void add(const Address& to, std::vector<uint8_t>&& packet);
+  // Queues `packet` (one whole wire packet) for `to`, taking it, and returns true. A packet
+  // it does not pack (membership messages, or not well formed) is left untouched and
+  // false returned: send it now, rather than hold it until the batch is drained.
+  bool add(const Address& to, std::vector<uint8_t>& packet);
 
   bool empty() const { return datagrams_.empty(); }
   // Datagrams queued so far.
