@@ -12,10 +12,10 @@
 //
 // Only packets of key-value messages (invalidations, queries and their answers) are
 // packed. Membership packets (probes, acks, nacks) are not taken at all: they go out at
-// once, alone, as the failure detector
-// was built and tuned for: they already carry piggybacked gossip up to the budget, and
-// packing them with other traffic changes which messages one lost datagram takes with it
-// (in the simulator it made Lifeguard's false verdicts about a stalling node more common).
+// once and alone, as the failure detector was built and tuned for. They already carry
+// piggybacked gossip up to the budget, and packing them with other traffic changes which
+// messages one lost datagram takes with it (in the simulator it made Lifeguard's false
+// verdicts about a stalling node more common).
 //
 // Pure and deterministic: no I/O; the driver decides when a burst ends and takes the
 // datagrams.
