@@ -32,7 +32,8 @@ void limit_request_parser(HttpRequestParser& parser, const HttpLimits& limits,
 // up to twice the limit would pass, or not, depending on how the bytes were split.
 boost::beast::error_code check_header_size(size_t header_bytes, const HttpLimits& limits);
 
-// The header is read and asks for "100 Continue" before the body it announces.
+// The header is read and asks for "100 Continue" before the body it announces (HTTP/1.1
+// only: a 1.0 client's expectation is ignored).
 bool wants_continue(const HttpRequestParser& parser);
 
 // What HttpApi handles; the body is moved out of `request`.

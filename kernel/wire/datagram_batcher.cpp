@@ -1,9 +1,14 @@
 #include "kernel/wire/datagram_batcher.h"
 
+#include <span>
+
 #include "kernel/wire/codec.h"
 
 namespace ckv::wire {
+namespace {
 
+// The frames in `packet` if all are key-value messages, else 0 (a membership message, or
+// not a well-formed packet).
 size_t count_key_value_frames(std::span<const uint8_t> packet) {
   size_t frames = 0;
   bool key_value = true;
@@ -13,6 +18,8 @@ size_t count_key_value_frames(std::span<const uint8_t> packet) {
   });
   return s.ok() && key_value ? frames : 0;
 }
+
+}  // namespace
 
 bool DatagramBatcher::add(const Address& to, std::vector<uint8_t>& packet) {
   const size_t frames = count_key_value_frames(packet);

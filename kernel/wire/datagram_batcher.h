@@ -24,7 +24,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
-#include <span>
 #include <unordered_map>
 #include <vector>
 
@@ -63,9 +62,5 @@ class DatagramBatcher {
   // For each peer, the datagram still taking frames (an index into datagrams_).
   std::unordered_map<uint64_t, size_t> open_;
 };
-
-// The frames in `packet` if all are key-value messages, else 0 (a membership message, or
-// not a well-formed packet).
-size_t count_key_value_frames(std::span<const uint8_t> packet);
 
 }  // namespace ckv::wire
