@@ -227,7 +227,8 @@ void HttpApi::handle(HttpRequest request, Done done) {
       finish(std::move(r));
     } else {
       HttpResponse r;
-      r.body = metrics_.render(view, driver_.transport_stats(), store_.approximate_keys());
+      r.body = metrics_.render(view, driver_.transport_stats(), store_.approximate_keys(),
+                               store_.record_cache().stats());
       r.content_type = "text/plain; version=0.0.4";
       finish(std::move(r));
     }

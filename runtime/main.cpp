@@ -139,7 +139,7 @@ int run(const RunOptions& o) {
     if (!s.ok()) return usage_error("--restore-from: " + s.error().detail);
     log_info("restored " + o.data_dir + " from the backup in " + o.restore_from);
   }
-  auto store = RocksStore::open(RocksStoreOptions{o.data_dir, o.sync});
+  auto store = RocksStore::open(RocksStoreOptions{o.data_dir, o.sync, o.record_cache_mb << 20});
   if (!store) return usage_error("--data-dir: " + store.error().detail);
 
   DriverConfig config;

@@ -40,7 +40,7 @@ void Metrics::record_request(Route route, HttpMethod method, unsigned status, Du
 }
 
 std::string Metrics::render(const NodeView& view, const TransportStats& transport,
-                            uint64_t store_keys) const {
+                            uint64_t store_keys, const RecordCache::Stats& record_cache) const {
   std::string out;
   help(out, "ckv_http_requests_total", "counter", "HTTP requests by route, method and status.");
   for (size_t r = 0; r < kRouteCount; ++r) {
@@ -100,6 +100,15 @@ std::string Metrics::render(const NodeView& view, const TransportStats& transpor
   }
   help(out, "ckv_store_keys", "gauge", "Records in the store (RocksDB's estimate).");
   line(out, "ckv_store_keys", "", static_cast<double>(store_keys));
+  help(out, "ckv_record_cache_lookups_total", "counter",
+       "Store reads by whether the record cache held the record.");
+  line(out, "ckv_record_cache_lookups_total", "result=\"hit\"",
+       static_cast<double>(record_cache.hits));
+  line(out, "ckv_record_cache_lookups_total", "result=\"miss\"",
+       static_cast<double>(record_cache.misses));
+  help(out, "ckv_record_cache_bytes", "gauge",
+       "Memory held by the record cache (estimated; --record-cache-mb bounds it).");
+  line(out, "ckv_record_cache_bytes", "", static_cast<double>(record_cache.bytes));
 
   help(out, "ckv_gossip_messages_total", "counter",
        "Node-to-node messages by channel and direction.");

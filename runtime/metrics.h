@@ -15,6 +15,7 @@
 #include "kernel/core/time.h"
 #include "runtime/http_api.h"
 #include "runtime/node_driver.h"
+#include "runtime/record_cache.h"
 
 namespace ckv {
 
@@ -28,8 +29,8 @@ class Metrics {
       0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
 
   void record_request(Route route, HttpMethod method, unsigned status, Duration latency);
-  std::string render(const NodeView& view, const TransportStats& transport,
-                     uint64_t store_keys) const;
+  std::string render(const NodeView& view, const TransportStats& transport, uint64_t store_keys,
+                     const RecordCache::Stats& record_cache) const;
   // The HTTP server's connection counters, rendered with the rest.
   const std::shared_ptr<HttpConnectionStats>& connections() const { return connections_; }
 

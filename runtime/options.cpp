@@ -45,6 +45,8 @@ po::options_description run_flags() {
      "how long a cluster read waits for silent members, e.g. 500ms or 2s "
      "(default: serf's formula, 3.2 s up to 9 nodes); GET ?timeout= overrides it per request")
     ("sync", "fsync every write before answering (slower, survives power loss)")
+    ("record-cache-mb", po::value<size_t>()->default_value(16),
+     "memory for recently read records kept in front of RocksDB, in MiB (0: none)")
     ("http-max-connections", po::value<size_t>()->default_value(10000),
      "HTTP connections served at once; more are answered 503 and closed")
     ("http-read-timeout", po::value<std::string>()->default_value("30s"),
@@ -150,6 +152,10 @@ Command parse_run(int argc, const char* const* argv) {
     o.query_timeout = *t;
   }
   o.sync = vm.count("sync") > 0;
+  o.record_cache_mb = vm["record-cache-mb"].as<size_t>();
+  if (o.record_cache_mb > kMaxRecordCacheMb) {
+    return UsageError{"--record-cache-mb must be at most " + std::to_string(kMaxRecordCacheMb)};
+  }
   o.http_max_connections = vm["http-max-connections"].as<size_t>();
   if (o.http_max_connections == 0) return UsageError{"--http-max-connections must be at least 1"};
   auto read_timeout = parse_duration(vm["http-read-timeout"].as<std::string>());

@@ -21,6 +21,7 @@ namespace ckv {
 
 inline constexpr uint16_t kDefaultGossipPort = 7946;
 inline constexpr uint16_t kDefaultHttpPort = 9876;
+inline constexpr size_t kMaxRecordCacheMb = 65536;  // --record-cache-mb: 64 GiB
 
 struct RunOptions {
   std::string node_name;  // default: <hostname>-<gossip port>, unique per port on a machine
@@ -33,8 +34,9 @@ struct RunOptions {
   bool mdns = true;
   std::optional<Duration> query_timeout;  // default: the kernel's (serf's formula)
   bool sync = false;
-  std::string encrypt_key;   // base64; empty: see keyring_file
-  std::string keyring_file;  // empty: gossip in plaintext unless encrypt_key is set
+  size_t record_cache_mb = 16;  // RocksStore's record cache; 0: none
+  std::string encrypt_key;      // base64; empty: see keyring_file
+  std::string keyring_file;     // empty: gossip in plaintext unless encrypt_key is set
   LogLevel log_level = LogLevel::kInfo;
   std::string restore_from;
   size_t http_max_connections = 10000;

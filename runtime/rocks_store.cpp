@@ -242,7 +242,10 @@ bool is_database_file(const std::string& name) {
 }  // namespace
 
 RocksStore::RocksStore(std::unique_ptr<rocksdb::DB> db, RocksStoreOptions options)
-    : db_(std::move(db)), dir_(std::move(options.dir)), sync_writes_(options.sync_writes) {}
+    : db_(std::move(db)),
+      dir_(std::move(options.dir)),
+      sync_writes_(options.sync_writes),
+      cache_(options.record_cache_bytes) {}
 
 RocksStore::~RocksStore() {
   // A destructor has nowhere to report Close()'s error; call flush() first to know that
@@ -270,6 +273,8 @@ Result<std::unique_ptr<RocksStore>> RocksStore::open(const RocksStoreOptions& op
 }
 
 Result<bool> RocksStore::get(std::string_view key, Record& out) {
+  uint64_t ticket;
+  if (cache_.lookup(key, out, ticket)) return true;
   rocksdb::PinnableSlice data;
   rocksdb::Status s =
       db_->Get(rocksdb::ReadOptions(), db_->DefaultColumnFamily(), record_key(key), &data);
@@ -282,6 +287,7 @@ Result<bool> RocksStore::get(std::string_view key, Record& out) {
     return Error{ErrorCode::kMalformed,
                  "corrupt record for key \"" + printable(key) + "\" in " + dir_ + ": " + why};
   }
+  cache_.offer(key, ticket, record);
   out = std::move(record);
   return true;
 }
@@ -300,11 +306,17 @@ Status RocksStore::write(std::string_view what, const std::string& key, const st
 
 Status RocksStore::put(std::string_view key, const Record& record) {
   std::string value = encode_record(record);
-  return write("put", record_key(key), &value, sync_writes_);
+  RecordCache::Write cached(cache_, key);
+  Status s = write("put", record_key(key), &value, sync_writes_);
+  cached.done(s.ok() ? &record : nullptr);
+  return s;
 }
 
 Status RocksStore::erase(std::string_view key) {
-  return write("erase", record_key(key), nullptr, sync_writes_);
+  RecordCache::Write cached(cache_, key);
+  Status s = write("erase", record_key(key), nullptr, sync_writes_);
+  cached.done(nullptr);
+  return s;
 }
 
 Status RocksStore::for_each(

@@ -11,6 +11,9 @@
 //    error, never as a crash or a wrong value;
 //  - no exception escapes; every failure is a Status or Result carrying the path and
 //    RocksDB's message.
+//  - keys read more than once lately are answered from a RecordCache (record_cache.h)
+//    without RocksDB, and no read returns a record older than one whose write had
+//    returned before the read began.
 // One process at a time may open a directory (RocksDB's LOCK file); a second `open`
 // fails. The methods may be called from several threads, as RocksDB's may.
 //
@@ -27,6 +30,7 @@
 #include "kernel/core/address.h"
 #include "kernel/core/result.h"
 #include "kernel/kv/store.h"
+#include "runtime/record_cache.h"
 
 namespace rocksdb {
 class DB;
@@ -35,8 +39,13 @@ class DB;
 namespace ckv {
 
 struct RocksStoreOptions {
+  static constexpr size_t kDefaultRecordCacheBytes = 16 << 20;
+
   std::string dir;           // the data directory; created (with parents) if missing
   bool sync_writes = false;  // sync every put/erase (--sync)
+  // Recently read records kept in memory in front of RocksDB (see record_cache.h);
+  // 0 turns the cache off.
+  size_t record_cache_bytes = kDefaultRecordCacheBytes;
 };
 
 class RocksStore final : public Store {
@@ -73,6 +82,7 @@ class RocksStore final : public Store {
   uint64_t approximate_keys();
 
   const std::string& dir() const { return dir_; }
+  const RecordCache& record_cache() const { return cache_; }
 
   // Adds a new backup of the database in `data_dir` to `backup_dir` (created if
   // missing). The node owning `data_dir` may be running: the database is read through a
@@ -93,6 +103,7 @@ class RocksStore final : public Store {
   std::unique_ptr<rocksdb::DB> db_;
   std::string dir_;
   bool sync_writes_;
+  RecordCache cache_;
 };
 
 }  // namespace ckv

@@ -9,7 +9,7 @@ bin=$1
 expect "--help exits 0" 0 $?
 for flag in --node-name --cluster --http --gossip --advertise --join --data-dir --mdns --no-mdns \
   --query-timeout --sync --log-level --restore-from --encrypt-key --keyring-file \
-  --http-max-connections --http-read-timeout; do
+  --http-max-connections --http-read-timeout --record-cache-mb; do
   grep -q -- "$flag" "$work/help" && pass "--help documents $flag" || fail "--help lacks $flag"
 done
 
@@ -34,6 +34,8 @@ usage_error "bad query timeout" --query-timeout soon --data-dir "$work/d1"
 usage_error "unresolvable join" --join no-such-host.invalid:7946 --data-dir "$work/d1" --no-mdns
 usage_error "no HTTP connections allowed" --http-max-connections 0 --data-dir "$work/k" --no-mdns
 usage_error "an HTTP read timeout too short to send a request" --http-read-timeout 10ms --data-dir "$work/k" --no-mdns
+usage_error "a record cache larger than 64 GiB" --record-cache-mb 70000 --data-dir "$work/k" --no-mdns
+usage_error "a record cache size that is not a number" --record-cache-mb lots --data-dir "$work/k" --no-mdns
 usage_error "a key that is not 32 bytes" --encrypt-key c2hvcnQ= --data-dir "$work/k" --no-mdns
 usage_error "a key that is not base64" --encrypt-key 'not base64!' --data-dir "$work/k" --no-mdns
 key=AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=

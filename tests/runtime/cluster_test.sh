@@ -30,6 +30,12 @@ expect "the second read is a local copy" "200 remote-value" "$(http GET 19878 /r
 fast=$(curl -s -m 5 http://127.0.0.1:19878/_cluster/metrics | awk '$1 == "ckv_gets_fast_total" { print $2 }')
 [ "${fast:-0}" -ge 1 ] && pass "local copies are served without the kernel ($fast fast hits)" ||
   fail "no fast local hit counted (ckv_gets_fast_total=${fast:-missing})"
+# The record cache takes a key at its second read miss: the fourth read is a hit.
+for i in 1 2 3; do http GET 19878 /remote-key >/dev/null; done
+hits=$(curl -s -m 5 http://127.0.0.1:19878/_cluster/metrics |
+  awk '$1 == "ckv_record_cache_lookups_total{result=\"hit\"}" { print $2 }')
+[ "${hits:-0}" -ge 1 ] && pass "reads of a hot key hit the record cache ($hits hits)" ||
+  fail "no record cache hit counted (ckv_record_cache_lookups_total hit=${hits:-missing})"
 awk -v t="$t404" 'BEGIN { exit !(t < 0.25) }' && pass "404 well under a second" ||
   fail "404 took ${t404}s"
 awk -v t="$tremote" 'BEGIN { exit !(t < 0.25) }' && pass "remote GET well under a second" ||

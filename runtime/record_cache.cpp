@@ -1,0 +1,142 @@
+#include "runtime/record_cache.h"
+
+#include <array>
+#include <functional>
+#include <utility>
+
+namespace ckv {
+
+struct RecordCache::Shard {
+  using Lru = std::list<std::pair<std::string, Record>>;  // most recently used first
+
+  std::mutex write_mu;  // held by a Write from construction to done()
+  std::mutex mu;        // guards everything below
+  // Moves on when a write begins and when it ends; a ticket is its value at a miss.
+  uint64_t generation = kNoTicket + 1;
+  bool writing = false;
+  Lru lru;
+  std::unordered_map<std::string_view, Lru::iterator> index;  // views of the keys in lru
+  size_t bytes = 0;
+  size_t budget = 0;
+  uint64_t hits = 0;
+  uint64_t misses = 0;
+  // The doorkeeper: hashes of keys offered once and not kept, one slot per hash value
+  // modulo its size. A key is kept at its second offer while its slot still holds it.
+  std::array<size_t, kDoorkeeperSlots> offered_once{};
+
+  static size_t cost(std::string_view key, const Record& record) {
+    return kEntryOverhead + key.size() + record.value.size();
+  }
+  void erase(std::unordered_map<std::string_view, Lru::iterator>::iterator at) {
+    Lru::iterator entry = at->second;
+    bytes -= cost(entry->first, entry->second);
+    index.erase(at);
+    lru.erase(entry);
+  }
+  void evict_over_budget() {
+    while (bytes > budget && !lru.empty())
+      erase(index.find(lru.back().first));
+  }
+};
+
+RecordCache::RecordCache(size_t capacity_bytes)
+    : capacity_bytes_(capacity_bytes), shards_(new Shard[kShards]) {
+  for (size_t i = 0; i < kShards; ++i)
+    shards_[i].budget = capacity_bytes / kShards;
+}
+
+RecordCache::~RecordCache() = default;
+
+RecordCache::Shard& RecordCache::shard_of(size_t hash) const {
+  return shards_[hash % kShards];
+}
+
+bool RecordCache::lookup(std::string_view key, Record& out, uint64_t& ticket) {
+  ticket = kNoTicket;
+  if (capacity_bytes_ == 0) return false;
+  Shard& shard = shard_of(std::hash<std::string_view>{}(key));
+  std::lock_guard lock(shard.mu);
+  if (auto at = shard.index.find(key); at != shard.index.end()) {
+    // A write in flight has not replaced this record yet: every reader still sees it,
+    // so the write simply has not happened for any of them.
+    shard.lru.splice(shard.lru.begin(), shard.lru, at->second);
+    out = at->second->second;
+    shard.hits++;
+    return true;
+  }
+  shard.misses++;
+  if (!shard.writing) ticket = shard.generation;
+  return false;
+}
+
+void RecordCache::offer(std::string_view key, uint64_t ticket, const Record& record) {
+  if (ticket == kNoTicket || capacity_bytes_ == 0) return;
+  const size_t hash = std::hash<std::string_view>{}(key);
+  Shard& shard = shard_of(hash);
+  const size_t cost = Shard::cost(key, record);
+  if (cost > shard.budget / 8) return;
+  std::lock_guard lock(shard.mu);
+  // A write since the ticket may have stored something newer than `record`.
+  if (shard.writing || shard.generation != ticket) return;
+  if (shard.index.contains(key)) return;  // another reader of the same state was first
+  size_t& slot = shard.offered_once[(hash / kShards) % kDoorkeeperSlots];
+  if (slot != hash) {
+    slot = hash;
+    return;
+  }
+  slot = 0;
+  shard.lru.emplace_front(std::string(key), record);
+  shard.index.emplace(shard.lru.front().first, shard.lru.begin());
+  shard.bytes += cost;
+  shard.evict_over_budget();
+}
+
+RecordCache::Write::Write(RecordCache& cache, std::string_view key)
+    : shard_(cache.capacity_bytes_ == 0 ? nullptr
+                                        : &cache.shard_of(std::hash<std::string_view>{}(key))),
+      key_(key) {
+  if (shard_ == nullptr) return;
+  shard_->write_mu.lock();
+  std::lock_guard lock(shard_->mu);
+  shard_->generation++;
+  shard_->writing = true;
+}
+
+RecordCache::Write::~Write() {
+  if (!finished_) done(nullptr);
+}
+
+void RecordCache::Write::done(const Record* stored) {
+  finished_ = true;
+  if (shard_ == nullptr) return;
+  {
+    std::lock_guard lock(shard_->mu);
+    shard_->generation++;
+    shard_->writing = false;
+    if (auto at = shard_->index.find(key_); at != shard_->index.end()) {
+      if (stored != nullptr && Shard::cost(key_, *stored) <= shard_->budget / 8) {
+        shard_->bytes -= Shard::cost(key_, at->second->second);
+        at->second->second = *stored;
+        shard_->bytes += Shard::cost(key_, *stored);
+        shard_->evict_over_budget();
+      } else {
+        shard_->erase(at);
+      }
+    }
+  }
+  shard_->write_mu.unlock();
+}
+
+RecordCache::Stats RecordCache::stats() const {
+  Stats total;
+  for (size_t i = 0; i < kShards; ++i) {
+    std::lock_guard lock(shards_[i].mu);
+    total.hits += shards_[i].hits;
+    total.misses += shards_[i].misses;
+    total.records += shards_[i].index.size();
+    total.bytes += shards_[i].bytes;
+  }
+  return total;
+}
+
+}  // namespace ckv
