@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/post.hpp>
+#include <cstdlib>
 #include <random>
 
 #include "runtime/log.h"
@@ -27,6 +28,7 @@ uint64_t random_seed() {
 NodeDriver::NodeDriver(asio::io_context& io, DriverConfig config, RocksStore& store)
     : config_(std::move(config)),
       store_(store),
+      staged_(store),
       strand_(asio::make_strand(io)),
       timer_(strand_),
       batcher_(config_.node.membership.datagram_budget,
@@ -57,7 +59,7 @@ Result<std::unique_ptr<NodeDriver>> NodeDriver::start(asio::io_context& io, Driv
   d->transport_ = std::move(*transport);
 
   auto node = Node::create(d->config_.node, d->config_.name, d->config_.advertise, random_seed(),
-                           d->now(), store);
+                           d->now(), d->staged_);
   if (!node) return node.error();
   d->node_ = std::move(*node);
 
@@ -92,20 +94,22 @@ Result<std::unique_ptr<NodeDriver>> NodeDriver::start(asio::io_context& io, Driv
   return d;
 }
 
+// Past this many staged bytes the driver commits at once rather than after the burst.
+constexpr size_t kMaxStagedBytes = 8 << 20;
+
 void NodeDriver::after_input() {
   Outbox& out = node_->outbox();
+  // Writes staged by this input or an earlier one of the burst: hold what may tell of them.
+  const bool hold = !staged_.empty();
   for (Send& s : out.sends) {
-    // Membership datagrams and stream messages go now; key-value datagrams wait to be
-    // packed.
-    if (s.channel != Channel::kDatagram || !batcher_.add(s.to, s.bytes)) {
+    // Key-value datagrams wait to be packed (and for the commit); membership datagrams
+    // go now; stream messages go now unless writes are staged.
+    if (s.channel == Channel::kDatagram && batcher_.add(s.to, s.bytes)) continue;
+    if (hold && s.channel != Channel::kDatagram) {
+      held_sends_.push_back(std::move(s));
+    } else {
       transport_->send(std::move(s));
     }
-  }
-  if (!batcher_.empty() && !flush_posted_) {
-    // Behind everything already queued on the strand: requests that arrived together
-    // leave together.
-    flush_posted_ = true;
-    asio::post(strand_, [this] { flush_datagrams(); });
   }
   bool membership_changed = false;
   for (const MemberChange& c : out.changes) {
@@ -122,17 +126,48 @@ void NodeDriver::after_input() {
     if (it == pending_.end()) continue;
     ReplyHandler handler = std::move(it->second);
     pending_.erase(it);
-    handler(std::move(r));
+    if (hold) {
+      held_replies_.emplace_back(std::move(handler), std::move(r));
+    } else {
+      handler(std::move(r));
+    }
   }
   out.clear();
+  if (staged_.staged_bytes() > kMaxStagedBytes) {
+    flush();
+  } else if ((hold || !batcher_.empty()) && !flush_posted_) {
+    // Behind everything already queued on the strand: requests that arrived together
+    // are committed together and their messages leave together.
+    flush_posted_ = true;
+    asio::post(strand_, [this] {
+      flush_posted_ = false;
+      flush();
+    });
+  }
   published_epoch_.store(node_->kv().epoch(), std::memory_order_release);
   if (membership_changed) note_membership_change();
   if (!held_reads_.empty() && node_->membership().joined()) release_held_reads();
   arm_timer();
 }
 
-void NodeDriver::flush_datagrams() {
-  flush_posted_ = false;
+void NodeDriver::flush() {
+  if (!staged_.empty()) {
+    const size_t writes = staged_.staged_writes();
+    if (Status s = staged_.commit(); !s.ok()) {
+      log_error("fatal: the store failed a batch of " + std::to_string(writes) +
+                " writes the node has acted on (" + s.error().detail +
+                "); stopping before any client or peer hears of them");
+      std::_Exit(1);
+    }
+  }
+  std::vector<std::pair<ReplyHandler, Reply>> replies;
+  replies.swap(held_replies_);
+  for (auto& [handler, reply] : replies)
+    handler(std::move(reply));
+  std::vector<Send> sends;
+  sends.swap(held_sends_);
+  for (Send& s : sends)
+    transport_->send(std::move(s));
   batcher_.drain([this](const Address& to, std::vector<uint8_t>&& bytes) {
     transport_->send(Send{to, Channel::kDatagram, std::move(bytes)});
   });
@@ -345,7 +380,7 @@ void NodeDriver::wait_for_leave(MonoTime give_up, std::function<void()> done) {
       handler(std::move(r));
     }
     pending_.clear();
-    flush_datagrams();  // the leave's last words
+    flush();  // what the last inputs wrote, and the leave's last words
     transport_->close();
     timer_.cancel();
     peers_timer_.cancel();

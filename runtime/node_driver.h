@@ -6,7 +6,13 @@
 // calls its handler exactly once, on the strand, with the kernel's Reply — keep handlers
 // short (post the answer to your own executor). Every kernel input is cheap and no socket
 // operation blocks, so a read never waits behind gossip work or a slow peer; what can
-// block the strand is the store (RocksDB), and with --sync an fsync per write.
+// block the strand is the store (RocksDB), and with --sync an fsync per burst.
+//
+// Group commit: the kernel writes records to a StagedStore; once the strand has run the
+// inputs already queued, the driver commits the staged writes to RocksDB in one batch,
+// then lets out what those inputs produced (replies, stream messages, key-value
+// datagrams), so nothing anyone hears of can be lost by a crash. A batch the store
+// refuses stops the process (exit code 1): the kernel has moved on as if it were stored.
 //
 // A node that starts with peers to join holds client reads until it has joined (or until
 // `join_wait` passes): before that it knows no member to ask, and would answer 404 for
@@ -29,6 +35,7 @@
 #include "kernel/node.h"
 #include "kernel/wire/datagram_batcher.h"
 #include "runtime/rocks_store.h"
+#include "runtime/staged_store.h"
 #include "runtime/transport.h"
 
 namespace ckv {
@@ -102,8 +109,9 @@ class NodeDriver {
   // After every kernel input: sends, member changes, replies, and the timer.
   void after_input();
   void arm_timer();
-  // Sends the datagrams batched since the last flush.
-  void flush_datagrams();
+  // Commits the staged writes, then lets out the replies and messages held for them and
+  // the datagrams batched since the last flush.
+  void flush();
   void save_peers();
   void note_membership_change();
   std::vector<Address> alive_peers() const;
@@ -117,6 +125,7 @@ class NodeDriver {
 
   DriverConfig config_;
   RocksStore& store_;
+  StagedStore staged_;  // the node's Store
   Strand strand_;
   boost::asio::steady_timer timer_;
   MonoTime timer_at_ = kNever;
@@ -127,6 +136,9 @@ class NodeDriver {
   // packets are packed together; membership packets go alone, see the batcher).
   wire::DatagramBatcher batcher_;
   bool flush_posted_ = false;
+  // What inputs produced while writes were staged, held until they are committed.
+  std::vector<std::pair<ReplyHandler, Reply>> held_replies_;
+  std::vector<Send> held_sends_;
   std::map<uint64_t, ReplyHandler> pending_;
   uint64_t last_request_ = 0;
   std::vector<Address> seeds_;

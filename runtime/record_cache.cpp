@@ -1,5 +1,6 @@
 #include "runtime/record_cache.h"
 
+#include <algorithm>
 #include <array>
 #include <functional>
 #include <utility>
@@ -47,14 +48,14 @@ RecordCache::RecordCache(size_t capacity_bytes)
 
 RecordCache::~RecordCache() = default;
 
-RecordCache::Shard& RecordCache::shard_of(size_t hash) const {
-  return shards_[hash % kShards];
+size_t RecordCache::shard_index(std::string_view key) const {
+  return std::hash<std::string_view>{}(key) % kShards;
 }
 
 bool RecordCache::lookup(std::string_view key, Record& out, uint64_t& ticket) {
   ticket = kNoTicket;
   if (capacity_bytes_ == 0) return false;
-  Shard& shard = shard_of(std::hash<std::string_view>{}(key));
+  Shard& shard = shards_[shard_index(key)];
   std::lock_guard lock(shard.mu);
   if (auto at = shard.index.find(key); at != shard.index.end()) {
     // A write in flight has not replaced this record yet: every reader still sees it,
@@ -72,7 +73,7 @@ bool RecordCache::lookup(std::string_view key, Record& out, uint64_t& ticket) {
 void RecordCache::offer(std::string_view key, uint64_t ticket, const Record& record) {
   if (ticket == kNoTicket || capacity_bytes_ == 0) return;
   const size_t hash = std::hash<std::string_view>{}(key);
-  Shard& shard = shard_of(hash);
+  Shard& shard = shards_[hash % kShards];
   const size_t cost = Shard::cost(key, record);
   if (cost > shard.budget / 8) return;
   std::lock_guard lock(shard.mu);
@@ -92,39 +93,60 @@ void RecordCache::offer(std::string_view key, uint64_t ticket, const Record& rec
 }
 
 RecordCache::Write::Write(RecordCache& cache, std::string_view key)
-    : shard_(cache.capacity_bytes_ == 0 ? nullptr
-                                        : &cache.shard_of(std::hash<std::string_view>{}(key))),
-      key_(key) {
-  if (shard_ == nullptr) return;
-  shard_->write_mu.lock();
-  std::lock_guard lock(shard_->mu);
-  shard_->generation++;
-  shard_->writing = true;
+    : Write(cache, std::vector<std::string_view>{key}) {}
+
+RecordCache::Write::Write(RecordCache& cache, std::vector<std::string_view> keys)
+    : cache_(cache.capacity_bytes_ == 0 ? nullptr : &cache), keys_(std::move(keys)) {
+  if (cache_ == nullptr) return;
+  for (std::string_view key : keys_)
+    shard_of_key_.push_back(cache_->shard_index(key));
+  shards_ = shard_of_key_;
+  std::sort(shards_.begin(), shards_.end());
+  shards_.erase(std::unique(shards_.begin(), shards_.end()), shards_.end());
+  for (size_t i : shards_) {
+    Shard& shard = cache_->shards_[i];
+    shard.write_mu.lock();
+    std::lock_guard lock(shard.mu);
+    shard.generation++;
+    shard.writing = true;
+  }
 }
 
 RecordCache::Write::~Write() {
-  if (!finished_) done(nullptr);
+  if (!finished_) done(std::vector<const Record*>(keys_.size(), nullptr));
 }
 
 void RecordCache::Write::done(const Record* stored) {
+  done(std::vector<const Record*>{stored});
+}
+
+void RecordCache::Write::done(const std::vector<const Record*>& stored) {
   finished_ = true;
-  if (shard_ == nullptr) return;
-  {
-    std::lock_guard lock(shard_->mu);
-    shard_->generation++;
-    shard_->writing = false;
-    if (auto at = shard_->index.find(key_); at != shard_->index.end()) {
-      if (stored != nullptr && Shard::cost(key_, *stored) <= shard_->budget / 8) {
-        shard_->bytes -= Shard::cost(key_, at->second->second);
-        at->second->second = *stored;
-        shard_->bytes += Shard::cost(key_, *stored);
-        shard_->evict_over_budget();
-      } else {
-        shard_->erase(at);
-      }
+  if (cache_ == nullptr) return;
+  for (size_t k = 0; k < keys_.size(); ++k) {
+    Shard& shard = cache_->shards_[shard_of_key_[k]];
+    const Record* record = k < stored.size() ? stored[k] : nullptr;
+    std::lock_guard lock(shard.mu);
+    auto at = shard.index.find(keys_[k]);
+    if (at == shard.index.end()) continue;
+    if (record != nullptr && Shard::cost(keys_[k], *record) <= shard.budget / 8) {
+      shard.bytes -= Shard::cost(keys_[k], at->second->second);
+      at->second->second = *record;
+      shard.bytes += Shard::cost(keys_[k], *record);
+      shard.evict_over_budget();
+    } else {
+      shard.erase(at);
     }
   }
-  shard_->write_mu.unlock();
+  for (size_t i : shards_) {
+    Shard& shard = cache_->shards_[i];
+    {
+      std::lock_guard lock(shard.mu);
+      shard.generation++;
+      shard.writing = false;
+    }
+    shard.write_mu.unlock();
+  }
 }
 
 RecordCache::Stats RecordCache::stats() const {

@@ -31,6 +31,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "kernel/kv/store.h"
 
@@ -59,19 +60,25 @@ class RecordCache {
   // to the key's shard began since `ticket` was taken.
   void offer(std::string_view key, uint64_t ticket, const Record& record);
 
-  // Scope of one store write of `key`. Construct it before writing the store, then call
-  // `done` with the record now stored (null: erased, or the write failed).
+  // Scope of one store write of some keys (one record, or a batch applied atomically).
+  // Construct it before writing the store, then call `done` with the records now stored,
+  // in the order of the keys (null: erased, or the write failed). Locks the keys' shards
+  // against other writers, in one order, until then.
   class Write {
    public:
     Write(RecordCache& cache, std::string_view key);
-    ~Write();  // drops the key if `done` was not called (an exception, an early return)
+    Write(RecordCache& cache, std::vector<std::string_view> keys);
+    ~Write();  // drops the keys if `done` was not called (an exception, an early return)
     Write(const Write&) = delete;
     Write& operator=(const Write&) = delete;
-    void done(const Record* stored);
+    void done(const Record* stored);  // the one-key form
+    void done(const std::vector<const Record*>& stored);
 
    private:
-    Shard* shard_;
-    std::string_view key_;
+    RecordCache* cache_;  // null when the cache is off
+    std::vector<std::string_view> keys_;
+    std::vector<size_t> shard_of_key_;
+    std::vector<size_t> shards_;  // distinct, ascending: the order they are locked in
     bool finished_ = false;
   };
 
@@ -88,7 +95,7 @@ class RecordCache {
   size_t size() const { return stats().records; }
 
  private:
-  Shard& shard_of(size_t key_hash) const;
+  size_t shard_index(std::string_view key) const;
 
   size_t capacity_bytes_;
   std::unique_ptr<Shard[]> shards_;

@@ -18,6 +18,7 @@
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
 #include <rocksdb/utilities/backup_engine.h>
+#include <rocksdb/write_batch.h>
 
 namespace ckv {
 namespace {
@@ -317,6 +318,35 @@ Status RocksStore::erase(std::string_view key) {
   Status s = write("erase", record_key(key), nullptr, sync_writes_);
   cached.done(nullptr);
   return s;
+}
+
+Status RocksStore::write_records(const std::vector<RecordWrite>& writes) {
+  if (writes.empty()) return {};
+  rocksdb::WriteBatch batch;
+  std::vector<std::string_view> keys;
+  std::vector<const Record*> stored;
+  keys.reserve(writes.size());
+  stored.reserve(writes.size());
+  for (const RecordWrite& w : writes) {
+    rocksdb::Status s = w.record ? batch.Put(record_key(w.key), encode_record(*w.record))
+                                 : batch.Delete(record_key(w.key));
+    if (!s.ok())
+      return io_error("batch of " + std::to_string(writes.size()) + " writes in " + dir_ + ": " +
+                      s.ToString());
+    keys.push_back(w.key);
+    stored.push_back(w.record);
+  }
+  rocksdb::WriteOptions options;
+  options.sync = sync_writes_;
+  RecordCache::Write cached(cache_, std::move(keys));
+  rocksdb::Status s = db_->Write(options, &batch);
+  if (!s.ok()) {
+    cached.done(std::vector<const Record*>(writes.size(), nullptr));
+    return io_error("batch of " + std::to_string(writes.size()) + " writes in " + dir_ + ": " +
+                    s.ToString());
+  }
+  cached.done(stored);
+  return {};
 }
 
 Status RocksStore::for_each(

@@ -71,6 +71,15 @@ class RocksStore final : public Store {
   Result<uint64_t> get_meta(MetaKey key) override;
   Status put_meta(MetaKey key, uint64_t value) override;
 
+  // One record write of a batch: `record` null erases the key.
+  struct RecordWrite {
+    std::string_view key;
+    const Record* record;
+  };
+  // Applies the writes as one atomic RocksDB batch (one WAL record; one sync with
+  // `sync_writes`): after a crash the database holds all of them or none.
+  Status write_records(const std::vector<RecordWrite>& writes);
+
   // Durably replaces the snapshot of the gossip addresses of the peers last seen alive.
   Status put_peers(const std::vector<Address>& peers);
   // The last snapshot written; empty when none was.

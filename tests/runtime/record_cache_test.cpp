@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 namespace ckv {
 namespace {
@@ -105,6 +106,40 @@ TEST(RecordCache, AFinishedWriteReplacesTheCachedRecord) {
   }
   ASSERT_TRUE(holds(cache, "k", out));
   EXPECT_EQ(out, record_of(2, "new"));
+}
+
+TEST(RecordCache, ABatchWriteReplacesOrDropsEachOfItsKeys) {
+  RecordCache cache(kCapacity);
+  std::vector<std::string> keys;
+  for (int i = 0; i < 40; ++i)  // over every shard, most of them more than once
+    keys.push_back("key" + std::to_string(i));
+  for (const std::string& key : keys)
+    fill(cache, key, record_of(1, "old"));
+  miss_and_offer(cache, "other", record_of(0));  // primed: kept at its next offer
+  Record out;
+  uint64_t ticket;
+  ASSERT_FALSE(cache.lookup("other", out, ticket));
+
+  std::vector<std::string_view> views(keys.begin(), keys.end());
+  RecordCache::Write write(cache, views);
+  cache.offer("other", ticket, record_of(0));  // during the batch: void
+  const Record stored = record_of(2, "new");
+  std::vector<const Record*> records;
+  for (size_t i = 0; i < keys.size(); ++i)
+    records.push_back(i % 2 == 0 ? &stored : nullptr);  // odd keys erased
+  write.done(records);
+
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (i % 2 == 0) {
+      ASSERT_TRUE(holds(cache, keys[i], out)) << keys[i];
+      EXPECT_EQ(out.value, "new");
+    } else {
+      EXPECT_FALSE(holds(cache, keys[i], out)) << keys[i];
+    }
+  }
+  EXPECT_FALSE(holds(cache, "other", out));
+  miss_and_offer(cache, "other", record_of(0));  // still primed; the shards are free again
+  EXPECT_TRUE(holds(cache, "other", out));
 }
 
 TEST(RecordCache, AWriteDoesNotAddAKey) {

@@ -1,0 +1,146 @@
+#include "runtime/staged_store.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+
+namespace ckv {
+namespace {
+
+namespace fs = std::filesystem;
+
+Record value_record(std::string value, uint64_t wall_us) {
+  Record r;
+  r.version = Version{wall_us, 0, 7};
+  r.value = std::move(value);
+  return r;
+}
+
+class StagedStoreTest : public ::testing::Test {
+ protected:
+  StagedStoreTest() {
+    static std::atomic<int> counter{0};
+    dir_ = fs::temp_directory_path() /
+           ("ckv-staged-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+    fs::remove_all(dir_);
+    open();
+  }
+  ~StagedStoreTest() override {
+    staged_.reset();
+    durable_.reset();
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+  void open() {
+    staged_.reset();
+    durable_.reset();
+    auto store = RocksStore::open({dir_.string()});
+    ASSERT_TRUE(store.ok()) << store.error().detail;
+    durable_ = std::move(*store);
+    staged_ = std::make_unique<StagedStore>(*durable_);
+  }
+  // The value `store` reads for `key`, or "-" when it has no record.
+  static std::string read(Store& store, const std::string& key) {
+    Record r;
+    Result<bool> found = store.get(key, r);
+    EXPECT_TRUE(found.ok());
+    return found.ok() && found.value() ? r.value : "-";
+  }
+
+  fs::path dir_;
+  std::unique_ptr<RocksStore> durable_;
+  std::unique_ptr<StagedStore> staged_;
+};
+
+TEST_F(StagedStoreTest, StagedWritesAreReadBackButNotStoredUntilCommit) {
+  ASSERT_TRUE(durable_->put("kept", value_record("old", 1)).ok());
+  ASSERT_TRUE(durable_->put("dropped", value_record("old", 1)).ok());
+  ASSERT_TRUE(staged_->put("kept", value_record("new", 2)).ok());
+  ASSERT_TRUE(staged_->put("added", value_record("added", 2)).ok());
+  ASSERT_TRUE(staged_->erase("dropped").ok());
+
+  EXPECT_EQ(read(*staged_, "kept"), "new");
+  EXPECT_EQ(read(*staged_, "added"), "added");
+  EXPECT_EQ(read(*staged_, "dropped"), "-");
+  // Readers of the RocksStore (the HTTP threads) see none of it yet.
+  EXPECT_EQ(read(*durable_, "kept"), "old");
+  EXPECT_EQ(read(*durable_, "added"), "-");
+  EXPECT_EQ(read(*durable_, "dropped"), "old");
+  EXPECT_EQ(staged_->staged_writes(), 3u);
+
+  ASSERT_TRUE(staged_->commit().ok());
+  EXPECT_TRUE(staged_->empty());
+  EXPECT_EQ(staged_->staged_bytes(), 0u);
+  for (Store* store : {static_cast<Store*>(staged_.get()), static_cast<Store*>(durable_.get())}) {
+    EXPECT_EQ(read(*store, "kept"), "new");
+    EXPECT_EQ(read(*store, "added"), "added");
+    EXPECT_EQ(read(*store, "dropped"), "-");
+  }
+}
+
+TEST_F(StagedStoreTest, TheLastWriteOfAKeyInABatchWins) {
+  ASSERT_TRUE(staged_->put("k", value_record("first", 1)).ok());
+  ASSERT_TRUE(staged_->erase("k").ok());
+  ASSERT_TRUE(staged_->put("k", value_record("third", 3)).ok());
+  ASSERT_TRUE(staged_->put("gone", value_record("x", 1)).ok());
+  ASSERT_TRUE(staged_->erase("gone").ok());
+  EXPECT_EQ(staged_->staged_writes(), 2u);
+  EXPECT_EQ(staged_->staged_bytes(),
+            std::string("k").size() + std::string("third").size() + std::string("gone").size());
+  ASSERT_TRUE(staged_->commit().ok());
+  EXPECT_EQ(read(*durable_, "k"), "third");
+  EXPECT_EQ(read(*durable_, "gone"), "-");
+}
+
+TEST_F(StagedStoreTest, CommittedBatchesSurviveReopenAndUncommittedWritesDoNot) {
+  for (int i = 0; i < 100; ++i)
+    ASSERT_TRUE(staged_->put("k" + std::to_string(i), value_record("v", 1)).ok());
+  ASSERT_TRUE(staged_->commit().ok());
+  ASSERT_TRUE(staged_->put("never-committed", value_record("v", 2)).ok());
+  open();  // what a crash before the commit leaves
+  EXPECT_EQ(read(*staged_, "never-committed"), "-");
+  for (int i = 0; i < 100; ++i)
+    EXPECT_EQ(read(*staged_, "k" + std::to_string(i)), "v") << i;
+}
+
+TEST_F(StagedStoreTest, ForEachCommitsFirstAndMetaIsNotStaged) {
+  ASSERT_TRUE(staged_->put("a", value_record("1", 1)).ok());
+  ASSERT_TRUE(staged_->put_meta(MetaKey::kEpoch, 9).ok());
+  EXPECT_EQ(*durable_->get_meta(MetaKey::kEpoch), 9u);
+  std::map<std::string, std::string> seen;
+  ASSERT_TRUE(staged_
+                  ->for_each([&](std::string_view key, const Record& r) {
+                    seen.emplace(std::string(key), r.value);
+                    return true;
+                  })
+                  .ok());
+  EXPECT_EQ(seen, (std::map<std::string, std::string>{{"a", "1"}}));
+  EXPECT_TRUE(staged_->empty());
+  EXPECT_EQ(read(*durable_, "a"), "1");
+}
+
+TEST_F(StagedStoreTest, ACommitKeepsTheRecordCacheCurrent) {
+  ASSERT_TRUE(durable_->put("hot", value_record("old", 1)).ok());
+  ASSERT_TRUE(durable_->put("gone", value_record("old", 1)).ok());
+  for (int i = 0; i < 3; ++i) {  // cached at the second read miss, a hit at the third
+    EXPECT_EQ(read(*durable_, "hot"), "old");
+    EXPECT_EQ(read(*durable_, "gone"), "old");
+  }
+  const uint64_t hits = durable_->record_cache().stats().hits;
+  ASSERT_GE(hits, 2u);
+  ASSERT_TRUE(staged_->put("hot", value_record("new", 2)).ok());
+  ASSERT_TRUE(staged_->erase("gone").ok());
+  EXPECT_EQ(read(*durable_, "hot"), "old");
+  ASSERT_TRUE(staged_->commit().ok());
+  EXPECT_EQ(read(*durable_, "hot"), "new");
+  EXPECT_EQ(read(*durable_, "gone"), "-");
+  EXPECT_GT(durable_->record_cache().stats().hits, hits + 1) << "the commit dropped hot";
+}
+
+}  // namespace
+}  // namespace ckv
