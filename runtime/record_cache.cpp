@@ -12,9 +12,12 @@ struct RecordCache::Shard {
 
   std::mutex write_mu;  // held by a Write from construction to done()
   std::mutex mu;        // guards everything below
-  // Moves on when a write begins and when it ends; a ticket is its value at a miss.
-  uint64_t generation = kNoTicket + 1;
-  bool writing = false;
+  // Per stripe of keys (by hash): moves on when a write of one of its keys begins and
+  // when it ends; a ticket is its value at a miss. Stripes, not the whole shard, so that
+  // a batch in flight (an fsync long, with --sync) holds up the caching of its own keys'
+  // neighbours only.
+  std::array<uint64_t, kStripes> generation;
+  std::array<uint32_t, kStripes> writing{};  // keys of the Write in flight in the stripe
   Lru lru;
   std::unordered_map<std::string_view, Lru::iterator> index;  // views of the keys in lru
   size_t bytes = 0;
@@ -42,20 +45,28 @@ struct RecordCache::Shard {
 
 RecordCache::RecordCache(size_t capacity_bytes)
     : capacity_bytes_(capacity_bytes), shards_(new Shard[kShards]) {
-  for (size_t i = 0; i < kShards; ++i)
+  for (size_t i = 0; i < kShards; ++i) {
     shards_[i].budget = capacity_bytes / kShards;
+    shards_[i].generation.fill(kNoTicket + 1);
+  }
 }
 
 RecordCache::~RecordCache() = default;
 
-size_t RecordCache::shard_index(std::string_view key) const {
-  return std::hash<std::string_view>{}(key) % kShards;
+namespace {
+size_t hash_of(std::string_view key) {
+  return std::hash<std::string_view>{}(key);
 }
+size_t stripe_of(size_t hash) {
+  return (hash / RecordCache::kShards) % RecordCache::kStripes;
+}
+}  // namespace
 
 bool RecordCache::lookup(std::string_view key, Record& out, uint64_t& ticket) {
   ticket = kNoTicket;
   if (capacity_bytes_ == 0) return false;
-  Shard& shard = shards_[shard_index(key)];
+  const size_t hash = hash_of(key);
+  Shard& shard = shards_[hash % kShards];
   std::lock_guard lock(shard.mu);
   if (auto at = shard.index.find(key); at != shard.index.end()) {
     // A write in flight has not replaced this record yet: every reader still sees it,
@@ -66,19 +77,21 @@ bool RecordCache::lookup(std::string_view key, Record& out, uint64_t& ticket) {
     return true;
   }
   shard.misses++;
-  if (!shard.writing) ticket = shard.generation;
+  const size_t stripe = stripe_of(hash);
+  if (shard.writing[stripe] == 0) ticket = shard.generation[stripe];
   return false;
 }
 
 void RecordCache::offer(std::string_view key, uint64_t ticket, const Record& record) {
   if (ticket == kNoTicket || capacity_bytes_ == 0) return;
-  const size_t hash = std::hash<std::string_view>{}(key);
+  const size_t hash = hash_of(key);
   Shard& shard = shards_[hash % kShards];
   const size_t cost = Shard::cost(key, record);
   if (cost > shard.budget / 8) return;
   std::lock_guard lock(shard.mu);
   // A write since the ticket may have stored something newer than `record`.
-  if (shard.writing || shard.generation != ticket) return;
+  const size_t stripe = stripe_of(hash);
+  if (shard.writing[stripe] != 0 || shard.generation[stripe] != ticket) return;
   if (shard.index.contains(key)) return;  // another reader of the same state was first
   size_t& slot = shard.offered_once[(hash / kShards) % kDoorkeeperSlots];
   if (slot != hash) {
@@ -99,16 +112,18 @@ RecordCache::Write::Write(RecordCache& cache, std::vector<std::string_view> keys
     : cache_(cache.capacity_bytes_ == 0 ? nullptr : &cache), keys_(std::move(keys)) {
   if (cache_ == nullptr) return;
   for (std::string_view key : keys_)
-    shard_of_key_.push_back(cache_->shard_index(key));
-  shards_ = shard_of_key_;
+    hashes_.push_back(hash_of(key));
+  for (size_t hash : hashes_)
+    shards_.push_back(hash % kShards);
   std::sort(shards_.begin(), shards_.end());
   shards_.erase(std::unique(shards_.begin(), shards_.end()), shards_.end());
-  for (size_t i : shards_) {
-    Shard& shard = cache_->shards_[i];
-    shard.write_mu.lock();
+  for (size_t i : shards_)
+    cache_->shards_[i].write_mu.lock();
+  for (size_t hash : hashes_) {
+    Shard& shard = cache_->shards_[hash % kShards];
     std::lock_guard lock(shard.mu);
-    shard.generation++;
-    shard.writing = true;
+    shard.generation[stripe_of(hash)]++;
+    shard.writing[stripe_of(hash)]++;
   }
 }
 
@@ -124,7 +139,7 @@ void RecordCache::Write::done(const std::vector<const Record*>& stored) {
   finished_ = true;
   if (cache_ == nullptr) return;
   for (size_t k = 0; k < keys_.size(); ++k) {
-    Shard& shard = cache_->shards_[shard_of_key_[k]];
+    Shard& shard = cache_->shards_[hashes_[k] % kShards];
     const Record* record = k < stored.size() ? stored[k] : nullptr;
     std::lock_guard lock(shard.mu);
     auto at = shard.index.find(keys_[k]);
@@ -138,15 +153,14 @@ void RecordCache::Write::done(const std::vector<const Record*>& stored) {
       shard.erase(at);
     }
   }
-  for (size_t i : shards_) {
-    Shard& shard = cache_->shards_[i];
-    {
-      std::lock_guard lock(shard.mu);
-      shard.generation++;
-      shard.writing = false;
-    }
-    shard.write_mu.unlock();
+  for (size_t hash : hashes_) {
+    Shard& shard = cache_->shards_[hash % kShards];
+    std::lock_guard lock(shard.mu);
+    shard.generation[stripe_of(hash)]++;
+    shard.writing[stripe_of(hash)]--;
   }
+  for (size_t i : shards_)
+    cache_->shards_[i].write_mu.unlock();
 }
 
 RecordCache::Stats RecordCache::stats() const {

@@ -9,11 +9,13 @@
 // storing before the read began, and two reads in sequence never go back in time. The
 // protocol that keeps it so, for every store read and write:
 //  - a reader calls `lookup`; on a miss it reads the store and then `offer`s what it read
-//    with the ticket `lookup` gave it. The record is kept only if no write to the key's
-//    shard began since the ticket was taken (a write in flight gives no ticket at all);
-//  - a writer holds a `Write` for the key around its store write: it waits out other
-//    writers of the shard, refuses tickets while it is open, and when done replaces a
-//    cached record with the new one (or drops it, if the store write failed or erased).
+//    with the ticket `lookup` gave it. The record is kept only if no write to a key of
+//    the same stripe (1/4096th of the keys, by hash) began since the ticket was taken (a
+//    write in flight gives no ticket for them);
+//  - a writer holds a `Write` for its keys around its store write: it waits out other
+//    writers of their shards, refuses tickets for their stripes while it is open, and
+//    when done replaces each cached record with the new one (or drops it, if the store
+//    write failed or erased it).
 // Writes never add records, reads do: a key enters at its second read miss in a short
 // while (a doorkeeper remembers the keys missed once, so that reads spread over more keys
 // than the cache holds do not pay for records that would be evicted unread), and leaves
@@ -48,6 +50,8 @@ class RecordCache {
   static constexpr uint64_t kNoTicket = 0;
   // Per shard: how many keys read once the doorkeeper remembers (see above).
   static constexpr size_t kDoorkeeperSlots = 1024;
+  // Per shard: stripes of keys a write in flight refuses tickets for (see below).
+  static constexpr size_t kStripes = 256;
 
   explicit RecordCache(size_t capacity_bytes);
   ~RecordCache();
@@ -57,7 +61,7 @@ class RecordCache {
   // True and fills `out` on a hit. On a miss, `ticket` is what to pass to `offer`.
   bool lookup(std::string_view key, Record& out, uint64_t& ticket);
   // Keeps `record` for `key` (as read from the store after `lookup` missed) if no write
-  // to the key's shard began since `ticket` was taken.
+  // to a key of its stripe began since `ticket` was taken.
   void offer(std::string_view key, uint64_t ticket, const Record& record);
 
   // Scope of one store write of some keys (one record, or a batch applied atomically).
@@ -77,7 +81,7 @@ class RecordCache {
    private:
     RecordCache* cache_;  // null when the cache is off
     std::vector<std::string_view> keys_;
-    std::vector<size_t> shard_of_key_;
+    std::vector<size_t> hashes_;  // of keys_
     std::vector<size_t> shards_;  // distinct, ascending: the order they are locked in
     bool finished_ = false;
   };
@@ -95,8 +99,6 @@ class RecordCache {
   size_t size() const { return stats().records; }
 
  private:
-  size_t shard_index(std::string_view key) const;
-
   size_t capacity_bytes_;
   std::unique_ptr<Shard[]> shards_;
 };

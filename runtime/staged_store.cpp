@@ -34,8 +34,17 @@ Status StagedStore::erase(std::string_view key) {
 
 Status StagedStore::for_each(
     const std::function<bool(std::string_view key, const Record& record)>& visit) {
-  if (Status s = commit(); !s.ok()) return s;
-  return durable_.for_each(visit);
+  bool stopped = false;
+  Status s = durable_.for_each([&](std::string_view key, const Record& record) {
+    if (!staged_.empty() && staged_.contains(key)) return true;  // visited below
+    stopped = !visit(key, record);
+    return !stopped;
+  });
+  if (!s.ok() || stopped) return s;
+  for (const auto& [key, record] : staged_) {
+    if (record && !visit(key, *record)) break;
+  }
+  return {};
 }
 
 Status StagedStore::commit() {

@@ -30,12 +30,16 @@ namespace ckv {
 
 class StagedStore final : public Store {
  public:
+  // What a staged write costs in memory beyond its key and value (the map's node, the
+  // Record), about.
+  static constexpr size_t kEntryOverhead = 128;
+
   explicit StagedStore(RocksStore& durable) : durable_(durable) {}
 
   Result<bool> get(std::string_view key, Record& out) override;
   Status put(std::string_view key, const Record& record) override;
   Status erase(std::string_view key) override;
-  // Commits first: the scan sees every write.
+  // Every record, staged ones last (not in key order); commits nothing.
   Status for_each(
       const std::function<bool(std::string_view key, const Record& record)>& visit) override;
   Result<uint64_t> get_meta(MetaKey key) override { return durable_.get_meta(key); }
@@ -43,7 +47,7 @@ class StagedStore final : public Store {
 
   bool empty() const { return staged_.empty(); }
   size_t staged_writes() const { return staged_.size(); }
-  // Keys and values staged, in bytes: the driver commits early past a bound.
+  // Memory the staged writes hold (estimated): the driver commits early past a bound.
   size_t staged_bytes() const { return bytes_; }
   Status commit();
 
@@ -53,7 +57,7 @@ class StagedStore final : public Store {
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
   static size_t cost(std::string_view key, const std::optional<Record>& record) {
-    return key.size() + (record ? record->value.size() : 0);
+    return kEntryOverhead + key.size() + (record ? record->value.size() : 0);
   }
 
   RocksStore& durable_;

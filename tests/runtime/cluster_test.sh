@@ -74,6 +74,15 @@ replies=$(exec 3<>/dev/tcp/127.0.0.1/19876
   printf 'POST /piped HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nv1GET /piped HTTP/1.1\r\nHost: x\r\n\r\nGET /nothing-here HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' >&3
   timeout 5 cat <&3 | grep -oE 'HTTP/1\.1 [0-9]{3}|v1' | tr '\n' ' ')
 expect "pipelined requests answered in order" "HTTP/1.1 200 HTTP/1.1 200 v1 HTTP/1.1 404 " "$replies"
+# A body split across reads: the header and half the body, a pause, then the rest (the
+# server reads the body on its own after the header, instead of with it).
+replies=$(exec 3<>/dev/tcp/127.0.0.1/19876
+  printf 'POST /split HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nfirst' >&3
+  sleep 0.3
+  printf ',half' >&3
+  printf 'GET /split HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' >&3
+  timeout 5 cat <&3 | grep -oE 'HTTP/1\.1 [0-9]{3}|first,half' | tr '\n' ' ')
+expect "a body split across reads is read whole" "HTTP/1.1 200 HTTP/1.1 200 first,half " "$replies"
 expect "unknown cluster endpoint" 404 "$(status GET 19876 /_cluster/nothing)"
 curl -s -m 5 http://127.0.0.1:19876/_cluster/metrics | grep -q '^ckv_http_requests_total{route="key",method="GET",status="200"}' &&
   pass "metrics count requests" || fail "metrics lack request counts"

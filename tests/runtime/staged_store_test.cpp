@@ -90,8 +90,8 @@ TEST_F(StagedStoreTest, TheLastWriteOfAKeyInABatchWins) {
   ASSERT_TRUE(staged_->put("gone", value_record("x", 1)).ok());
   ASSERT_TRUE(staged_->erase("gone").ok());
   EXPECT_EQ(staged_->staged_writes(), 2u);
-  EXPECT_EQ(staged_->staged_bytes(),
-            std::string("k").size() + std::string("third").size() + std::string("gone").size());
+  EXPECT_EQ(staged_->staged_bytes(), 2 * StagedStore::kEntryOverhead + std::string("k").size() +
+                                         std::string("third").size() + std::string("gone").size());
   ASSERT_TRUE(staged_->commit().ok());
   EXPECT_EQ(read(*durable_, "k"), "third");
   EXPECT_EQ(read(*durable_, "gone"), "-");
@@ -108,20 +108,30 @@ TEST_F(StagedStoreTest, CommittedBatchesSurviveReopenAndUncommittedWritesDoNot) 
     EXPECT_EQ(read(*staged_, "k" + std::to_string(i)), "v") << i;
 }
 
-TEST_F(StagedStoreTest, ForEachCommitsFirstAndMetaIsNotStaged) {
-  ASSERT_TRUE(staged_->put("a", value_record("1", 1)).ok());
+TEST_F(StagedStoreTest, ForEachSeesStagedWritesWithoutCommittingAndMetaIsNotStaged) {
+  ASSERT_TRUE(durable_->put("a", value_record("old", 1)).ok());
+  ASSERT_TRUE(durable_->put("b", value_record("old", 1)).ok());
+  ASSERT_TRUE(durable_->put("c", value_record("kept", 1)).ok());
+  ASSERT_TRUE(staged_->put("a", value_record("new", 2)).ok());
+  ASSERT_TRUE(staged_->erase("b").ok());
+  ASSERT_TRUE(staged_->put("d", value_record("added", 2)).ok());
   ASSERT_TRUE(staged_->put_meta(MetaKey::kEpoch, 9).ok());
   EXPECT_EQ(*durable_->get_meta(MetaKey::kEpoch), 9u);
   std::map<std::string, std::string> seen;
   ASSERT_TRUE(staged_
                   ->for_each([&](std::string_view key, const Record& r) {
-                    seen.emplace(std::string(key), r.value);
+                    EXPECT_TRUE(seen.emplace(std::string(key), r.value).second) << key;
                     return true;
                   })
                   .ok());
-  EXPECT_EQ(seen, (std::map<std::string, std::string>{{"a", "1"}}));
-  EXPECT_TRUE(staged_->empty());
-  EXPECT_EQ(read(*durable_, "a"), "1");
+  EXPECT_EQ(seen,
+            (std::map<std::string, std::string>{{"a", "new"}, {"c", "kept"}, {"d", "added"}}));
+  EXPECT_EQ(staged_->staged_writes(), 3u);
+  EXPECT_EQ(read(*durable_, "a"), "old");
+  int visited = 0;
+  ASSERT_TRUE(
+      staged_->for_each([&](std::string_view, const Record&) { return ++visited < 2; }).ok());
+  EXPECT_EQ(visited, 2);
 }
 
 TEST_F(StagedStoreTest, ACommitKeepsTheRecordCacheCurrent) {
