@@ -7,7 +7,8 @@
 # request went unanswered (wrk's socket errors and timeouts).
 #   tools/http_bench.sh [seconds per measurement, default 10]
 # The cluster's gossip is encrypted, as the README recommends; CKV_BENCH_PLAINTEXT=1 runs it
-# in plaintext instead, to measure what encryption costs.
+# in plaintext instead, to measure what encryption costs; CKV_BENCH_SYNC=1 runs the nodes
+# with --sync (every write on disk before its answer; group commit: one fsync per burst).
 # Needs a Release build (tools/build.sh release) and wrk + nginx (tools/setup.sh bench).
 # CKV_BIN names another node binary, CKV_BENCH_DIR another results directory (the CI
 # smoke run uses both).
@@ -61,11 +62,13 @@ else
   (umask 077 && head -c 32 /dev/urandom | base64 > "$work/keyring")
   keyring=(--keyring-file "$work/keyring")
 fi
+durability=()
+[ "${CKV_BENCH_SYNC:-0}" = 1 ] && durability=(--sync)
 for i in 1 2 3; do
   join=()
   [ "$i" -gt 1 ] && join=(--join 127.0.0.1:17946)
   "$bin" --node-name "bench$i" --http "127.0.0.1:$((19875 + i))" --gossip "127.0.0.1:$((17945 + i))" \
-    --data-dir "$work/bench$i" --no-mdns --log-level warn "${keyring[@]}" "${join[@]}" 2>"$work/bench$i.log" &
+    --data-dir "$work/bench$i" --no-mdns --log-level warn "${keyring[@]}" "${durability[@]}" "${join[@]}" 2>"$work/bench$i.log" &
   pids+=($!)
 done
 for _ in $(seq 100); do
@@ -99,7 +102,7 @@ run() {
   echo "  $name: ${rps:-?} req/s, p50 ${p50} ms, p99 ${p99} ms" >&2
 }
 
-echo "http_bench: wrk -t$threads -c$conns, ${secs}s each; gossip $gossip" >&2
+echo "http_bench: wrk -t$threads -c$conns, ${secs}s each; gossip $gossip${durability:+, --sync}" >&2
 run nginx_static http://127.0.0.1:18080/static "" "$secs"
 run nginx_mix_script http://127.0.0.1:18081 "$lua/mix.lua" "$secs"
 curl -s -o /dev/null -d "$(head -c 100 /dev/zero | tr '\0' v)" http://127.0.0.1:19876/hit
