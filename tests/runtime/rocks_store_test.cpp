@@ -16,33 +16,13 @@
 
 #include <rocksdb/db.h>
 
+#include "tests/runtime/temp_dir.h"
+
 namespace ckv {
 namespace {
 
 namespace fs = std::filesystem;
 using std::chrono::milliseconds;
-
-// A fresh directory per test, removed afterwards.
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    path_ =
-        fs::temp_directory_path() / ("ckv-rocks-test-" + std::to_string(::getpid()) + "-" +
-                                     std::to_string(counter++) + "-" + (info ? info->name() : "x"));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string sub(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
-};
 
 Record value_record(std::string value, uint64_t wall_us = 1700000000000000, uint32_t logical = 3,
                     uint64_t node = 0x1234567890abcdef, uint64_t validated_epoch = 7) {

@@ -1,18 +1,15 @@
 #include "runtime/staged_store.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <atomic>
-#include <filesystem>
 #include <map>
 #include <memory>
 #include <string>
 
+#include "tests/runtime/temp_dir.h"
+
 namespace ckv {
 namespace {
-
-namespace fs = std::filesystem;
 
 Record value_record(std::string value, uint64_t wall_us) {
   Record r;
@@ -23,23 +20,15 @@ Record value_record(std::string value, uint64_t wall_us) {
 
 class StagedStoreTest : public ::testing::Test {
  protected:
-  StagedStoreTest() {
-    static std::atomic<int> counter{0};
-    dir_ = fs::temp_directory_path() /
-           ("ckv-staged-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    fs::remove_all(dir_);
-    open();
-  }
+  StagedStoreTest() { open(); }
   ~StagedStoreTest() override {
     staged_.reset();
-    durable_.reset();
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
+    durable_.reset();  // closed before tmp_ removes its directory
   }
   void open() {
     staged_.reset();
     durable_.reset();
-    auto store = RocksStore::open({dir_.string()});
+    auto store = RocksStore::open({dir_});
     ASSERT_TRUE(store.ok()) << store.error().detail;
     durable_ = std::move(*store);
     staged_ = std::make_unique<StagedStore>(*durable_);
@@ -52,7 +41,8 @@ class StagedStoreTest : public ::testing::Test {
     return found.ok() && found.value() ? r.value : "-";
   }
 
-  fs::path dir_;
+  TempDir tmp_;
+  std::string dir_ = tmp_.sub("data");
   std::unique_ptr<RocksStore> durable_;
   std::unique_ptr<StagedStore> staged_;
 };
