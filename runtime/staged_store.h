@@ -12,7 +12,8 @@
 //    threads' local hits) until committed.
 // So the driver must hold back every effect of the inputs that staged writes -- replies
 // to clients, messages to peers that may carry or announce them -- until `commit`
-// succeeds: then no client or peer ever learns of a write that a crash could lose.
+// succeeds: then no client or peer learns of a write before it is in RocksDB's log (a
+// killed process loses none of them; a machine losing power only unsynced ones).
 // Used on the kernel's strand only (not thread-safe).
 #pragma once
 
