@@ -12,6 +12,8 @@ packages=(
   # the node binary: Asio/Beast, Boost.JSON, Program_options, RocksDB, Avahi, libcrypto
   libboost1.81-dev libboost-json1.81-dev libboost-program-options1.81-dev
   librocksdb-dev libavahi-client-dev libssl-dev
+  # the node's allocator (tools/build.sh release and debug; not the sanitizer builds)
+  libjemalloc-dev
   # running a local cluster and its tests: mDNS daemon, its bus, an HTTP client
   avahi-daemon avahi-utils dbus curl iproute2
   # the fuzz build (tools/fuzz.sh): Clang and its libFuzzer and sanitizer runtimes
