@@ -31,7 +31,12 @@ HttpResponse json(std::string body) {
 }
 
 std::string etag(const Version& v) {
-  return "\"" + to_string(v) + "\"";
+  std::string text;
+  text.reserve(50);  // every version fits: one allocation per answer
+  text += '"';
+  append_version(text, v);
+  text += '"';
+  return text;
 }
 
 int hex_digit(char c) {

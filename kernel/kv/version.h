@@ -31,5 +31,7 @@ inline uint64_t node_id(std::string_view name) {
 
 // "<wall_us>.<logical>@<node hex>", for logs, traces and ETags.
 std::string to_string(const Version& v);
+// The same text appended to `out` (no allocation beyond out's own growth).
+void append_version(std::string& out, const Version& v);
 
 }  // namespace ckv
