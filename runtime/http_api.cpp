@@ -53,21 +53,21 @@ HttpResponse key_response(HttpMethod method, const Reply& reply, std::optional<D
   switch (reply.status) {
     case ReplyStatus::kOk: {
       HttpResponse r;
-      r.headers.emplace_back("ETag", etag(reply.version));
+      r.etag = etag(reply.version);
       if (method == HttpMethod::kGet || method == HttpMethod::kHead) {
         r.body = reply.value;
         r.content_type = "application/octet-stream";
         // Some member never answered: this is the newest value the node could find.
         if (!reply.current) r.headers.emplace_back("X-Cluster-KV-Current", "false");
       } else {
-        r.content_type.clear();
+        r.content_type = {};
       }
       return r;
     }
     case ReplyStatus::kNotFound: {
       HttpResponse r;
       r.status = 404;
-      r.content_type.clear();
+      r.content_type = {};
       return r;
     }
     case ReplyStatus::kTimeout:

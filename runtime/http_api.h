@@ -43,7 +43,9 @@ struct HttpRequest {
 struct HttpResponse {
   unsigned status = 200;
   std::string body;
-  std::string content_type = "text/plain; charset=utf-8";
+  // A string literal (static storage); empty: no Content-Type header.
+  std::string_view content_type = "text/plain; charset=utf-8";
+  std::string etag;  // the ETag header's value, quotes included; empty: none
   std::vector<std::pair<std::string, std::string>> headers;
 };
 

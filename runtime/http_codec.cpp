@@ -86,7 +86,10 @@ WireResponse serialize_response(HttpResponse response, unsigned version, bool he
   const std::string_view reason = http::obsolete_reason(static_cast<http::status>(response.status));
   WireResponse out;
   std::string& h = out.head;
-  h.reserve(128 + response.content_type.size() + reason.size());
+  size_t size = 128 + response.content_type.size() + reason.size() + response.etag.size();
+  for (const auto& [name, value] : response.headers)
+    size += name.size() + value.size() + 4;
+  h.reserve(size);  // one allocation for the whole head
   h += "HTTP/";
   h += static_cast<char>('0' + version / 10);
   h += '.';
@@ -99,6 +102,11 @@ WireResponse serialize_response(HttpResponse response, unsigned version, bool he
   if (!response.content_type.empty()) {
     h += "Content-Type: ";
     h += response.content_type;
+    h += "\r\n";
+  }
+  if (!response.etag.empty()) {
+    h += "ETag: ";
+    h += response.etag;
     h += "\r\n";
   }
   for (const auto& [name, value] : response.headers) {

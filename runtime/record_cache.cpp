@@ -111,6 +111,8 @@ RecordCache::Write::Write(RecordCache& cache, std::string_view key)
 RecordCache::Write::Write(RecordCache& cache, std::vector<std::string_view> keys)
     : cache_(cache.capacity_bytes_ == 0 ? nullptr : &cache), keys_(std::move(keys)) {
   if (cache_ == nullptr) return;
+  hashes_.reserve(keys_.size());
+  shards_.reserve(std::min(keys_.size(), kShards));
   for (std::string_view key : keys_)
     hashes_.push_back(hash_of(key));
   for (size_t hash : hashes_)

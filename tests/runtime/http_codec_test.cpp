@@ -74,7 +74,7 @@ http::response<http::string_body> parse_response(const WireResponse& wire, bool 
 TEST(HttpCodec, HeadResponsesAnnounceTheLengthAndSendNoBody) {
   HttpResponse r;
   r.body = "hello";
-  r.headers.emplace_back("ETag", "\"1\"");
+  r.etag = "\"1\"";
   WireResponse head_wire = serialize_response(r, 11, /*head=*/true, /*keep_alive=*/false);
   EXPECT_TRUE(head_wire.body.empty());
   auto head = parse_response(head_wire, true);
@@ -93,7 +93,7 @@ TEST(HttpCodec, HeadResponsesAnnounceTheLengthAndSendNoBody) {
 TEST(HttpCodec, ResponsesSayTheStatusAndConnectionInTheClientsVersion) {
   HttpResponse r;
   r.status = 404;
-  r.content_type.clear();
+  r.content_type = {};
   WireResponse wire = serialize_response(r, 10, false, /*keep_alive=*/true);
   EXPECT_EQ(wire.head.substr(0, wire.head.find('\r')), "HTTP/1.0 404 Not Found");
   auto kept = parse_response(wire, false);
