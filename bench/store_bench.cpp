@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "runtime/rocks_store.h"
+#include "runtime/staged_store.h"
 
 namespace ckv {
 namespace {
@@ -203,6 +204,46 @@ void BM_StorePutSync(benchmark::State& state) {
   BM_StorePutCommon(state, true);
 }
 BENCHMARK(BM_StorePutSync)->UseRealTime();
+
+// The node's write path: the kernel's puts staged in a StagedStore, then committed as one
+// RocksDB batch (one WAL append; with sync, one fsync) — what NodeDriver does after each
+// burst of requests. The argument is the batch size; rates are per record. Keys cycle
+// through 100k as in BM_StorePut.
+void BM_StoreCommitCommon(benchmark::State& state, bool sync) {
+  TempStore t(sync);
+  if (!t.error.empty()) {
+    state.SkipWithError(t.error.c_str());
+    return;
+  }
+  StagedStore staged(*t.store);
+  const std::vector<std::string> keys = make_keys();
+  const auto batch = static_cast<size_t>(state.range(0));
+  Record record = make_record(0);
+  size_t i = 0;
+  uint64_t failed = 0;
+  for (auto _ : state) {
+    for (size_t n = 0; n < batch; ++n) {
+      record.version.wall_us++;
+      failed += !staged.put(keys[i], record).ok();
+      if (++i == kKeys) i = 0;
+    }
+    failed += !staged.commit().ok();
+  }
+  if (failed > 0) state.SkipWithError("a staged put or a commit failed");
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(batch));
+  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(batch * kValueBytes));
+}
+
+void BM_StoreCommit(benchmark::State& state) {
+  BM_StoreCommitCommon(state, false);
+}
+BENCHMARK(BM_StoreCommit)->Arg(1)->Arg(8)->Arg(64)->UseRealTime();
+
+// As BM_StoreCommit with sync_writes (--sync): one fsync per batch.
+void BM_StoreCommitSync(benchmark::State& state) {
+  BM_StoreCommitCommon(state, true);
+}
+BENCHMARK(BM_StoreCommitSync)->Arg(1)->Arg(8)->Arg(64)->UseRealTime();
 
 }  // namespace
 }  // namespace ckv
