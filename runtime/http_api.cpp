@@ -60,14 +60,14 @@ HttpResponse key_response(HttpMethod method, const Reply& reply, std::optional<D
         // Some member never answered: this is the newest value the node could find.
         if (!reply.current) r.headers.emplace_back("X-Cluster-KV-Current", "false");
       } else {
-        r.content_type = {};
+        r.content_type = nullptr;
       }
       return r;
     }
     case ReplyStatus::kNotFound: {
       HttpResponse r;
       r.status = 404;
-      r.content_type = {};
+      r.content_type = nullptr;
       return r;
     }
     case ReplyStatus::kTimeout:

@@ -43,8 +43,9 @@ struct HttpRequest {
 struct HttpResponse {
   unsigned status = 200;
   std::string body;
-  // A string literal (static storage); empty: no Content-Type header.
-  std::string_view content_type = "text/plain; charset=utf-8";
+  // A string literal (a pointer, so a std::string cannot be assigned and dangle); null:
+  // no Content-Type header.
+  const char* content_type = "text/plain; charset=utf-8";
   std::string etag;  // the ETag header's value, quotes included; empty: none
   std::vector<std::pair<std::string, std::string>> headers;
 };

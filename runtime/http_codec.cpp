@@ -86,7 +86,8 @@ WireResponse serialize_response(HttpResponse response, unsigned version, bool he
   const std::string_view reason = http::obsolete_reason(static_cast<http::status>(response.status));
   WireResponse out;
   std::string& h = out.head;
-  size_t size = 128 + response.content_type.size() + reason.size() + response.etag.size();
+  const std::string_view type = response.content_type ? response.content_type : "";
+  size_t size = 128 + type.size() + reason.size() + response.etag.size();
   for (const auto& [name, value] : response.headers)
     size += name.size() + value.size() + 4;
   h.reserve(size);  // one allocation for the whole head
@@ -99,9 +100,9 @@ WireResponse serialize_response(HttpResponse response, unsigned version, bool he
   h += ' ';
   h += reason;
   h += "\r\nServer: cluster-kv\r\n";
-  if (!response.content_type.empty()) {
+  if (!type.empty()) {
     h += "Content-Type: ";
-    h += response.content_type;
+    h += type;
     h += "\r\n";
   }
   if (!response.etag.empty()) {

@@ -93,7 +93,7 @@ TEST(HttpCodec, HeadResponsesAnnounceTheLengthAndSendNoBody) {
 TEST(HttpCodec, ResponsesSayTheStatusAndConnectionInTheClientsVersion) {
   HttpResponse r;
   r.status = 404;
-  r.content_type = {};
+  r.content_type = nullptr;
   WireResponse wire = serialize_response(r, 10, false, /*keep_alive=*/true);
   EXPECT_EQ(wire.head.substr(0, wire.head.find('\r')), "HTTP/1.0 404 Not Found");
   auto kept = parse_response(wire, false);
