@@ -4,7 +4,11 @@
 # ceiling), and nginx answering the mix's Lua script (what the script costs wrk). nginx's
 # static file is measured first and again last; the ratios are to the mean of the two (the
 # machine's speed drifts over the run's minutes). Prints a Markdown table (requests/s, p50,
-# p99, ratio to nginx's static file) and writes the same as JSON to build/bench/http.json.
+# p99, ratio to nginx's static file, CPU per request) and writes the same as JSON to
+# build/bench/http.json. CPU per request is user + system time from /proc over the
+# measurement, divided by the requests wrk counted: the server's (nginx's workers, or each of
+# the three nodes) and wrk's own; on two shared cores, their sum times the rate is at most
+# 2,000,000 us a second.
 # Fails if any answer had an unexpected status or any request went unanswered (wrk's socket
 # errors and timeouts).
 #   tools/http_bench.sh [seconds per measurement, default 10]
@@ -80,7 +84,29 @@ for _ in $(seq 100); do
 done
 [ "$n" -eq 3 ] || { echo "http_bench: the cluster did not form" >&2; exit 1; }
 
-# run NAME URL [env...]: one wrk measurement; records "NAME rps p50_ms p99_ms unexpected"
+# CPU time (ticks) of processes, and of this shell's waited-for children (wrk, mostly).
+tick=$(getconf CLK_TCK)
+ticks_of() {  # PID...: utime + stime (fields 14, 15 of /proc/PID/stat)
+  local total=0 p stat
+  for p in "$@"; do
+    read -r -a stat 2>/dev/null < "/proc/$p/stat" || continue
+    total=$((total + stat[13] + stat[14]))
+  done
+  echo "$total"
+}
+children_ticks() {  # cutime + cstime of the main shell ($$), which waits for wrk
+  local stat
+  read -r -a stat < "/proc/$$/stat"
+  echo $((stat[15] + stat[16]))
+}
+per_request() {  # TICKS REQUESTS -> microseconds per request
+  awk -v t="$1" -v n="$2" -v hz="$tick" 'BEGIN { printf "%.1f", (n > 0 ? t / hz * 1e6 / n : 0) }'
+}
+nginx_workers() { pgrep -P "$(cat "$work/nginx.pid")" | tr '\n' ' '; }
+
+# run NAME URL [env...]: one wrk measurement; records
+# "NAME rps p50_ms p99_ms unexpected server_cpu_us wrk_cpu_us" (server_cpu_us: one figure
+# for nginx, node1/node2/node3 for the cluster)
 results=()
 to_ms() {  # wrk prints 523.00us, 2.10ms, 1.20s
   awk -v v="$1" 'BEGIN { u = v; sub(/[0-9.]+/, "", u); x = v + 0;
@@ -90,8 +116,25 @@ to_ms() {  # wrk prints 523.00us, 2.10ms, 1.20s
 run() {
   local name=$1 url=$2 script=$3 duration=$4
   shift 4
+  local servers=("${pids[@]}")
+  [[ $name == nginx* ]] && read -r -a servers <<< "$(nginx_workers)"
+  local before=() wrk_before
+  for p in "${servers[@]}"; do before+=("$(ticks_of "$p")"); done
+  wrk_before=$(children_ticks)
   env "$@" wrk -t"$threads" -c"$conns" -d"${duration}s" --latency ${script:+-s "$script"} "$url" \
     > "$work/$name.out" 2>&1
+  local wrk_ticks=$(($(children_ticks) - wrk_before))
+  local requests server_cpu=()
+  requests=$(awk '/ requests in / { print $1 }' "$work/$name.out")
+  if [[ $name == nginx* ]]; then
+    local sum=0
+    for i in "${!servers[@]}"; do sum=$((sum + $(ticks_of "${servers[$i]}") - before[i])); done
+    server_cpu=("$(per_request "$sum" "${requests:-0}")")
+  else
+    for i in "${!servers[@]}"; do
+      server_cpu+=("$(per_request $(($(ticks_of "${servers[$i]}") - before[i])) "${requests:-0}")")
+    done
+  fi
   local rps p50 p99 bad
   rps=$(awk '/^Requests\/sec:/ { print $2 }' "$work/$name.out")
   p50=$(to_ms "$(awk '$1 == "50%" { print $2 }' "$work/$name.out")")
@@ -100,8 +143,11 @@ run() {
   errors=$(awk '/Non-2xx or 3xx responses:/ { print $NF }' "$work/$name.out")
   # "Socket errors: connect 0, read 0, write 0, timeout 0": requests that got no answer.
   lost=$(awk '/Socket errors:/ { gsub(",", ""); print $4 + $6 + $8 + $10 }' "$work/$name.out")
-  results+=("$name ${rps:-0} ${p50:-0} ${p99:-0} $((${bad:-${errors:-0}} + ${lost:-0}))")
-  echo "  $name: ${rps:-?} req/s, p50 ${p50} ms, p99 ${p99} ms" >&2
+  local server_text wrk_cpu
+  server_text=$(IFS=/; echo "${server_cpu[*]}")
+  wrk_cpu=$(per_request "$wrk_ticks" "${requests:-0}")
+  results+=("$name ${rps:-0} ${p50:-0} ${p99:-0} $((${bad:-${errors:-0}} + ${lost:-0})) $server_text $wrk_cpu")
+  echo "  $name: ${rps:-?} req/s, p50 ${p50} ms, p99 ${p99} ms; CPU us/request: server $server_text, wrk $wrk_cpu" >&2
 }
 
 echo "http_bench: wrk -t$threads -c$conns, ${secs}s each; gossip $gossip${durability:+, --sync}" >&2
@@ -127,13 +173,13 @@ for i in 0 "$last"; do
     exit 1
   fi
 done
-nginx_rps=$(echo "${results[0]} ${results[$last]}" | awk '{ print ($2 + $7) / 2 }')
+nginx_rps=$(printf '%s\n' "${results[0]}" "${results[$last]}" | awk '{ sum += $2 } END { print sum / 2 }')
 mkdir -p "$out"
 {
-  echo "| measurement | requests/s | p50 ms | p99 ms | vs nginx (mean of its 2 runs) | unexpected answers |"
-  echo "|---|---|---|---|---|---|"
+  echo "| measurement | requests/s | p50 ms | p99 ms | vs nginx (mean of its 2 runs) | unexpected answers | server CPU us/req (nginx, or nodes 1/2/3) | wrk CPU us/req |"
+  echo "|---|---|---|---|---|---|---|---|"
   for r in "${results[@]}"; do
-    echo "$r" | awk -v base="$nginx_rps" '{ printf "| %s | %.0f | %.2f | %.2f | %.2fx | %s |\n", $1, $2, $3, $4, $2 / base, $5 }'
+    echo "$r" | awk -v base="$nginx_rps" '{ printf "| %s | %.0f | %.2f | %.2f | %.2fx | %s | %s | %s |\n", $1, $2, $3, $4, $2 / base, $5, $6, $7 }'
   done
 } | tee "$work/table.md"
 {
@@ -142,12 +188,13 @@ mkdir -p "$out"
   for r in "${results[@]}"; do
     [ $first -eq 1 ] || echo ","
     first=0
-    echo "$r" | awk -v base="$nginx_rps" '{ printf "{\"name\":\"%s\",\"rps\":%.1f,\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"vs_nginx\":%.3f,\"unexpected\":%d}", $1, $2, $3, $4, $2 / base, $5 }'
+    echo "$r" | awk -v base="$nginx_rps" '{ cpu = $6; gsub("/", ",", cpu)
+      printf "{\"name\":\"%s\",\"rps\":%.1f,\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"vs_nginx\":%.3f,\"unexpected\":%d,\"server_cpu_us\":[%s],\"wrk_cpu_us\":%s}", $1, $2, $3, $4, $2 / base, $5, cpu, $7 }'
   done
   echo "]}"
 } > "$out/http.json"
 echo "http_bench: JSON in $out/http.json" >&2
 for r in "${results[@]}"; do
-  read -r name _ _ _ bad <<< "$r"
+  read -r name _ _ _ bad _ <<< "$r"
   [ "$bad" = 0 ] || { echo "http_bench: $name had $bad unexpected answers" >&2; exit 1; }
 done

@@ -20,7 +20,7 @@ packages=(
   clang-14 libclang-rt-14-dev
 )
 if [ "${1:-}" = "bench" ]; then
-  packages+=(wrk nginx-light)
+  packages+=(wrk nginx-light procps)  # procps: pgrep, to find nginx's workers
 fi
 
 missing=()
