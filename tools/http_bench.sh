@@ -195,6 +195,14 @@ mkdir -p "$out"
 } > "$out/http.json"
 echo "http_bench: JSON in $out/http.json" >&2
 for r in "${results[@]}"; do
+  # CPU read from /proc: a measurement that took seconds cannot have cost nothing.
+  read -r name _ _ _ _ server wrk_cpu <<< "$r"
+  if [ "${server%%/*}" = 0.0 ] || [ "$wrk_cpu" = 0.0 ]; then
+    echo "http_bench: $name: no CPU time was read for the server or wrk (/proc)" >&2
+    exit 1
+  fi
+done
+for r in "${results[@]}"; do
   read -r name _ _ _ bad _ <<< "$r"
   [ "$bad" = 0 ] || { echo "http_bench: $name had $bad unexpected answers" >&2; exit 1; }
 done
