@@ -1,7 +1,8 @@
 -- wrk script: each connection's requests walk distinct keys "/<prefix><thread>-<n>".
 -- WRK_PREFIX (env) names the keys; WRK_METHOD=POST sends a 100-byte body with each.
 -- WRK_EXPECT (default 200) is the status every answer must have. For 200 the harness reads
--- wrk's own "Non-2xx or 3xx responses" count; for any other status this script counts the
+-- wrk's own "Non-2xx or 3xx responses" count (so any 2xx or 3xx passes; the node answers
+-- these requests with 200 or an error); for any other status this script counts the
 -- answers that differ and reports "unexpected_status N".
 -- Cheap on purpose: wrk shares the two cores with the nodes it measures. Each request is
 -- one concatenation (wrk.format builds a table and formats every header, per request),
