@@ -14,8 +14,8 @@ struct RecordCache::Shard {
   std::mutex mu;        // guards everything below
   // Per stripe of keys (by hash): moves on when a write of one of its keys begins and
   // when it ends; a ticket is its value at a miss. Stripes, not the whole shard, so that
-  // a batch in flight (an fsync long, with --sync) holds up the caching of its own keys'
-  // neighbours only.
+  // a batch in flight (an fsync long, with --sync) sends to the store only the reads of
+  // its own keys and of their stripes' other keys.
   std::array<uint64_t, kStripes> generation;
   std::array<uint32_t, kStripes> writing{};  // keys of the Write in flight in the stripe
   Lru lru;
@@ -67,18 +67,24 @@ bool RecordCache::lookup(std::string_view key, Record& out, uint64_t& ticket) {
   if (capacity_bytes_ == 0) return false;
   const size_t hash = hash_of(key);
   Shard& shard = shards_[hash % kShards];
+  const size_t stripe = stripe_of(hash);
   std::lock_guard lock(shard.mu);
+  if (shard.writing[stripe] != 0) {
+    // A write of this stripe is in flight. The store may show it already (a write is
+    // visible there before done()), and a reader that missed earlier may have read it
+    // from there: a cached record, possibly older, would send that reader back in time.
+    // So read the store, and give no ticket.
+    shard.misses++;
+    return false;
+  }
   if (auto at = shard.index.find(key); at != shard.index.end()) {
-    // A write in flight has not replaced this record yet: every reader still sees it,
-    // so the write simply has not happened for any of them.
     shard.lru.splice(shard.lru.begin(), shard.lru, at->second);
     out = at->second->second;
     shard.hits++;
     return true;
   }
   shard.misses++;
-  const size_t stripe = stripe_of(hash);
-  if (shard.writing[stripe] == 0) ticket = shard.generation[stripe];
+  ticket = shard.generation[stripe];
   return false;
 }
 

@@ -13,9 +13,12 @@
 //    the same stripe (1/4096th of the keys, by hash) began since the ticket was taken (a
 //    write in flight gives no ticket for them);
 //  - a writer holds a `Write` for its keys around its store write: it waits out other
-//    writers of their shards, refuses tickets for their stripes while it is open, and
-//    when done replaces each cached record with the new one (or drops it, if the store
+//    writers of their shards, and while it is open its keys' stripes are bypassed (every
+//    lookup of them misses and gives no ticket: the store may already show the write, and
+//    a reader that read it there must not then be served the older cached record); when
+//    done it replaces each cached record with the new one (or drops it, if the store
 //    write failed or erased it).
+// So every read returns what the store held at some instant during the read.
 // Writes never add records, reads do: a key enters at its second read miss in a short
 // while (a doorkeeper remembers the keys missed once, so that reads spread over more keys
 // than the cache holds do not pay for records that would be evicted unread), and leaves
@@ -50,7 +53,7 @@ class RecordCache {
   static constexpr uint64_t kNoTicket = 0;
   // Per shard: how many keys read once the doorkeeper remembers (see above).
   static constexpr size_t kDoorkeeperSlots = 1024;
-  // Per shard: stripes of keys a write in flight refuses tickets for (see below).
+  // Per shard: stripes of keys; a write in flight bypasses its keys' stripes (see above).
   static constexpr size_t kStripes = 256;
 
   explicit RecordCache(size_t capacity_bytes);
@@ -58,7 +61,8 @@ class RecordCache {
   RecordCache(const RecordCache&) = delete;
   RecordCache& operator=(const RecordCache&) = delete;
 
-  // True and fills `out` on a hit. On a miss, `ticket` is what to pass to `offer`.
+  // True and fills `out` on a hit. On a miss, `ticket` is what to pass to `offer`. Always
+  // a miss while a write of the key's stripe is in flight.
   bool lookup(std::string_view key, Record& out, uint64_t& ticket);
   // Keeps `record` for `key` (as read from the store after `lookup` missed) if no write
   // to a key of its stripe began since `ticket` was taken.

@@ -98,14 +98,35 @@ TEST(RecordCache, AFinishedWriteReplacesTheCachedRecord) {
   Record out;
   {
     RecordCache::Write write(cache, "k");
-    // Until the write is done, readers all see the record before it.
-    ASSERT_TRUE(holds(cache, "k", out));
-    EXPECT_EQ(out.value, "old");
     Record stored = record_of(2, "new");
     write.done(&stored);
   }
   ASSERT_TRUE(holds(cache, "k", out));
   EXPECT_EQ(out, record_of(2, "new"));
+}
+
+TEST(RecordCache, ACachedRecordIsNotServedWhileAWriteOfItIsInFlight) {
+  // The store shows a write before the writer calls done(): a reader that missed and
+  // read the store meanwhile may have the new record already, and must not be sent back
+  // to the old one by its next read. The interleaving CachedReadsNeverGoBackInTime (in
+  // rocks_store_test) hit: reader 1 misses; reader 2 misses and caches the old record;
+  // a write begins; reader 1 reads the new record from the store; reader 1 reads again.
+  RecordCache cache(kCapacity);
+  miss_and_offer(cache, "k", record_of(0));  // the doorkeeper now lets "k" in at its next offer
+  Record out;
+  uint64_t first_ticket;
+  ASSERT_FALSE(cache.lookup("k", out, first_ticket));  // reader 1
+  miss_and_offer(cache, "k", record_of(1, "old"));     // reader 2
+  ASSERT_TRUE(holds(cache, "k", out));
+  RecordCache::Write write(cache, "k");
+  const Record stored = record_of(2, "new");
+  cache.offer("k", first_ticket, stored);  // reader 1 read the store: void, a write began
+  uint64_t ticket = 99;
+  EXPECT_FALSE(cache.lookup("k", out, ticket)) << "served " << out.value << " mid-write";
+  EXPECT_EQ(ticket, RecordCache::kNoTicket);
+  write.done(&stored);
+  ASSERT_TRUE(holds(cache, "k", out));
+  EXPECT_EQ(out, stored);
 }
 
 TEST(RecordCache, ABatchWriteReplacesOrDropsEachOfItsKeys) {
