@@ -29,8 +29,10 @@ using std::chrono::milliseconds;
 const std::string kKeyA = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=";
 const std::string kKeyB = "AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI=";
 constexpr uint32_t kLoopback = 0x7f000001;
-// Ports of this test's own (other tests use 2xxxx).
-constexpr uint16_t kPortA = 38461, kPortB = 38462, kPortRaw = 38463;
+// Ports of this test's own, below Linux's ephemeral range (32768-60999): a client socket
+// of another test or a benchmark (in TIME-WAIT for a minute after) can hold a port in
+// that range, and then these could not be bound.
+constexpr uint16_t kPortA = 27981, kPortB = 27982, kPortRaw = 27983;
 
 std::shared_ptr<const Keyring> ring(const std::string& text) {
   auto parsed = Keyring::parse(text);
