@@ -15,6 +15,8 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <set>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -29,10 +31,30 @@ using std::chrono::milliseconds;
 const std::string kKeyA = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=";
 const std::string kKeyB = "AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI=";
 constexpr uint32_t kLoopback = 0x7f000001;
-// Ports of this test's own, below Linux's ephemeral range (32768-60999): a client socket
-// of another test or a benchmark (in TIME-WAIT for a minute after) can hold a port in
-// that range, and then these could not be bound.
-constexpr uint16_t kPortA = 27981, kPortB = 27982, kPortRaw = 27983;
+
+// A loopback port that both UDP and TCP can bind now, as the kernel picks it (from its
+// ephemeral range, which the other tests' fixed 2xxxx ports stay out of), never the same
+// twice in this process. Fixed ports here failed: ctest runs each test of this file in
+// its own process, two at once, and a client socket in TIME-WAIT can hold a port of the
+// ephemeral range for a minute.
+uint16_t unused_port() {
+  static std::set<uint16_t> given;
+  asio::io_context io;
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    udp::socket datagrams(io, udp::endpoint(asio::ip::address_v4(kLoopback), 0));
+    const uint16_t port = datagrams.local_endpoint().port();
+    if (given.contains(port)) continue;
+    boost::system::error_code ec;
+    tcp::acceptor streams(io);
+    streams.open(tcp::v4(), ec);
+    if (!ec) streams.set_option(tcp::acceptor::reuse_address(true), ec);
+    if (!ec) streams.bind(tcp::endpoint(asio::ip::address_v4(kLoopback), port), ec);
+    if (ec) continue;
+    given.insert(port);
+    return port;
+  }
+  throw std::runtime_error("no loopback port free for both UDP and TCP in 1000 tries");
+}
 
 std::shared_ptr<const Keyring> ring(const std::string& text) {
   auto parsed = Keyring::parse(text);
@@ -104,12 +126,12 @@ class TransportTest : public ::testing::Test {
   // arrived.
   std::vector<uint8_t> capture_stream(Peer& from, const std::vector<std::string>& messages,
                                       size_t bytes) {
-    tcp::acceptor acceptor(io_, tcp::endpoint(asio::ip::address_v4(kLoopback), kPortRaw));
+    tcp::acceptor acceptor(io_, tcp::endpoint(asio::ip::address_v4(kLoopback), port_raw_));
     tcp::socket socket(io_);
     bool accepted = false;
     acceptor.async_accept(socket, [&](const boost::system::error_code& ec) { accepted = !ec; });
     for (const std::string& m : messages)
-      from.send(Address{kLoopback, kPortRaw}, Channel::kStream, m);
+      from.send(Address{kLoopback, port_raw_}, Channel::kStream, m);
     EXPECT_TRUE(run_until([&] { return accepted; }));
     std::vector<uint8_t> captured(bytes);
     bool read = false;
@@ -128,12 +150,13 @@ class TransportTest : public ::testing::Test {
   }
 
   asio::io_context io_{1};
+  const uint16_t port_a_ = unused_port(), port_b_ = unused_port(), port_raw_ = unused_port();
   std::unique_ptr<Peer> a_, b_;
 };
 
 TEST_F(TransportTest, SealedDatagramsAndStreamsArriveIntactFromTheSender) {
-  a_ = std::make_unique<Peer>(io_, kPortA, ring(kKeyA));
-  b_ = std::make_unique<Peer>(io_, kPortB, ring(kKeyA));
+  a_ = std::make_unique<Peer>(io_, port_a_, ring(kKeyA));
+  b_ = std::make_unique<Peer>(io_, port_b_, ring(kKeyA));
   std::string big(300000, 'v');
   a_->send(b_->address, Channel::kDatagram, "over udp");
   a_->send(b_->address, Channel::kStream, "over tcp");
@@ -151,8 +174,8 @@ TEST_F(TransportTest, SealedDatagramsAndStreamsArriveIntactFromTheSender) {
 }
 
 TEST_F(TransportTest, AnotherKeysTrafficIsRejectedAndCounted) {
-  a_ = std::make_unique<Peer>(io_, kPortA, ring(kKeyB));
-  b_ = std::make_unique<Peer>(io_, kPortB, ring(kKeyA));
+  a_ = std::make_unique<Peer>(io_, port_a_, ring(kKeyB));
+  b_ = std::make_unique<Peer>(io_, port_b_, ring(kKeyA));
   a_->send(b_->address, Channel::kDatagram, "forged member update");
   a_->send(b_->address, Channel::kStream, "forged invalidation");
   ASSERT_TRUE(run_until([&] { return b_->transport->stats().auth_rejected == 2; }));
@@ -161,8 +184,8 @@ TEST_F(TransportTest, AnotherKeysTrafficIsRejectedAndCounted) {
 }
 
 TEST_F(TransportTest, PlaintextAndEncryptedNodesRefuseEachOther) {
-  a_ = std::make_unique<Peer>(io_, kPortA, nullptr);
-  b_ = std::make_unique<Peer>(io_, kPortB, ring(kKeyA));
+  a_ = std::make_unique<Peer>(io_, port_a_, nullptr);
+  b_ = std::make_unique<Peer>(io_, port_b_, ring(kKeyA));
   a_->send(b_->address, Channel::kDatagram, "plain");
   a_->send(b_->address, Channel::kStream, "plain");
   b_->send(a_->address, Channel::kDatagram, "sealed");
@@ -176,8 +199,8 @@ TEST_F(TransportTest, PlaintextAndEncryptedNodesRefuseEachOther) {
 }
 
 TEST_F(TransportTest, RotatingKeysKeepsTrafficFlowingAndRemovedKeysStop) {
-  a_ = std::make_unique<Peer>(io_, kPortA, ring(kKeyA));
-  b_ = std::make_unique<Peer>(io_, kPortB, ring(kKeyA + "\n" + kKeyB));
+  a_ = std::make_unique<Peer>(io_, port_a_, ring(kKeyA));
+  b_ = std::make_unique<Peer>(io_, port_b_, ring(kKeyA + "\n" + kKeyB));
   // A switched to B as primary; B still knows A's old key.
   ASSERT_TRUE(a_->transport->set_keyring(ring(kKeyB + "\n" + kKeyA)));
   a_->send(b_->address, Channel::kDatagram, "new primary");
@@ -192,7 +215,7 @@ TEST_F(TransportTest, RotatingKeysKeepsTrafficFlowingAndRemovedKeysStop) {
 }
 
 TEST_F(TransportTest, APlaintextNodeCannotBeGivenAKeyByReload) {
-  a_ = std::make_unique<Peer>(io_, kPortA, nullptr);
+  a_ = std::make_unique<Peer>(io_, port_a_, nullptr);
   EXPECT_FALSE(a_->transport->set_keyring(ring(kKeyA)));
   EXPECT_EQ(a_->transport->stats().keyring_keys, 0u);
 }
@@ -201,13 +224,13 @@ TEST_F(TransportTest, NothingOnTheWireCanBeRead) {
   const std::string secret = "the-secret-value-0123456789";
   for (bool sealed : {false, true}) {
     SCOPED_TRACE(sealed ? "sealed" : "plaintext (the control: the check can see a value)");
-    a_ = std::make_unique<Peer>(io_, kPortA, sealed ? ring(kKeyA) : nullptr);
-    udp::socket raw_udp(io_, udp::endpoint(asio::ip::address_v4(kLoopback), kPortRaw));
+    a_ = std::make_unique<Peer>(io_, port_a_, sealed ? ring(kKeyA) : nullptr);
+    udp::socket raw_udp(io_, udp::endpoint(asio::ip::address_v4(kLoopback), port_raw_));
     std::vector<uint8_t> datagram(2048);
     size_t got = 0;
     raw_udp.async_receive(asio::buffer(datagram),
                           [&](const boost::system::error_code& ec, size_t n) { got = ec ? 0 : n; });
-    a_->send(Address{kLoopback, kPortRaw}, Channel::kDatagram, secret);
+    a_->send(Address{kLoopback, port_raw_}, Channel::kDatagram, secret);
     ASSERT_TRUE(run_until([&] { return got > 0; }));
     datagram.resize(got);
     EXPECT_EQ(contains(datagram, secret), !sealed);
@@ -234,8 +257,8 @@ struct CapturedStream {
 };
 
 TEST_F(TransportTest, TamperedReorderedOrSplicedFramesAreRejected) {
-  a_ = std::make_unique<Peer>(io_, kPortA, ring(kKeyA));
-  b_ = std::make_unique<Peer>(io_, kPortB, ring(kKeyA));
+  a_ = std::make_unique<Peer>(io_, port_a_, ring(kKeyA));
+  b_ = std::make_unique<Peer>(io_, port_b_, ring(kKeyA));
   constexpr size_t kHello = 12 + 42, kFrame = 4 + 5 + 28;
   std::vector<uint8_t> raw = capture_stream(*a_, {"first", "secnd"}, kHello + 2 * kFrame);
   CapturedStream captured;
