@@ -10,7 +10,7 @@
 # the three nodes) and wrk's own; on two shared cores, their sum times the rate is at most
 # 2,000,000 us a second.
 # Fails if any answer had an unexpected status or any request went unanswered (wrk's socket
-# errors and timeouts).
+# errors and timeouts); before measuring, it checks that the status checks count (below).
 #   tools/http_bench.sh [seconds per measurement, default 10]
 # The cluster's gossip is encrypted, as the README recommends; CKV_BENCH_PLAINTEXT=1 runs it
 # in plaintext instead, to measure what encryption costs; CKV_BENCH_SYNC=1 runs the nodes
@@ -59,6 +59,24 @@ http {
 }
 CONF
 nginx -c "$work/nginx.conf" -p "$work"
+
+# The checks that fail a row, checked first against nginx (a row cannot pass because its
+# check stopped counting): walk.lua expecting 404 must count every one of nginx's 200s
+# on :18081 as unexpected, and wrk's "Non-2xx" count (what the 200 rows and the mix are
+# checked by) must count every 404 of nginx's static server for walk.lua's keys.
+check_counting() {  # NAME URL WRK_EXPECT FIGURE_PATTERN
+  local text requests counted
+  text=$(WRK_EXPECT=$3 wrk -t1 -c2 -d1s -s "$lua/walk.lua" "$2" 2>&1)
+  requests=$(awk '/ requests in / { print $1 }' <<< "$text")
+  counted=$(awk -v p="$4" '$0 ~ p { print $NF }' <<< "$text")
+  if [ -z "$requests" ] || [ "$requests" -eq 0 ] || [ "${counted:-0}" != "$requests" ]; then
+    echo "http_bench: $1 counted ${counted:-nothing} of ${requests:-no} wrong answers:" >&2
+    echo "$text" >&2
+    exit 1
+  fi
+}
+check_counting "walk.lua's status check" http://127.0.0.1:18081 404 '^unexpected_status'
+check_counting "wrk's Non-2xx count" http://127.0.0.1:18080 200 'Non-2xx or 3xx responses:'
 
 gossip=encrypted
 keyring=()
