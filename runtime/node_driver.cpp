@@ -144,7 +144,7 @@ void NodeDriver::after_input() {
       flush();
     });
   }
-  published_epoch_.store(node_->kv().epoch(), std::memory_order_release);
+  published_epoch_.store(node_->kv().serving_epoch(), std::memory_order_release);
   if (membership_changed) note_membership_change();
   if (!held_reads_.empty() && node_->membership().joined()) release_held_reads();
   arm_timer();

@@ -144,7 +144,7 @@ class NodeDriver {
   std::vector<Address> seeds_;
   std::vector<Address> saved_peers_;
   std::atomic<bool> stopping_{false};
-  std::atomic<uint64_t> published_epoch_{0};  // node_->kv().epoch() after the last input
+  std::atomic<uint64_t> published_epoch_{0};  // node_->kv().serving_epoch() after the last input
   std::atomic<uint64_t> fast_hits_{0};
   std::vector<std::function<void()>> held_reads_;
   MonoTime hold_reads_until_{};

@@ -715,7 +715,7 @@ bool Simulation::serves_older(uint32_t i, uint32_t key, const Version& v) const 
   if (!n.running()) return false;
   const Record* r = n.store->peek(key_name(key));
   return r != nullptr && r->kind != RecordKind::kInvalidated && r->version < v &&
-         r->validated_epoch == n.kernel->kv().epoch();
+         r->validated_epoch == n.kernel->kv().serving_epoch();
 }
 
 void Simulation::watch_staleness(uint32_t writer, uint32_t key, const Version& v) {

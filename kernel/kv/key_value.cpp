@@ -107,7 +107,7 @@ void KeyValue::get(Now now, uint64_t request, std::string_view key,
     return;
   }
   Reply r{request, ClientOp::kGet};
-  if (found.value() && answer_locally(local, epoch_, r)) {
+  if (found.value() && answer_locally(local, serving_epoch(), r)) {
     stats_.gets_local++;
     reply(std::move(r));
     return;
@@ -118,7 +118,9 @@ void KeyValue::get(Now now, uint64_t request, std::string_view key,
 }
 
 bool KeyValue::answer_locally(Record& local, uint64_t epoch, Reply& out) {
-  if (local.kind == RecordKind::kInvalidated || local.validated_epoch != epoch) return false;
+  if (epoch == 0 || local.kind == RecordKind::kInvalidated || local.validated_epoch != epoch) {
+    return false;  // epoch 0: nothing is current (no copy confirmed in it counts)
+  }
   out.version = local.version;
   if (local.kind == RecordKind::kValue) {
     out.status = ReplyStatus::kOk;
@@ -311,7 +313,18 @@ Status KeyValue::bump_epoch() {
   }
   epoch_++;
   stats_.epoch_bumps++;
+  epoch_owed_ = false;  // any bump closes every gap opened before it
+  epoch_retry_at_ = kNever;
   return {};
+}
+
+void KeyValue::bump_or_owe(MonoTime now) {
+  if (bump_epoch().ok()) return;
+  // Not bumping would leave copies current that may have missed the gap's invalidations.
+  // Nor can the epoch move in memory only: copies confirmed in it, once stored, would be
+  // current again in the epoch the next start takes from the store.
+  epoch_owed_ = true;
+  epoch_retry_at_ = now + config_.resend_interval;
 }
 
 void KeyValue::raise_query_floor(std::string_view key, const Version& version) {
@@ -624,7 +637,7 @@ void KeyValue::on_member_change(Now now, const MemberChange& change) {
         // knew it: announce the log to it until it acknowledges.
         if (change.name != membership_.name()) log_.track(change.name);
         // Copies confirmed while it was away never heard its answer: confirm them again.
-        (void)bump_epoch();
+        bump_or_owe(now.mono);
       }
       return;
     }
@@ -636,7 +649,7 @@ void KeyValue::on_member_change(Now now, const MemberChange& change) {
       change.from_state == MemberState::kAlive || change.from_state == MemberState::kSuspect;
   if (was_active && !change.reaped && change.name != membership_.name()) {
     // Invalidations it sent that never reached us will now never come: revalidate.
-    (void)bump_epoch();
+    bump_or_owe(now.mono);
   }
   std::vector<uint64_t> affected;
   for (auto& [id, q] : queries_) {
@@ -655,6 +668,7 @@ void KeyValue::on_member_change(Now now, const MemberChange& change) {
 // --- timers -----------------------------------------------------------------------------
 
 void KeyValue::on_timer(Now now) {
+  if (now.mono >= epoch_retry_at_) bump_or_owe(now.mono);
   if (now.mono >= held_until_) release_held_writes(now);
   if (now.mono >= flush_at_ || now.mono >= resend_at_) {
     flush_at_ = kNever;
@@ -693,7 +707,7 @@ void KeyValue::on_timer(Now now) {
 }
 
 MonoTime KeyValue::next_deadline() const {
-  MonoTime next = std::min({flush_at_, resend_at_, held_until_});
+  MonoTime next = std::min({flush_at_, resend_at_, held_until_, epoch_retry_at_});
   for (const auto& [id, q] : queries_) {
     next = std::min(next, earliest_deadline(q));
     if (!q.waiting.empty()) next = std::min(next, q.next_retry);

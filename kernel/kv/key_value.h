@@ -28,6 +28,10 @@
 //    never heard from, or whose empty log we acknowledged (so an origin's first batch
 //    after a restart costs each member one more epoch);
 //  - when a member fails or leaves: the tail of its log may never reach us now.
+// The new epoch is stored before it is used (the next start takes the one after it). If
+// the store refuses it, a gap that a message opened stays open (the message is not
+// acknowledged, so it comes again); one that a member change opened is owed: no copy is
+// served without asking the cluster until the store takes the bump.
 // Revalidating is a cluster read that includes our own copy; its result is stored with
 // the current epoch if every member asked has answered.
 //
@@ -78,7 +82,8 @@ class KeyValue {
 
   void get(Now now, uint64_t request, std::string_view key, std::optional<Duration> timeout);
   // The rule a get uses to answer from the local copy without asking the cluster: the
-  // copy (value or tombstone) was confirmed current in `epoch`, the node's epoch now.
+  // copy (value or tombstone) was confirmed current in `epoch`, the node's serving epoch
+  // now; never for epoch 0 (no epoch is being served).
   // Fills `out` (status, version, value) and returns true if it may. Pure: a driver may
   // apply it to a store read and a published epoch on another thread, which answers like
   // a get that ran at the moment of the read.
@@ -93,6 +98,9 @@ class KeyValue {
   MonoTime next_deadline() const;
 
   uint64_t epoch() const { return epoch_; }
+  // The epoch whose copies may be served without asking the cluster: `epoch()`, or 0
+  // (which no copy carries) while an epoch bump could not be stored (see bump_or_owe).
+  uint64_t serving_epoch() const { return epoch_owed_ ? 0 : epoch_; }
   uint64_t log_id() const { return log_.id(); }
   // Follower state this node's log keeps, and origins whose logs it keeps state for.
   size_t log_followers() const { return log_.followers(); }
@@ -147,6 +155,10 @@ class KeyValue {
   void write(Now now, uint64_t request, ClientOp op, std::string_view key, std::string value);
   void release_held_writes(Now now);
   Status bump_epoch();
+  // For gaps that no message will resend (a member failed, left or came back): bumps the
+  // epoch, or, if the store cannot keep it now, owes the bump. While it is owed no copy
+  // is served without asking the cluster, and on_timer retries it every resend_interval.
+  void bump_or_owe(MonoTime now);
 
   void on_invalidate(const Address& from, wire::Invalidate&& m);
   void on_invalidate_ack(const Address& from, const wire::InvalidateAck& m);
@@ -203,6 +215,8 @@ class KeyValue {
   MonoTime held_until_ = kNever;
   std::vector<HeldWrite> held_writes_;
   uint64_t epoch_;
+  bool epoch_owed_ = false;
+  MonoTime epoch_retry_at_ = kNever;
   InvalidationLog log_;
   MonoTime flush_at_ = kNever;
   MonoTime resend_at_ = kNever;

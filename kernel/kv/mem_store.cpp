@@ -58,6 +58,7 @@ Result<uint64_t> MemStore::get_meta(MetaKey key) {
 }
 
 Status MemStore::put_meta(MetaKey key, uint64_t value) {
+  if (fail_meta_writes_) return Error{ErrorCode::kIoError, "meta writes fail (injected)"};
   meta_[key] = value;
   return {};
 }

@@ -4,7 +4,7 @@
 // production store with --sync). Otherwise writes stay volatile until `flush()` (the
 // simulator calls it periodically, as an OS would write back its cache); `crash()` then
 // throws away every volatile write, as a machine losing power would. Meta is always
-// durable.
+// durable. `fail_meta_writes` makes meta writes fail (a full or broken disk) until undone.
 #pragma once
 
 #include <map>
@@ -31,6 +31,8 @@ class MemStore final : public Store {
   void flush();
   // Loses every write that is not durable; the store then reads as it was last flushed.
   void crash();
+  // While set, put_meta fails with kIoError and changes nothing.
+  void fail_meta_writes(bool fail) { fail_meta_writes_ = fail; }
 
   bool durable_writes() const { return durable_writes_; }
   size_t size() const { return live_.size(); }
@@ -46,6 +48,7 @@ class MemStore final : public Store {
   std::map<std::string, Record, std::less<>> durable_;
   std::set<std::string, std::less<>> dirty_;  // keys whose live record is not yet durable
   std::map<MetaKey, uint64_t> meta_;
+  bool fail_meta_writes_ = false;
 };
 
 }  // namespace ckv

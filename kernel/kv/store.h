@@ -33,7 +33,8 @@ const char* to_string(RecordKind kind);
 struct Record {
   RecordKind kind = RecordKind::kValue;
   Version version;
-  // The epoch in which this copy was last confirmed current (see kv/key_value.h).
+  // The epoch in which this copy was last confirmed current (see kv/key_value.h); 0 if
+  // never (epochs start at 1).
   uint64_t validated_epoch = 0;
   std::string value;  // kValue only
 

@@ -273,6 +273,54 @@ TEST_F(Cluster, AFailedMemberMakesTheOthersRevalidate) {
   EXPECT_TRUE(r.remote);  // confirmed with the cluster before being served again
 }
 
+// A member fails while the store cannot keep a new epoch (a full disk): the bump is owed,
+// not skipped. Until the store takes it no copy is served without asking the cluster
+// (the copy may have missed the dead member's invalidations), and then it is taken.
+TEST_F(Cluster, AnEpochBumpTheStoreCannotKeepIsOwedAndCopiesAreNotServedMeanwhile) {
+  write_on_n0_and_cache_on_n2("v1");
+  const uint64_t epoch_before = nodes_[2]->kv().epoch();
+  stores_[2]->fail_meta_writes(true);
+  nodes_[1].reset();
+  run_for(30s);
+  ASSERT_EQ(nodes_[2]->members().active_count(), 2u);
+  EXPECT_EQ(nodes_[2]->kv().epoch(), epoch_before);
+  EXPECT_EQ(nodes_[2]->kv().serving_epoch(), 0u);
+  for (uint64_t request : {3, 4}) {  // asked every time, not only the first
+    nodes_[2]->get(now(2), request, "k");
+    pump();
+    const Reply r = last_reply();
+    EXPECT_EQ(r.value, "v1");
+    EXPECT_TRUE(r.remote) << "a copy served while an epoch bump is owed";
+  }
+  stores_[2]->fail_meta_writes(false);
+  run_for(1s);  // the owed bump is retried and stored
+  EXPECT_EQ(nodes_[2]->kv().epoch(), epoch_before + 1);
+  EXPECT_EQ(nodes_[2]->kv().serving_epoch(), epoch_before + 1);
+  EXPECT_EQ(*stores_[2]->get_meta(MetaKey::kEpoch), epoch_before + 1);
+  nodes_[2]->get(now(2), 5, "k");  // what was confirmed while it was owed is not current
+  pump();
+  EXPECT_TRUE(last_reply().remote);
+  nodes_[2]->get(now(2), 6, "k");  // now confirmed in the new epoch
+  pump();
+  const Reply r = last_reply();
+  EXPECT_EQ(r.value, "v1");
+  EXPECT_FALSE(r.remote);
+}
+
+TEST(AnswerLocally, OnlyACopyConfirmedInTheServingEpochAndNeverInEpochZero) {
+  Reply out;
+  Record never_confirmed{RecordKind::kValue, Version{1, 0, 1}, 0, "v"};
+  EXPECT_FALSE(KeyValue::answer_locally(never_confirmed, 0, out));  // 0: a bump is owed
+  Record confirmed{RecordKind::kValue, Version{1, 0, 1}, 7, "v"};
+  EXPECT_FALSE(KeyValue::answer_locally(confirmed, 8, out));
+  EXPECT_FALSE(KeyValue::answer_locally(confirmed, 0, out));
+  ASSERT_TRUE(KeyValue::answer_locally(confirmed, 7, out));
+  EXPECT_EQ(out.status, ReplyStatus::kOk);
+  EXPECT_EQ(out.value, "v");
+  Record marker{RecordKind::kInvalidated, Version{1, 0, 1}, 7, ""};
+  EXPECT_FALSE(KeyValue::answer_locally(marker, 7, out));
+}
+
 // The empty-log announcements of a cluster's formation end: each node announces its log
 // to each other member about once, and once acknowledged neither side keeps state for it
 // (no re-announcement loop, no per-member tables left behind).
