@@ -186,9 +186,12 @@ rocksdb::Options make_options() {
   // later).
   // RocksDB's own text log (LOG, LOG.old.*) in the data directory: keep a few.
   options.keep_log_file_num = 4;
-  // Defaults relied on: wal_recovery_mode kPointInTimeRecovery (after a crash the
-  // database holds a prefix of the writes: never reordered, never a torn record) and
-  // recycle_log_file_num 0 (backup() assumes a WAL is only retired after a MANIFEST edit).
+  // Defaults relied on: the ordinary write path (not unordered_write, not two-phase
+  // commit): a write is visible to Get only once it is complete, and a batch all at
+  // once (RecordCache's promise rests on it); wal_recovery_mode kPointInTimeRecovery
+  // (after a crash the database holds a prefix of the writes: never reordered, never a
+  // torn record) and recycle_log_file_num 0 (backup() assumes a WAL is only retired
+  // after a MANIFEST edit).
   return options;
 }
 

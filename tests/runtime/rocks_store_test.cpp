@@ -369,6 +369,42 @@ TEST_F(RocksStoreTest, CachedReadsNeverGoBackInTimeUnderConcurrentWrites) {
   EXPECT_GT(store->record_cache().stats().hits, kWrites / 10) << "the cache was hardly used";
 }
 
+// A batch that writes one cached key twice: the read through the cache after it is what
+// RocksDB holds (its last operation on the key wins), as a reopened store reads it.
+TEST_F(RocksStoreTest, ABatchWritingACachedKeyTwiceLeavesTheCacheAsTheStore) {
+  const Record a = value_record("a", 2), b = value_record("b", 3);
+  struct Case {
+    const char* name;
+    const Record* first;  // null: erase
+    const Record* second;
+  };
+  const Case cases[] = {
+      {"put, put", &a, &b}, {"put, erase", &a, nullptr}, {"erase, put", nullptr, &b}};
+  for (size_t i = 0; i < std::size(cases); ++i) {
+    const Case& c = cases[i];
+    SCOPED_TRACE(c.name);
+    const std::string dir = tmp_.sub("batch" + std::to_string(i));
+    auto store = open_store(dir);
+    ASSERT_TRUE(store);
+    ASSERT_TRUE(store->put("k", value_record("old", 1)).ok());
+    Record got;
+    for (int read = 0; read < 3; ++read)
+      ASSERT_TRUE(*store->get("k", got));
+    ASSERT_EQ(store->record_cache().stats().records, 1u) << "the key was not cached";
+    ASSERT_TRUE(store->write_records({{"k", c.first}, {"k", c.second}}).ok());
+    Record through_cache;
+    const bool found_through_cache = *store->get("k", through_cache);
+    store.reset();
+    store = open_store(dir);
+    ASSERT_TRUE(store);
+    Record from_disk;
+    const bool found_on_disk = *store->get("k", from_disk);
+    EXPECT_EQ(found_through_cache, c.second != nullptr);
+    ASSERT_EQ(found_through_cache, found_on_disk);
+    if (found_on_disk) EXPECT_EQ(through_cache, from_disk);
+  }
+}
+
 TEST_F(RocksStoreTest, SecondOpenOfTheSameDirectoryFailsClearly) {
   auto first = open_store(dir_);
   ASSERT_TRUE(first);
