@@ -15,10 +15,10 @@
 #include <chrono>
 #include <functional>
 #include <memory>
-#include <set>
-#include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "tests/runtime/loopback_port.h"
 
 namespace ckv {
 namespace {
@@ -31,30 +31,6 @@ using std::chrono::milliseconds;
 const std::string kKeyA = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=";
 const std::string kKeyB = "AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI=";
 constexpr uint32_t kLoopback = 0x7f000001;
-
-// A loopback port that both UDP and TCP can bind now, as the kernel picks it (from its
-// ephemeral range, which the other tests' fixed 2xxxx ports stay out of), never the same
-// twice in this process. Fixed ports here failed: ctest runs each test of this file in
-// its own process, two at once, and a client socket in TIME-WAIT can hold a port of the
-// ephemeral range for a minute.
-uint16_t unused_port() {
-  static std::set<uint16_t> given;
-  asio::io_context io;
-  for (int attempt = 0; attempt < 1000; ++attempt) {
-    udp::socket datagrams(io, udp::endpoint(asio::ip::address_v4(kLoopback), 0));
-    const uint16_t port = datagrams.local_endpoint().port();
-    if (given.contains(port)) continue;
-    boost::system::error_code ec;
-    tcp::acceptor streams(io);
-    streams.open(tcp::v4(), ec);
-    if (!ec) streams.set_option(tcp::acceptor::reuse_address(true), ec);
-    if (!ec) streams.bind(tcp::endpoint(asio::ip::address_v4(kLoopback), port), ec);
-    if (ec) continue;
-    given.insert(port);
-    return port;
-  }
-  throw std::runtime_error("no loopback port free for both UDP and TCP in 1000 tries");
-}
 
 std::shared_ptr<const Keyring> ring(const std::string& text) {
   auto parsed = Keyring::parse(text);
@@ -150,7 +126,8 @@ class TransportTest : public ::testing::Test {
   }
 
   asio::io_context io_{1};
-  const uint16_t port_a_ = unused_port(), port_b_ = unused_port(), port_raw_ = unused_port();
+  const uint16_t port_a_ = unused_loopback_port(), port_b_ = unused_loopback_port(),
+                 port_raw_ = unused_loopback_port();
   std::unique_ptr<Peer> a_, b_;
 };
 
