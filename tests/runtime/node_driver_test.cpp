@@ -22,44 +22,55 @@ using std::chrono::milliseconds;
 
 constexpr uint32_t kLoopback = 0x7f000001;
 
+// One node on its own (it founds a cluster), on a fresh RocksStore; the test runs `io_`.
+class NodeDriverTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto store = RocksStore::open({tmp_.sub("data")});
+    ASSERT_TRUE(store.ok()) << store.error().detail;
+    store_ = std::move(*store);
+    DriverConfig config;
+    config.name = "solo";
+    config.bind = config.advertise = Address{kLoopback, unused_loopback_port()};
+    config.cluster_tag = cluster_tag("node-driver-test");
+    auto driver = NodeDriver::start(io_, config, *store_);
+    ASSERT_TRUE(driver.ok()) << driver.error().detail;
+    driver_ = std::move(*driver);
+  }
+
+  TempDir tmp_;
+  std::unique_ptr<RocksStore> store_;
+  boost::asio::io_context io_;
+  std::unique_ptr<NodeDriver> driver_;
+};
+
 // Group commit's rule, seen from outside: a write's reply leaves only once the write is in
 // RocksDB, where anyone reading the RocksStore directly (the HTTP threads' local hits) and
 // a restarted process find it. Twenty writes posted together run in one strand burst, so
 // they are staged together; each reply handler reads the RocksStore, bypassing the stage.
-TEST(NodeDriver, AWriteIsInRocksDbBeforeItsReplyLeaves) {
-  TempDir tmp;
-  auto store = RocksStore::open({tmp.sub("data")});
-  ASSERT_TRUE(store.ok()) << store.error().detail;
-  boost::asio::io_context io;
-  DriverConfig config;
-  config.name = "solo";
-  config.bind = config.advertise = Address{kLoopback, unused_loopback_port()};
-  config.cluster_tag = cluster_tag("node-driver-test");
-  auto driver = NodeDriver::start(io, config, **store);
-  ASSERT_TRUE(driver.ok()) << driver.error().detail;
-
+TEST_F(NodeDriverTest, AWriteIsInRocksDbBeforeItsReplyLeaves) {
   constexpr int kWrites = 20;
   int replies = 0, ok = 0, found_in_rocksdb = 0;
   for (int i = 0; i < kWrites; ++i) {
     const std::string key = "k" + std::to_string(i), value = "v" + std::to_string(i);
-    (*driver)->put(key, value, [&, key, value](Reply r) {
+    driver_->put(key, value, [&, key, value](Reply r) {
       replies++;
       ok += r.status == ReplyStatus::kOk;
       Record record;
-      Result<bool> found = (*store)->get(key, record);
+      Result<bool> found = store_->get(key, record);
       found_in_rocksdb += found.ok() && found.value() && record.value == value;
     });
   }
   for (int i = 0; i < 400 && replies < kWrites; ++i)
-    io.run_for(milliseconds(5));
+    io_.run_for(milliseconds(5));
   EXPECT_EQ(replies, kWrites);
   EXPECT_EQ(ok, kWrites);
   EXPECT_EQ(found_in_rocksdb, kWrites) << "a reply left before its write was committed";
 
   bool stopped = false;
-  (*driver)->shutdown(milliseconds(100), [&] { stopped = true; });
+  driver_->shutdown(milliseconds(100), [&] { stopped = true; });
   for (int i = 0; i < 200 && !stopped; ++i)
-    io.run_for(milliseconds(5));
+    io_.run_for(milliseconds(5));
   EXPECT_TRUE(stopped);
 }
 
@@ -71,20 +82,10 @@ TEST(NodeDriver, AWriteIsInRocksDbBeforeItsReplyLeaves) {
 // Every read must return at least the value acknowledged before it began (no
 // acknowledged write is missed) and nothing older than what the same reader read before
 // (reads never go back in time); "not found" only where a delete could explain it.
-TEST(NodeDriver, ReadsOnOtherThreadsSeeEveryAcknowledgedWriteAndNeverGoBack) {
-  TempDir tmp;
-  auto store = RocksStore::open({tmp.sub("data")});
-  ASSERT_TRUE(store.ok()) << store.error().detail;
-  boost::asio::io_context io;
-  DriverConfig config;
-  config.name = "solo";
-  config.bind = config.advertise = Address{kLoopback, unused_loopback_port()};
-  config.cluster_tag = cluster_tag("node-driver-test");
-  auto driver = NodeDriver::start(io, config, **store);
-  ASSERT_TRUE(driver.ok()) << driver.error().detail;
-  NodeDriver& node = **driver;
-  auto work = boost::asio::make_work_guard(io);
-  std::thread strand_thread([&] { io.run(); });
+TEST_F(NodeDriverTest, ReadsOnOtherThreadsSeeEveryAcknowledgedWriteAndNeverGoBack) {
+  NodeDriver& node = *driver_;
+  auto work = boost::asio::make_work_guard(io_);
+  std::thread strand_thread([&] { io_.run(); });
 
   auto call = [](auto start) {  // runs an operation taking a ReplyHandler; waits for it
     std::promise<Reply> replied;
@@ -156,7 +157,7 @@ TEST(NodeDriver, ReadsOnOtherThreadsSeeEveryAcknowledgedWriteAndNeverGoBack) {
   node.shutdown(milliseconds(100), [&] { stopped.set_value(); });
   stopped.get_future().wait();
   work.reset();
-  io.stop();  // the driver's own timers would keep run() going
+  io_.stop();  // the driver's own timers would keep run() going
   strand_thread.join();
   EXPECT_EQ(failed_writes, 0u);
   EXPECT_EQ(violations, 0u) << first_violation;
