@@ -33,6 +33,14 @@ void KvChecker::on_write(MonoTime now, const WriteRecord& w, Duration max_clock_
             "two writes share version " + to_string(w.version) + " (" + key_name(w.key) + ")");
     return;
   }
+  // Writes follow answers: above everything this node returned or wrote of the key.
+  if (auto f = floors_[w.node].find(w.key);
+      f != floors_[w.node].end() && w.version <= f->second.version) {
+    violate(now, "writes follow answers",
+            "n" + std::to_string(w.node) + " wrote " + key_name(w.key) + " at " +
+                to_string(w.version) + ", not above " + to_string(f->second.version) +
+                ", which it had returned or written before");
+  }
   // Real-time order: every write of this key acknowledged more than d ago must be older.
   for (const WriteRecord* earlier : by_key_[w.key]) {
     if (earlier->at + max_clock_gap < now && earlier->version > w.version) {
@@ -45,9 +53,18 @@ void KvChecker::on_write(MonoTime now, const WriteRecord& w, Duration max_clock_
       break;
     }
   }
-  const WriteRecord& stored = writes_.emplace(w.version, w).first->second;
+  WriteRecord& stored = writes_.emplace(w.version, w).first->second;
+  stored.ack_index = acked_++;
+  stored.lost_at = kNever;
   by_key_[w.key].push_back(&stored);
   raise(w.node, w.key, w.version, !w.tombstone);
+}
+
+void KvChecker::on_lossy_crash(MonoTime now, uint32_t node, MonoTime durable_until) {
+  floors_[node].clear();
+  for (auto& [version, w] : writes_) {
+    if (w.node == node && w.at >= durable_until && w.lost_at == kNever) w.lost_at = now;
+  }
 }
 
 const WriteRecord* KvChecker::highest(uint32_t key) const {
@@ -61,7 +78,7 @@ const WriteRecord* KvChecker::highest(uint32_t key) const {
 }
 
 void KvChecker::on_get(MonoTime now, uint32_t node, uint32_t key, MonoTime started,
-                       const Reply& r) {
+                       uint64_t acked_before, const Reply& r, const std::vector<bool>& heard) {
   const std::string where = "n" + std::to_string(node) + " get " + key_name(key);
   const Duration took = now - started;
   if (r.status == ReplyStatus::kOk) {
@@ -93,9 +110,10 @@ void KvChecker::on_get(MonoTime now, uint32_t node, uint32_t key, MonoTime start
                   (f.of_value ? "a value at " : "seen ") + to_string(f.version));
       return;
     }
+    if (r.remote && r.current) check_explained(now, where, key, acked_before, r, heard);
     raise(node, key, r.version, r.status == ReplyStatus::kOk);
   }
-  if (prompt_bound_ && r.remote && (r.status != ReplyStatus::kError)) {
+  if (prompt_bound_ && started >= formed_ && r.remote && r.status != ReplyStatus::kError) {
     const Duration bound = *prompt_bound_ * std::max<uint32_t>(1, r.rounds);
     if (!r.current || r.status == ReplyStatus::kTimeout || took > bound) {
       violate(now, "promptness",
@@ -106,16 +124,72 @@ void KvChecker::on_get(MonoTime now, uint32_t node, uint32_t key, MonoTime start
   }
 }
 
+void KvChecker::check_explained(MonoTime now, const std::string& where, uint32_t key,
+                                uint64_t acked_before, const Reply& r,
+                                const std::vector<bool>& heard) {
+  auto must_see = [&](const WriteRecord& w) {
+    return w.node < heard.size() && heard[w.node] && w.lost_at > now;
+  };
+  auto describe_write = [&](const WriteRecord& w) {
+    return std::string(w.tombstone ? "the delete " : "the put ") + to_string(w.version) + " on n" +
+           std::to_string(w.node);
+  };
+  // The newest write the read had to see: acknowledged before it began, by a node it had
+  // to hear from, and not lost since.
+  const WriteRecord* newest = nullptr;
+  if (auto it = by_key_.find(key); it != by_key_.end()) {
+    for (const WriteRecord* w : it->second) {
+      if (w->ack_index >= acked_before) break;  // in acknowledgement order
+      if (must_see(*w) && (newest == nullptr || w->version > newest->version)) newest = w;
+    }
+  }
+  const std::string answered = where + " answered " + describe(r) + " (a current cluster read)";
+  if (newest != nullptr && r.status == ReplyStatus::kOk && r.version < newest->version) {
+    violate(now, "reads are explained by the history",
+            answered + ", older than " + describe_write(*newest) +
+                ", acknowledged before the read began by a node it had to hear from");
+    return;
+  }
+  if (r.status != ReplyStatus::kNotFound) return;
+  // A 404 is explained by a delete (named or not: deletes may be forgotten), never by a
+  // put at or above the version it names.
+  if (newest != nullptr && !newest->tombstone && r.version <= newest->version) {
+    violate(now, "reads are explained by the history",
+            answered + ", but the newest write it had to see is " + describe_write(*newest) +
+                ", acknowledged before the read began");
+    return;
+  }
+  if (r.version.is_zero()) return;
+  // A current 404 names the delete it found; naming a put means the reader knew of a newer
+  // value and still claimed nobody holds one.
+  auto w = writes_.find(r.version);
+  if (w == writes_.end() || w->second.key != key) {
+    violate(now, "integrity", answered + ", naming a version no write of this key made");
+  } else if (!w->second.tombstone) {
+    violate(now, "reads are explained by the history",
+            answered + ", naming " + describe_write(w->second) +
+                ": a 404 that knows of a newer value is not current");
+  }
+}
+
 void KvChecker::check_convergence(MonoTime now, uint32_t key,
                                   const std::vector<std::pair<uint32_t, Reply>>& answers,
                                   bool highest_held_by_a_live_node) {
   if (answers.empty()) return;
   const Reply& first = answers.front().second;
   for (const auto& [node, r] : answers) {
-    if (r.status != first.status || r.version != first.version || !r.current) {
+    if (r.status != first.status || r.version != first.version) {
       violate(now, "convergence",
               key_name(key) + ": n" + std::to_string(answers.front().first) + " answers " +
                   describe(first) + " but n" + std::to_string(node) + " answers " + describe(r));
+      return;
+    }
+    // Not current only when the newest write is gone (its only holders crashed and lost
+    // it): then every node knows of a version nobody can give.
+    if (!r.current && highest_held_by_a_live_node) {
+      violate(now, "convergence",
+              key_name(key) + ": n" + std::to_string(node) + " answers " + describe(r) +
+                  " although a live node holds the newest write");
       return;
     }
   }

@@ -9,13 +9,26 @@
 //    acknowledged a write or returned a version, it never returns an older value, and
 //    never "not found" below a value it wrote or returned — unless the node crashed with
 //    writes that were not durable since (then it starts over);
+//  - writes follow answers, per node and key: a write a node acknowledges carries a
+//    version above every version that node returned or wrote before (so a client that
+//    read a delete and then writes is not beaten by the delete it read);
+//  - reads are explained by the history: a current cluster read (every member it asked
+//    answered) returns the newest write it had to see, or something newer. It had to see
+//    every write acknowledged before the read began by itself or by a node its member
+//    view held active when it answered (those it asked, or would ask), unless a crash
+//    lost that write since. So a value already overwritten before the read began fails,
+//    as does a 404 while the newest such write is a value; a write concurrent with the
+//    read may be the answer. And a current 404 names a delete or nothing, never a put:
+//    a reader that knows of a newer value than any it found cannot claim the key is gone.
+//    (A local hit is held to the node's own history only: other nodes' invalidations
+//    reach it after their writes are acknowledged, the staleness the latency table shows.)
 //  - real-time order: a write that starts more than d after another write of the same
 //    key was acknowledged gets the higher version, d being the widest gap between two
 //    node clocks so far (plus 1 us of clock resolution);
 //  - promptness (fault-free runs): a cluster read completes, current, within
 //    `prompt_bound` per round of questions it needed (one, plus one per racing write).
 // And once, in the quiet phase (`check_convergence`): every live node answers every key
-// alike, with the highest-versioned write when any live node still holds it.
+// alike, with the highest-versioned write, current, when any live node still holds it.
 #pragma once
 
 #include <cstdint>
@@ -37,6 +50,10 @@ struct WriteRecord {
   size_t bytes;
   uint32_t node;
   MonoTime at;
+  // Set by the checker: the write's place in acknowledgement order (see acked()), and
+  // when a crash of its node may have lost it (kNever: never).
+  uint64_t ack_index = 0;
+  MonoTime lost_at = kNever;
 };
 
 struct LatencySamples {
@@ -47,14 +64,25 @@ class KvChecker {
  public:
   KvChecker(uint32_t nodes, uint32_t keys) : floors_(nodes), keys_(keys) {}
 
+  // Promptness is checked for reads that start once the cluster has formed (every node
+  // sees every node alive): before, a read may wait to learn of a member.
   void set_prompt_bound(std::optional<Duration> bound) { prompt_bound_ = bound; }
+  void set_formed(MonoTime at) { formed_ = at; }
 
   // A write acknowledged at `now` by `node`; `max_clock_gap` is d at this time.
   void on_write(MonoTime now, const WriteRecord& w, Duration max_clock_gap);
-  // A get of `key` issued at `started` on `node` answered with `r` at `now`.
-  void on_get(MonoTime now, uint32_t node, uint32_t key, MonoTime started, const Reply& r);
-  // `node` crashed and lost writes that were not durable.
-  void on_lossy_crash(uint32_t node) { floors_[node].clear(); }
+  // Writes acknowledged so far: a get records this when it starts, so that on_get knows
+  // which writes came before it (finer than time, which two events can share).
+  uint64_t acked() const { return acked_; }
+  // A get of `key` issued on `node` at `started`, after the first `acked_before` writes,
+  // answered with `r` at `now`. For a current cluster read, `heard[j]` says whether the
+  // reader had to hear from node j: true for itself and for every node its member view
+  // held alive or suspect when it answered (see "reads are explained by the history").
+  void on_get(MonoTime now, uint32_t node, uint32_t key, MonoTime started, uint64_t acked_before,
+              const Reply& r, const std::vector<bool>& heard);
+  // `node` crashed at `now` and lost the writes it had not made durable, which are those
+  // since `durable_until`.
+  void on_lossy_crash(MonoTime now, uint32_t node, MonoTime durable_until);
 
   // The highest-versioned write of `key`, if any.
   const WriteRecord* highest(uint32_t key) const;
@@ -81,12 +109,17 @@ class KvChecker {
   };
   void violate(MonoTime at, std::string property, std::string detail);
   void raise(uint32_t node, uint32_t key, const Version& v, bool of_value);
+  // "Reads are explained by the history", for one current cluster read.
+  void check_explained(MonoTime now, const std::string& where, uint32_t key, uint64_t acked_before,
+                       const Reply& r, const std::vector<bool>& heard);
 
   std::vector<std::map<uint32_t, Floor>> floors_;  // per node, per key
   uint32_t keys_;
   std::map<Version, WriteRecord> writes_;
-  std::map<uint32_t, std::vector<const WriteRecord*>> by_key_;  // in acknowledgement order
+  std::map<uint32_t, std::vector<WriteRecord*>> by_key_;  // in acknowledgement order
+  uint64_t acked_ = 0;
   std::optional<Duration> prompt_bound_;
+  MonoTime formed_ = kNever;
   LatencySamples latency_;
   std::vector<Violation> violations_;
 };

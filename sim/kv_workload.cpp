@@ -2,6 +2,16 @@
 
 namespace ckv::sim {
 
+const char* to_string(KvProfile profile) {
+  return profile == KvProfile::kRandom ? "random" : "read-modify-write";
+}
+
+size_t KvWorkload::put_bytes() {
+  const bool large = rng_.chance(config_.large_share);
+  return large ? config_.large_bytes + rng_.below(1024)
+               : static_cast<size_t>(rng_.below(config_.small_max_bytes + 1));
+}
+
 Duration KvWorkload::next_gap() {
   const auto mean_us = static_cast<uint64_t>(1e6 / config_.ops_per_second);
   return Duration(1 + static_cast<int64_t>(rng_.below(2 * mean_us)));
@@ -12,13 +22,28 @@ KvOp KvWorkload::next_op() {
   const double r = static_cast<double>(rng_.below(1'000'000)) / 1e6;
   if (r < config_.put_share) {
     op.op = ClientOp::kPut;
-    const bool large = rng_.chance(config_.large_share);
-    op.value_bytes = large ? config_.large_bytes + rng_.below(1024)
-                           : static_cast<size_t>(rng_.below(config_.small_max_bytes + 1));
+    op.value_bytes = put_bytes();
   } else if (r < config_.put_share + config_.delete_share) {
     op.op = ClientOp::kDelete;
   }
   return op;
+}
+
+KvOp KvWorkload::rmw_read() {
+  return KvOp{next_id_++, ClientOp::kGet, static_cast<uint32_t>(rng_.below(config_.keys)), 0};
+}
+
+KvOp KvWorkload::rmw_write(uint32_t key) {
+  KvOp op{next_id_++, ClientOp::kPut, key, 0};
+  op.value_bytes = put_bytes();
+  return op;
+}
+
+Duration KvWorkload::rmw_pause(uint32_t loops, uint32_t clients) {
+  if (loops < config_.rmw_burst) return Duration(1 + static_cast<int64_t>(rng_.below(1000)));
+  // Two operations a loop: `clients` loops every 2 / ops_per_second on average.
+  const auto mean_us = static_cast<uint64_t>(2e6 * clients / config_.ops_per_second);
+  return Duration(1 + static_cast<int64_t>(rng_.below(2 * mean_us)));
 }
 
 std::string key_name(uint32_t key) {

@@ -1,12 +1,20 @@
-// KvWorkload: the client load a simulated run puts on the cluster — concurrent gets,
-// puts and deletes from random nodes on a small key space, so that writes of one key
-// conflict often, with a share of large values.
+// KvWorkload: the client load a simulated run puts on the cluster, in one of two shapes:
+//  - random: concurrent gets, puts and deletes from random nodes on a small key space, so
+//    that writes of one key conflict often, with a share of large values; it starts once
+//    the cluster has long formed;
+//  - read-modify-write: the moment the founding node sees every node alive, it writes
+//    every key; at once every node runs one client that reads a key and writes it back,
+//    over and over (the first `rmw_burst` loops back to back, then paced to
+//    `ops_per_second` across the cluster). Keys are never deleted. This is a new user's
+//    first minute: reads racing the first writes of each node and the last news of who is
+//    in the cluster.
 //
 // Values are a pure function of the operation's id (`value_for`), so a checker can verify
 // any value it reads back from the id of the put that wrote it.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "kernel/core/random.h"
@@ -15,8 +23,14 @@
 
 namespace ckv::sim {
 
+enum class KvProfile : uint8_t { kRandom, kReadModifyWrite };
+const char* to_string(KvProfile profile);
+
 struct KvWorkloadConfig {
   bool enabled = true;
+  // Unset: drawn from the seed (read-modify-write in one seed of three).
+  std::optional<KvProfile> profile;
+  uint32_t rmw_burst = 20;     // loops each node runs back to back before pacing
   double ops_per_second = 40;  // across the cluster, during the chaos phase
   uint32_t keys = 8;
   double put_share = 0.35;
@@ -39,13 +53,22 @@ class KvWorkload {
   KvWorkload(KvWorkloadConfig config, uint64_t seed) : config_(config), rng_(seed) {}
 
   const KvWorkloadConfig& config() const { return config_; }
-  // The gap before the next operation.
+  // Random profile: the gap before the next operation, and the operation.
   Duration next_gap();
   KvOp next_op();
   // The node that issues it, among `n`.
   uint32_t pick_node(uint32_t n) { return static_cast<uint32_t>(rng_.below(n)); }
 
+  // Read-modify-write profile: the read of a loop, the write that follows it, and the
+  // pause before the next loop of a client that has run `loops` so far, with `clients`
+  // clients in the cluster.
+  KvOp rmw_read();
+  KvOp rmw_write(uint32_t key);
+  Duration rmw_pause(uint32_t loops, uint32_t clients);
+
  private:
+  size_t put_bytes();
+
   KvWorkloadConfig config_;
   Prng rng_;
   uint64_t next_id_ = 1;

@@ -69,6 +69,10 @@ SimConfig validated(SimConfig c) {
 
 }  // namespace
 
+const char* to_string(JoinShape shape) {
+  return shape == JoinShape::kFounderOnly ? "n0 only" : "n0 and two peers";
+}
+
 std::string repro_command(const SimConfig& c) {
   if (c.faults == FaultMode::kScripted) return "(a scripted scenario: rerun its test)";
   // Only what the CLI can express may differ from the defaults.
@@ -85,8 +89,10 @@ std::string repro_command(const SimConfig& c) {
   w.enabled = d.workload.enabled;
   w.ops_per_second = d.workload.ops_per_second;
   w.keys = d.workload.keys;
+  w.profile = d.workload.profile;
   if (!(m == d.node.membership) || !(c.node.kv == d.node.kv) || !whole_seconds || !millis ||
-      c.start_spread != d.start_spread || c.min_quiet != d.min_quiet || c.warm_up != d.warm_up ||
+      (c.start_spread && *c.start_spread % std::chrono::milliseconds(1) != Duration(0)) ||
+      c.min_quiet != d.min_quiet || c.warm_up != d.warm_up ||
       c.check_liveness != d.check_liveness || c.durable_writes != d.durable_writes ||
       !(w == d.workload)) {
     return "(settings beyond the CLI's flags: rerun the program or test that made this run)";
@@ -96,7 +102,11 @@ std::string repro_command(const SimConfig& c) {
       " --faults " + (c.faults == FaultMode::kSwarm ? "swarm" : "none") + " --virtual-seconds " +
       std::to_string(std::chrono::duration_cast<std::chrono::seconds>(c.chaos).count());
   if (!c.node.membership.lifeguard) cmd += " --no-lifeguard";
-  if (!c.workload.enabled) cmd += " --workload none";
+  if (!c.workload.enabled) {
+    cmd += " --workload none";
+  } else if (c.workload.profile) {
+    cmd += *c.workload.profile == KvProfile::kRandom ? " --workload random" : " --workload rmw";
+  }
   if (c.workload.enabled && c.workload.ops_per_second != d.workload.ops_per_second) {
     cmd += " --ops-per-second " + std::to_string(static_cast<uint64_t>(c.workload.ops_per_second));
   }
@@ -107,6 +117,8 @@ std::string repro_command(const SimConfig& c) {
   auto ms = [](Duration t) {
     return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(t).count());
   };
+  if (c.joins) cmd += *c.joins == JoinShape::kFounderOnly ? " --joins n0" : " --joins peers";
+  if (c.start_spread) cmd += " --start-spread-ms " + ms(*c.start_spread);
   if (c.node.membership.probe_interval != d.node.membership.probe_interval) {
     cmd += " --probe-interval-ms " + ms(c.node.membership.probe_interval);
   }
@@ -132,6 +144,21 @@ Simulation::Simulation(SimConfig config)
       workload_(config_.workload, derive(config_.seed, 5)),
       kv_checker_(config_.nodes, config_.workload.keys) {
   durable_writes_ = config_.durable_writes.value_or(derive(config_.seed, 6) % 4 != 0);
+  start_spread_ = config_.start_spread.value_or(derive(config_.seed, 7) % 4 == 0
+                                                    ? Duration(std::chrono::milliseconds(100))
+                                                    : Duration(std::chrono::seconds(2)));
+  joins_ = config_.joins.value_or(derive(config_.seed, 8) % 2 == 0 ? JoinShape::kFounderAndPeers
+                                                                   : JoinShape::kFounderOnly);
+  kv_profile_ = config_.workload.profile.value_or(
+      derive(config_.seed, 9) % 3 == 0 ? KvProfile::kReadModifyWrite : KvProfile::kRandom);
+  loop_clients_.resize(config_.nodes);
+  plan_.profile_summary +=
+      "; cluster starts within " +
+      std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(start_spread_).count()) +
+      " ms, joining " + to_string(joins_);
+  if (config_.workload.enabled) {
+    plan_.profile_summary += "; " + std::string(to_string(kv_profile_)) + " workload";
+  }
   if (config_.repro.empty()) config_.repro = repro_command(config_);
   if (config_.faults == FaultMode::kNone) {
     // Fault-free: each round of a cluster read is one round trip (a write racing the read
@@ -147,7 +174,7 @@ Simulation::Simulation(SimConfig config)
   trace_.add(TraceRecord{now_, TraceKind::kPhase, 0});
   queue_.push(MonoTime{}, Event{EventKind::kStart, 0});
   for (uint32_t i = 1; i < config_.nodes; ++i) {
-    queue_.push(MonoTime{} + choice_rng_.between(Duration(0), config_.start_spread),
+    queue_.push(MonoTime{} + choice_rng_.between(Duration(0), start_spread_),
                 Event{EventKind::kStart, i});
   }
   for (size_t k = 0; k < plan_.actions.size(); ++k) {
@@ -257,10 +284,14 @@ void Simulation::dispatch(MonoTime at, Event&& e) {
     case EventKind::kClientOp:
       client_op();
       break;
+    case EventKind::kRmwStep:
+      loop_step(e.node, at);
+      break;
     case EventKind::kFlush:
       for (SimNode& n : nodes_) {
         if (n.store) n.store->flush();
       }
+      last_flush_ = now_;
       queue_.push(now_ + std::chrono::seconds(1), Event{EventKind::kFlush});
       break;
   }
@@ -282,7 +313,7 @@ void Simulation::start_node(uint32_t i, bool restart) {
     seeds = live_seeds(i, 3);  // like a discovery service finding whoever is up
   } else if (i != 0) {
     seeds.push_back(nodes_[0].addr);
-    for (int k = 0; k < 2 && config_.nodes > 2; ++k) {
+    for (int k = 0; k < 2 && config_.nodes > 2 && joins_ == JoinShape::kFounderAndPeers; ++k) {
       uint32_t peer = static_cast<uint32_t>(choice_rng_.below(config_.nodes));
       if (peer != i) seeds.push_back(nodes_[peer].addr);
     }
@@ -290,6 +321,7 @@ void Simulation::start_node(uint32_t i, bool restart) {
   n.kernel->join(now_for(i), seeds);
   record_lifecycle(i, restart ? Lifecycle::kRestart : Lifecycle::kStart);
   drain(i);
+  if (restart && loops_started_) schedule_step(i, Duration(0));
 }
 
 std::vector<Address> Simulation::live_seeds(uint32_t exclude, size_t count) {
@@ -307,7 +339,8 @@ std::vector<Address> Simulation::live_seeds(uint32_t exclude, size_t count) {
 void Simulation::crash(uint32_t i, Duration down_for) {
   SimNode& n = nodes_[i];
   n.kernel.reset();
-  if (n.store->volatile_writes() > 0) kv_checker_.on_lossy_crash(i);
+  if (n.store->volatile_writes() > 0) kv_checker_.on_lossy_crash(now_, i, last_flush_);
+  loop_clients_[i].busy = false;  // its pending operation dies with the process
   n.store->crash();
   for (auto it = pending_ops_.begin(); it != pending_ops_.end();) {
     if (it->second.node == i && !it->second.convergence) {
@@ -559,6 +592,16 @@ void Simulation::drain(uint32_t i) {
                            c.to_incarnation});
     checker_.on_change(now_, i, c);
   }
+  if (!out.changes.empty() && (formed_ == kNever || !loops_started_)) {
+    if (formed_ == kNever && std::all_of(nodes_.begin(), nodes_.end(), [&](const SimNode& node) {
+          return node.running() &&
+                 node.kernel->members().count(MemberState::kAlive) == nodes_.size();
+        })) {
+      formed_ = now_;
+      kv_checker_.set_formed(now_);
+    }
+    if (i == 0) maybe_start_loops();  // (an event: not while this drain runs)
+  }
   for (Send& s : out.sends) {
     if (s.channel != Channel::kDatagram || !batcher_.add(s.to, s.bytes)) transmit(i, std::move(s));
   }
@@ -623,13 +666,27 @@ Now Simulation::now_for(uint32_t i) const {
 
 void Simulation::client_op() {
   if (quiet_start_ != kNever) return;  // the load stops with the faults
+  if (kv_profile_ == KvProfile::kReadModifyWrite) {
+    // The loops start when n0 sees every node (maybe_start_loops); this is the fallback
+    // for a cluster that has not formed by the end of the warm-up.
+    if (!loops_started_) start_loops();
+    return;
+  }
   queue_.push(now_ + workload_.next_gap(), Event{EventKind::kClientOp});
   const KvOp op = workload_.next_op();
   const uint32_t i = workload_.pick_node(config_.nodes);
   SimNode& n = nodes_[i];
   if (n.status != NodeStatus::kUp || n.paused_until > now_) return;  // nobody to ask
+  issue(i, op, false);
+}
+
+void Simulation::issue(uint32_t i, const KvOp& op, bool loop) {
+  SimNode& n = nodes_[i];
   const uint64_t request = next_request_++;
-  pending_ops_[request] = PendingOp{i, op.key, op.op, now_, op.id, op.value_bytes, false};
+  PendingOp pending{i, op.key, op.op, now_, op.id, op.value_bytes, false};
+  pending.loop = loop;
+  pending.acked_before = kv_checker_.acked();
+  pending_ops_[request] = pending;
   const std::string key = key_name(op.key);
   switch (op.op) {
     case ClientOp::kGet:
@@ -646,6 +703,88 @@ void Simulation::client_op() {
       break;
   }
   drain(i);
+}
+
+void Simulation::maybe_start_loops() {
+  if (kv_profile_ != KvProfile::kReadModifyWrite || !config_.workload.enabled || loops_started_ ||
+      loops_scheduled_ || !nodes_[0].running() ||
+      nodes_[0].kernel->members().count(MemberState::kAlive) != nodes_.size()) {
+    return;
+  }
+  loops_scheduled_ = true;
+  queue_.push(now_, Event{EventKind::kRmwStep, kStartLoops});
+}
+
+void Simulation::start_loops() {
+  if (loops_started_ || quiet_start_ != kNever) return;
+  loops_started_ = true;
+  trace_.note(now_, "read-modify-write clients start");
+  // What a new user does first: write on the node they started first...
+  if (nodes_[0].status == NodeStatus::kUp) {
+    for (uint32_t k = 0; k < config_.workload.keys; ++k) {
+      KvOp seed = workload_.rmw_write(k);
+      issue(0, seed, false);
+    }
+  }
+  // ... then read and write back from every node at once.
+  for (uint32_t i = 0; i < nodes_.size(); ++i)
+    schedule_step(i, workload_.rmw_pause(0, config_.nodes));
+}
+
+void Simulation::schedule_step(uint32_t i, Duration after) {
+  LoopClient& c = loop_clients_[i];
+  const MonoTime at = now_ + after;
+  if (c.busy || c.next_step <= at) return;  // its next step is already due sooner
+  c.next_step = at;
+  queue_.push(at, Event{EventKind::kRmwStep, i});
+}
+
+void Simulation::loop_step(uint32_t i, MonoTime at) {
+  if (i == kStartLoops) {
+    start_loops();
+    return;
+  }
+  LoopClient& c = loop_clients_[i];
+  if (c.next_step != at) return;  // superseded
+  c.next_step = kNever;
+  if (quiet_start_ != kNever || c.busy) return;  // the load stops with the faults
+  const SimNode& n = nodes_[i];
+  if (n.status != NodeStatus::kUp || n.paused_until > now_) {
+    // A client of a node that is down or stalled waits for it (a restart reschedules it).
+    if (n.status != NodeStatus::kDown) schedule_step(i, std::chrono::milliseconds(100));
+    return;
+  }
+  c.busy = true;
+  if (c.write_key) {
+    const uint32_t key = *c.write_key;
+    c.write_key.reset();
+    issue(i, workload_.rmw_write(key), true);
+  } else {
+    issue(i, workload_.rmw_read(), true);
+  }
+}
+
+void Simulation::on_loop_reply(uint32_t i, const PendingOp& op) {
+  LoopClient& c = loop_clients_[i];
+  c.busy = false;
+  if (quiet_start_ != kNever) return;
+  if (op.op == ClientOp::kGet) {
+    c.write_key = op.key;  // write back what was read, at once
+    schedule_step(i, Duration(0));
+    return;
+  }
+  c.loops++;
+  schedule_step(i, workload_.rmw_pause(c.loops, config_.nodes));
+}
+
+std::vector<bool> Simulation::must_hear(uint32_t i) const {
+  std::vector<bool> heard(nodes_.size(), false);
+  heard[i] = true;
+  for (const Member& m : nodes_[i].kernel->members()) {
+    const uint32_t j = subject_index(m.name.str());
+    if (m.active() && j < heard.size()) heard[j] = true;
+  }
+  return heard;
 }
 
 void Simulation::on_reply(uint32_t i, Reply&& r) {
@@ -682,6 +821,7 @@ void Simulation::on_reply(uint32_t i, Reply&& r) {
   }
   if (!r.current) kv_counts_.not_current++;
   if (op.op != ClientOp::kGet) {
+    if (op.loop) on_loop_reply(i, op);
     if (r.status != ReplyStatus::kOk) return;
     kv_checker_.latency().put.push_back(now_ - op.started);
     WriteRecord w{op.key, r.version, op.op == ClientOp::kDelete, op.op_id, op.bytes, i, now_};
@@ -689,7 +829,11 @@ void Simulation::on_reply(uint32_t i, Reply&& r) {
     watch_staleness(i, op.key, r.version);
     return;
   }
-  kv_checker_.on_get(now_, i, op.key, op.started, r);
+  const bool cluster_read =
+      r.remote && r.current && (r.status == ReplyStatus::kOk || r.status == ReplyStatus::kNotFound);
+  kv_checker_.on_get(now_, i, op.key, op.started, op.acked_before, r,
+                     cluster_read ? must_hear(i) : std::vector<bool>{});
+  if (op.loop) on_loop_reply(i, op);
   if (op.convergence) {
     round_answers_[op.key].emplace_back(i, std::move(r));
     if (--round_outstanding_ == 0) finish_convergence_round();

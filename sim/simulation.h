@@ -9,7 +9,9 @@
 //    and slow nodes recover), and the liveness properties must hold within their derived bounds.
 //    The run ends once they hold (after at least `min_quiet`), or when a bound is passed.
 // Nodes are named n0..n<N-1> and live at 10.0.x.y:7946. Node n0 founds the cluster; the
-// others start within `start_spread` and join through n0 and two random peers.
+// others start within `start_spread` and join through n0, and through two random peers
+// too unless `joins` says n0 only (as a user does with `--join` the first node; the
+// others then learn of each other by gossip). The seed draws both when they are unset.
 #pragma once
 
 #include <cstdint>
@@ -36,12 +38,21 @@ namespace ckv::sim {
 
 enum class FaultMode : uint8_t { kNone, kSwarm, kScripted };
 
+enum class JoinShape : uint8_t {
+  kFounderAndPeers,  // n0 and two random peers (a discovery service would find several)
+  kFounderOnly,      // n0 only: everyone else is learnt by gossip
+};
+const char* to_string(JoinShape shape);
+
 struct SimConfig {
   uint64_t seed = 1;
   uint32_t nodes = 5;
   FaultMode faults = FaultMode::kSwarm;
   Duration chaos = std::chrono::seconds(60);
-  Duration start_spread = std::chrono::seconds(2);
+  // Unset: drawn from the seed (2 s, or 100 ms in one seed of four; n0 and peers, or n0
+  // only, in half the seeds each).
+  std::optional<Duration> start_spread;
+  std::optional<JoinShape> joins;
   Duration min_quiet = std::chrono::seconds(10);
   // Faults begin after this much of the chaos phase, once the cluster has formed.
   Duration warm_up = std::chrono::seconds(10);
@@ -89,7 +100,7 @@ Percentiles percentiles(std::vector<Duration> samples);
 struct SimResult {
   uint64_t seed = 0;
   uint32_t nodes = 0;
-  std::string profile;
+  std::string profile;  // the faults, the workload and how the cluster forms, in one line
   uint64_t trace_hash = 0;
   uint64_t trace_records = 0;
   Duration virtual_time{};
@@ -141,7 +152,8 @@ class Simulation {
     kQuiet,
     kCheck,
     kClientOp,
-    kFlush
+    kFlush,
+    kRmwStep
   };
   struct Event {
     EventKind kind;
@@ -187,8 +199,18 @@ class Simulation {
     MonoTime started;
     uint64_t op_id;
     size_t bytes;
-    bool convergence;  // part of the quiet-phase round
+    bool convergence;           // part of the quiet-phase round
+    bool loop = false;          // a read-modify-write client's
+    uint64_t acked_before = 0;  // writes acknowledged when it started (KvChecker::acked)
   };
+  // One read-modify-write client per node (see kv_workload.h).
+  struct LoopClient {
+    uint32_t loops = 0;
+    bool busy = false;                  // an operation of it is pending
+    MonoTime next_step = kNever;        // its one scheduled kRmwStep
+    std::optional<uint32_t> write_key;  // the write that follows the read it got back
+  };
+  static constexpr uint32_t kStartLoops = UINT32_MAX;  // a kRmwStep that starts every client
   struct StaleWatch {
     uint32_t key;
     Version version;
@@ -196,6 +218,16 @@ class Simulation {
     std::vector<uint32_t> nodes;  // still serving an older copy
   };
   void client_op();
+  // Issues `op` on node `i` (which must be up) and records it as pending.
+  void issue(uint32_t i, const KvOp& op, bool loop);
+  // Read-modify-write profile: n0 writes every key once it sees everyone; the clients start.
+  void maybe_start_loops();
+  void start_loops();
+  void schedule_step(uint32_t i, Duration after);
+  void loop_step(uint32_t i, MonoTime at);
+  void on_loop_reply(uint32_t i, const PendingOp& op);
+  // Which nodes a current cluster read on `i` had to hear from (see KvChecker::on_get).
+  std::vector<bool> must_hear(uint32_t i) const;
   void on_reply(uint32_t i, Reply&& r);
   void start_convergence_round();
   void finish_convergence_round();
@@ -230,6 +262,14 @@ class Simulation {
   uint64_t member_changes_ = 0;
 
   bool durable_writes_ = true;
+  Duration start_spread_{};
+  JoinShape joins_ = JoinShape::kFounderAndPeers;
+  KvProfile kv_profile_ = KvProfile::kRandom;
+  MonoTime last_flush_{};     // when lossy stores last made their writes durable
+  MonoTime formed_ = kNever;  // when every node first saw every node alive
+  bool loops_started_ = false;
+  bool loops_scheduled_ = false;
+  std::vector<LoopClient> loop_clients_;
   KvWorkload workload_;
   KvChecker kv_checker_;
   std::map<uint64_t, PendingOp> pending_ops_;  // by request id

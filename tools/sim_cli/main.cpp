@@ -1,7 +1,8 @@
 // cluster-kv-sim: runs the deterministic cluster simulator from the command line.
 //
 //   cluster-kv-sim --nodes N --seeds K [--first-seed S] [--faults none|swarm]
-//                  [--virtual-seconds T] [--no-lifeguard] [--workload kv|none] [--lan]
+//                  [--virtual-seconds T] [--no-lifeguard] [--workload kv|random|rmw|none]
+//                  [--joins drawn|n0|peers] [--start-spread-ms M] [--lan]
 //   cluster-kv-sim --nodes N --seed S [--trace] [...]
 //
 // Exit status: 0 when no property was violated, 1 when one was, 2 for bad usage, 3 for an
@@ -38,8 +39,15 @@ options:
   --no-lifeguard         plain SWIM: no local health, nacks or shrinking suspicion
   --probe-interval-ms M  time between probes (default 1000)
   --probe-timeout-ms M   direct probe timeout (default 500; below the probe interval)
-  --workload kv|none     client load of gets, puts and deletes with the key-value checks
-                         (default kv)
+  --workload W           client load with the key-value checks: random (gets, puts and
+                         deletes from random nodes, once the cluster has long formed), rmw
+                         (every node reads a key and writes it back in a loop from the
+                         moment the cluster forms), kv (either, drawn from the seed: the
+                         default) or none
+  --joins J              how nodes join: n0 (only the first node, as --join does), peers (n0
+                         and two random peers) or drawn (from the seed: the default)
+  --start-spread-ms M    nodes start within M ms of the first (default: drawn from the seed,
+                         2000 or 100)
   --ops-per-second R     client operations per virtual second across the cluster (40)
   --keys K               size of the key space (default 8: writes conflict often)
   --lan                  one switch's latency (0.05-0.5 ms) instead of one drawn per seed
@@ -141,8 +149,23 @@ Options parse(int argc, char** argv) {
       o.base.node.membership.lifeguard = false;
     } else if (flag == "--workload") {
       const std::string_view v = value();
-      if (v != "kv" && v != "none") usage_error("--workload wants kv or none");
-      o.base.workload.enabled = v == "kv";
+      if (v != "kv" && v != "random" && v != "rmw" && v != "none") {
+        usage_error("--workload wants kv, random, rmw or none");
+      }
+      o.base.workload.enabled = v != "none";
+      if (v == "random") o.base.workload.profile = ckv::sim::KvProfile::kRandom;
+      if (v == "rmw") o.base.workload.profile = ckv::sim::KvProfile::kReadModifyWrite;
+    } else if (flag == "--joins") {
+      const std::string_view v = value();
+      if (v == "n0") {
+        o.base.joins = ckv::sim::JoinShape::kFounderOnly;
+      } else if (v == "peers") {
+        o.base.joins = ckv::sim::JoinShape::kFounderAndPeers;
+      } else if (v != "drawn") {
+        usage_error("--joins wants drawn, n0 or peers");
+      }
+    } else if (flag == "--start-spread-ms") {
+      o.base.start_spread = std::chrono::milliseconds(parse_number(flag, value(), 0, 3600000));
     } else if (flag == "--ops-per-second") {
       o.base.workload.ops_per_second = static_cast<double>(parse_number(flag, value(), 1, 1000000));
     } else if (flag == "--keys") {
