@@ -46,8 +46,8 @@ int hex_digit(char c) {
   return -1;
 }
 
-// A kernel reply to a key request, as HTTP. `stopping`: the node is shutting down, so an
-// error is the shutdown's (503: try another node), not a failure of this request.
+}  // namespace
+
 HttpResponse key_response(HttpMethod method, const Reply& reply, std::optional<Duration> timeout,
                           bool stopping) {
   switch (reply.status) {
@@ -68,6 +68,9 @@ HttpResponse key_response(HttpMethod method, const Reply& reply, std::optional<D
       HttpResponse r;
       r.status = 404;
       r.content_type = nullptr;
+      // A newer version exists that no member could give (its writer is gone or not yet
+      // known), or some member never answered: the key may well exist.
+      if (!reply.current) r.headers.emplace_back("X-Cluster-KV-Current", "false");
       return r;
     }
     case ReplyStatus::kTimeout:
@@ -83,8 +86,6 @@ HttpResponse key_response(HttpMethod method, const Reply& reply, std::optional<D
   }
   return text(500, "error: " + reply.error);
 }
-
-}  // namespace
 
 const char* to_string(HttpMethod method) {
   switch (method) {
@@ -285,12 +286,14 @@ void HttpApi::handle_key(HttpRequest& request, RoutedTarget& target, Done& done)
       return;
     case HttpMethod::kDelete: {
       // 404 when no member holds the key: a cluster read first, then the tombstone. A
-      // read that failed (a store error, a shutdown) deletes nothing.
+      // read that failed (a store error, a shutdown) deletes nothing; a 404 that is not
+      // current (the key may exist where the read could not see) still deletes.
       std::string key = target.key;
       driver_.get(
           std::move(target.key), std::nullopt,
           [this, key = std::move(key), done = std::move(done)](Reply found) mutable {
-            if (found.status == ReplyStatus::kNotFound || found.status == ReplyStatus::kError) {
+            const bool absent = found.status == ReplyStatus::kNotFound && found.current;
+            if (absent || found.status == ReplyStatus::kError) {
               done(key_response(HttpMethod::kDelete, found, std::nullopt, driver_.stopping()));
               return;
             }

@@ -1,9 +1,12 @@
 // HttpApi: what each HTTP request means, independent of the HTTP library that parsed it.
 //
 //   GET|HEAD /{key}[?timeout=D]   200 + the raw value bytes and ETag "<version>", or 404;
-//                                 504 when no member answered within the timeout
+//                                 504 when no member answered within the timeout;
+//                                 "X-Cluster-KV-Current: false" on an answer that may not
+//                                 be the newest (see key_response)
 //   POST|PUT /{key}               stores the body as is; 200 (empty body) + ETag
-//   DELETE /{key}                 200, or 404 when no member holds the key
+//   DELETE /{key}                 200, or 404 when no member holds the key (a 404 that is
+//                                 not current still writes the delete)
 //   GET /_cluster/members         members as JSON: name, address, state, incarnation
 //   GET /_cluster/health          200 {"status":"ok",...} once the node serves requests
 //   GET /_cluster/metrics         Prometheus text format
@@ -17,12 +20,15 @@
 
 #include <atomic>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 #include "kernel/core/result.h"
+#include "kernel/core/time.h"
+#include "kernel/kv/client.h"
 #include "kernel/kv/config.h"
 
 namespace ckv {
@@ -79,6 +85,13 @@ Result<RoutedTarget> route_target(std::string_view target, size_t max_key_bytes)
 // The value of `name` in a query string ("a=1&timeout=2s"), percent-decoded; empty when
 // absent. A bad escape is an error.
 Result<std::string> query_param(std::string_view query, std::string_view name);
+
+// The kernel's reply to a key request, as HTTP. A reply that is not current (some member
+// never answered, or a newer version exists that no member could give) carries
+// "X-Cluster-KV-Current: false", on a 200 and on a 404 alike. `timeout`: the request's
+// own; `stopping`: the node is shutting down, so an error is 503 (try another node).
+HttpResponse key_response(HttpMethod method, const Reply& reply, std::optional<Duration> timeout,
+                          bool stopping);
 
 class HttpApi {
  public:

@@ -5,9 +5,10 @@
 // so a write that starts after another write was acknowledged gets the higher version
 // whenever the two nodes' clocks differ by less than the time between them. `witness`
 // folds in a version: KeyValue witnesses the version it holds for a key before writing
-// it, so a write always beats what the node knew of that key, even across skewed clocks.
-// (Versions merely seen on the network do not move the clock: a node with a clock far
-// ahead, or a forged message, cannot drag every other node's versions with it.)
+// it, and every version a get of its returns, so a write always beats what the node knew
+// or said of that key, even across skewed clocks. (Versions merely seen on the network do
+// not move the clock: a node with a clock far ahead, or a forged message, cannot drag
+// every other node's versions with it unless a client reads them.)
 //
 // Restarts: the clock persists a ceiling (200 ms ahead) before it issues readings up to
 // it; a restarted node starts at the persisted ceiling, so it never reissues an old

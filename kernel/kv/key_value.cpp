@@ -427,6 +427,7 @@ void KeyValue::on_query_reply(Now now, const Address& from, wire::QueryReply&& m
   if (!sent_by(m.responder, from)) return;
   q.waiting.erase(w);
   q.answered++;
+  q.responders.push_back(node_id(m.responder));
   if (m.answer != wire::QueryAnswer::kNotFound) {
     q.holders.emplace_back(m.responder, m.version);
     // A marker means a newer write exists: if it is newer than every value, ask again.
@@ -458,8 +459,10 @@ void KeyValue::start_query(Now now, std::string key, uint64_t request, Duration 
   if (auto existing = query_of_key_.find(key); existing != query_of_key_.end()) {
     // One read serves both; members still silent are asked again now rather than at the
     // older read's backed-off retry.
+    // The answers gathered so far may predate this get (a write it follows may have been
+    // acknowledged since): it is answered from the next round of questions.
     Query& q = queries_.at(existing->second);
-    q.requests.push_back(Waiter{request, now.mono + timeout});
+    q.requests.push_back(Waiter{request, now.mono + timeout, q.rounds + 1});
     stats_.gets_remote++;
     if (!q.waiting.empty() && now.mono >= q.last_ask + config_.query_retry) {
       ask(q, q.waiting);
@@ -482,7 +485,7 @@ void KeyValue::start_query(Now now, std::string key, uint64_t request, Duration 
   const uint64_t id = next_query_id_++;
   Query q{id,
           key,
-          {Waiter{request, now.mono + timeout}},
+          {Waiter{request, now.mono + timeout, 1}},
           now.mono,
           now.mono + config_.query_retry,
           config_.query_retry};
@@ -526,39 +529,34 @@ void KeyValue::merge_local(Query& q) {
 bool KeyValue::maybe_complete(Now now, Query& q, bool timed_out) {
   if (!q.waiting.empty() && !timed_out) return false;
   merge_local(q);
-  // The newest version we know of is newer than every answer, or is only a marker we
-  // learnt of after asking: the answers predate that write.
-  const bool behind = q.best && (q.best->version < q.floor ||
-                                 (q.best->kind == RecordKind::kInvalidated &&
-                                  q.floor > q.round_floor && q.best->version <= q.floor));
-  if (behind && !timed_out && q.asked > 0) {
-    // Every answer predates an invalidation that reached us meanwhile: ask again, or we
-    // would cache a copy that nothing will ever invalidate.
-    stats_.reads_reissued++;
-    const uint64_t old_id = q.id;
-    Query again = std::move(q);
-    queries_.erase(old_id);
-    again.id = next_query_id_++;
-    again.best.reset();
-    again.rounds++;
-    again.holders.clear();
-    again.waiting.clear();
-    for (const Member& m : membership_.members()) {
-      if (m.active() && m.name.view() != membership_.name()) {
-        again.waiting.emplace_back(m.name.view());
-      }
+  if (!timed_out) {
+    // The newest version we know of is newer than every answer, or is only a marker we
+    // learnt of after asking: the answers predate that write.
+    const bool behind = q.best && (q.best->version < q.floor ||
+                                   (q.best->kind == RecordKind::kInvalidated &&
+                                    q.floor > q.round_floor && q.best->version <= q.floor));
+    if (behind && q.asked > 0) {
+      // Every answer predates an invalidation that reached us meanwhile: ask again, or we
+      // would cache a copy that nothing will ever invalidate.
+      stats_.reads_reissued++;
+      return maybe_complete(now, next_round(now, std::move(q)), false);
     }
-    again.asked = again.waiting.size();
-    again.answered = 0;
-    again.round_floor = again.floor;
-    again.epoch = epoch_;
-    again.last_ask = now.mono;
-    again.retry_every = config_.query_retry;
-    again.next_retry = now.mono + again.retry_every;
-    auto [it, inserted] = queries_.emplace(again.id, std::move(again));
-    query_of_key_[it->second.key] = it->second.id;
-    ask(it->second, it->second.waiting);
-    return maybe_complete(now, it->second, false);
+    if (q.best && q.best->kind == RecordKind::kInvalidated && q.best->version >= q.floor &&
+        seek_writer(q)) {
+      return false;
+    }
+    // Gets that joined after this round's questions went out get a round of their own.
+    const uint32_t round = q.rounds;
+    if (std::any_of(q.requests.begin(), q.requests.end(),
+                    [&](const Waiter& w) { return w.round > round; })) {
+      std::vector<uint64_t> served;
+      for (const Waiter& w : q.requests) {
+        if (w.round <= round) served.push_back(w.request);
+      }
+      if (!served.empty()) conclude(q, true, served);
+      std::erase_if(q.requests, [&](const Waiter& w) { return w.round <= round; });
+      return maybe_complete(now, next_round(now, std::move(q)), false);
+    }
   }
   if (timed_out) stats_.query_timeouts++;
   std::vector<uint64_t> requests;
@@ -570,21 +568,71 @@ bool KeyValue::maybe_complete(Now now, Query& q, bool timed_out) {
   return true;
 }
 
+KeyValue::Query& KeyValue::next_round(Now now, Query&& q) {
+  const uint64_t old_id = q.id;
+  Query again = std::move(q);
+  queries_.erase(old_id);
+  again.id = next_query_id_++;
+  again.best.reset();
+  again.rounds++;
+  again.holders.clear();
+  again.responders.clear();
+  again.waiting.clear();
+  for (const Member& m : membership_.members()) {
+    if (m.active() && m.name.view() != membership_.name())
+      again.waiting.emplace_back(m.name.view());
+  }
+  again.asked = again.waiting.size();
+  again.answered = 0;
+  again.round_floor = again.floor;
+  again.epoch = epoch_;
+  again.last_ask = now.mono;
+  again.retry_every = config_.query_retry;
+  again.next_retry = now.mono + again.retry_every;
+  auto [it, inserted] = queries_.emplace(again.id, std::move(again));
+  query_of_key_[it->second.key] = it->second.id;
+  ask(it->second, it->second.waiting);
+  return it->second;
+}
+
+bool KeyValue::seek_writer(Query& q) {
+  const uint64_t writer_id = q.best->version.node;
+  // Our own write that we no longer hold, or a writer that answered without it: lost.
+  if (writer_id == node_id(membership_.name())) return false;
+  if (std::find(q.responders.begin(), q.responders.end(), writer_id) != q.responders.end()) {
+    return false;
+  }
+  for (const Member& m : membership_.members()) {
+    if (node_id(m.name.view()) != writer_id) continue;
+    if (!m.active()) return false;  // dead or left: nobody can give us the value now
+    q.waiting.emplace_back(m.name.view());
+    q.asked++;
+    ask(q, {q.waiting.back()});
+    return true;
+  }
+  // Not a member here yet: the news of it is still spreading (on_member_change adds it to
+  // the read), or it never will be, and the read ends at its timeout.
+  return true;
+}
+
 void KeyValue::conclude(Query& q, bool complete, const std::vector<uint64_t>& requests) {
   Reply r{0, ClientOp::kGet, ReplyStatus::kNotFound};
   r.remote = true;
-  r.current = complete;
+  // Definite: a value or tombstone at least as new as anything we know of, or nothing at
+  // all. A newer version that nobody who answered holds makes a 404 a guess.
+  const bool definite =
+      !q.best || (q.best->kind != RecordKind::kInvalidated && q.best->version >= q.floor);
+  r.current = complete && definite;
   r.rounds = q.rounds;
   if (!q.best || q.best->kind == RecordKind::kInvalidated || q.best->version < q.floor) {
     // Nobody holds a value, or the newest version is held by nobody who answered.
     const bool nobody_answered = q.answered == 0 && q.asked > 0;
     if (!complete && nobody_answered && !q.best) r.status = ReplyStatus::kTimeout;
     if (q.best) {
-      r.version = q.best->version;
-      if (q.best->kind == RecordKind::kInvalidated) {
-        // Remember the newest version we learnt of, so nothing older is installed later.
-        apply_invalidation(q.key, std::max(q.best->version, q.floor));
-      }
+      // Remember the newest version we learnt of (even without a copy of the key): nothing
+      // older is installed later, and a later write here gets a higher version.
+      r.version = std::max(q.best->version, q.floor);
+      remember_newer(q.key, r.version);
     }
   } else {
     // A value or a tombstone, at least as new as anything invalidated meanwhile: cache
@@ -603,6 +651,7 @@ void KeyValue::conclude(Query& q, bool complete, const std::vector<uint64_t>& re
       r.value = q.best->value;
     }
   }
+  if (!r.version.is_zero()) clock_.witness(r.version);  // writes follow what we answered
   if (q.best) {
     // Read repair: members that answered with an older version learn the newer one.
     const Version newest = std::max(q.best->version, q.floor);
@@ -638,6 +687,8 @@ void KeyValue::on_member_change(Now now, const MemberChange& change) {
         if (change.name != membership_.name()) log_.track(change.name);
         // Copies confirmed while it was away never heard its answer: confirm them again.
         bump_or_owe(now.mono);
+        // Reads in flight ask it too: it may hold the newest version.
+        if (change.name != membership_.name()) join_reads(change.name);
       }
       return;
     }
@@ -663,6 +714,27 @@ void KeyValue::on_member_change(Now now, const MemberChange& change) {
     if (auto it = queries_.find(id); it != queries_.end()) maybe_complete(now, it->second, false);
   }
   if (change.reaped) origins_.erase(change.name);
+}
+
+void KeyValue::join_reads(const std::string& member) {
+  for (auto& [id, q] : queries_) {
+    if (std::find(q.waiting.begin(), q.waiting.end(), member) != q.waiting.end()) continue;
+    q.waiting.push_back(member);
+    q.asked++;
+    ask(q, {member});
+  }
+}
+
+void KeyValue::remember_newer(std::string_view key, const Version& version) {
+  Record record;
+  Result<bool> found = store_.get(key, record);
+  if (!found.ok()) {
+    stats_.store_errors++;
+    return;
+  }
+  if (found.value() && record.version >= version) return;
+  record = Record{RecordKind::kInvalidated, version, 0, {}};
+  if (!store_.put(key, record).ok()) stats_.store_errors++;
 }
 
 // --- timers -----------------------------------------------------------------------------

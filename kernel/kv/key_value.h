@@ -40,12 +40,20 @@
 // and a read tells the members whose answers were older than its result (read repair).
 //
 // Reads. A current local copy answers at once. Otherwise the node asks every alive or
-// suspect member (re-asking the silent ones with backoff) and completes as soon as every
-// member it asked has answered or stopped being a member: with the highest version found
-// (404 when that is a tombstone or nobody has the key), which it caches. Only members that
-// stay silent make a read wait, up to the timeout; it then answers with the best it found,
-// flagged not current. An answer older than an invalidation that reached us while the
-// read was in flight is never installed, nor taken as "nobody has it": the read asks again.
+// suspect member (re-asking the silent ones with backoff, and asking members that appear
+// meanwhile) and completes as soon as every member it asked has answered or stopped
+// being a member: with the highest version found (404 when that is a tombstone or nobody
+// has the key), which it caches. Only members that stay silent make a read wait, up to
+// the timeout; it then answers with the best it found, flagged not current. An answer
+// older than an invalidation that reached us while the read was in flight is never
+// installed, nor taken as "nobody has it": the read asks again. When the newest version
+// anyone knows of is held by nobody who answered (only invalidation markers of it came
+// back), its writer is asked directly; if the writer is not yet a member here (news of it
+// is still spreading) the read waits for it, and if it is gone or lost the value, the
+// answer is a 404 flagged not current. A get that joins a read of the same key already in
+// flight is answered from a round of questions asked after it arrived.
+// Every version a get returns is remembered in the store before the reply (so a later
+// write of the key on this node gets a higher version).
 #pragma once
 
 #include <cstdint>
@@ -116,6 +124,7 @@ class KeyValue {
   struct Waiter {
     uint64_t request;
     MonoTime deadline;  // each get keeps its own timeout
+    uint32_t round;     // the first round of questions asked after the get arrived
   };
   struct Query {
     uint64_t id;
@@ -129,6 +138,7 @@ class KeyValue {
     size_t answered = 0;
     std::optional<Candidate> best;
     uint32_t rounds = 1;
+    std::vector<uint64_t> responders;  // node ids of the members that answered this round
     // Who answered holding which version: those behind the result get a read repair.
     std::vector<std::pair<std::string, Version>> holders;
     Version floor;        // highest version invalidated while the read was in flight
@@ -183,6 +193,18 @@ class KeyValue {
   static bool beats(RecordKind kind, const Version& version, const std::optional<Candidate>& best);
   void start_query(Now now, std::string key, uint64_t request, Duration timeout);
   void ask(Query& q, const std::vector<std::string>& members);
+  // Ends `q`'s round and asks every active member again under a new query id (late
+  // answers to the old round are then ignored); returns the query now in queries_.
+  Query& next_round(Now now, Query&& q);
+  // The newest version `q` found is only a marker: nobody who answered holds it. True if
+  // its writer was asked now (an active member that was not asked this round) or may
+  // still appear (not a member here yet): the read goes on. False if the writer is gone
+  // or answered without it: the read ends.
+  bool seek_writer(Query& q);
+  // A member that appeared (or came back) is asked by every read in flight.
+  void join_reads(const std::string& member);
+  // Keeps a marker of `version` for `key` unless the store holds that version or newer.
+  void remember_newer(std::string_view key, const Version& version);
   // Completes `q` if every member asked has answered (or `timed_out`: every get waiting
   // on it has reached its timeout); true if it ended.
   bool maybe_complete(Now now, Query& q, bool timed_out);

@@ -69,5 +69,31 @@ TEST(QueryParam, FindsDecodesAndDefaultsToEmpty) {
   EXPECT_FALSE(query_param("timeout=%x", "timeout").ok());
 }
 
+// A reply that may not be the newest says so, on a 404 as on a 200: a 404 whose reader
+// knew of a newer version nobody could give is not "the key does not exist".
+TEST(KeyResponse, ANotCurrentAnswerIsMarkedOnA200AndA404Alike) {
+  auto current_header = [](const HttpResponse& r) -> std::string {
+    for (const auto& [name, value] : r.headers) {
+      if (name == "X-Cluster-KV-Current") return value;
+    }
+    return "(none)";
+  };
+  Reply found{1, ClientOp::kGet, ReplyStatus::kOk, Version{5, 0, 9}, "v"};
+  EXPECT_EQ(current_header(key_response(HttpMethod::kGet, found, std::nullopt, false)), "(none)");
+  found.current = false;
+  HttpResponse stale = key_response(HttpMethod::kGet, found, std::nullopt, false);
+  EXPECT_EQ(stale.status, 200u);
+  EXPECT_EQ(current_header(stale), "false");
+
+  Reply absent{2, ClientOp::kGet, ReplyStatus::kNotFound};
+  HttpResponse gone = key_response(HttpMethod::kGet, absent, std::nullopt, false);
+  EXPECT_EQ(gone.status, 404u);
+  EXPECT_EQ(current_header(gone), "(none)");
+  absent.current = false;
+  HttpResponse unsure = key_response(HttpMethod::kHead, absent, std::nullopt, false);
+  EXPECT_EQ(unsure.status, 404u);
+  EXPECT_EQ(current_header(unsure), "false");
+}
+
 }  // namespace
 }  // namespace ckv

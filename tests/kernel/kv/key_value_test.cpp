@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -43,7 +44,24 @@ class Cluster : public ::testing::Test {
   }
 
   static Address addr(size_t i) { return Address{0x0a000001u + static_cast<uint32_t>(i), 7946}; }
-  Now now(size_t) const { return Now{t_, WallTime(Duration(1'700'000'000'000'000 + micros(t_)))}; }
+  Now now(size_t i) const {
+    return Now{t_, WallTime(Duration(1'700'000'000'000'000 + micros(t_) + skew_us_[i]))};
+  }
+  // Whether `m` carries membership news (probes, gossip, push-pull) rather than key-value
+  // messages only.
+  static bool membership_message(const InFlight& m) {
+    bool membership = false;
+    (void)wire::for_each_frame(m.bytes, [&](uint8_t type, size_t) {
+      membership = membership || type < static_cast<uint8_t>(wire::MessageType::kInvalidate);
+    });
+    return membership;
+  }
+  const Reply* reply_to(uint64_t request) const {
+    for (const Reply& r : replies_) {
+      if (r.request == request) return &r;
+    }
+    return nullptr;
+  }
 
   // Takes every node's output; sends join the in-flight queue, replies are kept.
   void collect() {
@@ -78,15 +96,21 @@ class Cluster : public ::testing::Test {
       }
     }
   }
-  void run_for(Duration d) {
+  // Runs timers and delivery for `d` in 1 ms steps, keeping the replies; stops early once
+  // `until` holds.
+  void advance(Duration d, const std::function<bool(const InFlight&)>& hold = nullptr,
+               const std::function<bool()>& until = nullptr) {
     const MonoTime end = t_ + d;
-    while (t_ < end) {
+    while (t_ < end && !(until && until())) {
       t_ += 1ms;
       for (size_t i = 0; i < nodes_.size(); ++i) {
         if (nodes_[i] && nodes_[i]->next_deadline() <= t_) nodes_[i]->on_timer(now(i));
       }
-      pump();
+      pump(hold);
     }
+  }
+  void run_for(Duration d, const std::function<bool(const InFlight&)>& hold = nullptr) {
+    advance(d, hold);
     replies_.clear();
   }
   // n0 writes `value` under "k" and n2 reads it, so n2 holds a current copy.
@@ -110,6 +134,7 @@ class Cluster : public ::testing::Test {
   }
 
   MonoTime t_ = MonoTime{} + 1s;
+  std::array<int64_t, 3> skew_us_{};  // each node's wall clock, ahead of t_ by this much
   std::vector<std::unique_ptr<MemStore>> stores_;
   std::vector<std::unique_ptr<Node>> nodes_;
   std::deque<InFlight> in_flight_;
@@ -191,6 +216,99 @@ TEST_F(Cluster, AnAnswerOlderThanAnInvalidationSeenMeanwhileIsNotInstalled) {
   EXPECT_EQ(r.status, ReplyStatus::kOk);
   EXPECT_EQ(r.value, "new");
   EXPECT_GE(nodes_[2]->stats().reads_reissued, 1u);
+}
+
+// A get answered from a round of questions that began before it arrived could miss a
+// write acknowledged in between: a get that joins a read in flight gets a round of its own.
+TEST_F(Cluster, AGetThatJoinsAReadInFlightIsAnsweredFromQuestionsAskedAfterIt) {
+  nodes_[0]->put(now(0), 1, "k", "v1");
+  run_for(5ms);
+  // n2 (no copy) asks; n0 answers "v1"; n1's answer ("nothing") is held back ...
+  nodes_[2]->get(now(2), 10, "k");
+  auto n1_answer = [](const InFlight& m) { return m.from == 1 && m.to == 2; };
+  pump(n1_answer);
+  ASSERT_EQ(reply_to(10), nullptr);
+  // ... while n1 writes "v2" and acknowledges it; then a second get arrives at n2.
+  nodes_[1]->put(now(1), 11, "k", "v2");
+  collect();
+  ASSERT_EQ(reply_to(11)->status, ReplyStatus::kOk);
+  nodes_[2]->get(now(2), 12, "k");
+  pump();
+  ASSERT_NE(reply_to(10), nullptr);
+  ASSERT_NE(reply_to(12), nullptr);
+  EXPECT_EQ(reply_to(10)->value, "v1");  // began before the write: either is right
+  EXPECT_EQ(reply_to(12)->value, "v2") << "a get that began after the write returned the old value";
+  EXPECT_TRUE(reply_to(12)->current);
+  EXPECT_GE(reply_to(12)->rounds, 2u);
+}
+
+// n1's write is known to n0 only as a marker, and n2 has not yet heard that n1 exists
+// (the gossip is on its way). A read on n2 learns of the newer version from n0's marker:
+// it must not answer "nobody has it" but wait for n1, and ask it once it is a member.
+TEST_F(Cluster, AReadThatKnowsOfANewerVersionWaitsForAWriterItHasNotHeardOfYet) {
+  // A fresh cluster of n0 and n2; n1 joins later, and n2 hears nothing of it for now.
+  nodes_.clear();
+  stores_.clear();
+  in_flight_.clear();
+  for (size_t i = 0; i < 3; ++i) {
+    stores_.push_back(std::make_unique<MemStore>(true));
+    auto n = Node::create({}, "n" + std::to_string(i), addr(i), 200 + i, now(i), *stores_[i]);
+    ASSERT_TRUE(n.ok());
+    nodes_.push_back(std::move(*n));
+  }
+  std::unique_ptr<Node> n1 = std::move(nodes_[1]);
+  nodes_[0]->join(now(0), {});
+  nodes_[2]->join(now(2), std::vector<Address>{addr(0)});
+  run_for(2s);
+  nodes_[0]->put(now(0), 1, "k", "v1");
+  run_for(5ms);
+  auto news_to_n2 = [](const InFlight& m) { return m.to == 2 && membership_message(m); };
+  nodes_[1] = std::move(n1);
+  nodes_[1]->join(now(1), std::vector<Address>{addr(0)});
+  run_for(50ms, news_to_n2);
+  ASSERT_EQ(nodes_[1]->members().active_count(), 3u);
+  ASSERT_EQ(nodes_[2]->members().find("n1"), nullptr);
+  nodes_[1]->put(now(1), 2, "k", "v2");
+  run_for(5ms, news_to_n2);  // n0 now holds a marker of v2; n2 refused n1's invalidation
+
+  nodes_[2]->get(now(2), 3, "k");
+  pump(news_to_n2);
+  EXPECT_EQ(reply_to(3), nullptr) << "answered " << to_string(reply_to(3)->status)
+                                  << " before it could ask the writer of the newer version";
+  // The news of n1 arrives: the read asks n1 and answers with its value.
+  advance(1s, nullptr, [&] { return reply_to(3) != nullptr; });
+  ASSERT_NE(reply_to(3), nullptr);
+  EXPECT_EQ(reply_to(3)->status, ReplyStatus::kOk);
+  EXPECT_EQ(reply_to(3)->value, "v2");
+  EXPECT_TRUE(reply_to(3)->current);
+  EXPECT_NE(nodes_[2]->members().find("n1"), nullptr);
+}
+
+// The writer of the newest version died before anyone but itself held that version as a
+// value (n1's clock runs five minutes ahead). A read on n2 finds only markers of it: its
+// 404 is not current, and n2's next write of the key still beats the version it named.
+TEST_F(Cluster, A404NamingAVersionNobodyCanGiveIsNotCurrentAndLaterWritesBeatIt) {
+  skew_us_[1] = 300'000'000;
+  nodes_[0]->put(now(0), 1, "k", "v1");
+  run_for(5ms);
+  nodes_[1]->put(now(1), 2, "k", "v2");
+  collect();
+  const Version v2 = reply_to(2)->version;
+  run_for(5ms);  // n0 holds a marker of v2; n2 holds nothing of the key
+  nodes_[1].reset();
+  std::erase_if(in_flight_, [](const InFlight& m) { return m.to == 1 || m.from == 1; });
+  run_for(30s);
+  ASSERT_EQ(nodes_[2]->members().active_count(), 2u);
+  nodes_[2]->get(now(2), 3, "k");
+  pump();
+  ASSERT_NE(reply_to(3), nullptr);
+  EXPECT_EQ(reply_to(3)->status, ReplyStatus::kNotFound);
+  EXPECT_EQ(reply_to(3)->version, v2);
+  EXPECT_FALSE(reply_to(3)->current) << "a 404 that knows of a newer value claimed to be current";
+  nodes_[2]->put(now(2), 4, "k", "v3");
+  collect();
+  ASSERT_EQ(reply_to(4)->status, ReplyStatus::kOk);
+  EXPECT_GT(reply_to(4)->version, v2) << "a write lost to the version its node had just returned";
 }
 
 TEST_F(Cluster, OversizedKeysAndValuesGetAnErrorNotTruncation) {
