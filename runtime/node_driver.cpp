@@ -33,7 +33,6 @@ NodeDriver::NodeDriver(asio::io_context& io, DriverConfig config, RocksStore& st
       timer_(strand_),
       batcher_(config_.node.membership.datagram_budget,
                config_.node.membership.max_datagram_frames),
-      hold_timer_(strand_),
       peers_timer_(strand_) {}
 
 NodeDriver::~NodeDriver() = default;
@@ -79,16 +78,7 @@ Result<std::unique_ptr<NodeDriver>> NodeDriver::start(asio::io_context& io, Driv
              " peers from the saved member snapshot");
   }
   asio::post(d->strand_, [self] {
-    Now t = self->now();
-    if (!self->seeds_.empty()) {
-      self->hold_reads_until_ = t.mono + self->config_.join_wait;
-      self->hold_timer_.expires_after(self->config_.join_wait);
-      self->hold_timer_.async_wait(
-          asio::bind_executor(self->strand_, [self](const boost::system::error_code& ec) {
-            if (!ec) self->release_held_reads();
-          }));
-    }
-    self->node_->join(t, self->seeds_);
+    self->node_->join(self->now(), self->seeds_);
     self->after_input();
   });
   return d;
@@ -146,7 +136,6 @@ void NodeDriver::after_input() {
   }
   published_epoch_.store(node_->kv().serving_epoch(), std::memory_order_release);
   if (membership_changed) note_membership_change();
-  if (!held_reads_.empty() && node_->membership().joined()) release_held_reads();
   arm_timer();
 }
 
@@ -171,25 +160,6 @@ void NodeDriver::flush() {
   batcher_.drain([this](const Address& to, std::vector<uint8_t>&& bytes) {
     transport_->send(Send{to, Channel::kDatagram, std::move(bytes)});
   });
-}
-
-void NodeDriver::when_joined(std::function<void()> read) {
-  if (node_->membership().joined() || now().mono >= hold_reads_until_) {
-    read();
-  } else {
-    held_reads_.push_back(std::move(read));
-  }
-}
-
-void NodeDriver::release_held_reads() {
-  hold_reads_until_ = MonoTime{};
-  std::vector<std::function<void()>> reads;
-  reads.swap(held_reads_);
-  if (!reads.empty()) {
-    log_debug("releasing " + std::to_string(reads.size()) + " reads held while joining");
-  }
-  for (auto& read : reads)
-    read();
 }
 
 void NodeDriver::arm_timer() {
@@ -276,12 +246,10 @@ bool NodeDriver::refuse_if_stopping(const ReplyHandler& done) {
 void NodeDriver::get(std::string key, std::optional<Duration> timeout, ReplyHandler done) {
   asio::post(strand_, [this, key = std::move(key), timeout, done = std::move(done)]() mutable {
     if (refuse_if_stopping(done)) return;
-    when_joined([this, key = std::move(key), timeout, done = std::move(done)]() mutable {
-      uint64_t id = next_request();
-      pending_.emplace(id, std::move(done));
-      node_->get(now(), id, key, timeout);
-      after_input();
-    });
+    uint64_t id = next_request();
+    pending_.emplace(id, std::move(done));
+    node_->get(now(), id, key, timeout);
+    after_input();
   });
 }
 
@@ -370,8 +338,7 @@ void NodeDriver::shutdown(Duration max_wait, std::function<void()> done) {
 void NodeDriver::wait_for_leave(MonoTime give_up, std::function<void()> done) {
   if (node_->leave_complete() || now().mono >= give_up) {
     log_info(node_->leave_complete() ? "left the cluster" : "leave timed out; stopping anyway");
-    // Reads still waiting on the cluster end now.
-    release_held_reads();
+    // Reads still waiting on the cluster (or for the join) end now.
     for (auto& [id, handler] : pending_) {
       Reply r;
       r.request = id;
@@ -384,7 +351,6 @@ void NodeDriver::wait_for_leave(MonoTime give_up, std::function<void()> done) {
     transport_->close();
     timer_.cancel();
     peers_timer_.cancel();
-    hold_timer_.cancel();
     save_peers();
     Status s = store_.flush();
     if (!s.ok()) log_error("flushing the store failed: " + s.error().detail);

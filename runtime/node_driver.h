@@ -14,9 +14,8 @@
 // datagrams), so nothing anyone hears of can be lost by a crash. A batch the store
 // refuses stops the process (exit code 1): the kernel has moved on as if it were stored.
 //
-// A node that starts with peers to join holds client reads until it has joined (or until
-// `join_wait` passes): before that it knows no member to ask, and would answer 404 for
-// keys the cluster holds.
+// A node that starts with peers to join holds client reads until it has joined (the
+// kernel does: KvConfig::join_wait).
 //
 // The driver also keeps the member snapshot: the gossip addresses of the peers last seen
 // alive, saved in the store, so a restarted node rejoins them without --join.
@@ -49,7 +48,6 @@ struct DriverConfig {
   std::vector<Address> seeds;  // --join targets, resolved
   TransportLimits limits;
   std::shared_ptr<const Keyring> keyring;  // null: gossip in plaintext
-  Duration join_wait = std::chrono::seconds(5);
 };
 
 struct MemberInfo {
@@ -118,9 +116,6 @@ class NodeDriver {
   // Fails `done` at once when the node is shutting down; true if it did.
   bool refuse_if_stopping(const ReplyHandler& done);
   void wait_for_leave(MonoTime give_up, std::function<void()> done);
-  // Runs `read` now, or later if the node is still joining.
-  void when_joined(std::function<void()> read);
-  void release_held_reads();
   uint64_t next_request() { return ++last_request_; }
 
   DriverConfig config_;
@@ -146,9 +141,6 @@ class NodeDriver {
   std::atomic<bool> stopping_{false};
   std::atomic<uint64_t> published_epoch_{0};  // node_->kv().serving_epoch() after the last input
   std::atomic<uint64_t> fast_hits_{0};
-  std::vector<std::function<void()>> held_reads_;
-  MonoTime hold_reads_until_{};
-  boost::asio::steady_timer hold_timer_;
   bool peers_save_pending_ = false;
   boost::asio::steady_timer peers_timer_;
 };

@@ -21,6 +21,9 @@ struct KvConfig {
   Duration max_query_timeout = std::chrono::minutes(5);
   Duration query_retry = ms(100);  // re-ask silent members, doubling each time
   size_t max_pending_queries = 100000;
+  // A node joining a cluster holds reads until it has joined, up to this long: before, it
+  // knows no member to ask and would answer 404 for keys the cluster holds.
+  Duration join_wait = std::chrono::seconds(5);
 
   // Answers carrying a value larger than this go over the stream channel.
   size_t inline_value_bytes = 1024;

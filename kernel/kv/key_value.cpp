@@ -99,6 +99,25 @@ void KeyValue::get(Now now, uint64_t request, std::string_view key,
                 "key must have 1 to " + std::to_string(config_.max_key_bytes) + " bytes"});
     return;
   }
+  if (!membership_.joined()) {
+    if (held_reads_.size() >= config_.max_pending_queries) {
+      reply(Reply{request,
+                  ClientOp::kGet,
+                  ReplyStatus::kError,
+                  {},
+                  {},
+                  "too many reads waiting for the node to join; retry later"});
+      return;
+    }
+    held_reads_.push_back(
+        HeldRead{request, std::string(key), timeout, now.mono + config_.join_wait});
+    return;
+  }
+  read(now, request, key, timeout);
+}
+
+void KeyValue::read(Now now, uint64_t request, std::string_view key,
+                    std::optional<Duration> timeout) {
   Record local;
   Result<bool> found = store_.get(key, local);
   if (!found.ok()) {
@@ -196,6 +215,18 @@ void KeyValue::write(Now now, uint64_t request, ClientOp op, std::string_view ke
   // store already holds the write itself: nothing there to drop.)
   raise_query_floor(key, version);
   reply(Reply{request, op, ReplyStatus::kOk, version});
+}
+
+void KeyValue::release_held_reads(Now now) {
+  std::vector<HeldRead> due;
+  const bool joined = membership_.joined();
+  std::erase_if(held_reads_, [&](HeldRead& r) {
+    if (!joined && now.mono < r.until) return false;
+    due.push_back(std::move(r));
+    return true;
+  });
+  for (HeldRead& r : due)
+    read(now, r.request, r.key, r.timeout);
 }
 
 void KeyValue::release_held_writes(Now now) {
@@ -740,6 +771,7 @@ void KeyValue::remember_newer(std::string_view key, const Version& version) {
 // --- timers -----------------------------------------------------------------------------
 
 void KeyValue::on_timer(Now now) {
+  if (!held_reads_.empty()) release_held_reads(now);
   if (now.mono >= epoch_retry_at_) bump_or_owe(now.mono);
   if (now.mono >= held_until_) release_held_writes(now);
   if (now.mono >= flush_at_ || now.mono >= resend_at_) {
@@ -780,6 +812,9 @@ void KeyValue::on_timer(Now now) {
 
 MonoTime KeyValue::next_deadline() const {
   MonoTime next = std::min({flush_at_, resend_at_, held_until_, epoch_retry_at_});
+  // Held reads run as soon as the node has joined (a deadline already passed: at once).
+  for (const HeldRead& r : held_reads_)
+    next = std::min(next, membership_.joined() ? MonoTime{} : r.until);
   for (const auto& [id, q] : queries_) {
     next = std::min(next, earliest_deadline(q));
     if (!q.waiting.empty()) next = std::min(next, q.next_retry);

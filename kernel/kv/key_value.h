@@ -39,7 +39,8 @@
 // invalidation older than what it holds tells the writer (so the writer drops its copy),
 // and a read tells the members whose answers were older than its result (read repair).
 //
-// Reads. A current local copy answers at once. Otherwise the node asks every alive or
+// Reads. A node that is still joining holds them until it has joined (or `join_wait`
+// passes). A current local copy answers at once. Otherwise the node asks every alive or
 // suspect member (re-asking the silent ones with backoff, and asking members that appear
 // meanwhile) and completes as soon as every member it asked has answered or stopped
 // being a member: with the highest version found (404 when that is a tombstone or nobody
@@ -151,6 +152,12 @@ class KeyValue {
     std::string key;
     std::string value;
   };
+  struct HeldRead {
+    uint64_t request;
+    std::string key;
+    std::optional<Duration> timeout;
+    MonoTime until;  // read anyway at this time, joined or not
+  };
   // What we applied of an origin's log. An origin without one is treated as log id 0
   // (log ids are odd): whatever it sends next starts a new epoch.
   struct OriginState {
@@ -163,6 +170,10 @@ class KeyValue {
            uint64_t epoch, Outbox& out, NodeStats& stats);
 
   void write(Now now, uint64_t request, ClientOp op, std::string_view key, std::string value);
+  // A get of a valid key by a node that has joined (or has waited long enough).
+  void read(Now now, uint64_t request, std::string_view key, std::optional<Duration> timeout);
+  // Runs the held reads that may run now: all of them once joined, else those due.
+  void release_held_reads(Now now);
   void release_held_writes(Now now);
   Status bump_epoch();
   // For gaps that no message will resend (a member failed, left or came back): bumps the
@@ -236,6 +247,7 @@ class KeyValue {
   uint64_t hold_writes_until_us_;
   MonoTime held_until_ = kNever;
   std::vector<HeldWrite> held_writes_;
+  std::vector<HeldRead> held_reads_;
   uint64_t epoch_;
   bool epoch_owed_ = false;
   MonoTime epoch_retry_at_ = kNever;

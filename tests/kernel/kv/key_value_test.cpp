@@ -311,6 +311,41 @@ TEST_F(Cluster, A404NamingAVersionNobodyCanGiveIsNotCurrentAndLaterWritesBeatIt)
   EXPECT_GT(reply_to(4)->version, v2) << "a write lost to the version its node had just returned";
 }
 
+// A node that is joining holds reads until it has joined: before, it knows no member to
+// ask and would answer 404 for keys the cluster holds. One whose seeds never answer reads
+// anyway after join_wait.
+TEST_F(Cluster, ANodeStillJoiningHoldsReadsUntilItHasJoined) {
+  nodes_[0]->put(now(0), 1, "k", "v1");
+  run_for(5ms);
+  nodes_[2].reset();
+  std::erase_if(in_flight_, [](const InFlight& m) { return m.to == 2 || m.from == 2; });
+  stores_[2] = std::make_unique<MemStore>(true);  // a new machine with an empty disk
+  auto fresh = Node::create({}, "n2", addr(2), 777, now(2), *stores_[2]);
+  ASSERT_TRUE(fresh.ok());
+  nodes_[2] = std::move(*fresh);
+  nodes_[2]->join(now(2), std::vector<Address>{addr(0)});
+  auto to_n2 = [](const InFlight& m) { return m.to == 2; };
+  nodes_[2]->get(now(2), 2, "k");
+  advance(100ms, to_n2);
+  EXPECT_EQ(reply_to(2), nullptr) << "a node that has not joined answered a read";
+  advance(100ms, nullptr, [&] { return reply_to(2) != nullptr; });
+  ASSERT_NE(reply_to(2), nullptr);
+  EXPECT_EQ(reply_to(2)->value, "v1");
+
+  MemStore lonely_store(true);
+  auto lonely = Node::create({}, "lonely", Address{0x0a0000ffu, 7946}, 5, now(0), lonely_store);
+  ASSERT_TRUE(lonely.ok());
+  (*lonely)->join(now(0), std::vector<Address>{Address{0x0a0000feu, 7946}});  // nobody there
+  (*lonely)->get(now(0), 3, "k");
+  const MonoTime asked = t_;
+  while ((*lonely)->outbox().replies.empty() && t_ < asked + 10s) {
+    t_ = std::max(t_ + 1ms, (*lonely)->next_deadline());
+    (*lonely)->on_timer(now(0));
+  }
+  ASSERT_FALSE((*lonely)->outbox().replies.empty());
+  EXPECT_GE(t_ - asked, KvConfig{}.join_wait);
+}
+
 TEST_F(Cluster, OversizedKeysAndValuesGetAnErrorNotTruncation) {
   nodes_[0]->put(now(0), 1, std::string(1025, 'k'), "v");
   EXPECT_EQ(last_reply_now(0).status, ReplyStatus::kError);
