@@ -116,6 +116,29 @@ Node::Node(const NodeConfig& config, std::string name, Address address, uint64_t
     : config_(config),
       membership_(config.membership, std::move(name), address, seed, start.mono, outbox_, stats_) {}
 
+namespace {
+
+// The name a key-value message gives for its sender, if it gives one.
+const std::string* sender_name(const wire::Message& m) {
+  return std::visit(
+      [](const auto& message) -> const std::string* {
+        using T = std::decay_t<decltype(message)>;
+        if constexpr (std::is_same_v<T, wire::Invalidate> ||
+                      std::is_same_v<T, wire::InvalidateReset>) {
+          return &message.origin;
+        } else if constexpr (std::is_same_v<T, wire::InvalidateAck>) {
+          return &message.member;
+        } else if constexpr (std::is_same_v<T, wire::QueryReply>) {
+          return &message.responder;
+        } else {
+          return nullptr;
+        }
+      },
+      m);
+}
+
+}  // namespace
+
 void Node::on_message(Now now, const Address& from, Channel channel,
                       std::span<const uint8_t> bytes) {
   const bool stream = channel == Channel::kStream;
@@ -135,6 +158,12 @@ void Node::on_message(Now now, const Address& from, Channel channel,
   const size_t first = outbox_.changes.size();
   for (wire::Message& m : decoded_) {
     if (wire::type_of(m) >= wire::MessageType::kInvalidate) {
+      // A member that names itself but that we have not heard of yet (the news of it is
+      // still spreading, or its gossip missed us): ask it for the cluster's state.
+      if (const std::string* sender = sender_name(m);
+          sender != nullptr && membership_.members().find(*sender) == nullptr) {
+        membership_.contact_stranger(now.mono, from);
+      }
       kv_->handle(now, from, channel, std::move(m));
     } else {
       membership_.handle(now.mono, from, channel, std::move(m));

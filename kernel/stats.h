@@ -37,6 +37,7 @@ struct NodeStats {
   uint64_t push_pulls_received = 0;
   uint64_t join_attempts = 0;
   uint64_t reconnect_attempts = 0;
+  uint64_t stranger_contacts = 0;  // push-pulls to members heard from before heard of
 
   // Key-value layer.
   uint64_t gets = 0;
@@ -57,8 +58,8 @@ struct NodeStats {
   uint64_t copies_dropped = 0;          // local copies replaced by a newer version's marker
   uint64_t resets_sent = 0;
   uint64_t resets_received = 0;
-  uint64_t epoch_bumps = 0;  // times every copy became due for revalidation
-  uint64_t repairs_sent = 0;      // newer versions told to a writer or a reader's responders
+  uint64_t epoch_bumps = 0;   // times every copy became due for revalidation
+  uint64_t repairs_sent = 0;  // newer versions told to a writer or a reader's responders
   uint64_t repairs_received = 0;
 };
 

@@ -152,6 +152,8 @@ std::string Metrics::render(const NodeView& view, const TransportStats& transpor
       {"ckv_suspicions_total", s.suspicions_started, "Members this node began to suspect."},
       {"ckv_refutations_total", s.refutations, "Times this node refuted news of its failure."},
       {"ckv_push_pulls_total", s.push_pulls_sent, "Full state exchanges started."},
+      {"ckv_stranger_contacts_total", s.stranger_contacts,
+       "Full state exchanges started with a member heard from before it was heard of."},
       {"ckv_gets_total", s.gets, "Client gets."},
       {"ckv_gets_local_total", s.gets_local,
        "Gets answered from a current local copy by the kernel (see also ckv_gets_fast_total)."},

@@ -511,6 +511,19 @@ void Membership::gossip(MonoTime now) {
   }
 }
 
+void Membership::contact_stranger(MonoTime now, const Address& from) {
+  if (!joined_ || leaving_ || from == address_ || now < next_stranger_contact_) return;
+  constexpr size_t kRemembered = 64;
+  constexpr Duration kPerAddress = std::chrono::seconds(10);
+  auto it = strangers_contacted_.find(from.packed());
+  if (it != strangers_contacted_.end() && now < it->second + kPerAddress) return;
+  if (strangers_contacted_.size() >= kRemembered) strangers_contacted_.clear();
+  strangers_contacted_[from.packed()] = now;
+  next_stranger_contact_ = now + config_.gossip_interval;
+  stats_.stranger_contacts++;
+  send_push_pull(from, /*join=*/false, /*reply=*/false);
+}
+
 void Membership::push_pull_random(MonoTime now) {
   next_push_pull_ = now + push_pull_interval();
   auto peer = random_members(1, [](const Member& m) { return m.alive(); });

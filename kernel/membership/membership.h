@@ -16,7 +16,9 @@
 //  - Anti-entropy: a periodic push-pull full state exchange over the stream channel with one
 //    random member; joining is a push-pull with the seeds, retried with backoff until one
 //    answers; every reconnect interval the failed member tried least recently is sent a
-//    push-pull, so split clusters merge again by themselves.
+//    push-pull, so split clusters merge again by themselves. A member we hear from but do
+//    not know yet (its news missed us: gossip is probabilistic) is sent a push-pull too,
+//    at most one such every gossip interval, and each address at most every 10 s.
 //  - Leave: a node that leaves gossips "dead, from itself", which others record as *left*.
 //    A node that missed the news and accuses the departed member is told directly by
 //    those who heard it. Failed and left members are reaped after their timeouts.
@@ -61,6 +63,9 @@ class Membership {
   bool leave_complete() const;
 
   void handle(MonoTime now, const Address& from, Channel channel, wire::Message&& message);
+  // A message came from `from`, which names a member this node does not know: exchange
+  // state with it (rate-limited, see above).
+  void contact_stranger(MonoTime now, const Address& from);
   void on_timer(MonoTime now);
   MonoTime next_deadline() const;
 
@@ -169,6 +174,11 @@ class Membership {
   uint32_t join_tries_left_ = 0;
 
   bool leaving_ = false;
+
+  // contact_stranger's limits: the next time any stranger may be contacted, and when each
+  // recent one was (a few dozen at most: forgotten wholesale when full).
+  MonoTime next_stranger_contact_{};
+  std::unordered_map<uint64_t, MonoTime> strangers_contacted_;
 };
 
 }  // namespace ckv

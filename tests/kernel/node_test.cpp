@@ -61,5 +61,40 @@ TEST(Node, CountsDecodeErrorsByKind) {
   EXPECT_EQ(node->stats().decode_errors_by_code[static_cast<size_t>(ErrorCode::kOversized)], 1u);
 }
 
+// A member that names itself in a key-value message but that this node has not heard of
+// (its news missed us) is sent a push-pull, so the node learns the cluster's state from
+// it; no more than one such every gossip interval, nor to one address every 10 s.
+TEST(Node, AMemberItHasNotHeardOfIsAskedForTheClusterState) {
+  MemStore store(true);
+  auto node = std::move(*Node::create({}, "a", kSelf, 7, {}, store));
+  node->join({}, {});  // founds a cluster of one
+  auto push_pulls_to = [&](const Address& to) {
+    size_t n = 0;
+    for (const Send& s : node->outbox().sends) {
+      std::vector<wire::Message> out;
+      if (s.to == to && wire::decode_packet(s.bytes, {}, out).ok() && !out.empty()) {
+        n += std::holds_alternative<wire::PushPull>(out[0]);
+      }
+    }
+    node->outbox().clear();
+    return n;
+  };
+  const wire::Message from_stranger = wire::InvalidateReset{"b", 1, 0};
+  const std::vector<uint8_t> packet = wire::encode_packet({&from_stranger, 1});
+  const Address other{0x0a000003, 7946};
+  auto at = [](Duration t) { return Now{MonoTime{} + t, WallTime{}}; };
+  node->on_message(at(1s), kPeer, Channel::kDatagram, packet);
+  EXPECT_EQ(push_pulls_to(kPeer), 1u);
+  node->on_message(at(1s + 10ms), other, Channel::kDatagram, packet);
+  EXPECT_EQ(push_pulls_to(other), 0u);  // within the gossip interval of the last
+  node->on_message(at(2s), kPeer, Channel::kDatagram, packet);
+  EXPECT_EQ(push_pulls_to(kPeer), 0u);  // that address, within 10 s
+  node->on_message(at(2s), other, Channel::kDatagram, packet);
+  EXPECT_EQ(push_pulls_to(other), 1u);
+  node->on_message(at(12s), kPeer, Channel::kDatagram, packet);
+  EXPECT_EQ(push_pulls_to(kPeer), 1u);
+  EXPECT_EQ(node->stats().stranger_contacts, 3u);
+}
+
 }  // namespace
 }  // namespace ckv
