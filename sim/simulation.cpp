@@ -750,8 +750,11 @@ void Simulation::loop_step(uint32_t i, MonoTime at) {
   if (quiet_start_ != kNever || c.busy) return;  // the load stops with the faults
   const SimNode& n = nodes_[i];
   if (n.status != NodeStatus::kUp || n.paused_until > now_) {
-    // A client of a node that is down or stalled waits for it (a restart reschedules it).
-    if (n.status != NodeStatus::kDown) schedule_step(i, std::chrono::milliseconds(100));
+    // A client of a node that is stalled or not yet started waits for it; one whose node
+    // crashed waits for its restart (which reschedules it); one whose node left stops.
+    if (n.status == NodeStatus::kUp || n.status == NodeStatus::kNotStarted) {
+      schedule_step(i, std::chrono::milliseconds(100));
+    }
     return;
   }
   c.busy = true;
