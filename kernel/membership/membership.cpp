@@ -199,6 +199,12 @@ void Membership::on_push_pull(MonoTime now, const wire::PushPull& p) {
   if (!p.reply) {
     // Answer with our state after the merge, so refutations it caused travel back at once.
     send_push_pull(p.sender_addr, p.join, /*reply=*/true);
+    if (!joined_) {
+      // A member exchanged full state with us: we are in its cluster, whether or not our
+      // own seeds have answered yet (they are still tried, a few times, as a member's).
+      joined_ = true;
+      join_tries_left_ = std::min(join_tries_left_, kMemberJoinTries);
+    }
   } else if (!joined_ || std::find(seeds_.begin(), seeds_.end(), p.sender_addr) != seeds_.end()) {
     // The first answer completes a join; a member stops retrying seeds once one answers.
     joined_ = true;

@@ -435,6 +435,30 @@ TEST(Join, RetriesUnansweredSeedsWithBackoffUntilOneAnswers) {
   EXPECT_EQ(node->members().find("b")->state, MemberState::kAlive);
 }
 
+// A node whose seeds have not answered (yet) is in the cluster once a member exchanges
+// full state with it (a member's periodic push-pull, or one reconnecting to it): it counts
+// as joined, and tries its seeds only a member's few times more.
+TEST(Join, AStateExchangeFromAMemberCompletesAJoinTheSeedsDidNotAnswer) {
+  const MonoTime t0 = MonoTime{} + 50s;
+  MemStore store(true);
+  auto node = std::move(*Node::create({}, "a", kA, 1, Now{t0, {}}, store));
+  node->join(Now{t0, {}}, std::vector<Address>{kB});
+  node->outbox().clear();
+  ASSERT_FALSE(node->membership().joined());
+  const Message from_c = wire::PushPull{false, false, "c", kC, {{"c", kC, 1, MemberState::kAlive}}};
+  node->on_message(Now{t0 + 10ms, {}}, kC, Channel::kStream, wire::encode_packet({&from_c, 1}));
+  EXPECT_TRUE(node->membership().joined());
+  size_t joins_to_b = 0;
+  for (MonoTime t = t0 + 10ms; t < t0 + 300s;) {
+    node->outbox().clear();
+    t = std::min(node->next_deadline(), t0 + 300s);
+    node->on_timer(Now{t, {}});
+    for (const Send& s : node->outbox().sends)
+      joins_to_b += s.channel == Channel::kStream && s.to == kB;
+  }
+  EXPECT_LE(joins_to_b, 6u);
+}
+
 // Peers found later (by mDNS) are retried a few times with the join backoff; a member
 // does not go back to "joining" because one of them never answers (another cluster key, a
 // firewall), and stops retrying once one answers.
