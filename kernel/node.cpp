@@ -155,7 +155,10 @@ void Node::on_message(Now now, const Address& from, Channel channel,
     stats_.decode_errors_by_code[static_cast<size_t>(s.error().code)]++;
     return;
   }
-  const size_t first = outbox_.changes.size();
+  // Member changes reach the key-value layer after each message, not after the packet: a
+  // packet may carry gossip of a new member and then an answer that completes a read,
+  // which must have asked that member.
+  size_t first = outbox_.changes.size();
   for (wire::Message& m : decoded_) {
     if (wire::type_of(m) >= wire::MessageType::kInvalidate) {
       // A member that names itself but that we have not heard of yet (the news of it is
@@ -167,9 +170,10 @@ void Node::on_message(Now now, const Address& from, Channel channel,
       kv_->handle(now, from, channel, std::move(m));
     } else {
       membership_.handle(now.mono, from, channel, std::move(m));
+      forward_changes(now, first);
+      first = outbox_.changes.size();
     }
   }
-  forward_changes(now, first);
   decoded_.clear();
   // A big packet once must not cost memory for good: keep room for a typical one only.
   if (decoded_.capacity() > kDecodedKeep) std::vector<wire::Message>().swap(decoded_);

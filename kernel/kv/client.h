@@ -33,8 +33,9 @@ struct Reply {
   // a newer version may exist; the answer is then the newest this node could find.
   bool remote = false;
   bool current = true;
-  // Get only: rounds of questions the read needed — one, plus one for each write of the
-  // key that raced it (its answers predated an invalidation that arrived meanwhile).
+  // Get only: rounds of questions this get waited for — one, plus one for each write of
+  // the key that raced it (its answers predated an invalidation that arrived meanwhile).
+  // A get that joined a read already in flight counts from the round asked for it.
   uint32_t rounds = 0;
 };
 

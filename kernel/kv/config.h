@@ -20,6 +20,11 @@ struct KvConfig {
   Duration query_timeout{0};
   Duration max_query_timeout = std::chrono::minutes(5);
   Duration query_retry = ms(100);  // re-ask silent members, doubling each time
+  // How long a read waits for the writer of the newest version it knows of to become a
+  // member, when nobody who answered holds that version (news of a new member is still
+  // spreading); past it, or once that writer is known to be gone, the read answers a 404
+  // flagged not current.
+  Duration unknown_writer_wait = ms(1000);
   size_t max_pending_queries = 100000;
   // A node joining a cluster holds reads until it has joined, up to this long: before, it
   // knows no member to ask and would answer 404 for keys the cluster holds.

@@ -9,6 +9,9 @@ namespace ckv {
 
 namespace {
 
+// How many gone members' ids a node remembers for its reads (see gone_writers_).
+constexpr size_t kMaxGoneWriters = 4096;
+
 // Bytes of an Invalidate frame beyond its entries, and of one entry beyond its key.
 constexpr size_t kInvalidateOverhead = 2 + 1 + 256 + 10 + 10 + 5;
 constexpr size_t kEntryOverhead = 3 + 10 + 5 + 10;
@@ -109,8 +112,9 @@ void KeyValue::get(Now now, uint64_t request, std::string_view key,
                   "too many reads waiting for the node to join; retry later"});
       return;
     }
-    held_reads_.push_back(
-        HeldRead{request, std::string(key), timeout, now.mono + config_.join_wait});
+    // Held for the join, but not past the get's own timeout.
+    const Duration wait = std::min(config_.join_wait, timeout.value_or(config_.join_wait));
+    held_reads_.push_back(HeldRead{request, std::string(key), timeout, now.mono, now.mono + wait});
     return;
   }
   read(now, request, key, timeout);
@@ -225,8 +229,13 @@ void KeyValue::release_held_reads(Now now) {
     due.push_back(std::move(r));
     return true;
   });
-  for (HeldRead& r : due)
-    read(now, r.request, r.key, r.timeout);
+  for (HeldRead& r : due) {
+    // What is left of the get's own timeout (at least 1 ms: the read still asks).
+    std::optional<Duration> left = r.timeout;
+    if (left)
+      left = std::max<Duration>(std::chrono::milliseconds(1), *left - (now.mono - r.arrived));
+    read(now, r.request, r.key, left);
+  }
 }
 
 void KeyValue::release_held_writes(Now now) {
@@ -573,16 +582,16 @@ bool KeyValue::maybe_complete(Now now, Query& q, bool timed_out) {
       return maybe_complete(now, next_round(now, std::move(q)), false);
     }
     if (q.best && q.best->kind == RecordKind::kInvalidated && q.best->version >= q.floor &&
-        seek_writer(q)) {
+        seek_writer(now.mono, q)) {
       return false;
     }
     // Gets that joined after this round's questions went out get a round of their own.
     const uint32_t round = q.rounds;
     if (std::any_of(q.requests.begin(), q.requests.end(),
                     [&](const Waiter& w) { return w.round > round; })) {
-      std::vector<uint64_t> served;
+      std::vector<Waiter> served;
       for (const Waiter& w : q.requests) {
-        if (w.round <= round) served.push_back(w.request);
+        if (w.round <= round) served.push_back(w);
       }
       if (!served.empty()) conclude(q, true, served);
       std::erase_if(q.requests, [&](const Waiter& w) { return w.round <= round; });
@@ -590,10 +599,14 @@ bool KeyValue::maybe_complete(Now now, Query& q, bool timed_out) {
     }
   }
   if (timed_out) stats_.query_timeouts++;
-  std::vector<uint64_t> requests;
+  // Timed out: complete only if nobody asked is still silent and the read was not waiting
+  // for a writer to appear; and never for gets whose own round was not asked yet.
+  const bool complete = q.waiting.empty() && q.parked_until == kNever;
+  std::vector<Waiter> in_round, late;
   for (const Waiter& w : q.requests)
-    requests.push_back(w.request);
-  conclude(q, q.waiting.empty(), requests);
+    (w.round <= q.rounds ? in_round : late).push_back(w);
+  if (!in_round.empty()) conclude(q, complete, in_round);
+  if (!late.empty()) conclude(q, false, late);
   query_of_key_.erase(q.key);
   queries_.erase(q.id);
   return true;
@@ -608,6 +621,7 @@ KeyValue::Query& KeyValue::next_round(Now now, Query&& q) {
   again.rounds++;
   again.holders.clear();
   again.responders.clear();
+  again.parked_until = kNever;
   again.waiting.clear();
   for (const Member& m : membership_.members()) {
     if (m.active() && m.name.view() != membership_.name())
@@ -626,29 +640,45 @@ KeyValue::Query& KeyValue::next_round(Now now, Query&& q) {
   return it->second;
 }
 
-bool KeyValue::seek_writer(Query& q) {
+bool KeyValue::seek_writer(MonoTime now, Query& q) {
   const uint64_t writer_id = q.best->version.node;
   // Our own write that we no longer hold, or a writer that answered without it: lost.
   if (writer_id == node_id(membership_.name())) return false;
   if (std::find(q.responders.begin(), q.responders.end(), writer_id) != q.responders.end()) {
     return false;
   }
+  if (gone_writers_.contains(writer_id)) return false;
   for (const Member& m : membership_.members()) {
     if (node_id(m.name.view()) != writer_id) continue;
     if (!m.active()) return false;  // dead or left: nobody can give us the value now
-    q.waiting.emplace_back(m.name.view());
-    q.asked++;
-    ask(q, {q.waiting.back()});
+    ask_too(now, q, m.name.view());
     return true;
   }
-  // Not a member here yet: the news of it is still spreading (on_member_change adds it to
-  // the read), or it never will be, and the read ends at its timeout.
-  return true;
+  // Not a member here: the news of it may still be spreading (on_member_change adds it to
+  // the read), so wait a moment; or it left before we joined, or was forgotten, and never
+  // will be one: then remember not to wait for it again.
+  if (q.parked_until == kNever) q.parked_until = now + config_.unknown_writer_wait;
+  if (now < q.parked_until) return true;
+  if (gone_writers_.size() >= kMaxGoneWriters) gone_writers_.clear();
+  gone_writers_.insert(writer_id);
+  return false;
 }
 
-void KeyValue::conclude(Query& q, bool complete, const std::vector<uint64_t>& requests) {
+void KeyValue::ask_too(MonoTime now, Query& q, std::string_view member) {
+  q.parked_until = kNever;  // waiting for an answer now, not for a writer to appear
+  q.waiting.emplace_back(member);
+  q.asked++;
+  ask(q, {q.waiting.back()});
+  // The silent are asked again from now on, not at once.
+  q.last_ask = now;
+  q.next_retry = std::max(q.next_retry, now + q.retry_every);
+}
+
+void KeyValue::conclude(Query& q, bool complete, const std::vector<Waiter>& waiters) {
   Reply r{0, ClientOp::kGet, ReplyStatus::kNotFound};
   r.remote = true;
+  // A node that has not joined (it read once join_wait passed) knows nobody to ask.
+  complete = complete && membership_.joined();
   // Definite: a value or tombstone at least as new as anything we know of, or nothing at
   // all. A newer version that nobody who answered holds makes a 404 a guess.
   const bool definite =
@@ -692,9 +722,11 @@ void KeyValue::conclude(Query& q, bool complete, const std::vector<uint64_t>& re
     }
     q.holders.clear();
   }
-  for (size_t i = 0; i < requests.size(); ++i) {
-    Reply each = i + 1 == requests.size() ? std::move(r) : r;
-    each.request = requests[i];
+  for (size_t i = 0; i < waiters.size(); ++i) {
+    Reply each = i + 1 == waiters.size() ? std::move(r) : r;
+    each.request = waiters[i].request;
+    // The rounds this get waited for: a get that joined later waited for fewer.
+    each.rounds = q.rounds >= waiters[i].round ? q.rounds - waiters[i].round + 1 : 1;
     reply(std::move(each));
   }
 }
@@ -707,6 +739,17 @@ MonoTime KeyValue::earliest_deadline(const Query& q) {
 }
 
 void KeyValue::on_member_change(Now now, const MemberChange& change) {
+  // Reads do not wait for gone members to appear; a member that is back is waited for.
+  const bool active_now = !change.reaped && (change.to_state == MemberState::kAlive ||
+                                             change.to_state == MemberState::kSuspect);
+  if (change.name != membership_.name()) {
+    if (active_now) {
+      if (!gone_writers_.empty()) gone_writers_.erase(node_id(change.name));
+    } else {
+      if (gone_writers_.size() >= kMaxGoneWriters) gone_writers_.clear();
+      gone_writers_.insert(node_id(change.name));
+    }
+  }
   if (change.to_state == MemberState::kAlive || change.to_state == MemberState::kSuspect) {
     if (!change.reaped) {
       // A member that appears or comes back may lack our invalidations, or not know this
@@ -719,7 +762,7 @@ void KeyValue::on_member_change(Now now, const MemberChange& change) {
         // Copies confirmed while it was away never heard its answer: confirm them again.
         bump_or_owe(now.mono);
         // Reads in flight ask it too: it may hold the newest version.
-        if (change.name != membership_.name()) join_reads(change.name);
+        if (change.name != membership_.name()) join_reads(now.mono, change.name);
       }
       return;
     }
@@ -747,12 +790,11 @@ void KeyValue::on_member_change(Now now, const MemberChange& change) {
   if (change.reaped) origins_.erase(change.name);
 }
 
-void KeyValue::join_reads(const std::string& member) {
+void KeyValue::join_reads(MonoTime now, const std::string& member) {
   for (auto& [id, q] : queries_) {
-    if (std::find(q.waiting.begin(), q.waiting.end(), member) != q.waiting.end()) continue;
-    q.waiting.push_back(member);
-    q.asked++;
-    ask(q, {member});
+    if (std::find(q.waiting.begin(), q.waiting.end(), member) == q.waiting.end()) {
+      ask_too(now, q, member);
+    }
   }
 }
 
@@ -780,7 +822,10 @@ void KeyValue::on_timer(Now now) {
   }
   std::vector<uint64_t> due;
   for (auto& [id, q] : queries_) {
-    if (now.mono >= q.next_retry || now.mono >= earliest_deadline(q)) due.push_back(id);
+    if (now.mono >= q.next_retry || now.mono >= earliest_deadline(q) ||
+        now.mono >= q.parked_until) {
+      due.push_back(id);
+    }
   }
   for (uint64_t id : due) {
     auto it = queries_.find(id);
@@ -793,9 +838,13 @@ void KeyValue::on_timer(Now now) {
       q.retry_every = std::min(q.retry_every * 2, 4 * config_.query_retry);
       q.next_retry = now.mono + q.retry_every;
     }
-    std::vector<uint64_t> expired;
+    if (q.waiting.empty() && now.mono >= q.parked_until) {
+      maybe_complete(now, q, false);  // waited long enough for an unknown writer
+      continue;
+    }
+    std::vector<Waiter> expired;
     for (const Waiter& w : q.requests) {
-      if (now.mono >= w.deadline) expired.push_back(w.request);
+      if (now.mono >= w.deadline) expired.push_back(w);
     }
     if (expired.empty()) continue;
     if (expired.size() == q.requests.size()) {
@@ -818,6 +867,7 @@ MonoTime KeyValue::next_deadline() const {
   for (const auto& [id, q] : queries_) {
     next = std::min(next, earliest_deadline(q));
     if (!q.waiting.empty()) next = std::min(next, q.next_retry);
+    if (q.waiting.empty()) next = std::min(next, q.parked_until);
   }
   return next;
 }

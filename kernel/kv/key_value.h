@@ -50,8 +50,9 @@
 // installed, nor taken as "nobody has it": the read asks again. When the newest version
 // anyone knows of is held by nobody who answered (only invalidation markers of it came
 // back), its writer is asked directly; if the writer is not yet a member here (news of it
-// is still spreading) the read waits for it, and if it is gone or lost the value, the
-// answer is a 404 flagged not current. A get that joins a read of the same key already in
+// is still spreading) the read waits for it, up to `unknown_writer_wait`, and if it is
+// gone or lost the value, the answer is a 404 flagged not current. A node that has not
+// joined answers nothing as current. A get that joins a read of the same key already in
 // flight is answered from a round of questions asked after it arrived.
 // Every version a get returns is remembered in the store before the reply (so a later
 // write of the key on this node gets a higher version).
@@ -64,6 +65,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "kernel/core/random.h"
@@ -140,6 +142,7 @@ class KeyValue {
     std::optional<Candidate> best;
     uint32_t rounds = 1;
     std::vector<uint64_t> responders;  // node ids of the members that answered this round
+    MonoTime parked_until = kNever;    // waiting for an unknown writer (see seek_writer)
     // Who answered holding which version: those behind the result get a read repair.
     std::vector<std::pair<std::string, Version>> holders;
     Version floor;        // highest version invalidated while the read was in flight
@@ -156,6 +159,7 @@ class KeyValue {
     uint64_t request;
     std::string key;
     std::optional<Duration> timeout;
+    MonoTime arrived;
     MonoTime until;  // read anyway at this time, joined or not
   };
   // What we applied of an origin's log. An origin without one is treated as log id 0
@@ -211,17 +215,19 @@ class KeyValue {
   // its writer was asked now (an active member that was not asked this round) or may
   // still appear (not a member here yet): the read goes on. False if the writer is gone
   // or answered without it: the read ends.
-  bool seek_writer(Query& q);
+  bool seek_writer(MonoTime now, Query& q);
   // A member that appeared (or came back) is asked by every read in flight.
-  void join_reads(const std::string& member);
+  void join_reads(MonoTime now, const std::string& member);
+  // Asks `member` in `q`'s current round.
+  void ask_too(MonoTime now, Query& q, std::string_view member);
   // Keeps a marker of `version` for `key` unless the store holds that version or newer.
   void remember_newer(std::string_view key, const Version& version);
   // Completes `q` if every member asked has answered (or `timed_out`: every get waiting
   // on it has reached its timeout); true if it ended.
   bool maybe_complete(Now now, Query& q, bool timed_out);
-  // Answers `requests` with the best `q` has found (caching it); `complete`: every member
+  // Answers `waiters` with the best `q` has found (caching it); `complete`: every member
   // asked has answered.
-  void conclude(Query& q, bool complete, const std::vector<uint64_t>& requests);
+  void conclude(Query& q, bool complete, const std::vector<Waiter>& waiters);
   static MonoTime earliest_deadline(const Query& q);
   // Folds this node's own record of the key into the read's best candidate.
   void merge_local(Query& q);
@@ -248,6 +254,9 @@ class KeyValue {
   MonoTime held_until_ = kNever;
   std::vector<HeldWrite> held_writes_;
   std::vector<HeldRead> held_reads_;
+  // Node ids of members known to be gone (dead, left, forgotten) or waited for in vain:
+  // a read does not wait for them to appear (bounded: forgotten wholesale when full).
+  std::unordered_set<uint64_t> gone_writers_;
   uint64_t epoch_;
   bool epoch_owed_ = false;
   MonoTime epoch_retry_at_ = kNever;
