@@ -94,22 +94,14 @@ void KeyValue::get(Now now, uint64_t request, std::string_view key,
                    std::optional<Duration> timeout) {
   stats_.gets++;
   if (key.empty() || key.size() > config_.max_key_bytes) {
-    reply(Reply{request,
-                ClientOp::kGet,
-                ReplyStatus::kError,
-                {},
-                {},
-                "key must have 1 to " + std::to_string(config_.max_key_bytes) + " bytes"});
+    reply_error(request, ClientOp::kGet,
+                "key must have 1 to " + std::to_string(config_.max_key_bytes) + " bytes");
     return;
   }
   if (!membership_.joined()) {
     if (held_reads_.size() >= config_.max_pending_queries) {
-      reply(Reply{request,
-                  ClientOp::kGet,
-                  ReplyStatus::kError,
-                  {},
-                  {},
-                  "too many reads waiting for the node to join; retry later"});
+      reply_error(request, ClientOp::kGet,
+                  "too many reads waiting for the node to join; retry later");
       return;
     }
     // Held for the join, but not past the get's own timeout.
@@ -126,7 +118,7 @@ void KeyValue::read(Now now, uint64_t request, std::string_view key,
   Result<bool> found = store_.get(key, local);
   if (!found.ok()) {
     stats_.store_errors++;
-    reply(Reply{request, ClientOp::kGet, ReplyStatus::kError, {}, {}, found.error().detail});
+    reply_error(request, ClientOp::kGet, found.error().detail);
     return;
   }
   Reply r{request, ClientOp::kGet};
@@ -166,9 +158,7 @@ void KeyValue::erase(Now now, uint64_t request, std::string_view key) {
 
 void KeyValue::write(Now now, uint64_t request, ClientOp op, std::string_view key,
                      std::string value) {
-  auto fail = [&](std::string why) {
-    reply(Reply{request, op, ReplyStatus::kError, {}, {}, std::move(why)});
-  };
+  auto fail = [&](std::string why) { reply_error(request, op, std::move(why)); };
   if (key.empty() || key.size() > config_.max_key_bytes) {
     return fail("key must have 1 to " + std::to_string(config_.max_key_bytes) + " bytes");
   }
@@ -513,12 +503,7 @@ void KeyValue::start_query(Now now, std::string key, uint64_t request, Duration 
     return;
   }
   if (queries_.size() >= config_.max_pending_queries) {
-    reply(Reply{request,
-                ClientOp::kGet,
-                ReplyStatus::kError,
-                {},
-                {},
-                "too many cluster reads in flight; retry later"});
+    reply_error(request, ClientOp::kGet, "too many cluster reads in flight; retry later");
     return;
   }
   stats_.gets_remote++;
@@ -926,6 +911,10 @@ void KeyValue::send(const Address& to, Channel channel, const wire::Message& m) 
 
 void KeyValue::reply(Reply r) {
   out_.replies.push_back(std::move(r));
+}
+
+void KeyValue::reply_error(uint64_t request, ClientOp op, std::string why) {
+  reply(Reply{request, op, ReplyStatus::kError, {}, {}, std::move(why)});
 }
 
 }  // namespace ckv

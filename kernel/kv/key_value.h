@@ -236,6 +236,7 @@ class KeyValue {
   void send_entries(const Address& to, uint64_t from_seq);
   void send(const Address& to, Channel channel, const wire::Message& m);
   void reply(Reply r);
+  void reply_error(uint64_t request, ClientOp op, std::string why);
   Duration default_timeout() const;
   const Member* active_member(std::string_view name) const;
 
