@@ -81,18 +81,21 @@ void Node::join(Now now, std::span<const Address> seeds) {
   const size_t first = outbox_.changes.size();
   membership_.join(now.mono, seeds);
   forward_changes(now, first);
+  kv_->settle_reads(now);
 }
 
 void Node::leave(Now now) {
   const size_t first = outbox_.changes.size();
   membership_.leave(now.mono);
   forward_changes(now, first);
+  kv_->settle_reads(now);
 }
 
 void Node::on_timer(Now now) {
   const size_t first = outbox_.changes.size();
   membership_.on_timer(now.mono);
   forward_changes(now, first);
+  kv_->settle_reads(now);
   kv_->on_timer(now);
 }
 
@@ -174,6 +177,9 @@ void Node::on_message(Now now, const Address& from, Channel channel,
       first = outbox_.changes.size();
     }
   }
+  // Reads that lost a member they waited for end only now: the packet may also have
+  // brought news of another member they must ask (a push-pull, or [dead, alive] gossip).
+  kv_->settle_reads(now);
   decoded_.clear();
   // A big packet once must not cost memory for good: keep room for a typical one only.
   if (decoded_.capacity() > kDecodedKeep) std::vector<wire::Message>().swap(decoded_);

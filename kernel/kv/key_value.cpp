@@ -761,18 +761,22 @@ void KeyValue::on_member_change(Now now, const MemberChange& change) {
     // Invalidations it sent that never reached us will now never come: revalidate.
     bump_or_owe(now.mono);
   }
-  std::vector<uint64_t> affected;
   for (auto& [id, q] : queries_) {
     auto w = std::find(q.waiting.begin(), q.waiting.end(), change.name);
     if (w != q.waiting.end()) {
       q.waiting.erase(w);
-      affected.push_back(id);
+      unsettled_reads_.push_back(id);  // settle_reads completes it if nobody else is left
     }
   }
-  for (uint64_t id : affected) {
+  if (change.reaped) origins_.erase(change.name);
+}
+
+void KeyValue::settle_reads(Now now) {
+  std::vector<uint64_t> ids;
+  ids.swap(unsettled_reads_);
+  for (uint64_t id : ids) {
     if (auto it = queries_.find(id); it != queries_.end()) maybe_complete(now, it->second, false);
   }
-  if (change.reaped) origins_.erase(change.name);
 }
 
 void KeyValue::join_reads(MonoTime now, const std::string& member) {

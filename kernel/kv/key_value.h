@@ -103,8 +103,12 @@ class KeyValue {
   void erase(Now now, uint64_t request, std::string_view key);
 
   void handle(Now now, const Address& from, Channel channel, wire::Message&& message);
-  // Member changes from this input: reads stop waiting for members that are gone.
+  // Member changes from this input: reads stop waiting for members that are gone, and ask
+  // those that appear. Then settle_reads, once the whole input is handled: the reads that
+  // waited only for members now gone end then (one packet may bury one member and bring
+  // back another: a read must not end on the first before it has asked the second).
   void on_member_change(Now now, const MemberChange& change);
+  void settle_reads(Now now);
   void on_timer(Now now);
   MonoTime next_deadline() const;
 
@@ -255,6 +259,7 @@ class KeyValue {
   MonoTime held_until_ = kNever;
   std::vector<HeldWrite> held_writes_;
   std::vector<HeldRead> held_reads_;
+  std::vector<uint64_t> unsettled_reads_;  // reads a member change may have completed
   // Node ids of members known to be gone (dead, left, forgotten) or waited for in vain:
   // a read does not wait for them to appear (bounded: forgotten wholesale when full).
   std::unordered_set<uint64_t> gone_writers_;

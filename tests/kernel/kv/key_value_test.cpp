@@ -241,7 +241,7 @@ TEST_F(Cluster, AGetThatJoinsAReadInFlightIsAnsweredFromQuestionsAskedAfterIt) {
   EXPECT_EQ(reply_to(12)->value, "v2") << "a get that began after the write returned the old value";
   EXPECT_TRUE(reply_to(12)->current);
   EXPECT_EQ(nodes_[2]->stats().queries_sent, asked_before + 2);  // a round of its own
-  EXPECT_EQ(reply_to(12)->rounds, 1u);  // the rounds it waited for
+  EXPECT_EQ(reply_to(12)->rounds, 1u);                           // the rounds it waited for
 }
 
 // n1's write is known to n0 only as a marker, and n2 has not yet heard that n1 exists
@@ -384,6 +384,36 @@ TEST_F(Cluster, AReadWaitsOnlyAMomentForAWriterThatNeverAppears) {
   ASSERT_NE(reply_to(4), nullptr);
   EXPECT_FALSE(reply_to(4)->current);
   EXPECT_LT(t_ - again, 10ms) << "waited again for a writer already waited for in vain";
+}
+
+// One packet can bury the member a read waits for and bring back another. The read must
+// not end on the first news before it has asked the member the second brings: here n1,
+// back from the dead in n2's view, holds the newest value, and n0, the only member n2
+// asked, is buried by the same packet.
+TEST_F(Cluster, AReadEndsOnlyAfterEveryMemberChangeOfAPacket) {
+  nodes_[0]->put(now(0), 1, "k", "v1");
+  run_for(5ms);
+  nodes_[1]->put(now(1), 2, "k", "v2");  // its invalidations are not sent yet
+  collect();
+  std::erase_if(in_flight_, [](const InFlight& m) { return m.from == 1; });
+  auto news_to_n2 = [&](std::vector<wire::Message> news) {
+    nodes_[2]->on_message(now(2), addr(0), Channel::kDatagram, wire::encode_packet(news));
+  };
+  const Incarnation n0_inc = nodes_[2]->members().find("n0")->incarnation;
+  const Incarnation n1_inc = nodes_[2]->members().find("n1")->incarnation;
+  news_to_n2({wire::Dead{n1_inc, "n1", "n0"}});
+  ASSERT_FALSE(nodes_[2]->members().find("n1")->active());
+  nodes_[2]->get(now(2), 3, "k");  // asks n0 only; the question is lost
+  auto question_to_n0 = [](const InFlight& m) { return m.from == 2 && m.to == 0; };
+  pump(question_to_n0);
+  std::erase_if(in_flight_, question_to_n0);
+  ASSERT_EQ(reply_to(3), nullptr);
+  news_to_n2({wire::Dead{n0_inc, "n0", "n1"}, wire::Alive{n1_inc + 1, "n1", addr(1)}});
+  pump();
+  ASSERT_NE(reply_to(3), nullptr);
+  EXPECT_EQ(reply_to(3)->status, ReplyStatus::kOk) << "the read ended between the two news";
+  EXPECT_EQ(reply_to(3)->value, "v2");
+  EXPECT_TRUE(reply_to(3)->current);
 }
 
 TEST_F(Cluster, OversizedKeysAndValuesGetAnErrorNotTruncation) {
