@@ -148,5 +148,100 @@ TEST_F(History, AWriteBelowAVersionItsNodeReturnedFires) {
   EXPECT_EQ(violations("writes follow answers"), 1u);
 }
 
+TEST_F(History, TwoWritesWithOneVersionFire) {
+  write(1, 10, 1000);
+  checker_.on_write(at(20), WriteRecord{kKey, Version{1000, 0, 101}, false, 50, 10, 2, at(20)},
+                    0us);
+  EXPECT_EQ(violations("unique versions"), 1u);
+  // The same wall time from another node is another version.
+  checker_.on_write(at(30), WriteRecord{kKey, Version{1000, 0, 102}, false, 51, 10, 2, at(30)},
+                    0us);
+  EXPECT_EQ(checker_.violations().size(), 1u);
+}
+
+TEST_F(History, AWriteStartedAfterAnotherEndedButVersionedBelowItFires) {
+  write(1, 10, 2000);
+  // Node 2 writes 20 ms later with clocks at most 5 ms apart, yet gets a lower version.
+  checker_.on_write(at(30), WriteRecord{kKey, Version{1000, 0, 102}, false, 60, 10, 2, at(30)},
+                    5ms);
+  EXPECT_EQ(violations("real-time order"), 1u);
+  // Clocks up to 25 ms apart make the two writes concurrent: either order is right.
+  checker_.on_write(at(31), WriteRecord{kKey, Version{1500, 0, 100}, false, 61, 10, 0, at(31)},
+                    25ms);
+  EXPECT_EQ(violations("real-time order"), 1u);
+}
+
+TEST_F(History, AValueNoWriteMadeFires) {
+  const Version v = write(1, 10, 1000);
+  // A version nobody wrote.
+  Reply unknown{0, ClientOp::kGet, ReplyStatus::kOk, Version{999, 0, 101}, "x"};
+  read(20, checker_.acked(), 21, unknown, hears_all_);
+  // The right version with other bytes.
+  Reply wrong_bytes = value(v);
+  wrong_bytes.value[0] ^= 1;
+  read(20, checker_.acked(), 21, wrong_bytes, hears_all_);
+  EXPECT_EQ(violations("integrity"), 2u);
+  read(20, checker_.acked(), 21, value(v), hears_all_);  // the right bytes
+  EXPECT_EQ(checker_.violations().size(), 2u);
+  // A current 404 naming a version nobody wrote.
+  read(20, checker_.acked(), 21, not_found(Version{3000, 0, 101}), hears_all_);
+  EXPECT_EQ(violations("integrity"), 3u);
+}
+
+TEST_F(History, ANodeForgettingItsOwnValueFires) {
+  // Node 0 writes, then answers 404 from its own copy: its write is lost.
+  checker_.on_write(at(10), WriteRecord{kKey, Version{1000, 0, 100}, false, 70, 10, 0, at(10)},
+                    0us);
+  read(20, checker_.acked(), 21, not_found({}, /*current=*/false), hears_all_);
+  EXPECT_EQ(violations("no lost write"), 1u);
+  // After its own delete, a 404 below the delete is fine (a tombstone may be forgotten).
+  checker_.on_write(at(30), WriteRecord{kKey, Version{2000, 0, 100}, true, 71, 0, 0, at(30)}, 0us);
+  read(40, checker_.acked(), 41, not_found({}, /*current=*/false), hears_all_);
+  // And after a crash that lost what it had not made durable, it starts over.
+  checker_.on_write(at(50), WriteRecord{kKey, Version{3000, 0, 100}, false, 72, 10, 0, at(50)},
+                    0us);
+  checker_.on_lossy_crash(at(55), 0, at(45));
+  read(60, checker_.acked(), 61, not_found({}, /*current=*/false), hears_all_);
+  EXPECT_EQ(checker_.violations().size(), 1u);
+}
+
+TEST_F(History, AReadSlowerThanItsRoundsAllowFires) {
+  checker_.set_prompt_bound(100ms);
+  checker_.set_formed(at(0));
+  const Version v = write(1, 10, 1000);
+  read(20, checker_.acked(), 170, value(v), hears_all_);  // one round: 150 ms > 100 ms
+  EXPECT_EQ(violations("promptness"), 1u);
+  read(20, checker_.acked(), 30, value(v, true, /*current=*/false), hears_all_);
+  EXPECT_EQ(violations("promptness"), 2u);
+  // Two rounds (a write raced it) earn twice the bound.
+  Reply two_rounds = value(v);
+  two_rounds.rounds = 2;
+  read(20, checker_.acked(), 170, two_rounds, hears_all_);
+  // And a read begun before the cluster formed is not held to it.
+  checker_.set_formed(at(25));
+  read(20, checker_.acked(), 400, value(v), hears_all_);
+  EXPECT_EQ(checker_.violations().size(), 2u);
+}
+
+TEST_F(History, NodesThatDisagreeAfterTheFaultsFire) {
+  const Version old_value = write(1, 10, 1000);
+  const Version newest = write(2, 20, 2000);
+  // Disagreement.
+  checker_.check_convergence(at(100), kKey, {{0, value(old_value)}, {1, value(newest)}}, true);
+  // Agreement on a version below the newest write, which a live node holds.
+  checker_.check_convergence(at(100), kKey, {{0, value(old_value)}, {1, value(old_value)}}, true);
+  // Agreement on the newest, but not knowing it is current.
+  checker_.check_convergence(
+      at(100), kKey, {{0, value(newest, true, false)}, {1, value(newest, true, false)}}, true);
+  EXPECT_EQ(violations("convergence"), 3u);
+  // The near misses: all agree on the newest, current; or the newest write is gone with
+  // its holders and all agree, not current, on what is left.
+  checker_.check_convergence(at(100), kKey, {{0, value(newest)}, {1, value(newest)}}, true);
+  checker_.check_convergence(
+      at(100), kKey, {{0, value(old_value, true, false)}, {1, value(old_value, true, false)}},
+      false);
+  EXPECT_EQ(checker_.violations().size(), 3u);
+}
+
 }  // namespace
 }  // namespace ckv::sim
