@@ -11,6 +11,8 @@ namespace {
 
 // How many gone members' ids a node remembers for its reads (see gone_writers_).
 constexpr size_t kMaxGoneWriters = 4096;
+// Markers the store refused, kept in memory until it takes them (see supersede).
+constexpr size_t kMaxUnstored = 4096;
 
 // Bytes of an Invalidate frame beyond its entries, and of one entry beyond its key.
 constexpr size_t kInvalidateOverhead = 2 + 1 + 256 + 10 + 10 + 5;
@@ -115,7 +117,7 @@ void KeyValue::get(Now now, uint64_t request, std::string_view key,
 void KeyValue::read(Now now, uint64_t request, std::string_view key,
                     std::optional<Duration> timeout) {
   Record local;
-  Result<bool> found = store_.get(key, local);
+  Result<bool> found = load(key, local);
   if (!found.ok()) {
     stats_.store_errors++;
     reply_error(request, ClientOp::kGet, found.error().detail);
@@ -177,7 +179,7 @@ void KeyValue::write(Now now, uint64_t request, ClientOp op, std::string_view ke
     return;
   }
   Record existing;
-  Result<bool> found = store_.get(key, existing);
+  Result<bool> found = load(key, existing);
   if (!found.ok()) {
     stats_.store_errors++;
     return fail(found.error().detail);
@@ -203,6 +205,7 @@ void KeyValue::write(Now now, uint64_t request, ClientOp op, std::string_view ke
     stats_.store_errors++;
     return fail(s.error().detail);
   }
+  if (!unstored_.empty()) unstored_.erase(std::string(key));  // beaten by this write
   log_.append(key, version);
   if (flush_at_ == kNever) flush_at_ = now.mono + config_.batch_delay;
   // A read of this key in flight must not install anything older than this write. (The
@@ -249,7 +252,7 @@ void KeyValue::handle(Now now, const Address& from, Channel, wire::Message&& mes
       [&](auto&& m) {
         using T = std::decay_t<decltype(m)>;
         if constexpr (std::is_same_v<T, wire::Invalidate>) {
-          on_invalidate(from, std::move(m));
+          on_invalidate(now.mono, from, std::move(m));
         } else if constexpr (std::is_same_v<T, wire::InvalidateAck>) {
           on_invalidate_ack(from, m);
         } else if constexpr (std::is_same_v<T, wire::InvalidateReset>) {
@@ -259,7 +262,7 @@ void KeyValue::handle(Now now, const Address& from, Channel, wire::Message&& mes
         } else if constexpr (std::is_same_v<T, wire::QueryReply>) {
           on_query_reply(now, from, std::move(m));
         } else if constexpr (std::is_same_v<T, wire::Newer>) {
-          on_newer(from, m);
+          on_newer(now.mono, from, m);
         }
       },
       message);
@@ -270,7 +273,7 @@ const Member* KeyValue::active_member(std::string_view name) const {
   return m != nullptr && m->active() && name != membership_.name() ? m : nullptr;
 }
 
-void KeyValue::on_invalidate(const Address& from, wire::Invalidate&& m) {
+void KeyValue::on_invalidate(MonoTime now, const Address& from, wire::Invalidate&& m) {
   // Only members may change what we hold (and only they get an answer).
   if (m.origin == membership_.name() || !sent_by(m.origin, from)) {
     stats_.invalidations_refused++;
@@ -287,7 +290,7 @@ void KeyValue::on_invalidate(const Address& from, wire::Invalidate&& m) {
   }
   std::vector<wire::KeyVersion> newer;  // what we hold that beats the writer's version
   for (const wire::KeyVersion& e : m.entries) {
-    if (std::optional<Version> held = apply_invalidation(e.key, e.version);
+    if (std::optional<Version> held = apply_invalidation(now, e.key, e.version);
         held && *held > e.version) {
       newer.push_back(wire::KeyVersion{e.key, *held});
     }
@@ -365,10 +368,11 @@ void KeyValue::raise_query_floor(std::string_view key, const Version& version) {
   }
 }
 
-std::optional<Version> KeyValue::apply_invalidation(std::string_view key, const Version& version) {
+std::optional<Version> KeyValue::apply_invalidation(MonoTime now, std::string_view key,
+                                                    const Version& version) {
   raise_query_floor(key, version);
   Record record;
-  Result<bool> found = store_.get(key, record);
+  Result<bool> found = load(key, record);
   if (!found.ok()) {
     stats_.store_errors++;
     return std::nullopt;
@@ -378,15 +382,12 @@ std::optional<Version> KeyValue::apply_invalidation(std::string_view key, const 
   record.kind = RecordKind::kInvalidated;
   record.version = version;
   record.value.clear();
-  if (!store_.put(key, record).ok()) {
-    stats_.store_errors++;
-    return std::nullopt;
-  }
+  if (!supersede(now, key, record)) return std::nullopt;
   stats_.copies_dropped++;
   return version;
 }
 
-void KeyValue::on_newer(const Address& from, const wire::Newer& m) {
+void KeyValue::on_newer(MonoTime now, const Address& from, const wire::Newer& m) {
   // Only members may change what we hold.
   if (!is_member_address(from)) {
     stats_.invalidations_refused++;
@@ -394,7 +395,7 @@ void KeyValue::on_newer(const Address& from, const wire::Newer& m) {
   }
   stats_.repairs_received += m.entries.size();
   for (const wire::KeyVersion& e : m.entries) {
-    if (e.key.size() <= config_.max_key_bytes) apply_invalidation(e.key, e.version);
+    if (e.key.size() <= config_.max_key_bytes) apply_invalidation(now, e.key, e.version);
   }
 }
 
@@ -434,7 +435,7 @@ void KeyValue::on_query(const Address& from, const wire::Query& m) {
   r.id = m.id;
   r.responder = membership_.name();
   Record record;
-  Result<bool> found = store_.get(m.key, record);
+  Result<bool> found = load(m.key, record);
   if (!found.ok()) {
     stats_.store_errors++;
     return;  // the asker counts us as silent; better than a false "not found"
@@ -516,7 +517,7 @@ void KeyValue::start_query(Now now, std::string key, uint64_t request, Duration 
           config_.query_retry};
   q.epoch = epoch_;
   Record local;
-  Result<bool> found = store_.get(key, local);
+  Result<bool> found = load(key, local);
   if (found.ok() && found.value()) {
     q.best = Candidate{local.kind, local.version, std::move(local.value)};
   }
@@ -545,7 +546,7 @@ void KeyValue::merge_local(Query& q) {
   // Our own copy may have changed while the read was in flight (a local write, an
   // invalidation): it competes like any answer.
   Record local;
-  Result<bool> found = store_.get(q.key, local);
+  Result<bool> found = load(q.key, local);
   if (found.ok() && found.value() && beats(local.kind, local.version, q.best)) {
     q.best = Candidate{local.kind, local.version, std::move(local.value)};
   }
@@ -578,7 +579,7 @@ bool KeyValue::maybe_complete(Now now, Query& q, bool timed_out) {
       for (const Waiter& w : q.requests) {
         if (w.round <= round) served.push_back(w);
       }
-      if (!served.empty()) conclude(q, true, served);
+      if (!served.empty()) conclude(now.mono, q, true, served);
       std::erase_if(q.requests, [&](const Waiter& w) { return w.round <= round; });
       return maybe_complete(now, next_round(now, std::move(q)), false);
     }
@@ -590,8 +591,8 @@ bool KeyValue::maybe_complete(Now now, Query& q, bool timed_out) {
   std::vector<Waiter> in_round, late;
   for (const Waiter& w : q.requests)
     (w.round <= q.rounds ? in_round : late).push_back(w);
-  if (!in_round.empty()) conclude(q, complete, in_round);
-  if (!late.empty()) conclude(q, false, late);
+  if (!in_round.empty()) conclude(now.mono, q, complete, in_round);
+  if (!late.empty()) conclude(now.mono, q, false, late);
   query_of_key_.erase(q.key);
   queries_.erase(q.id);
   return true;
@@ -659,7 +660,7 @@ void KeyValue::ask_too(MonoTime now, Query& q, std::string_view member) {
   q.next_retry = std::max(q.next_retry, now + q.retry_every);
 }
 
-void KeyValue::conclude(Query& q, bool complete, const std::vector<Waiter>& waiters) {
+void KeyValue::conclude(MonoTime now, Query& q, bool complete, const std::vector<Waiter>& waiters) {
   Reply r{0, ClientOp::kGet, ReplyStatus::kNotFound};
   r.remote = true;
   // A node that has not joined (it read once join_wait passed) knows nobody to ask.
@@ -678,18 +679,18 @@ void KeyValue::conclude(Query& q, bool complete, const std::vector<Waiter>& wait
       // Remember the newest version we learnt of (even without a copy of the key): nothing
       // older is installed later, and a later write here gets a higher version.
       r.version = std::max(q.best->version, q.floor);
-      remember_newer(q.key, r.version);
+      remember_newer(now, q.key, r.version);
     }
   } else {
     // A value or a tombstone, at least as new as anything invalidated meanwhile: cache
     // it, confirmed current only when everyone asked has answered.
     Record local;
-    Result<bool> found = store_.get(q.key, local);
+    Result<bool> found = load(q.key, local);
     if (!found.ok() || !found.value() || local.version <= q.best->version) {
       // Current only if every member answered and no gap opened while they did.
       const bool current = complete && q.epoch == epoch_;
       Record record{q.best->kind, q.best->version, current ? epoch_ : 0, q.best->value};
-      if (!store_.put(q.key, record).ok()) stats_.store_errors++;
+      supersede(now, q.key, record);
     }
     r.version = q.best->version;
     if (q.best->kind == RecordKind::kValue) {
@@ -787,23 +788,65 @@ void KeyValue::join_reads(MonoTime now, const std::string& member) {
   }
 }
 
-void KeyValue::remember_newer(std::string_view key, const Version& version) {
+void KeyValue::remember_newer(MonoTime now, std::string_view key, const Version& version) {
   Record record;
-  Result<bool> found = store_.get(key, record);
+  Result<bool> found = load(key, record);
   if (!found.ok()) {
     stats_.store_errors++;
     return;
   }
   if (found.value() && record.version >= version) return;
-  record = Record{RecordKind::kInvalidated, version, 0, {}};
-  if (!store_.put(key, record).ok()) stats_.store_errors++;
+  supersede(now, key, Record{RecordKind::kInvalidated, version, 0, {}});
+}
+
+bool KeyValue::supersede(MonoTime now, std::string_view key, const Record& record) {
+  if (store_.put(key, record).ok()) {
+    if (!unstored_.empty()) unstored_.erase(std::string(key));
+    return true;
+  }
+  stats_.store_errors++;
+  // The copy the store still holds may be confirmed current: a new epoch (owed, if the
+  // store refuses that too) stops it being served before the cluster confirms it again.
+  bump_or_owe(now);
+  // Nor may anything older than this version be answered again, current or not: keep a
+  // marker of it in memory until the store takes one.
+  if (auto it = unstored_.find(key); it != unstored_.end()) {
+    it->second = std::max(it->second, record.version);
+  } else if (unstored_.size() < kMaxUnstored) {
+    unstored_.emplace(std::string(key), record.version);
+  }
+  return false;
+}
+
+Result<bool> KeyValue::load(std::string_view key, Record& out) {
+  Result<bool> found = store_.get(key, out);
+  if (!found.ok() || unstored_.empty()) return found;
+  auto it = unstored_.find(key);
+  if (it == unstored_.end() || (found.value() && out.version >= it->second)) return found;
+  out = Record{RecordKind::kInvalidated, it->second, 0, {}};
+  return true;
+}
+
+void KeyValue::store_unstored() {
+  for (auto it = unstored_.begin(); it != unstored_.end();) {
+    Record held;
+    Result<bool> found = store_.get(it->first, held);
+    if (!found.ok()) return;
+    if (!found.value() || held.version < it->second) {
+      if (!store_.put(it->first, Record{RecordKind::kInvalidated, it->second, 0, {}}).ok()) return;
+    }
+    it = unstored_.erase(it);
+  }
 }
 
 // --- timers -----------------------------------------------------------------------------
 
 void KeyValue::on_timer(Now now) {
   if (!held_reads_.empty()) release_held_reads(now);
-  if (now.mono >= epoch_retry_at_) bump_or_owe(now.mono);
+  if (now.mono >= epoch_retry_at_) {
+    bump_or_owe(now.mono);
+    if (!epoch_owed_) store_unstored();
+  }
   if (now.mono >= held_until_) release_held_writes(now);
   if (now.mono >= flush_at_ || now.mono >= resend_at_) {
     flush_at_ = kNever;
@@ -843,7 +886,7 @@ void KeyValue::on_timer(Now now) {
     // Some gets joined later and have time left: answer the expired ones, keep asking.
     stats_.query_timeouts++;
     merge_local(q);
-    conclude(q, false, expired);
+    conclude(now.mono, q, false, expired);
     std::erase_if(q.requests, [&](const Waiter& w) { return now.mono >= w.deadline; });
   }
 }

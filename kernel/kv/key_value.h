@@ -189,17 +189,19 @@ class KeyValue {
   // is served without asking the cluster, and on_timer retries it every resend_interval.
   void bump_or_owe(MonoTime now);
 
-  void on_invalidate(const Address& from, wire::Invalidate&& m);
+  void on_invalidate(MonoTime now, const Address& from, wire::Invalidate&& m);
   void on_invalidate_ack(const Address& from, const wire::InvalidateAck& m);
   void on_invalidate_reset(const Address& from, const wire::InvalidateReset& m);
   void on_query(const Address& from, const wire::Query& m);
   void on_query_reply(Now now, const Address& from, wire::QueryReply&& m);
-  void on_newer(const Address& from, const wire::Newer& m);
+  void on_newer(MonoTime now, const Address& from, const wire::Newer& m);
   // Tells `member` the newer versions in `entries` (chunked to fit datagrams).
   void send_newer(const Address& to, std::vector<wire::KeyVersion> entries);
   // Drops copies of `key` older than `version`; in-flight reads of it raise their floor.
-  // Returns the version this node now holds for the key (none if it holds no record).
-  std::optional<Version> apply_invalidation(std::string_view key, const Version& version);
+  // Returns the version this node now holds for the key (none if it holds no record, or
+  // the store refused the marker).
+  std::optional<Version> apply_invalidation(MonoTime now, std::string_view key,
+                                            const Version& version);
   // In-flight reads of `key` will not install anything older than `version`.
   void raise_query_floor(std::string_view key, const Version& version);
   bool is_member_address(const Address& addr) const;
@@ -225,13 +227,21 @@ class KeyValue {
   // Asks `member` in `q`'s current round.
   void ask_too(MonoTime now, Query& q, std::string_view member);
   // Keeps a marker of `version` for `key` unless the store holds that version or newer.
-  void remember_newer(std::string_view key, const Version& version);
+  void remember_newer(MonoTime now, std::string_view key, const Version& version);
+  // Stores `record` over whatever this node holds of `key`. If the store refuses it, the
+  // copy left there is no longer served as current (bump_or_owe): false.
+  bool supersede(MonoTime now, std::string_view key, const Record& record);
+  // What this node holds of `key`: the store's record, unless a newer marker the store
+  // refused is held in memory (unstored_).
+  Result<bool> load(std::string_view key, Record& out);
+  // Hands the markers held in memory to the store, while it takes them.
+  void store_unstored();
   // Completes `q` if every member asked has answered (or `timed_out`: every get waiting
   // on it has reached its timeout); true if it ended.
   bool maybe_complete(Now now, Query& q, bool timed_out);
   // Answers `waiters` with the best `q` has found (caching it); `complete`: every member
   // asked has answered.
-  void conclude(Query& q, bool complete, const std::vector<Waiter>& waiters);
+  void conclude(MonoTime now, Query& q, bool complete, const std::vector<Waiter>& waiters);
   static MonoTime earliest_deadline(const Query& q);
   // Folds this node's own record of the key into the read's best candidate.
   void merge_local(Query& q);
@@ -263,6 +273,9 @@ class KeyValue {
   // Node ids of members known to be gone (dead, left, forgotten) or waited for in vain:
   // a read does not wait for them to appear (bounded: forgotten wholesale when full).
   std::unordered_set<uint64_t> gone_writers_;
+  // Markers of versions this node learnt of or answered, which the store refused (a full
+  // disk): reads see them, and they are stored once the store takes writes again.
+  std::map<std::string, Version, std::less<>> unstored_;
   uint64_t epoch_;
   bool epoch_owed_ = false;
   MonoTime epoch_retry_at_ = kNever;

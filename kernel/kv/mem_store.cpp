@@ -27,6 +27,7 @@ const Record* MemStore::peek(std::string_view key) const {
 }
 
 Status MemStore::put(std::string_view key, const Record& record) {
+  if (fail_writes_) return Error{ErrorCode::kIoError, "writes fail (injected)"};
   auto it = live_.find(key);
   if (it == live_.end()) {
     live_.emplace(std::string(key), record);
@@ -38,6 +39,7 @@ Status MemStore::put(std::string_view key, const Record& record) {
 }
 
 Status MemStore::erase(std::string_view key) {
+  if (fail_writes_) return Error{ErrorCode::kIoError, "writes fail (injected)"};
   auto it = live_.find(key);
   if (it != live_.end()) live_.erase(it);
   mark_dirty(key);
@@ -58,7 +60,8 @@ Result<uint64_t> MemStore::get_meta(MetaKey key) {
 }
 
 Status MemStore::put_meta(MetaKey key, uint64_t value) {
-  if (fail_meta_writes_) return Error{ErrorCode::kIoError, "meta writes fail (injected)"};
+  if (fail_meta_writes_ || fail_writes_)
+    return Error{ErrorCode::kIoError, "meta writes fail (injected)"};
   meta_[key] = value;
   return {};
 }

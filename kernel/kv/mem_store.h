@@ -4,7 +4,8 @@
 // production store with --sync). Otherwise writes stay volatile until `flush()` (the
 // simulator calls it periodically, as an OS would write back its cache); `crash()` then
 // throws away every volatile write, as a machine losing power would. Meta is always
-// durable. `fail_meta_writes` makes meta writes fail (a full or broken disk) until undone.
+// durable. `fail_writes` makes every write fail, and `fail_meta_writes` meta writes only,
+// until undone (a full or broken disk): a failed write changes nothing.
 #pragma once
 
 #include <map>
@@ -33,6 +34,10 @@ class MemStore final : public Store {
   void crash();
   // While set, put_meta fails with kIoError and changes nothing.
   void fail_meta_writes(bool fail) { fail_meta_writes_ = fail; }
+  bool failing_meta_writes() const { return fail_meta_writes_; }
+  // While set, put, erase and put_meta fail with kIoError and change nothing; reads work.
+  void fail_writes(bool fail) { fail_writes_ = fail; }
+  bool failing_writes() const { return fail_writes_; }
 
   bool durable_writes() const { return durable_writes_; }
   size_t size() const { return live_.size(); }
@@ -49,6 +54,7 @@ class MemStore final : public Store {
   std::set<std::string, std::less<>> dirty_;  // keys whose live record is not yet durable
   std::map<MetaKey, uint64_t> meta_;
   bool fail_meta_writes_ = false;
+  bool fail_writes_ = false;
 };
 
 }  // namespace ckv

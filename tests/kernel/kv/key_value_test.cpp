@@ -530,6 +530,37 @@ TEST_F(Cluster, AnEpochBumpTheStoreCannotKeepIsOwedAndCopiesAreNotServedMeanwhil
   EXPECT_FALSE(r.remote);
 }
 
+// A full disk refuses the marker an invalidation brings: the old copy stays in the store,
+// but it is neither served as current (the epoch moves on, or is owed) nor answered at all
+// once the node knows of the newer version, even when nobody else can answer; the marker
+// is stored once the disk takes writes again.
+TEST_F(Cluster, AMarkerTheStoreRefusesStillHidesTheOldCopyAndIsStoredLater) {
+  write_on_n0_and_cache_on_n2("v1");
+  stores_[2]->fail_writes(true);
+  nodes_[0]->put(now(0), 3, "k", "v2");
+  run_for(100ms);  // the invalidation reaches n2, whose store refuses the marker
+  const Version v2 = stores_[0]->peek("k")->version;
+  ASSERT_EQ(stores_[2]->peek("k")->value, "v1");
+  nodes_[2]->get(now(2), 4, "k");
+  pump();
+  Reply r = last_reply();
+  EXPECT_EQ(r.value, "v2");
+  EXPECT_TRUE(r.remote) << "the refused marker's copy was served";
+  // Nobody else answers now: the read times out, and must not fall back to v1.
+  nodes_[0].reset();
+  nodes_[1].reset();
+  nodes_[2]->get(now(2), 5, "k", 200ms);
+  advance(300ms);
+  r = last_reply();
+  EXPECT_FALSE(r.current);
+  EXPECT_NE(r.value, "v1") << "a node answered a version older than one it had answered";
+  EXPECT_GE(r.version, v2);
+  stores_[2]->fail_writes(false);
+  run_for(2s);  // the owed epoch bump is retried, and the marker stored with it
+  EXPECT_EQ(stores_[2]->peek("k")->kind, RecordKind::kInvalidated);
+  EXPECT_GE(stores_[2]->peek("k")->version, v2);
+}
+
 TEST(AnswerLocally, OnlyACopyConfirmedInTheServingEpochAndNeverInEpochZero) {
   Reply out;
   Record never_confirmed{RecordKind::kValue, Version{1, 0, 1}, 0, "v"};

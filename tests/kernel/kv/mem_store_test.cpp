@@ -46,5 +46,24 @@ TEST(MemStore, MetaIsAlwaysDurable) {
   EXPECT_EQ(s.get_meta(MetaKey::kClockCeiling).value(), 0u);
 }
 
+TEST(MemStore, AFullDiskRefusesEveryWriteAndChangesNothing) {
+  MemStore s(true);
+  ASSERT_TRUE(s.put("a", value(1, "x")).ok());
+  ASSERT_TRUE(s.put_meta(MetaKey::kEpoch, 5).ok());
+  s.fail_writes(true);
+  EXPECT_FALSE(s.put("a", value(2, "y")).ok());
+  EXPECT_FALSE(s.put("b", value(2, "y")).ok());
+  EXPECT_FALSE(s.erase("a").ok());
+  EXPECT_FALSE(s.put_meta(MetaKey::kEpoch, 6).ok());
+  Record r;
+  ASSERT_TRUE(s.get("a", r).value());  // reads still work
+  EXPECT_EQ(r.value, "x");
+  EXPECT_FALSE(s.get("b", r).value());
+  EXPECT_EQ(s.get_meta(MetaKey::kEpoch).value(), 5u);
+  s.fail_writes(false);
+  EXPECT_TRUE(s.put("a", value(3, "z")).ok());
+  EXPECT_TRUE(s.put_meta(MetaKey::kEpoch, 6).ok());
+}
+
 }  // namespace
 }  // namespace ckv
