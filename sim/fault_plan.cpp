@@ -48,7 +48,7 @@ Duration swarm_gap(Prng& rng, Duration shortest, Duration longest) {
   return rng.between(shortest, longest);
 }
 
-std::string describe(const NetworkProfile& n, const Duration gaps[6]) {
+std::string describe(const NetworkProfile& n, const Duration gaps[8]) {
   auto ms = [](Duration d) { return static_cast<double>(d.count()) / 1000.0; };
   auto every = [&](Duration d) {
     return d.count() == 0 ? std::string("never") : std::to_string(d.count() / 1000000) + "s";
@@ -59,10 +59,33 @@ std::string describe(const NetworkProfile& n, const Duration gaps[6]) {
                 n.loss * 100, n.duplication * 100);
   return std::string(buf) + " | partition every " + every(gaps[0]) + ", crash every " +
          every(gaps[1]) + ", pause every " + every(gaps[2]) + ", clog every " + every(gaps[3]) +
-         ", leave every " + every(gaps[4]) + ", slow every " + every(gaps[5]);
+         ", leave every " + every(gaps[4]) + ", slow every " + every(gaps[5]) +
+         " | disk full every " + every(gaps[6]) + ", meta writes fail every " + every(gaps[7]);
 }
 
 }  // namespace
+
+const char* to_string(FaultKind kind) {
+  switch (kind) {
+    case FaultKind::kPartition:
+      return "partition";
+    case FaultKind::kCrash:
+      return "crash";
+    case FaultKind::kPause:
+      return "pause";
+    case FaultKind::kClog:
+      return "clog";
+    case FaultKind::kLeave:
+      return "leave";
+    case FaultKind::kSlow:
+      return "slow";
+    case FaultKind::kDiskFull:
+      return "disk_full";
+    case FaultKind::kMetaFail:
+      return "meta_fail";
+  }
+  return "?";
+}
 
 bool FaultPlan::perfect_network() const {
   if (network.loss > 0 || network.duplication > 0 || network.tail_chance > 0) return false;
@@ -75,7 +98,7 @@ bool FaultPlan::perfect_network() const {
 FaultPlan quiet_plan(Prng& rng) {
   FaultPlan plan;
   plan.network = base_latency(rng);
-  const Duration never[6] = {};
+  const Duration never[8] = {};
   plan.profile_summary = describe(plan.network, never);
   return plan;
 }
@@ -89,8 +112,9 @@ FaultPlan swarm_plan(Prng& rng, uint32_t nodes, Duration chaos) {
   plan.network.tail_max =
       plan.network.tail_chance > 0 ? milliseconds(rng.between(50, 2000)) : Duration(0);
 
-  // Mean gaps between faults of each kind for this seed.
-  const Duration gaps[6] = {
+  // Mean gaps between faults of each kind for this seed. (Storage faults are drawn last,
+  // so that adding them left every other fault of a seed as it was.)
+  Duration gaps[8] = {
       swarm_gap(rng, seconds(10), seconds(60)),   // partition
       swarm_gap(rng, seconds(5), seconds(60)),    // crash
       swarm_gap(rng, seconds(5), seconds(60)),    // pause
@@ -98,7 +122,6 @@ FaultPlan swarm_plan(Prng& rng, uint32_t nodes, Duration chaos) {
       swarm_gap(rng, seconds(20), seconds(120)),  // leave
       swarm_gap(rng, seconds(10), seconds(60)),   // slow
   };
-  plan.profile_summary = describe(plan.network, gaps);
 
   // At most a third of the other nodes are down or gone at any time (none below 4 nodes).
   const uint32_t max_down = (nodes - 1) / 3;
@@ -161,6 +184,21 @@ FaultPlan swarm_plan(Prng& rng, uint32_t nodes, Duration chaos) {
       plan.actions.push_back(a);
     }
   }
+  gaps[6] = swarm_gap(rng, seconds(10), seconds(60));  // disk full
+  gaps[7] = swarm_gap(rng, seconds(10), seconds(60));  // meta writes fail
+  for (int kind = 6; kind < 8; ++kind) {
+    if (gaps[kind].count() == 0) continue;
+    for (MonoTime t = MonoTime{} + rng.between(gaps[kind] / 2, gaps[kind] * 3 / 2); t < end;
+         t += rng.between(gaps[kind] / 2, gaps[kind] * 3 / 2)) {
+      FaultAction a;
+      a.at = t;
+      a.node = static_cast<uint32_t>(rng.below(nodes));
+      a.kind = kind == 6 ? FaultKind::kDiskFull : FaultKind::kMetaFail;
+      a.duration = rng.between(Duration(milliseconds(100)), Duration(seconds(20)));
+      plan.actions.push_back(a);
+    }
+  }
+  plan.profile_summary = describe(plan.network, gaps);
   std::stable_sort(plan.actions.begin(), plan.actions.end(),
                    [](const FaultAction& a, const FaultAction& b) { return a.at < b.at; });
   return plan;

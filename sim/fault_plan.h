@@ -2,11 +2,12 @@
 //
 // A swarm plan first draws the run's own fault profile from the seed — loss and
 // duplication rates, a latency profile with or without a slow tail, and how often nodes
-// crash, pause, leave, and links clog or partition — and then schedules concrete faults
-// over the chaos phase. Many seeds thus test many kinds of bad day, including calm ones
-// (swarm testing). Tests can also write a plan by hand.
+// crash, pause, leave, links clog or partition, and disks fill up or fail meta writes —
+// and then schedules concrete faults over the chaos phase. Many seeds thus test many kinds of bad
+// day, including calm ones (swarm testing). Tests can also write a plan by hand.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -31,7 +32,12 @@ enum class FaultKind : uint8_t {
   kLeave,      // node leaves the cluster gracefully and stays away
   kSlow,       // node reads its input `lag` late for `duration` (an overloaded process);
                // its timers still fire on time
+  kDiskFull,   // node's store refuses every write for `duration`, then takes them again
+               // (a full disk, freed); reads still work; the node keeps running
+  kMetaFail,   // node's store refuses its meta writes (the epoch, the clock lease) only
 };
+inline constexpr size_t kFaultKinds = 8;
+const char* to_string(FaultKind kind);
 
 struct FaultAction {
   MonoTime at;

@@ -45,6 +45,9 @@ struct SimNode {
   MonoTime inbox_at = kNever;    // when its pending inbox event fires
   MonoTime timer_at = kNever;    // when its pending timer event fires
   MonoTime restart_at = kNever;  // pending restart after a crash
+  MonoTime disk_full_until{};    // the store refuses every write before this
+  MonoTime meta_fail_until{};    // the store refuses meta writes before this
+  MonoTime disk_failed_last{};   // when its store last refused a write, for the checkers
   int64_t clock_skew_ms = 0;
   int64_t clock_drift_ppm = 0;
   bool ever_crashed = false;

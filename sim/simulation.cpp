@@ -229,6 +229,7 @@ SimResult Simulation::run() {
     if (auto t = checker_.departed_converged_since()) r.departed_settled_after = *t - quiet_start_;
   }
   r.kv = kv_result();
+  r.faults = faults_injected_;
   return r;
 }
 
@@ -287,6 +288,9 @@ void Simulation::dispatch(MonoTime at, Event&& e) {
     case EventKind::kRmwStep:
       loop_step(e.node, at);
       break;
+    case EventKind::kDiskRecover:
+      update_disk(e.node);
+      break;
     case EventKind::kFlush:
       for (SimNode& n : nodes_) {
         if (n.store) n.store->flush();
@@ -302,6 +306,13 @@ void Simulation::start_node(uint32_t i, bool restart) {
   if (!n.store) n.store = std::make_unique<MemStore>(durable_writes_);
   auto kernel =
       Node::create(config_.node, n.name, n.addr, node_seeds_.next(), now_for(i), *n.store);
+  if (!kernel.ok() && restart && n.store->failing_meta_writes()) {
+    // It cannot store its new epoch: the process exits, and its supervisor tries again.
+    trace_.note(now_, n.name + " cannot start: " + kernel.error().detail);
+    n.restart_at = now_ + std::chrono::seconds(1);
+    queue_.push(n.restart_at, Event{EventKind::kRestart, i});
+    return;
+  }
   if (!kernel.ok()) throw std::logic_error("node creation failed: " + kernel.error().detail);
   n.kernel = std::move(kernel.value());
   n.status = NodeStatus::kUp;
@@ -378,6 +389,27 @@ void Simulation::begin_leave(uint32_t i) {
   drain(i);
 }
 
+bool Simulation::disk_failing(uint32_t i) const {
+  const SimNode& n = nodes_[i];
+  return n.store && (n.store->failing_writes() || n.store->failing_meta_writes());
+}
+
+void Simulation::update_disk(uint32_t i) {
+  SimNode& n = nodes_[i];
+  if (!n.store) n.store = std::make_unique<MemStore>(durable_writes_);
+  const bool full = n.disk_full_until > now_;
+  const bool meta = full || n.meta_fail_until > now_;
+  if (full != n.store->failing_writes() || meta != n.store->failing_meta_writes()) {
+    if (disk_failing(i)) n.disk_failed_last = now_;
+    n.store->fail_writes(full);
+    n.store->fail_meta_writes(meta);
+    trace_.note(now_, "n" + std::to_string(i) + "'s disk: " +
+                          (full   ? "refuses writes"
+                           : meta ? "refuses meta writes"
+                                  : "works"));
+  }
+}
+
 void Simulation::finish_leave(uint32_t i) {
   SimNode& n = nodes_[i];
   n.kernel.reset();
@@ -391,6 +423,7 @@ void Simulation::finish_leave(uint32_t i) {
 
 void Simulation::apply(const FaultAction& a) {
   SimNode& n = nodes_[a.node];
+  faults_injected_[static_cast<size_t>(a.kind)]++;
   trace_.add(TraceRecord{now_, TraceKind::kFault, static_cast<uint8_t>(a.kind), a.node, 0,
                          static_cast<uint64_t>(a.duration.count()),
                          static_cast<uint64_t>(a.lag.count())});
@@ -421,6 +454,14 @@ void Simulation::apply(const FaultAction& a) {
         n.ever_paused = true;
       }
       break;
+    case FaultKind::kDiskFull:
+    case FaultKind::kMetaFail: {
+      MonoTime& until = a.kind == FaultKind::kDiskFull ? n.disk_full_until : n.meta_fail_until;
+      until = std::max(until, now_ + a.duration);
+      update_disk(a.node);
+      queue_.push(until, Event{EventKind::kDiskRecover, a.node});
+      break;
+    }
     case FaultKind::kLeave:
       if (n.status != NodeStatus::kUp) break;
       if (n.paused_until > now_) {
@@ -467,6 +508,10 @@ void Simulation::begin_quiet() {
       schedule_timer(i);
       schedule_inbox(i);
       record_lifecycle(i, Lifecycle::kResume);
+    }
+    if (n.disk_full_until > now_ || n.meta_fail_until > now_) {
+      n.disk_full_until = n.meta_fail_until = now_;  // disks are freed, or mended
+      update_disk(i);
     }
     if (n.status == NodeStatus::kDown && n.restart_at != kNever) start_node(i, true);
   }
@@ -818,8 +863,12 @@ void Simulation::on_reply(uint32_t i, Reply&& r) {
       break;
     case ReplyStatus::kError:
       kv_counts_.errors++;
-      kv_checker_.report(now_, "no errors",
-                         "n" + std::to_string(i) + " answered an error: " + r.error);
+      // Only a store that refuses writes, or did since the operation began, excuses an
+      // error.
+      if (!disk_failing(i) && nodes_[i].disk_failed_last < op.started) {
+        kv_checker_.report(now_, "no errors",
+                           "n" + std::to_string(i) + " answered an error: " + r.error);
+      }
       break;
   }
   if (!r.current) kv_counts_.not_current++;

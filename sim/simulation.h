@@ -14,6 +14,7 @@
 // others then learn of each other by gossip). The seed draws both when they are unset.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -116,6 +117,7 @@ struct SimResult {
   std::optional<Duration> converged_after;  // since the quiet phase began
   std::optional<Duration> departed_settled_after;
   KvResult kv;
+  std::array<uint64_t, kFaultKinds> faults{};  // how many of each kind were injected
 };
 
 class Simulation {
@@ -153,7 +155,8 @@ class Simulation {
     kCheck,
     kClientOp,
     kFlush,
-    kRmwStep
+    kRmwStep,
+    kDiskRecover
   };
   struct Event {
     EventKind kind;
@@ -175,6 +178,9 @@ class Simulation {
   void crash(uint32_t i, Duration down_for);
   void begin_leave(uint32_t i);
   void finish_leave(uint32_t i);
+  // Sets node i's store failing or working as its disk faults say at this time.
+  void update_disk(uint32_t i);
+  bool disk_failing(uint32_t i) const;
   void apply(const FaultAction& a);
   void begin_quiet();
   void check();
@@ -256,6 +262,7 @@ class Simulation {
   MonoTime chaos_drained_ = kNever;  // when the last message the chaos phase delayed lands
   bool done_ = false;
   uint64_t partition_id_ = 0;
+  std::array<uint64_t, kFaultKinds> faults_injected_{};
   std::vector<FaultAction> deferred_;  // faults postponed until a paused node resumes
   uint64_t delivered_ = 0;
   uint64_t dropped_ = 0;

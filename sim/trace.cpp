@@ -36,24 +36,6 @@ uint64_t hash_bytes(std::span<const uint8_t> bytes) {
   return hash_words(hash_words(h, bytes.first(kEdge)), bytes.last(kEdge));
 }
 
-const char* fault_name(uint8_t kind) {
-  switch (static_cast<FaultKind>(kind)) {
-    case FaultKind::kPartition:
-      return "partition";
-    case FaultKind::kCrash:
-      return "crash";
-    case FaultKind::kPause:
-      return "pause";
-    case FaultKind::kClog:
-      return "clog";
-    case FaultKind::kLeave:
-      return "leave";
-    case FaultKind::kSlow:
-      return "slow";
-  }
-  return "?";
-}
-
 const char* lifecycle_name(uint8_t step) {
   switch (static_cast<Lifecycle>(step)) {
     case Lifecycle::kStart:
@@ -166,8 +148,8 @@ std::string Trace::format(const TraceRecord& r) {
               " inc=" + std::to_string(r.y);
       break;
     case TraceKind::kFault:
-      line += std::string("FAULT ") + fault_name(r.sub) + " " + node(r.a) + " for " +
-              std::to_string(r.x / 1000) + "ms";
+      line += std::string("FAULT ") + to_string(static_cast<FaultKind>(r.sub)) + " " + node(r.a) +
+              " for " + std::to_string(r.x / 1000) + "ms";
       if (r.y != 0) line += ", input " + std::to_string(r.y / 1000) + "ms late";
       break;
     case TraceKind::kLifecycle:

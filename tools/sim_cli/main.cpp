@@ -8,6 +8,7 @@
 // Exit status: 0 when no property was violated, 1 when one was, 2 for bad usage, 3 for an
 // internal error. The last line of standard output is always one JSON object: the summary
 // of the whole invocation, or {"error": ..., "exit_status": ...} (--help prints only help).
+#include <array>
 #include <chrono>
 #include <cinttypes>
 #include <cstdio>
@@ -239,7 +240,8 @@ int main(int argc, char** argv) {
   double wall_seconds = 0;
   uint64_t last_hash = 0;
   uint64_t false_failures = 0;
-  ckv::sim::KvResult kv;  // counts and samples over every seed
+  ckv::sim::KvResult kv;                                 // counts and samples over every seed
+  std::array<uint64_t, ckv::sim::kFaultKinds> faults{};  // injected, over every seed
 
   for (uint64_t k = 0; k < o.seeds; ++k) {
     SimConfig config = o.base;
@@ -271,6 +273,8 @@ int main(int argc, char** argv) {
     kv.errors += r.kv.errors;
     kv.not_current += r.kv.not_current;
     kv.lost_with_process += r.kv.lost_with_process;
+    for (size_t f = 0; f < ckv::sim::kFaultKinds; ++f)
+      faults[f] += r.faults[f];
     auto take = [](std::vector<ckv::Duration>& to, const std::vector<ckv::Duration>& from) {
       to.insert(to.end(), from.begin(), from.end());
     };
@@ -326,6 +330,12 @@ int main(int argc, char** argv) {
                 kv.gets, kv.puts, kv.deletes, kv.ok, kv.not_found, kv.timeouts, kv.errors,
                 kv.not_current, kv.lost_with_process);
   }
+  std::printf(",\"faults_injected\":{");
+  for (size_t k = 0; k < ckv::sim::kFaultKinds; ++k) {
+    std::printf("%s\"%s\":%" PRIu64, k == 0 ? "" : ",",
+                ckv::sim::to_string(static_cast<ckv::sim::FaultKind>(k)), faults[k]);
+  }
+  std::printf("}");
   if (o.single)
     std::printf(",\"seed\":%" PRIu64 ",\"trace_hash\":\"%016" PRIx64 "\"", o.first_seed, last_hash);
   std::printf("}\n");
