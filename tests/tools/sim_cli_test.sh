@@ -34,6 +34,13 @@ check "multi-seed counts seeds" test "$(json_value seeds)" = 4
 check "multi-seed counts nodes" test "$(json_value nodes)" = 6
 check "multi-seed reports no violation" test "$(json_value violations)" = 0
 
+# --jobs: the same output on two threads as on one (wall time aside), faults counted.
+"$sim" --nodes 5 --seeds 6 --first-seed 20 --virtual-seconds 20 | sed 's/"wall_seconds":[0-9.]*//' > "$out.one"
+"$sim" --nodes 5 --seeds 6 --first-seed 20 --virtual-seconds 20 --jobs 2 | sed 's/"wall_seconds":[0-9.]*//' > "$out"
+check "--jobs 2 prints what one job prints" cmp -s "$out.one" "$out"
+check "the summary counts injected faults" grep -q '"faults_injected":{"partition":' "$out"
+rm -f "$out.one"
+
 # One seed: trace_hash, and the same seed gives the same hash; another seed another hash.
 "$sim" --nodes 5 --seed 7 --virtual-seconds 30 > "$out"
 check "single-seed run exits 0" test $? -eq 0
@@ -51,7 +58,7 @@ check "--trace prints member changes" grep -q " sees " "$out"
 check "--trace keeps JSON last" has_keys trace_hash
 
 # Usage errors exit 2, and still end standard output with one JSON object.
-for bad in "--nodes 0" "--nodes x" "--faults some" "--bogus" "--seed 1 --seeds 2" "--seeds 2 --trace"; do
+for bad in "--nodes 0" "--nodes x" "--faults some" "--bogus" "--seed 1 --seeds 2" "--seeds 2 --trace" "--jobs 0"; do
   # shellcheck disable=SC2086
   "$sim" $bad > "$out" 2>/dev/null
   check "'$bad' is a usage error" test $? -eq 2

@@ -4,6 +4,8 @@
 //                  [--virtual-seconds T] [--no-lifeguard] [--workload kv|random|rmw|none]
 //                  [--joins drawn|n0|peers] [--start-spread-ms M] [--lan]
 //   cluster-kv-sim --nodes N --seed S [--trace] [...]
+//   --jobs J runs seeds on J threads, with the same output as one; on a terminal, a
+//   multi-seed run shows its progress on standard error.
 //
 // Exit status: 0 when no property was violated, 1 when one was, 2 for bad usage, 3 for an
 // internal error. The last line of standard output is always one JSON object: the summary
@@ -20,7 +22,10 @@
 #include <string>
 #include <string_view>
 
+#include <unistd.h>
+
 #include "sim/simulation.h"
+#include "tools/sim_cli/seed_runner.h"
 
 namespace {
 
@@ -52,6 +57,7 @@ options:
   --ops-per-second R     client operations per virtual second across the cluster (40)
   --keys K               size of the key space (default 8: writes conflict often)
   --lan                  one switch's latency (0.05-0.5 ms) instead of one drawn per seed
+  --jobs J               run seeds on J threads (default 1); the output is the same
   --trace                print every trace record of a single-seed run
   --help                 this text
 
@@ -64,6 +70,7 @@ struct Options {
   uint64_t seeds = 1;
   bool single = false;
   bool trace = false;
+  unsigned jobs = 1;
 };
 
 std::string json_escape(std::string_view text) {
@@ -173,6 +180,8 @@ Options parse(int argc, char** argv) {
       o.base.workload.keys = static_cast<uint32_t>(parse_number(flag, value(), 1, 1000000));
     } else if (flag == "--lan") {
       o.base.lan_latency = true;
+    } else if (flag == "--jobs") {
+      o.jobs = static_cast<unsigned>(parse_number(flag, value(), 1, 256));
     } else if (flag == "--trace") {
       o.trace = true;
     } else {
@@ -231,6 +240,40 @@ void print_single(const SimResult& r) {
               r.violations.empty() ? "no property violated" : "VIOLATION (report above)");
 }
 
+// A line on standard error, redrawn at most twice a second: seeds done, violations so
+// far, seeds per second and the time left.
+class Progress {
+ public:
+  Progress(uint64_t total, bool shown)
+      : total_(total), shown_(shown), start_(std::chrono::steady_clock::now()) {}
+
+  void seed_done(uint64_t violations) {
+    ++done_;
+    if (!shown_) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (done_ != total_ && now - last_ < std::chrono::milliseconds(500)) return;
+    last_ = now;
+    const double elapsed = std::chrono::duration<double>(now - start_).count();
+    const double rate = elapsed > 0 ? static_cast<double>(done_) / elapsed : 0;
+    const double left = rate > 0 ? static_cast<double>(total_ - done_) / rate : 0;
+    std::fprintf(stderr,
+                 "\r%" PRIu64 "/%" PRIu64 " seeds, %" PRIu64
+                 " violating, %.1f seeds/s, %.0f s left   ",
+                 done_, total_, violations, rate, left);
+    std::fflush(stderr);
+  }
+  void finish() {
+    if (shown_) std::fputc('\n', stderr);
+  }
+
+ private:
+  const uint64_t total_;
+  const bool shown_;
+  const std::chrono::steady_clock::time_point start_;
+  std::chrono::steady_clock::time_point last_{};
+  uint64_t done_ = 0;
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -243,23 +286,15 @@ int main(int argc, char** argv) {
   ckv::sim::KvResult kv;                                 // counts and samples over every seed
   std::array<uint64_t, ckv::sim::kFaultKinds> faults{};  // injected, over every seed
 
-  for (uint64_t k = 0; k < o.seeds; ++k) {
-    SimConfig config = o.base;
-    config.seed = o.first_seed + k;
-    if (o.trace) {
-      config.trace_sink = [](std::string_view line) {
-        std::fwrite(line.data(), 1, line.size(), stdout);
-        std::fputc('\n', stdout);
-      };
-    }
-    SimResult r;
-    try {
-      r = ckv::sim::simulate(config);
-    } catch (const std::invalid_argument& e) {
-      usage_error(e.what());  // a configuration the simulator cannot run
-    } catch (const std::exception& e) {
-      fail(3, std::string("internal error: ") + e.what(), false);
-    }
+  SimConfig base = o.base;
+  if (o.trace) {
+    base.trace_sink = [](std::string_view line) {
+      std::fwrite(line.data(), 1, line.size(), stdout);
+      std::fputc('\n', stdout);
+    };
+  }
+  Progress progress(o.seeds, !o.single && isatty(fileno(stderr)) != 0);
+  auto take = [&](SimResult&& r) {
     virtual_seconds += secs(r.virtual_time);
     wall_seconds += r.wall_seconds;
     last_hash = r.trace_hash;
@@ -275,14 +310,14 @@ int main(int argc, char** argv) {
     kv.lost_with_process += r.kv.lost_with_process;
     for (size_t f = 0; f < ckv::sim::kFaultKinds; ++f)
       faults[f] += r.faults[f];
-    auto take = [](std::vector<ckv::Duration>& to, const std::vector<ckv::Duration>& from) {
+    auto append = [](std::vector<ckv::Duration>& to, const std::vector<ckv::Duration>& from) {
       to.insert(to.end(), from.begin(), from.end());
     };
-    take(kv.samples.get_local, r.kv.samples.get_local);
-    take(kv.samples.get_remote, r.kv.samples.get_remote);
-    take(kv.samples.get_404, r.kv.samples.get_404);
-    take(kv.samples.put, r.kv.samples.put);
-    take(kv.samples.staleness, r.kv.samples.staleness);
+    append(kv.samples.get_local, r.kv.samples.get_local);
+    append(kv.samples.get_remote, r.kv.samples.get_remote);
+    append(kv.samples.get_404, r.kv.samples.get_404);
+    append(kv.samples.put, r.kv.samples.put);
+    append(kv.samples.staleness, r.kv.samples.staleness);
     if (!r.violations.empty()) {
       ++violations;
       std::fputs(r.report.c_str(), stdout);
@@ -297,7 +332,16 @@ int main(int argc, char** argv) {
                   optional_secs(r.converged_after).c_str(), r.trace_hash);
     }
     std::fflush(stdout);
+    progress.seed_done(violations);
+  };
+  try {
+    ckv::sim::run_seeds(base, o.first_seed, o.seeds, o.jobs, take);
+  } catch (const std::invalid_argument& e) {
+    usage_error(e.what());  // a configuration the simulator cannot run
+  } catch (const std::exception& e) {
+    fail(3, std::string("internal error: ") + e.what(), false);
   }
+  progress.finish();
 
   std::printf("{\"seeds\":%" PRIu64
               ",\"nodes\":%u,\"faults\":\"%s\",\"lifeguard\":%s,"
