@@ -34,6 +34,10 @@ class History : public ::testing::Test {
     ops_[v] = op;
     return v;
   }
+  // Any write, with the version given whole (a duplicate, or one below another).
+  void ack(uint32_t node, int64_t ms, const Version& v, Duration d = 0us, bool tombstone = false) {
+    checker_.on_write(at(ms), WriteRecord{kKey, v, tombstone, next_op_++, 10, node, at(ms)}, d);
+  }
   Reply value(const Version& v, bool remote = true, bool current = true) {
     Reply r{0, ClientOp::kGet, ReplyStatus::kOk, v, value_for(ops_.at(v), 10)};
     r.remote = remote;
@@ -130,8 +134,7 @@ TEST_F(History, LocalHitsAndAnswersNotCurrentAreHeldToTheNodesOwnHistoryOnly) {
   read(20, checker_.acked(), 21, value(old_value, true, /*current=*/false), hears_all_);
   EXPECT_TRUE(checker_.violations().empty());
   // Its own write binds it, local or not.
-  checker_.on_write(at(30), WriteRecord{kKey, Version{3000, 0, 100}, false, 99, 10, 0, at(30)},
-                    0us);
+  ack(0, 30, Version{3000, 0, 100});
   read(40, checker_.acked(), 41, value(old_value, /*remote=*/false), hears_all_);
   EXPECT_EQ(violations("no resurrection"), 1u);
 }
@@ -140,34 +143,28 @@ TEST_F(History, AWriteBelowAVersionItsNodeReturnedFires) {
   const Version deleted = write(1, 10, 5000, /*tombstone=*/true);
   read(20, checker_.acked(), 21, not_found(deleted), hears_all_);
   // Node 0 then writes, stamped below the delete it had just returned.
-  checker_.on_write(at(30), WriteRecord{kKey, Version{4000, 0, 100}, false, 98, 10, 0, at(30)},
-                    0us);
+  ack(0, 30, Version{4000, 0, 100});
   EXPECT_EQ(violations("writes follow answers"), 1u);
-  checker_.on_write(at(40), WriteRecord{kKey, Version{6000, 0, 100}, false, 97, 10, 0, at(40)},
-                    0us);
+  ack(0, 40, Version{6000, 0, 100});
   EXPECT_EQ(violations("writes follow answers"), 1u);
 }
 
 TEST_F(History, TwoWritesWithOneVersionFire) {
   write(1, 10, 1000);
-  checker_.on_write(at(20), WriteRecord{kKey, Version{1000, 0, 101}, false, 50, 10, 2, at(20)},
-                    0us);
+  ack(2, 20, Version{1000, 0, 101});
   EXPECT_EQ(violations("unique versions"), 1u);
   // The same wall time from another node is another version.
-  checker_.on_write(at(30), WriteRecord{kKey, Version{1000, 0, 102}, false, 51, 10, 2, at(30)},
-                    0us);
+  ack(2, 30, Version{1000, 0, 102});
   EXPECT_EQ(checker_.violations().size(), 1u);
 }
 
 TEST_F(History, AWriteStartedAfterAnotherEndedButVersionedBelowItFires) {
   write(1, 10, 2000);
   // Node 2 writes 20 ms later with clocks at most 5 ms apart, yet gets a lower version.
-  checker_.on_write(at(30), WriteRecord{kKey, Version{1000, 0, 102}, false, 60, 10, 2, at(30)},
-                    5ms);
+  ack(2, 30, Version{1000, 0, 102}, 5ms);
   EXPECT_EQ(violations("real-time order"), 1u);
   // Clocks up to 25 ms apart make the two writes concurrent: either order is right.
-  checker_.on_write(at(31), WriteRecord{kKey, Version{1500, 0, 100}, false, 61, 10, 0, at(31)},
-                    25ms);
+  ack(0, 31, Version{1500, 0, 100}, 25ms);
   EXPECT_EQ(violations("real-time order"), 1u);
 }
 
@@ -190,16 +187,14 @@ TEST_F(History, AValueNoWriteMadeFires) {
 
 TEST_F(History, ANodeForgettingItsOwnValueFires) {
   // Node 0 writes, then answers 404 from its own copy: its write is lost.
-  checker_.on_write(at(10), WriteRecord{kKey, Version{1000, 0, 100}, false, 70, 10, 0, at(10)},
-                    0us);
+  ack(0, 10, Version{1000, 0, 100});
   read(20, checker_.acked(), 21, not_found({}, /*current=*/false), hears_all_);
   EXPECT_EQ(violations("no lost write"), 1u);
   // After its own delete, a 404 below the delete is fine (a tombstone may be forgotten).
-  checker_.on_write(at(30), WriteRecord{kKey, Version{2000, 0, 100}, true, 71, 0, 0, at(30)}, 0us);
+  ack(0, 30, Version{2000, 0, 100}, 0us, /*tombstone=*/true);
   read(40, checker_.acked(), 41, not_found({}, /*current=*/false), hears_all_);
   // And after a crash that lost what it had not made durable, it starts over.
-  checker_.on_write(at(50), WriteRecord{kKey, Version{3000, 0, 100}, false, 72, 10, 0, at(50)},
-                    0us);
+  ack(0, 50, Version{3000, 0, 100});
   checker_.on_lossy_crash(at(55), 0, at(45));
   read(60, checker_.acked(), 61, not_found({}, /*current=*/false), hears_all_);
   EXPECT_EQ(checker_.violations().size(), 1u);
