@@ -153,6 +153,36 @@ RC_GTEST_PROP(Leave, ANodeThatLeavesIsSeenAsLeftByAll, ()) {
   if (!sim.checker().violations().empty()) RC_FAIL(describe(sim));
 }
 
+// A node cut off while another leaves (long enough to suspect or declare everyone dead,
+// the leaver included, and for the news of the leave to have stopped spreading) learns of
+// the leave from a state exchange once the cut heals: it must see the leaver as left, like
+// everyone else, not as failed.
+RC_GTEST_PROP(Leave, ANodeCutOffDuringALeaveLearnsItAsALeaveWhenItHeals, ()) {
+  const uint64_t seed = *rc::gen::arbitrary<uint64_t>();
+  const uint32_t n = *rc::gen::inRange<uint32_t>(4, 13);
+  const uint32_t cut = *rc::gen::inRange<uint32_t>(1, n);
+  const uint32_t leaver = (cut + *rc::gen::inRange<uint32_t>(1, n)) % n;
+  const MembershipConfig config = NodeConfig{}.membership;
+  const auto bounds = liveness_bounds(config, n, 1);
+  const MonoTime split = MonoTime{} + 15s;
+  const Duration length = bounds.suspicion_max + config.gossip_to_the_dead + 20s;
+  FaultAction partition{split, FaultKind::kPartition, cut, length};
+  partition.shape = PartitionShape::kIsolateOne;
+  Simulation sim(scripted(seed, n, {partition, {split + 5s, FaultKind::kLeave, leaver}}));
+  sim.run_until(split + length - 1s);
+  const Member* seen = sim.node(cut).kernel->members().find(sim.node(leaver).name);
+  RC_PRE(seen != nullptr);                       // it had heard of the leaver before the cut
+  RC_ASSERT(seen->state != MemberState::kLeft);  // cut off, it cannot know of the leave
+  sim.run_until(split + length + 1ms);
+  const auto settled = step_until(sim, split + length + bounds.convergence, [&] {
+    return all_running_see(sim, leaver, {MemberState::kLeft}, /*absent_ok=*/true);
+  });
+  RC_ASSERT(settled.has_value());
+  sim.run_until(*settled + 60s);  // and nobody later takes the leave for a failure
+  RC_ASSERT(all_running_see(sim, leaver, {MemberState::kLeft}, /*absent_ok=*/true));
+  if (!sim.checker().violations().empty()) RC_FAIL(describe(sim));
+}
+
 // After a split into halves that lasts long enough for each side to declare the other
 // dead — and to stop gossiping to it — the cluster becomes one again by itself.
 RC_GTEST_PROP(Healing, SplitHalvesMergeAgainWithoutAnyJoin, ()) {
