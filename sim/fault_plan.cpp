@@ -48,7 +48,7 @@ Duration swarm_gap(Prng& rng, Duration shortest, Duration longest) {
   return rng.between(shortest, longest);
 }
 
-std::string describe(const NetworkProfile& n, const Duration gaps[8]) {
+std::string describe(const NetworkProfile& n, const Duration gaps[9]) {
   auto ms = [](Duration d) { return static_cast<double>(d.count()) / 1000.0; };
   auto every = [&](Duration d) {
     return d.count() == 0 ? std::string("never") : std::to_string(d.count() / 1000000) + "s";
@@ -60,7 +60,8 @@ std::string describe(const NetworkProfile& n, const Duration gaps[8]) {
   return std::string(buf) + " | partition every " + every(gaps[0]) + ", crash every " +
          every(gaps[1]) + ", pause every " + every(gaps[2]) + ", clog every " + every(gaps[3]) +
          ", leave every " + every(gaps[4]) + ", slow every " + every(gaps[5]) +
-         " | disk full every " + every(gaps[6]) + ", meta writes fail every " + every(gaps[7]);
+         " | disk full every " + every(gaps[6]) + ", meta writes fail every " + every(gaps[7]) +
+         " | clock step every " + every(gaps[8]);
 }
 
 }  // namespace
@@ -83,6 +84,8 @@ const char* to_string(FaultKind kind) {
       return "disk_full";
     case FaultKind::kMetaFail:
       return "meta_fail";
+    case FaultKind::kClockStep:
+      return "clock_step";
   }
   return "?";
 }
@@ -98,7 +101,7 @@ bool FaultPlan::perfect_network() const {
 FaultPlan quiet_plan(Prng& rng) {
   FaultPlan plan;
   plan.network = base_latency(rng);
-  const Duration never[8] = {};
+  const Duration never[9] = {};
   plan.profile_summary = describe(plan.network, never);
   return plan;
 }
@@ -114,7 +117,7 @@ FaultPlan swarm_plan(Prng& rng, uint32_t nodes, Duration chaos) {
 
   // Mean gaps between faults of each kind for this seed. (Storage faults are drawn last,
   // so that adding them left every other fault of a seed as it was.)
-  Duration gaps[8] = {
+  Duration gaps[9] = {
       swarm_gap(rng, seconds(10), seconds(60)),   // partition
       swarm_gap(rng, seconds(5), seconds(60)),    // crash
       swarm_gap(rng, seconds(5), seconds(60)),    // pause
@@ -195,6 +198,20 @@ FaultPlan swarm_plan(Prng& rng, uint32_t nodes, Duration chaos) {
       a.node = static_cast<uint32_t>(rng.below(nodes));
       a.kind = kind == 6 ? FaultKind::kDiskFull : FaultKind::kMetaFail;
       a.duration = rng.between(Duration(milliseconds(100)), Duration(seconds(20)));
+      plan.actions.push_back(a);
+    }
+  }
+  // Wall-clock steps, drawn last of all: up to 30 s either way.
+  gaps[8] = swarm_gap(rng, seconds(10), seconds(60));
+  if (gaps[8].count() != 0) {
+    for (MonoTime t = MonoTime{} + rng.between(gaps[8] / 2, gaps[8] * 3 / 2); t < end;
+         t += rng.between(gaps[8] / 2, gaps[8] * 3 / 2)) {
+      FaultAction a;
+      a.at = t;
+      a.node = static_cast<uint32_t>(rng.below(nodes));
+      a.kind = FaultKind::kClockStep;
+      a.clock_step = rng.between(Duration(milliseconds(1)), Duration(seconds(30)));
+      if (rng.below(2) == 0) a.clock_step = -a.clock_step;
       plan.actions.push_back(a);
     }
   }

@@ -2,7 +2,8 @@
 //
 // A swarm plan first draws the run's own fault profile from the seed — loss and
 // duplication rates, a latency profile with or without a slow tail, and how often nodes
-// crash, pause, leave, links clog or partition, and disks fill up or fail meta writes —
+// crash, pause, leave, links clog or partition, disks fill up or fail meta writes, and
+// wall clocks step —
 // and then schedules concrete faults over the chaos phase. Many seeds thus test many kinds of bad
 // day, including calm ones (swarm testing). Tests can also write a plan by hand.
 #pragma once
@@ -35,8 +36,9 @@ enum class FaultKind : uint8_t {
   kDiskFull,   // node's store refuses every write for `duration`, then takes them again
                // (a full disk, freed); reads still work; the node keeps running
   kMetaFail,   // node's store refuses its meta writes (the epoch, the clock lease) only
+  kClockStep,  // node's wall clock jumps by `clock_step` (an NTP correction, a VM resumed)
 };
-inline constexpr size_t kFaultKinds = 8;
+inline constexpr size_t kFaultKinds = 9;
 const char* to_string(FaultKind kind);
 
 struct FaultAction {
@@ -47,6 +49,7 @@ struct FaultAction {
   Duration lag{};  // kSlow only
   PartitionShape shape = PartitionShape::kSplitHalves;
   uint64_t choice_seed = 0;  // picks the partition's members
+  Duration clock_step{};     // kClockStep only: forward when positive, back when negative
 };
 
 // Network behaviour during the chaos phase; the quiet phase uses a clean network with the

@@ -33,6 +33,14 @@ void KvChecker::on_write(MonoTime now, const WriteRecord& w, Duration max_clock_
             "two writes share version " + to_string(w.version) + " (" + key_name(w.key) + ")");
     return;
   }
+  // A node's versions only go up, across crashes and clock steps too (its clock lease).
+  Version& last = last_version_[w.node];
+  if (w.version <= last) {
+    violate(now, "a node's versions only go up",
+            "n" + std::to_string(w.node) + " stamped a write " + to_string(w.version) +
+                ", not above its earlier " + to_string(last));
+  }
+  last = std::max(last, w.version);
   // Writes follow answers: above everything this node returned or wrote of the key.
   if (auto f = floors_[w.node].find(w.key);
       f != floors_[w.node].end() && w.version <= f->second.version) {

@@ -22,6 +22,8 @@
 //    a reader that knows of a newer value than any it found cannot claim the key is gone.
 //    (A local hit is held to the node's own history only: other nodes' invalidations
 //    reach it after their writes are acknowledged, the staleness the latency table shows.)
+//  - a node's versions only go up: every write a node acknowledges is stamped above all
+//    its earlier ones, across crashes (lossy ones too) and steps of its wall clock;
 //  - real-time order: a write that starts more than d after another write of the same
 //    key was acknowledged gets the higher version, d being the widest gap between two
 //    node clocks so far (plus 1 us of clock resolution);
@@ -114,6 +116,7 @@ class KvChecker {
                        const Reply& r, const std::vector<bool>& heard);
 
   std::vector<std::map<uint32_t, Floor>> floors_;  // per node, per key
+  std::map<uint32_t, Version> last_version_;       // per node: its highest write, ever
   uint32_t keys_;
   std::map<Version, WriteRecord> writes_;
   std::map<uint32_t, std::vector<WriteRecord*>> by_key_;  // in acknowledgement order

@@ -50,6 +50,7 @@ struct SimNode {
   MonoTime disk_failed_last{};   // when its store last refused a write, for the checkers
   int64_t clock_skew_ms = 0;
   int64_t clock_drift_ppm = 0;
+  Duration clock_steps{};  // the sum of the steps its wall clock took
   bool ever_crashed = false;
   bool ever_paused = false;  // paused or slowed at some point
 

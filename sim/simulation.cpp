@@ -424,9 +424,11 @@ void Simulation::finish_leave(uint32_t i) {
 void Simulation::apply(const FaultAction& a) {
   SimNode& n = nodes_[a.node];
   faults_injected_[static_cast<size_t>(a.kind)]++;
-  trace_.add(TraceRecord{now_, TraceKind::kFault, static_cast<uint8_t>(a.kind), a.node, 0,
-                         static_cast<uint64_t>(a.duration.count()),
-                         static_cast<uint64_t>(a.lag.count())});
+  trace_.add(
+      TraceRecord{now_, TraceKind::kFault, static_cast<uint8_t>(a.kind), a.node, 0,
+                  static_cast<uint64_t>(a.kind == FaultKind::kClockStep ? a.clock_step.count()
+                                                                        : a.duration.count()),
+                  static_cast<uint64_t>(a.lag.count())});
   switch (a.kind) {
     case FaultKind::kPartition: {
       network_.start_partition(a.shape, a.choice_seed, a.node);
@@ -462,6 +464,11 @@ void Simulation::apply(const FaultAction& a) {
       queue_.push(until, Event{EventKind::kDiskRecover, a.node});
       break;
     }
+    case FaultKind::kClockStep:
+      widest_gap_ = std::max(widest_gap_, clock_gap_at(now_));
+      n.clock_steps += a.clock_step;
+      widest_gap_ = std::max(widest_gap_, clock_gap_at(now_));
+      break;
     case FaultKind::kLeave:
       if (n.status != NodeStatus::kUp) break;
       if (n.paused_until > now_) {
@@ -704,7 +711,8 @@ Now Simulation::now_for(uint32_t i) const {
   const SimNode& n = nodes_[i];
   const int64_t us = micros(now_);
   const int64_t drifted_us = us + us / 1000000 * n.clock_drift_ppm;
-  return Now{now_, WallTime(Duration((kEpochMs + n.clock_skew_ms) * 1000 + drifted_us))};
+  return Now{now_,
+             WallTime(Duration((kEpochMs + n.clock_skew_ms) * 1000 + drifted_us) + n.clock_steps)};
 }
 
 // --- key-value workload ------------------------------------------------------------------
@@ -892,18 +900,21 @@ void Simulation::on_reply(uint32_t i, Reply&& r) {
   }
 }
 
+Duration Simulation::clock_gap_at(MonoTime t) const {
+  int64_t lo = INT64_MAX, hi = INT64_MIN;
+  for (const SimNode& n : nodes_) {
+    const int64_t off =
+        n.clock_skew_ms * 1000 + micros(t) / 1000000 * n.clock_drift_ppm + n.clock_steps.count();
+    lo = std::min(lo, off);
+    hi = std::max(hi, off);
+  }
+  return Duration(hi - lo);
+}
+
 Duration Simulation::max_clock_gap() const {
-  // Clock offsets change linearly with drift: the widest gap so far is at one end.
-  auto gap_at = [&](int64_t us) {
-    int64_t lo = INT64_MAX, hi = INT64_MIN;
-    for (const SimNode& n : nodes_) {
-      const int64_t off = n.clock_skew_ms * 1000 + us / 1000000 * n.clock_drift_ppm;
-      lo = std::min(lo, off);
-      hi = std::max(hi, off);
-    }
-    return hi - lo;
-  };
-  return Duration(std::max(gap_at(0), gap_at(micros(now_))) + 1);
+  // Between steps, clock offsets change linearly with drift: the widest gap so far is at
+  // the start, now, or on either side of a step (widest_gap_ keeps those).
+  return std::max({clock_gap_at(MonoTime{}), clock_gap_at(now_), widest_gap_}) + Duration(1);
 }
 
 bool Simulation::serves_older(uint32_t i, uint32_t key, const Version& v) const {

@@ -241,6 +241,7 @@ class Simulation {
   void watch_staleness(uint32_t i, uint32_t key, const Version& v);
   void update_stale_watches(uint32_t i);
   Duration max_clock_gap() const;
+  Duration clock_gap_at(MonoTime t) const;  // between the nodes' wall clocks, with steps
   KvResult kv_result() const;
 
   SimConfig config_;
@@ -263,6 +264,7 @@ class Simulation {
   bool done_ = false;
   uint64_t partition_id_ = 0;
   std::array<uint64_t, kFaultKinds> faults_injected_{};
+  Duration widest_gap_{};              // the widest clock gap on either side of any step so far
   std::vector<FaultAction> deferred_;  // faults postponed until a paused node resumes
   uint64_t delivered_ = 0;
   uint64_t dropped_ = 0;

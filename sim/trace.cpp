@@ -148,6 +148,11 @@ std::string Trace::format(const TraceRecord& r) {
               " inc=" + std::to_string(r.y);
       break;
     case TraceKind::kFault:
+      if (static_cast<FaultKind>(r.sub) == FaultKind::kClockStep) {
+        line += "FAULT clock_step " + node(r.a) + " by " +
+                std::to_string(static_cast<int64_t>(r.x) / 1000) + "ms";
+        break;
+      }
       line += std::string("FAULT ") + to_string(static_cast<FaultKind>(r.sub)) + " " + node(r.a) +
               " for " + std::to_string(r.x / 1000) + "ms";
       if (r.y != 0) line += ", input " + std::to_string(r.y / 1000) + "ms late";

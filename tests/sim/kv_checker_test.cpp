@@ -238,5 +238,17 @@ TEST_F(History, NodesThatDisagreeAfterTheFaultsFire) {
   EXPECT_EQ(checker_.violations().size(), 3u);
 }
 
+TEST_F(History, ANodeStampingBelowItsEarlierWriteFires) {
+  ack(1, 10, Version{5000, 0, 101});
+  // A crash that loses the write does not let the node go back (its clock lease), even
+  // for another key, which the per-key floors would not see.
+  checker_.on_lossy_crash(at(12), 1, at(5));
+  checker_.on_write(at(20), WriteRecord{kKey + 1, Version{4000, 0, 101}, false, 90, 10, 1, at(20)},
+                    0us);
+  EXPECT_EQ(violations("a node's versions only go up"), 1u);
+  ack(1, 30, Version{6000, 0, 101});  // above: fine
+  EXPECT_EQ(checker_.violations().size(), 1u);
+}
+
 }  // namespace
 }  // namespace ckv::sim
