@@ -47,7 +47,8 @@ struct SimNode {
   MonoTime restart_at = kNever;  // pending restart after a crash
   MonoTime disk_full_until{};    // the store refuses every write before this
   MonoTime meta_fail_until{};    // the store refuses meta writes before this
-  MonoTime disk_failed_last{};   // when its store last refused a write, for the checkers
+  MonoTime disk_failed_last = MonoTime::min();  // when its store last stopped refusing writes
+  MonoTime up_since{};                          // when its process last started
   int64_t clock_skew_ms = 0;
   int64_t clock_drift_ppm = 0;
   Duration clock_steps{};  // the sum of the steps its wall clock took

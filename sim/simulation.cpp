@@ -152,6 +152,7 @@ Simulation::Simulation(SimConfig config)
   kv_profile_ = config_.workload.profile.value_or(
       derive(config_.seed, 9) % 3 == 0 ? KvProfile::kReadModifyWrite : KvProfile::kRandom);
   loop_clients_.resize(config_.nodes);
+  widest_gap_ = clock_gap_at(MonoTime{});  // before any step
   plan_.profile_summary +=
       "; cluster starts within " +
       std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(start_spread_).count()) +
@@ -316,6 +317,7 @@ void Simulation::start_node(uint32_t i, bool restart) {
   if (!kernel.ok()) throw std::logic_error("node creation failed: " + kernel.error().detail);
   n.kernel = std::move(kernel.value());
   n.status = NodeStatus::kUp;
+  n.up_since = now_;
   n.timer_at = kNever;
   n.restart_at = kNever;
 
@@ -350,7 +352,14 @@ std::vector<Address> Simulation::live_seeds(uint32_t exclude, size_t count) {
 void Simulation::crash(uint32_t i, Duration down_for) {
   SimNode& n = nodes_[i];
   n.kernel.reset();
-  if (n.store->volatile_writes() > 0) kv_checker_.on_lossy_crash(now_, i, last_flush_);
+  if (n.store->volatile_writes() > 0) {
+    kv_checker_.on_lossy_crash(now_, i, last_flush_);
+  } else if (disk_failing(i) || n.disk_failed_last >= n.up_since) {
+    // Its disk refused writes while it ran: what it answered then (markers it could keep
+    // only in memory) is forgotten, as a lossy store forgets. Its acknowledged writes
+    // are all stored.
+    kv_checker_.on_lossy_crash(now_, i, now_);
+  }
   loop_clients_[i].busy = false;  // its pending operation dies with the process
   n.store->crash();
   for (auto it = pending_ops_.begin(); it != pending_ops_.end();) {
@@ -872,8 +881,9 @@ void Simulation::on_reply(uint32_t i, Reply&& r) {
     case ReplyStatus::kError:
       kv_counts_.errors++;
       // Only a store that refuses writes, or did since the operation began, excuses an
-      // error.
-      if (!disk_failing(i) && nodes_[i].disk_failed_last < op.started) {
+      // error, and only for a write (reads never need the store to take anything).
+      if (op.op == ClientOp::kGet ||
+          (!disk_failing(i) && nodes_[i].disk_failed_last < op.started)) {
         kv_checker_.report(now_, "no errors",
                            "n" + std::to_string(i) + " answered an error: " + r.error);
       }
@@ -914,7 +924,7 @@ Duration Simulation::clock_gap_at(MonoTime t) const {
 Duration Simulation::max_clock_gap() const {
   // Between steps, clock offsets change linearly with drift: the widest gap so far is at
   // the start, now, or on either side of a step (widest_gap_ keeps those).
-  return std::max({clock_gap_at(MonoTime{}), clock_gap_at(now_), widest_gap_}) + Duration(1);
+  return std::max(clock_gap_at(now_), widest_gap_) + Duration(1);
 }
 
 bool Simulation::serves_older(uint32_t i, uint32_t key, const Version& v) const {

@@ -264,7 +264,7 @@ class Simulation {
   bool done_ = false;
   uint64_t partition_id_ = 0;
   std::array<uint64_t, kFaultKinds> faults_injected_{};
-  Duration widest_gap_{};              // the widest clock gap on either side of any step so far
+  Duration widest_gap_{};              // the widest clock gap at the start and around any step
   std::vector<FaultAction> deferred_;  // faults postponed until a paused node resumes
   uint64_t delivered_ = 0;
   uint64_t dropped_ = 0;

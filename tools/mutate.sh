@@ -84,7 +84,7 @@ selected() {
 # failing test to $1 and returns the number of failing tests.
 run_sim_tests() {
   local out=$1
-  timeout 600 "$build/tests/sim_tests" --gtest_color=no > "$work/log" 2>&1 || true
+  timeout --foreground 600 "$build/tests/sim_tests" --gtest_color=no > "$work/log" 2>&1 || true
   awk '
     /^\[ RUN      \]/ { test = $4; falsified = "" }
     /Falsifiable after [0-9]+ test/ { for (i = 1; i <= NF; i++) if ($i == "after") falsified = $(i + 1) }
@@ -122,8 +122,8 @@ for ((i = 1; i <= count; i++)); do
     status=1
     continue
   fi
-  backup="$work/backup"
-  cp "$target" "$backup"
+  cp "$target" "$work/backup"
+  backup="$work/backup"  # only now: restore() must never copy an older file back
   OLD=$(< "$d/old") NEW=$(< "$d/new") perl -0777 -i -pe 's/\Q$ENV{OLD}\E/$ENV{NEW}/' "$target"
   tried=$((tried + 1))
   echo "mutate.sh: [$tried] $id" >&2

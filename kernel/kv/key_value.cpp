@@ -348,6 +348,8 @@ Status KeyValue::bump_epoch() {
   stats_.epoch_bumps++;
   epoch_owed_ = false;  // any bump closes every gap opened before it
   epoch_retry_at_ = kNever;
+  // The store takes writes again (it took this one): hand it the markers it refused.
+  if (!unstored_.empty()) store_unstored();
   return {};
 }
 
@@ -843,10 +845,7 @@ void KeyValue::store_unstored() {
 
 void KeyValue::on_timer(Now now) {
   if (!held_reads_.empty()) release_held_reads(now);
-  if (now.mono >= epoch_retry_at_) {
-    bump_or_owe(now.mono);
-    if (!epoch_owed_) store_unstored();
-  }
+  if (now.mono >= epoch_retry_at_) bump_or_owe(now.mono);
   if (now.mono >= held_until_) release_held_writes(now);
   if (now.mono >= flush_at_ || now.mono >= resend_at_) {
     flush_at_ = kNever;

@@ -234,7 +234,8 @@ class KeyValue {
   // What this node holds of `key`: the store's record, unless a newer marker the store
   // refused is held in memory (unstored_).
   Result<bool> load(std::string_view key, Record& out);
-  // Hands the markers held in memory to the store, while it takes them.
+  // Hands the markers held in memory to the store, while it takes them; called whenever
+  // an epoch bump is stored (a store refusing records refuses the bump too).
   void store_unstored();
   // Completes `q` if every member asked has answered (or `timed_out`: every get waiting
   // on it has reached its timeout); true if it ended.

@@ -9,6 +9,11 @@ sim=$1
 jobs=$2
 for nodes in 3 7 12; do
   echo "nodes $nodes"
-  "$sim" --nodes "$nodes" --seeds 15 --first-seed 500 --virtual-seconds 30 --jobs "$jobs" |
-    grep '^seed '
+  if ! out=$("$sim" --nodes "$nodes" --seeds 15 --first-seed 500 --virtual-seconds 30 \
+    --jobs "$jobs"); then
+    echo "sim_hashes: $sim at $nodes nodes failed or found a violation:" >&2
+    grep -A3 '^VIOLATION' <<< "$out" >&2 || tail -n 3 <<< "$out" >&2
+    exit 1
+  fi
+  grep '^seed ' <<< "$out"
 done
