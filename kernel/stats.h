@@ -61,6 +61,8 @@ struct NodeStats {
   uint64_t epoch_bumps = 0;   // times every copy became due for revalidation
   uint64_t repairs_sent = 0;  // newer versions told to a writer or a reader's responders
   uint64_t repairs_received = 0;
+  // Own writes announced again because another node's write lost to them.
+  uint64_t repairs_announced = 0;
 };
 
 }  // namespace ckv

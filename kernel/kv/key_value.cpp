@@ -206,8 +206,7 @@ void KeyValue::write(Now now, uint64_t request, ClientOp op, std::string_view ke
     return fail(s.error().detail);
   }
   if (!unstored_.empty()) unstored_.erase(std::string(key));  // beaten by this write
-  log_.append(key, version);
-  if (flush_at_ == kNever) flush_at_ = now.mono + config_.batch_delay;
+  announce(now.mono, key, version);
   // A read of this key in flight must not install anything older than this write. (The
   // store already holds the write itself: nothing there to drop.)
   raise_query_floor(key, version);
@@ -289,12 +288,24 @@ void KeyValue::on_invalidate(MonoTime now, const Address& from, wire::Invalidate
     o = OriginState{m.log_id, m.first_seq - 1};
   }
   std::vector<wire::KeyVersion> newer;  // what we hold that beats the writer's version
+  const uint64_t self = clock_.last().node;
+  uint64_t seq = m.first_seq;
   for (const wire::KeyVersion& e : m.entries) {
     if (std::optional<Version> held = apply_invalidation(now, e.key, e.version);
         held && *held > e.version) {
       newer.push_back(wire::KeyVersion{e.key, *held});
+      // The writer's write lost to ours. The Newer reply is one datagram and may be lost;
+      // our log is resent until acknowledged, so say it again there (once: not for an
+      // entry seen before, or resends would feed our log from theirs), or the writer
+      // could serve its losing write as current until someone else reads the key.
+      if (held->node == self && seq > std::max(o.seen, o.applied)) {
+        announce(now, e.key, *held);
+        stats_.repairs_announced++;
+      }
     }
+    ++seq;
   }
+  o.seen = std::max(o.seen, seq - 1);
   stats_.invalidations_received += m.entries.size();
   if (!newer.empty()) send_newer(from, std::move(newer));
   if (m.first_seq <= o.applied + 1) {
@@ -303,6 +314,11 @@ void KeyValue::on_invalidate(MonoTime now, const Address& from, wire::Invalidate
     stats_.invalidation_gaps++;  // applied, but the origin resends what came before
   }
   ack(from, o.log_id, o.applied);
+}
+
+void KeyValue::announce(MonoTime now, std::string_view key, const Version& version) {
+  log_.append(key, version);
+  if (flush_at_ == kNever) flush_at_ = now + config_.batch_delay;
 }
 
 void KeyValue::ack(const Address& origin, uint64_t log_id, uint64_t applied) {

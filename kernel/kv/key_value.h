@@ -171,6 +171,7 @@ class KeyValue {
   struct OriginState {
     uint64_t log_id = 0;
     uint64_t applied = 0;
+    uint64_t seen = 0;  // highest entry received, applied or not (a gap may lie below it)
   };
 
   KeyValue(const KvConfig& config, const MembershipConfig& membership_config,
@@ -208,6 +209,8 @@ class KeyValue {
   // Whether `from` is where the member called `name` lives (names in messages are claims).
   bool sent_by(std::string_view name, const Address& from) const;
   void ack(const Address& origin, uint64_t log_id, uint64_t applied);
+  // Puts (key, version) in this node's invalidation log, to leave with the next batch.
+  void announce(MonoTime now, std::string_view key, const Version& version);
 
   // Whether (kind, version) beats `best`: a higher version, or the same version held as a
   // value or tombstone rather than as a bare marker.

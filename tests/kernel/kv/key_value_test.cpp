@@ -313,6 +313,39 @@ TEST_F(Cluster, A404NamingAVersionNobodyCanGiveIsNotCurrentAndLaterWritesBeatIt)
   EXPECT_GT(reply_to(4)->version, v2) << "a write lost to the version its node had just returned";
 }
 
+// n0's clock runs a second behind n1's: n0 writes the key after n1 did, but its version
+// is lower, so its write loses. n1's Newer reply (a datagram) never reaches n0, and n0's
+// next batch is acknowledged past it, so nothing resends it. n0 must still learn that its
+// write lost: n1, whose own write beat it, says so again through its invalidation log.
+TEST_F(Cluster, AWriterWhoseWriteLostLearnsItEvenWhenTheNewerReplyIsLost) {
+  skew_us_[0] = -1'000'000;
+  nodes_[1]->put(now(1), 1, "k", "ahead");
+  collect();
+  ASSERT_NE(reply_to(1), nullptr);
+  const Version ahead = reply_to(1)->version;
+  run_for(5ms);  // n1's invalidation reaches n0, which holds nothing of the key
+  const auto newer_to_n0 = [](const InFlight& m) {
+    bool newer = false;
+    (void)wire::for_each_frame(m.bytes, [&](uint8_t type, size_t) {
+      newer = newer || type == static_cast<uint8_t>(wire::MessageType::kNewer);
+    });
+    return newer && m.from == 1 && m.to == 0;
+  };
+  nodes_[0]->put(now(0), 2, "k", "behind");
+  advance(5ms, newer_to_n0);
+  nodes_[0]->put(now(0), 3, "other", "x");  // acknowledged past the lost reply
+  advance(1s, newer_to_n0);
+  ASSERT_NE(reply_to(2), nullptr);
+  ASSERT_EQ(reply_to(2)->status, ReplyStatus::kOk);
+  ASSERT_LT(reply_to(2)->version, ahead);
+  std::erase_if(in_flight_, newer_to_n0);
+  replies_.clear();
+  nodes_[0]->get(now(0), 4, "k");
+  pump();
+  ASSERT_NE(reply_to(4), nullptr);
+  EXPECT_EQ(reply_to(4)->value, "ahead") << "the writer still serves its losing write";
+}
+
 // A node that is joining holds reads until it has joined: before, it knows no member to
 // ask and would answer 404 for keys the cluster holds. One whose seeds never answer reads
 // anyway after join_wait.
