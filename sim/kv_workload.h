@@ -32,7 +32,8 @@ struct KvWorkloadConfig {
   std::optional<KvProfile> profile;
   uint32_t rmw_burst = 20;     // loops each node runs back to back before pacing
   double ops_per_second = 40;  // across the cluster, during the chaos phase
-  uint32_t keys = 8;
+  // The key space; 0: drawn from the seed (see SimConfig::workload).
+  uint32_t keys = 0;
   double put_share = 0.35;
   double delete_share = 0.10;  // the rest are gets
   double large_share = 0.03;   // of puts

@@ -61,9 +61,22 @@ std::vector<SimNode> make_nodes(uint32_t n, Prng& rng) {
   return nodes;
 }
 
-SimConfig validated(SimConfig c) {
+constexpr size_t kShortLog = 16;
+
+// Checks the settings, and fixes what the seed draws among them (after the command line
+// that reproduces the run is known: it names only what was chosen).
+SimConfig prepared(SimConfig c) {
   if (c.nodes < 1 || c.nodes > 60000) throw std::invalid_argument("nodes must be 1..60000");
   if (Status s = Node::validate(c.node); !s.ok()) throw std::invalid_argument(s.error().detail);
+  if (c.repro.empty()) c.repro = repro_command(c);
+  if (c.workload.keys == 0) {
+    const uint64_t draw = derive(c.seed, 10) % 4;
+    c.workload.keys = draw < 2 ? 8 : draw == 2 ? 64 : 256;
+  }
+  if (c.short_logs.value_or(derive(c.seed, 11) % 4 == 0)) {
+    c.short_logs = true;
+    c.node.kv.log_entries = std::min(c.node.kv.log_entries, kShortLog);
+  }
   return c;
 }
 
@@ -94,7 +107,7 @@ std::string repro_command(const SimConfig& c) {
       (c.start_spread && *c.start_spread % std::chrono::milliseconds(1) != Duration(0)) ||
       c.min_quiet != d.min_quiet || c.warm_up != d.warm_up ||
       c.check_liveness != d.check_liveness || c.durable_writes != d.durable_writes ||
-      !(w == d.workload)) {
+      c.short_logs != d.short_logs || !(w == d.workload)) {
     return "(settings beyond the CLI's flags: rerun the program or test that made this run)";
   }
   std::string cmd =
@@ -129,7 +142,7 @@ std::string repro_command(const SimConfig& c) {
 }
 
 Simulation::Simulation(SimConfig config)
-    : config_(validated(std::move(config))),
+    : config_(prepared(std::move(config))),
       fault_rng_(derive(config_.seed, 1)),
       node_seeds_(derive(config_.seed, 2)),
       choice_rng_(derive(config_.seed, 3)),
@@ -158,9 +171,13 @@ Simulation::Simulation(SimConfig config)
       std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(start_spread_).count()) +
       " ms, joining " + to_string(joins_);
   if (config_.workload.enabled) {
-    plan_.profile_summary += "; " + std::string(to_string(kv_profile_)) + " workload";
+    plan_.profile_summary += "; " + std::string(to_string(kv_profile_)) + " workload on " +
+                             std::to_string(config_.workload.keys) + " keys";
   }
-  if (config_.repro.empty()) config_.repro = repro_command(config_);
+  if (config_.short_logs.value_or(false)) {
+    plan_.profile_summary +=
+        "; invalidation logs of " + std::to_string(config_.node.kv.log_entries) + " entries";
+  }
   if (config_.faults == FaultMode::kNone) {
     // Fault-free: each round of a cluster read is one round trip (a write racing the read
     // adds a round); allow two per round, and the invalidation batching delay.

@@ -55,7 +55,8 @@ options:
   --start-spread-ms M    nodes start within M ms of the first (default: drawn from the seed,
                          2000 or 100)
   --ops-per-second R     client operations per virtual second across the cluster (40)
-  --keys K               size of the key space (default 8: writes conflict often)
+  --keys K               size of the key space (default: drawn from the seed, 8 in half
+                         the seeds, where writes conflict often, 64 or 256 in the others)
   --lan                  one switch's latency (0.05-0.5 ms) instead of one drawn per seed
   --jobs J               run seeds on J threads (default 1); the output is the same
   --trace                print every trace record of a single-seed run
