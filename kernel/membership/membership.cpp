@@ -662,6 +662,17 @@ std::vector<const Member*> Membership::random_members(
     if (std::find(picked.begin(), picked.end(), &m) != picked.end()) continue;
     picked.push_back(&m);
   }
+  // Random tries can miss the few members that qualify (a small cluster, or most members
+  // suspect): then a failed probe would go without indirect checks. Take the rest in
+  // table order from a random place.
+  if (picked.size() == k || n == 0) return picked;
+  const auto start = static_cast<size_t>(rng_.below(n));
+  for (size_t i = 0; i < n && picked.size() < k; ++i) {
+    const Member& m = table_[(start + i) % n];
+    if (m.name == name_ || !want(m)) continue;
+    if (std::find(picked.begin(), picked.end(), &m) != picked.end()) continue;
+    picked.push_back(&m);
+  }
   return picked;
 }
 

@@ -135,7 +135,8 @@ class Membership {
   // Whether `addr` is where a member we consider alive or suspect lives.
   bool is_active_member_address(const Address& addr) const;
   void drop_suspicion(std::string_view node);
-  // Up to `k` distinct random members that satisfy `want`, never this node.
+  // `k` distinct random members that satisfy `want` (all of them, if fewer), never this
+  // node.
   std::vector<const Member*> random_members(size_t k,
                                             const std::function<bool(const Member&)>& want);
   Duration push_pull_interval() const;
