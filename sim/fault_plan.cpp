@@ -148,7 +148,7 @@ FaultPlan swarm_plan(Prng& rng, uint32_t nodes, Duration chaos) {
       switch (kind) {
         case 0:
           a.kind = FaultKind::kPartition;
-          a.shape = static_cast<PartitionShape>(rng.below(3));
+          a.shape = static_cast<PartitionShape>(rng.below(4));
           a.duration = rng.between(Duration(seconds(1)), Duration(seconds(60)));
           a.choice_seed = rng.next();
           break;

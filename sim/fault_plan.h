@@ -22,6 +22,8 @@ enum class PartitionShape : uint8_t {
   kSplitHalves,  // two random halves, no traffic between them
   kIsolateOne,   // one node cut off from all others
   kAsymmetric,   // one random group cannot send to the rest; the rest can send to it
+  kCutLink,      // two nodes cannot reach each other; everyone else reaches both (a
+                 // firewall rule, a broken route)
 };
 
 enum class FaultKind : uint8_t {

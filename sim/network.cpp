@@ -34,6 +34,7 @@ Duration Network::latency() {
 bool Network::blocked(uint32_t from, uint32_t to) const {
   if (!partition_active_ || side_[from] == side_[to]) return false;
   if (shape_ == PartitionShape::kAsymmetric) return side_[from] == 1;
+  if (shape_ == PartitionShape::kCutLink) return side_[from] + side_[to] == 3;  // 1 and 2
   return true;
 }
 
@@ -84,6 +85,10 @@ void Network::start_partition(PartitionShape shape, uint64_t choice_seed, uint32
     }
     case PartitionShape::kIsolateOne:
       side_[focus] = 1;
+      break;
+    case PartitionShape::kCutLink:
+      side_[focus] = 1;
+      if (n > 1) side_[(focus + 1 + choose.below(n - 1)) % n] = 2;
       break;
     case PartitionShape::kAsymmetric:
       side_[focus] = 1;

@@ -183,6 +183,38 @@ RC_GTEST_PROP(Leave, ANodeCutOffDuringALeaveLearnsItAsALeaveWhenItHeals, ()) {
   if (!sim.checker().violations().empty()) RC_FAIL(describe(sim));
 }
 
+// One link cut (a firewall rule, a broken route): two nodes cannot reach each other, but
+// every other node reaches both. Their direct probes of each other fail and the indirect
+// probes through the others get through, so on an otherwise clean network neither is
+// ever suspected: no node has to refute an accusation (its incarnation stays), and nobody
+// is declared dead.
+RC_GTEST_PROP(Probes, TwoNodesThatCannotTalkAreReachedThroughTheOthers, ()) {
+  const uint64_t seed = *rc::gen::arbitrary<uint64_t>();
+  const uint32_t n = *rc::gen::inRange<uint32_t>(4, 13);
+  const MonoTime cut_at = MonoTime{} + 15s;
+  FaultAction cut{cut_at, FaultKind::kPartition, *rc::gen::inRange<uint32_t>(0, n), 60s};
+  cut.shape = PartitionShape::kCutLink;
+  cut.choice_seed = seed;
+  Simulation sim(scripted(seed, n, {cut}));
+  sim.run_until(cut_at - 1s);
+  RC_PRE(everyone_sees_everyone_alive(sim));
+  const auto incarnation = [&](uint32_t i) {
+    return sim.node(i).kernel->members().find(sim.node(i).name)->incarnation;
+  };
+  std::vector<Incarnation> before(n);
+  for (uint32_t i = 0; i < n; ++i)
+    before[i] = incarnation(i);
+  sim.run_until(cut_at + 60s);
+  for (uint32_t i = 0; i < n; ++i) {
+    if (incarnation(i) != before[i]) {
+      RC_FAIL("n" + std::to_string(i) + " had to refute a suspicion while only a link was cut");
+    }
+  }
+  RC_ASSERT(sim.checker().false_failures() == 0u);
+  RC_ASSERT(everyone_sees_everyone_alive(sim));
+  if (!sim.checker().violations().empty()) RC_FAIL(describe(sim));
+}
+
 // After a split into halves that lasts long enough for each side to declare the other
 // dead — and to stop gossiping to it — the cluster becomes one again by itself.
 RC_GTEST_PROP(Healing, SplitHalvesMergeAgainWithoutAnyJoin, ()) {
