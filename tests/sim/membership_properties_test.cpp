@@ -253,6 +253,45 @@ RC_GTEST_PROP(Healing, SplitHalvesMergeAgainWithoutAnyJoin, ()) {
   if (!sim.checker().violations().empty()) RC_FAIL(describe(sim));
 }
 
+// A node that comes back after everyone declared it dead, from a crash that lost its
+// incarnation (it restarts at 1), outbids the verdict at once: its join brings it the
+// verdict, and the refutation it gossips is taken by the first node it reaches, within
+// the dissemination allowance D of its restart. (All nodes learn it within D only with
+// high probability: a node the random gossip misses hears it at its next push-pull.)
+// Long pauses before the crash make it refute suspicions first, so the verdict's
+// incarnation is above 1.
+RC_GTEST_PROP(Healing, ANodeBackFromTheDeadOutbidsTheVerdictAtOnce, ()) {
+  const uint64_t seed = *rc::gen::arbitrary<uint64_t>();
+  const uint32_t n = *rc::gen::inRange<uint32_t>(4, 13);
+  const uint32_t x = *rc::gen::inRange<uint32_t>(1, n);
+  const auto bounds = liveness_bounds(NodeConfig{}.membership, n);
+  const MonoTime crash = MonoTime{} + 60s;
+  const Duration down = bounds.detection + 5s;
+  std::vector<FaultAction> script;
+  for (const auto at : {15s, 27s, 39s})
+    script.push_back({MonoTime{} + at, FaultKind::kPause, x, 6s});
+  script.push_back({crash, FaultKind::kCrash, x, down});
+  Simulation sim(scripted(seed, n, script));
+  sim.run_until(crash - 1ms);
+  const Incarnation before = sim.node(x).kernel->members().find(sim.node(x).name)->incarnation;
+  RC_PRE(before > 1u);
+  sim.run_until(crash + down - 1ms);
+  RC_PRE(all_running_see(sim, x, {MemberState::kDead}, /*absent_ok=*/true));
+  const auto seen_alive_by_another = [&] {
+    for (uint32_t i = 0; i < n; ++i) {
+      if (i == x || !sim.node(i).running()) continue;
+      const Member* m = sim.node(i).kernel->members().find(sim.node(x).name);
+      if (m != nullptr && m->state == MemberState::kAlive) return true;
+    }
+    return false;
+  };
+  const MonoTime back = crash + down;
+  const auto alive = step_until(sim, back + bounds.dissemination, seen_alive_by_another);
+  RC_LOG() << n << " nodes; n" << x << " had incarnation " << before << "\n";
+  RC_ASSERT(alive.has_value());
+  if (!sim.checker().violations().empty()) RC_FAIL(describe(sim));
+}
+
 TEST(Reaping, FailedAndLeftMembersAreForgottenAfterTheirTimeouts) {
   const MonoTime at = MonoTime{} + 20s;
   SimConfig c = scripted(5, 8, {{at, FaultKind::kCrash, 3}, {at, FaultKind::kLeave, 5}});
