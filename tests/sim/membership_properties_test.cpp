@@ -292,6 +292,42 @@ RC_GTEST_PROP(Healing, ANodeBackFromTheDeadOutbidsTheVerdictAtOnce, ()) {
   if (!sim.checker().violations().empty()) RC_FAIL(describe(sim));
 }
 
+// Two survivors of a cluster whose other members crashed for good, cut off from each other
+// long enough to declare each other dead too: once the cut heals, only reconnects can bring
+// them together (neither has a live member to push-pull with). Each tries its failed
+// members in turn, least recently tried first, so they merge within the convergence bound
+// for n - 2 departed nodes — rather than one of them knocking at the same grave forever.
+RC_GTEST_PROP(Healing, SurvivorsFindEachOtherAmongTheDeadThroughReconnects, ()) {
+  const uint64_t seed = *rc::gen::arbitrary<uint64_t>();
+  const uint32_t n = *rc::gen::inRange<uint32_t>(4, 8);
+  const uint32_t x = *rc::gen::inRange<uint32_t>(1, n);  // n0 and x survive
+  const MembershipConfig config = NodeConfig{}.membership;
+  const MonoTime split = MonoTime{} + 15s;
+  const Duration length =
+      liveness_bounds(config, n).suspicion_max + config.gossip_to_the_dead + 20s;
+  FaultAction cut{split, FaultKind::kPartition, x, length};
+  cut.shape = PartitionShape::kIsolateOne;
+  std::vector<FaultAction> script{cut};
+  for (uint32_t i = 1; i < n; ++i) {
+    if (i != x) script.push_back({split, FaultKind::kCrash, i});
+  }
+  Simulation sim(scripted(seed, n, script));
+  sim.run_until(split + length - 1s);
+  const auto sees_alive = [&](uint32_t a, uint32_t b) {
+    const Member* m = sim.node(a).kernel->members().find(sim.node(b).name);
+    return m != nullptr && m->state == MemberState::kAlive;
+  };
+  RC_PRE(!sees_alive(0, x) && !sees_alive(x, 0));
+  const MonoTime heal = split + length;
+  const auto bound = liveness_bounds(config, n, n - 2).convergence;
+  sim.run_until(heal + 1ms);
+  const auto merged =
+      step_until(sim, heal + bound, [&] { return sees_alive(0, x) && sees_alive(x, 0); });
+  RC_ASSERT(merged.has_value());
+  RC_LOG() << n << " nodes: merged " << (*merged - heal).count() / 1e6 << " s after the heal\n";
+  if (!sim.checker().violations().empty()) RC_FAIL(describe(sim));
+}
+
 TEST(Reaping, FailedAndLeftMembersAreForgottenAfterTheirTimeouts) {
   const MonoTime at = MonoTime{} + 20s;
   SimConfig c = scripted(5, 8, {{at, FaultKind::kCrash, 3}, {at, FaultKind::kLeave, 5}});
