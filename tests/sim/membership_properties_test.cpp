@@ -328,6 +328,28 @@ RC_GTEST_PROP(Healing, SurvivorsFindEachOtherAmongTheDeadThroughReconnects, ()) 
   if (!sim.checker().violations().empty()) RC_FAIL(describe(sim));
 }
 
+// A node that starts while none of its seeds can be reached (a cable not yet plugged in,
+// a seed still booting) keeps trying: once the seeds are reachable it joins within one
+// retry interval (the backoff cap) and the dissemination allowance, rather than giving up
+// and staying a cluster of one.
+RC_GTEST_PROP(Join, ANodeWhoseSeedsAreUnreachableAtFirstJoinsOnceTheyAreBack, ()) {
+  const uint64_t seed = *rc::gen::arbitrary<uint64_t>();
+  const uint32_t n = *rc::gen::inRange<uint32_t>(3, 10);
+  const uint32_t x = *rc::gen::inRange<uint32_t>(1, n);
+  const MembershipConfig config = NodeConfig{}.membership;
+  const Duration cut_off = *rc::gen::inRange<int64_t>(40, 120) * 1s;
+  FaultAction cut{MonoTime{}, FaultKind::kPartition, x, cut_off};
+  cut.shape = PartitionShape::kIsolateOne;
+  Simulation sim(scripted(seed, n, {cut}));
+  const MonoTime heal = MonoTime{} + cut_off;
+  sim.run_until(heal + 1ms);
+  const auto bound = config.join_retry_max + liveness_bounds(config, n).dissemination;
+  const auto joined =
+      step_until(sim, heal + bound, [&] { return everyone_sees_everyone_alive(sim); });
+  RC_ASSERT(joined.has_value());
+  if (!sim.checker().violations().empty()) RC_FAIL(describe(sim));
+}
+
 TEST(Reaping, FailedAndLeftMembersAreForgottenAfterTheirTimeouts) {
   const MonoTime at = MonoTime{} + 20s;
   SimConfig c = scripted(5, 8, {{at, FaultKind::kCrash, 3}, {at, FaultKind::kLeave, 5}});
