@@ -155,7 +155,8 @@ Simulation::Simulation(SimConfig config)
                config_.node.membership.max_datagram_frames),
       checker_(nodes_, plan_.perfect_network()),
       workload_(config_.workload, derive(config_.seed, 5)),
-      kv_checker_(config_.nodes, config_.workload.keys) {
+      kv_checker_(config_.nodes, config_.workload.keys),
+      gap_checker_(config_.nodes) {
   durable_writes_ = config_.durable_writes.value_or(derive(config_.seed, 6) % 4 != 0);
   start_spread_ = config_.start_spread.value_or(derive(config_.seed, 7) % 4 == 0
                                                     ? Duration(std::chrono::milliseconds(100))
@@ -369,6 +370,7 @@ std::vector<Address> Simulation::live_seeds(uint32_t exclude, size_t count) {
 void Simulation::crash(uint32_t i, Duration down_for) {
   SimNode& n = nodes_[i];
   n.kernel.reset();
+  gap_checker_.on_crash(i);
   if (n.store->volatile_writes() > 0) {
     kv_checker_.on_lossy_crash(now_, i, last_flush_);
   } else if (disk_failing(i) || n.disk_failed_last >= n.up_since) {
@@ -670,6 +672,17 @@ void Simulation::drain(uint32_t i) {
                            c.to_incarnation});
     checker_.on_change(now_, i, c);
   }
+  bool gap = false;
+  for (const MemberChange& c : out.changes) {
+    if (c.name == n.name) continue;
+    const uint32_t subject = subject_index(c.name);
+    if (subject < nodes_.size()) gap_checker_.on_view_change(i, subject);
+    const auto active = [](MemberState s) {
+      return s == MemberState::kAlive || s == MemberState::kSuspect;
+    };
+    gap = gap || (!c.reaped && active(c.from_state) != active(c.to_state));
+  }
+  if (gap && config_.workload.enabled) note_gap(i);
   if (!out.changes.empty() && (formed_ == kNever || !loops_started_)) {
     if (formed_ == kNever && std::all_of(nodes_.begin(), nodes_.end(), [&](const SimNode& node) {
           return node.running() &&
@@ -916,8 +929,12 @@ void Simulation::on_reply(uint32_t i, Reply&& r) {
     watch_staleness(i, op.key, r.version);
     return;
   }
-  const bool cluster_read =
-      r.remote && r.current && (r.status == ReplyStatus::kOk || r.status == ReplyStatus::kNotFound);
+  const bool answered = r.status == ReplyStatus::kOk || r.status == ReplyStatus::kNotFound;
+  if (answered && r.current && !r.remote) {
+    if (auto wrong = gap_checker_.check_local_hit(i, op.key, r.version))
+      kv_checker_.report(now_, "copies revalidated after a member change", *wrong);
+  }
+  const bool cluster_read = r.remote && r.current && answered;
   kv_checker_.on_get(now_, i, op.key, op.started, op.acked_before, r,
                      cluster_read ? must_hear(i) : std::vector<bool>{});
   if (op.loop) on_loop_reply(i, op);
@@ -950,6 +967,26 @@ bool Simulation::serves_older(uint32_t i, uint32_t key, const Version& v) const 
   const Record* r = n.store->peek(key_name(key));
   return r != nullptr && r->kind != RecordKind::kInvalidated && r->version < v &&
          r->validated_epoch == n.kernel->kv().serving_epoch();
+}
+
+void Simulation::note_gap(uint32_t i) {
+  const SimNode& n = nodes_[i];
+  std::vector<uint32_t> witnesses;
+  for (uint32_t j = 0; j < nodes_.size(); ++j) {
+    if (j == i || !nodes_[j].running()) continue;
+    const Member* m = n.kernel->members().find(nodes_[j].name);
+    if (m != nullptr && m->active()) witnesses.push_back(j);
+  }
+  for (uint32_t key = 0; key < config_.workload.keys; ++key) {
+    const std::string name = key_name(key);
+    const Record* held = n.store->peek(name);
+    if (held == nullptr || held->kind == RecordKind::kInvalidated) continue;
+    for (uint32_t j : witnesses) {
+      const Record* other = nodes_[j].store->peek(name);
+      if (other != nullptr && other->version > held->version)
+        gap_checker_.on_gap(i, key, held->version, j, other->version);
+    }
+  }
 }
 
 void Simulation::watch_staleness(uint32_t writer, uint32_t key, const Version& v) {

@@ -29,6 +29,7 @@
 #include "sim/checker.h"
 #include "sim/event_queue.h"
 #include "sim/fault_plan.h"
+#include "sim/gap_checker.h"
 #include "sim/kv_checker.h"
 #include "sim/kv_workload.h"
 #include "sim/network.h"
@@ -244,6 +245,9 @@ class Simulation {
   void start_convergence_round();
   void finish_convergence_round();
   bool serves_older(uint32_t i, uint32_t key, const Version& v) const;
+  // After a member went or came back in node i's view: notes, for the gap checker, the
+  // keys whose copy on i some member i counts as active holds newer.
+  void note_gap(uint32_t i);
   void watch_staleness(uint32_t i, uint32_t key, const Version& v);
   void update_stale_watches(uint32_t i);
   Duration max_clock_gap() const;
@@ -287,6 +291,7 @@ class Simulation {
   std::vector<LoopClient> loop_clients_;
   KvWorkload workload_;
   KvChecker kv_checker_;
+  GapChecker gap_checker_;
   std::map<uint64_t, PendingOp> pending_ops_;  // by request id
   uint64_t next_request_ = 1;
   std::vector<StaleWatch> stale_watches_;

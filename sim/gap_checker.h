@@ -1,0 +1,59 @@
+// GapChecker: a node that sees a member go or come back stops trusting its copies.
+//
+// When node R records a member as failed or departed, the invalidations that member sent
+// and R never got will never come; when it records one as back (or new), that member may
+// hold versions R never heard of. Either way R must revalidate a copy before it serves it
+// as current again, and revalidating asks every member R counts as active. So the promise
+// can be judged against those members: at the moment of the change, for each key R holds a
+// value or tombstone of, the simulation notes every active member (a *witness*) that holds a
+// newer version. Until that witness restarts or R records any change about it, R must not
+// answer a local, current read of the key with its old copy or anything older. (Versions
+// above R's old copy, such as R's own later writes, are not judged here: kv_checker.h has
+// the rules for those.)
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "kernel/kv/version.h"
+
+namespace ckv::sim {
+
+class GapChecker {
+ public:
+  explicit GapChecker(uint32_t nodes);
+
+  // `observer` recorded a change about `subject` (any change: a witness stops counting).
+  void on_view_change(uint32_t observer, uint32_t subject);
+  // After a member went or came back in `observer`'s view: it held `held` of `key`, while
+  // `witness`, active in its view, held `newer` (higher).
+  void on_gap(uint32_t observer, uint32_t key, const Version& held, uint32_t witness,
+              const Version& newer);
+  // `node`'s process crashed: its own notes go, and it witnesses nothing noted before.
+  void on_crash(uint32_t node);
+  // A local, current answer `served` of `key` by `observer`: what is wrong with it, if
+  // anything.
+  std::optional<std::string> check_local_hit(uint32_t observer, uint32_t key,
+                                             const Version& served) const;
+
+ private:
+  struct Note {
+    Version held;
+    Version newer;
+    uint32_t witness;
+    uint64_t noted;  // event number when noted
+  };
+  bool still_witness(uint32_t observer, const Note& n) const;
+
+  uint32_t nodes_;
+  uint64_t events_ = 0;                // numbers every change and crash, in order
+  std::vector<uint64_t> last_change_;  // [observer * nodes + subject]: event number
+  std::vector<uint64_t> last_crash_;   // per node: event number
+  std::vector<std::map<uint32_t, std::vector<Note>>> notes_;  // per observer, per key
+};
+
+}  // namespace ckv::sim
