@@ -77,6 +77,14 @@ class KvWorkload {
   uint64_t next_id_ = 1;
 };
 
+// A client operation a test schedules itself (SimConfig::client_script).
+struct ScriptedOp {
+  MonoTime at;
+  uint32_t node;
+  ClientOp op;
+  uint32_t key;
+};
+
 std::string key_name(uint32_t key);
 // The value a put with this id writes.
 std::string value_for(uint64_t op_id, size_t bytes);

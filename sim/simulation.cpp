@@ -165,6 +165,7 @@ Simulation::Simulation(SimConfig config)
                                                                    : JoinShape::kFounderOnly);
   kv_profile_ = config_.workload.profile.value_or(
       derive(config_.seed, 9) % 3 == 0 ? KvProfile::kReadModifyWrite : KvProfile::kRandom);
+  if (!config_.client_script.empty()) kv_profile_ = KvProfile::kRandom;  // no loop clients
   loop_clients_.resize(config_.nodes);
   widest_gap_ = clock_gap_at(MonoTime{});  // before any step
   plan_.profile_summary +=
@@ -186,7 +187,13 @@ Simulation::Simulation(SimConfig config)
                                  Duration(100));
   }
   if (config_.workload.enabled) {
-    queue_.push(MonoTime{} + config_.warm_up, Event{EventKind::kClientOp});
+    if (config_.client_script.empty())
+      queue_.push(MonoTime{} + config_.warm_up, Event{EventKind::kClientOp});
+    for (size_t k = 0; k < config_.client_script.size(); ++k) {
+      Event e{EventKind::kScriptedOp};
+      e.index = k;
+      queue_.push(config_.client_script[k].at, std::move(e));
+    }
     if (!durable_writes_)
       queue_.push(MonoTime{} + std::chrono::seconds(1), Event{EventKind::kFlush});
   }
@@ -303,6 +310,9 @@ void Simulation::dispatch(MonoTime at, Event&& e) {
       break;
     case EventKind::kClientOp:
       client_op();
+      break;
+    case EventKind::kScriptedOp:
+      scripted_op(config_.client_script[e.index], e.index);
       break;
     case EventKind::kRmwStep:
       loop_step(e.node, at);
@@ -770,6 +780,15 @@ void Simulation::client_op() {
   SimNode& n = nodes_[i];
   if (n.status != NodeStatus::kUp || n.paused_until > now_) return;  // nobody to ask
   issue(i, op, false);
+}
+
+void Simulation::scripted_op(const ScriptedOp& op, uint64_t index) {
+  if (op.node >= nodes_.size() || op.key >= config_.workload.keys) return;
+  const SimNode& n = nodes_[op.node];
+  if (n.status != NodeStatus::kUp || n.paused_until > now_) return;
+  // Ids above the random load's, so every put still writes a value of its own.
+  const uint64_t id = (uint64_t{1} << 62) + index;
+  issue(op.node, KvOp{id, op.op, op.key, op.op == ClientOp::kPut ? size_t{64} : size_t{0}}, false);
 }
 
 void Simulation::issue(uint32_t i, const KvOp& op, bool loop) {

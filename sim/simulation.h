@@ -73,6 +73,9 @@ struct SimConfig {
   // the seeds, 64 or 256 in a quarter each (cold: most keys are written a few times, so a
   // copy that missed an invalidation is still there when the quiet phase's round reads it).
   KvWorkloadConfig workload;
+  // Client operations at set times, in place of the random load (the workload's key
+  // space and checks stay). An operation whose node is not up, or paused, then is skipped.
+  std::vector<ScriptedOp> client_script;
   // Invalidation logs of 16 entries (or fewer, if node.kv says so), so that partitions
   // outlast them and end in resets; unset: drawn from the seed (one run in four).
   std::optional<bool> short_logs;
@@ -163,7 +166,8 @@ class Simulation {
     kClientOp,
     kFlush,
     kRmwStep,
-    kDiskRecover
+    kDiskRecover,
+    kScriptedOp
   };
   struct Event {
     EventKind kind;
@@ -231,6 +235,7 @@ class Simulation {
     std::vector<uint32_t> nodes;  // still serving an older copy
   };
   void client_op();
+  void scripted_op(const ScriptedOp& op, uint64_t index);
   // Issues `op` on node `i` (which must be up) and records it as pending.
   void issue(uint32_t i, const KvOp& op, bool loop);
   // Read-modify-write profile: n0 writes every key once it sees everyone; the clients start.

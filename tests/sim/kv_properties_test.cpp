@@ -98,5 +98,49 @@ RC_GTEST_PROP(KvProperties, LossyStoresUnderSwarmFaults, ()) {
   RC_ASSERT(r.kv.converged);
 }
 
+// A write that loses a race its writer could not see: n1's wall clock stepped back 2 s, so
+// its first write of a key it holds nothing of is stamped below n0's write of a moment
+// before. n0 must tell n1 its write lost, and n1 must hear it even when that news is lost:
+// here n0 cannot send to n1 for the 20 ms in which it hears of n1's write, and n1's next
+// write (of another key) is acknowledged past the first one at once, so nothing makes n0
+// answer the first again. Once faults stop, both must answer n0's write (a loser still
+// serving its own write as current fails convergence).
+TEST(KvProperties, AWriterWhoseWriteLostLearnsItEvenIfItCannotBeToldAtOnce) {
+  for (uint64_t seed = 1; seed <= 5; ++seed) {
+    SimConfig c;
+    c.seed = seed;
+    c.nodes = 2;
+    c.faults = FaultMode::kScripted;
+    c.chaos = 30s;
+    c.scripted_network = NetworkProfile{1ms, 1ms, 0, {}, 0, 0};
+    c.workload.keys = 2;
+    const MonoTime t = MonoTime{} + 13s;
+    c.client_script = {{t, 0, ClientOp::kPut, 0},
+                       {t + 500ms, 1, ClientOp::kPut, 0},
+                       {t + 530ms, 1, ClientOp::kPut, 1}};
+    FaultAction step{t - 2s, FaultKind::kClockStep, 1};
+    step.clock_step = -2s;
+    // n0 alone cannot send: a one-way partition whose group is n0 only.
+    FaultAction one_way{t + 500ms, FaultKind::kPartition, 0, 20ms};
+    one_way.shape = PartitionShape::kAsymmetric;
+    for (uint64_t s = 1;; ++s) {
+      Network probe(2, {}, 0);
+      probe.start_partition(PartitionShape::kAsymmetric, s, 0);
+      if (probe.blocked(0, 1) && !probe.blocked(1, 0)) {
+        one_way.choice_seed = s;
+        break;
+      }
+    }
+    c.script = {step, one_way};
+    Simulation sim(c);
+    const SimResult r = sim.run();
+    ASSERT_TRUE(r.violations.empty()) << r.report;
+    EXPECT_TRUE(r.kv.converged);
+    EXPECT_EQ(r.kv.puts, 3u);
+    // The race happened: n1's write was stamped below n0's, and n1 was told.
+    EXPECT_GT(sim.node(0).kernel->stats().repairs_announced, 0u) << "seed " << seed;
+  }
+}
+
 }  // namespace
 }  // namespace ckv::sim
