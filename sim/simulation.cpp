@@ -681,6 +681,7 @@ void Simulation::drain(uint32_t i) {
                            subject_index(c.name), static_cast<uint64_t>(c.from_state),
                            c.to_incarnation});
     checker_.on_change(now_, i, c);
+    if (config_.change_observer) config_.change_observer(now_, i, c);
   }
   bool gap = false;
   for (const MemberChange& c : out.changes) {
@@ -954,6 +955,13 @@ void Simulation::on_reply(uint32_t i, Reply&& r) {
       kv_checker_.report(now_, "copies revalidated after a member change", *wrong);
   }
   const bool cluster_read = r.remote && r.current && answered;
+  if (cluster_read && !nodes_[i].kernel->membership().joined()) {
+    // It cannot know whom it has not heard of (README: "A node that has not joined flags
+    // nothing it answers from the cluster as current").
+    kv_checker_.report(now_, "no current answer before joining",
+                       "n" + std::to_string(i) + " answered a get of " + key_name(op.key) +
+                           " from the cluster as current before it had joined");
+  }
   kv_checker_.on_get(now_, i, op.key, op.started, op.acked_before, r,
                      cluster_read ? must_hear(i) : std::vector<bool>{});
   if (op.loop) on_loop_reply(i, op);

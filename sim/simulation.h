@@ -16,6 +16,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <span>
@@ -63,7 +64,9 @@ struct SimConfig {
   // With FaultMode::kScripted: the network's behaviour (default: clean, with a base
   // latency drawn from the seed).
   std::optional<NetworkProfile> scripted_network;
-  Trace::Sink trace_sink;      // receives every trace record when set
+  Trace::Sink trace_sink;  // receives every trace record when set
+  // Told of every member change any node records, as it happens (for scripted tests).
+  std::function<void(MonoTime, uint32_t observer, const MemberChange&)> change_observer;
   size_t trace_ring = 60;      // records kept for violation reports
   bool check_liveness = true;  // run and check the quiet phase
   bool stop_at_first_violation = true;

@@ -183,6 +183,40 @@ RC_GTEST_PROP(Leave, ANodeCutOffDuringALeaveLearnsItAsALeaveWhenItHeals, ()) {
   if (!sim.checker().violations().empty()) RC_FAIL(describe(sim));
 }
 
+// A node cut off for the moments in which a leave's news spreads (shorter than any
+// suspicion timeout, and it had not yet suspected the leaver) learns of the leave later:
+// from its own probe of the departed node, which the others answer by correcting it, or
+// from a state exchange with any of them. Either way it must record a leave: on this clean
+// network no node ever records a member that left gracefully as failed, not even briefly.
+RC_GTEST_PROP(Leave, ANodeThatMissedALeaveNeverTakesItForAFailure, ()) {
+  const uint64_t seed = *rc::gen::arbitrary<uint64_t>();
+  const uint32_t n = *rc::gen::inRange<uint32_t>(4, 13);
+  const uint32_t cut = *rc::gen::inRange<uint32_t>(1, n);
+  const uint32_t leaver = (cut + *rc::gen::inRange<uint32_t>(1, n)) % n;
+  const MonoTime leave_at = MonoTime{} + 20s;
+  FaultAction partition{leave_at - 100ms, FaultKind::kPartition, cut, 2500ms};
+  partition.shape = PartitionShape::kIsolateOne;
+  SimConfig c = scripted(seed, n, {partition, {leave_at, FaultKind::kLeave, leaver}});
+  std::optional<std::string> failed;
+  const std::string leaver_name = "n" + std::to_string(leaver);
+  c.change_observer = [&](MonoTime at, uint32_t observer, const MemberChange& change) {
+    if (!failed && change.name == leaver_name && change.to_state == MemberState::kDead) {
+      failed = "n" + std::to_string(observer) + " recorded " + leaver_name + " as failed at " +
+               std::to_string((at - MonoTime{}).count() / 1e6) + " s";
+    }
+  };
+  Simulation sim(c);
+  const MonoTime heal = leave_at - 100ms + 2500ms;
+  sim.run_until(heal);
+  const Member* seen = sim.node(cut).kernel->members().find(leaver_name);
+  const bool missed_it = seen != nullptr && seen->state == MemberState::kAlive;
+  RC_PRE(missed_it);  // it missed the leave, and has not suspected the leaver yet
+  sim.run_until(heal + 60s);
+  if (failed) RC_FAIL(*failed);
+  RC_ASSERT(all_running_see(sim, leaver, {MemberState::kLeft}, /*absent_ok=*/true));
+  if (!sim.checker().violations().empty()) RC_FAIL(describe(sim));
+}
+
 // One link cut (a firewall rule, a broken route): two nodes cannot reach each other, but
 // every other node reaches both. Their direct probes of each other fail and the indirect
 // probes through the others get through, so on an otherwise clean network neither is
