@@ -86,8 +86,14 @@ const WriteRecord* KvChecker::highest(uint32_t key) const {
 }
 
 void KvChecker::on_get(MonoTime now, uint32_t node, uint32_t key, MonoTime started,
-                       uint64_t acked_before, const Reply& r, const std::vector<bool>& heard) {
+                       uint64_t acked_before, const Reply& r, const std::vector<bool>& heard,
+                       bool joined) {
   const std::string where = "n" + std::to_string(node) + " get " + key_name(key);
+  const bool answered = r.status == ReplyStatus::kOk || r.status == ReplyStatus::kNotFound;
+  if (answered && r.remote && r.current && !joined) {
+    violate(now, "no current answer before joining",
+            where + " was answered from the cluster as current before the node had joined");
+  }
   const Duration took = now - started;
   if (r.status == ReplyStatus::kOk) {
     (r.remote ? latency_.get_remote : latency_.get_local).push_back(took);

@@ -24,6 +24,8 @@
 //    reach it after their writes are acknowledged, the staleness the latency table shows.)
 //  - a node's versions only go up: every write a node acknowledges is stamped above all
 //    its earlier ones, across crashes (lossy ones too) and steps of its wall clock;
+//  - no current answer before joining: a node that has not joined flags no cluster read
+//    current;
 //  - real-time order: a write that starts more than d after another write of the same
 //    key was acknowledged gets the higher version, d being the widest gap between two
 //    node clocks so far (plus 1 us of clock resolution);
@@ -80,8 +82,10 @@ class KvChecker {
   // answered with `r` at `now`. For a current cluster read, `heard[j]` says whether the
   // reader had to hear from node j: true for itself and for every node its member view
   // held alive or suspect when it answered (see "reads are explained by the history").
+  // `joined`: whether the reader had joined the cluster when it answered (one that has not
+  // cannot know whom it has not heard of, so it flags no cluster read current).
   void on_get(MonoTime now, uint32_t node, uint32_t key, MonoTime started, uint64_t acked_before,
-              const Reply& r, const std::vector<bool>& heard);
+              const Reply& r, const std::vector<bool>& heard, bool joined = true);
   // `node` crashed at `now` and lost the writes it had not made durable, which are those
   // since `durable_until`.
   void on_lossy_crash(MonoTime now, uint32_t node, MonoTime durable_until);

@@ -94,6 +94,17 @@ TEST_F(History, AnAnswerAConcurrentWriteExplainsDoesNotFire) {
   EXPECT_TRUE(checker_.violations().empty()) << checker_.violations().front().detail;
 }
 
+TEST_F(History, ACurrentClusterReadBeforeJoiningFires) {
+  const Version v = write(1, 10, 1000);
+  checker_.on_get(at(21), 0, kKey, at(20), checker_.acked(), value(v), hears_all_,
+                  /*joined=*/false);
+  EXPECT_EQ(violations("no current answer before joining"), 1u);
+  // Not current, or a local hit (the node's own copy), is no claim about the cluster.
+  checker_.on_get(at(31), 0, kKey, at(30), checker_.acked(), value(v, true, false), {}, false);
+  checker_.on_get(at(41), 0, kKey, at(40), checker_.acked(), value(v, false), {}, false);
+  EXPECT_EQ(violations("no current answer before joining"), 1u);
+}
+
 TEST_F(History, A404AfterADeleteIsExplained) {
   write(1, 10, 1000);
   const Version deleted = write(2, 15, 2000, /*tombstone=*/true);
