@@ -290,9 +290,11 @@ bool known_type(uint8_t t) {
 Status check_header(std::span<const uint8_t> bytes, size_t max_bytes) {
   if (bytes.size() > max_bytes) return Error{ErrorCode::kOversized, "packet over size limit"};
   if (bytes.empty()) return Error{ErrorCode::kTruncated, "empty packet"};
-  if (bytes[0] != kWireVersion) {
-    return Error{ErrorCode::kUnsupportedVersion, "wire version " + std::to_string(bytes[0]) +
-                                                     ", expected " + std::to_string(kWireVersion)};
+  if (wire_generation(bytes[0]) != wire_generation(kWireVersion) || wire_revision(bytes[0]) == 0) {
+    return Error{ErrorCode::kUnsupportedVersion,
+                 "wire version " + std::to_string(bytes[0]) + ", expected generation " +
+                     std::to_string(wire_generation(kWireVersion)) + " (version " +
+                     std::to_string(kWireVersion) + " or a later revision of it)"};
   }
   return {};
 }
@@ -341,19 +343,27 @@ Status decode_packet(std::span<const uint8_t> bytes, const DecodeLimits& limits,
                      std::vector<Message>& out) {
   out.clear();
   if (Status s = check_header(bytes, limits.max_packet_bytes); !s.ok()) return s;
+  // A later revision's additions are skipped; our own revision must hold nothing unknown.
+  const bool newer = wire_revision(bytes[0]) > wire_revision(kWireVersion);
   ByteReader r(bytes.subspan(1));
   if (r.at_end()) return Error{ErrorCode::kTruncated, "packet holds no message"};
+  size_t frames = 0;
   while (!r.at_end()) {
     const uint8_t type = r.u8();
     const uint64_t length = r.varint();
     if (r.failed()) break;
-    if (!known_type(type)) {
-      out.clear();
-      return Error{ErrorCode::kUnknownType, "unknown message type " + std::to_string(type)};
-    }
-    if (out.size() >= limits.max_frames) {
+    if (++frames > limits.max_frames) {
       out.clear();
       return Error{ErrorCode::kOversized, "packet holds more messages than allowed"};
+    }
+    if (!known_type(type)) {
+      if (newer) {
+        r.take(length);
+        if (r.failed()) break;
+        continue;
+      }
+      out.clear();
+      return Error{ErrorCode::kUnknownType, "unknown message type " + std::to_string(type)};
     }
     ByteReader body = r.take(length);
     if (r.failed()) break;
@@ -362,7 +372,7 @@ Status decode_packet(std::span<const uint8_t> bytes, const DecodeLimits& limits,
       out.clear();
       return body.error();
     }
-    if (!body.at_end()) {
+    if (!body.at_end() && !newer) {
       out.clear();
       return Error{ErrorCode::kMalformed, "trailing bytes inside a frame"};
     }
@@ -372,6 +382,7 @@ Status decode_packet(std::span<const uint8_t> bytes, const DecodeLimits& limits,
     out.clear();
     return r.error();
   }
+  if (out.empty()) return Error{ErrorCode::kMalformed, "packet holds no message this build knows"};
   return {};
 }
 

@@ -1,6 +1,6 @@
 // The versioned binary wire format of node-to-node packets.
 //
-//   packet  = version:u8 frame*            (version is kWireVersion)
+//   packet  = version:u8 frame*            (version: generation << 4 | revision)
 //   frame   = type:u8 length:varint body   (body is exactly `length` bytes)
 //
 // One datagram or stream frame carries one packet, so a probe and the gossip piggybacked
@@ -8,6 +8,15 @@
 // either every message or an Error (truncated, malformed, oversized, unknown version or
 // type); it never reads outside its input and never allocates more than the input could
 // justify.
+//
+// Versions, for rolling upgrades: a later *revision* of the same generation may only add
+// fields at the end of a frame's body and add frame types, so nodes of different revisions
+// understand each other. A packet of a revision newer than ours is decoded by the rules we
+// know: bytes after the fields we know, and frames of types we do not know, are skipped.
+// A packet of our revision or an older one must hold nothing we do not know (anything
+// else is malformed). A packet of another generation, or revision 0, is refused: a change
+// that old nodes cannot skip needs a new generation. (A QueryReply's value runs to the end
+// of its frame, so a revision cannot append to it; it adds a frame type instead.)
 #pragma once
 
 #include <cstdint>
@@ -21,7 +30,13 @@
 
 namespace ckv::wire {
 
-inline constexpr uint8_t kWireVersion = 1;
+inline constexpr uint8_t kWireVersion = 0x01;  // generation 0, revision 1
+inline constexpr uint8_t wire_generation(uint8_t version) {
+  return version >> 4;
+}
+inline constexpr uint8_t wire_revision(uint8_t version) {
+  return version & 0x0f;
+}
 inline constexpr size_t kMaxNameBytes = 255;
 // The protocol's bound on a key; configuration sets a node's own (smaller) limit.
 inline constexpr size_t kMaxKeyBytes = 64 * 1024;
