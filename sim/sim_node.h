@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -54,6 +55,8 @@ struct SimNode {
   Duration clock_steps{};  // the sum of the steps its wall clock took
   bool ever_crashed = false;
   bool ever_paused = false;  // paused or slowed at some point
+  // Upgraded (SimConfig::upgrade): it sends its packets in this wire version.
+  std::optional<uint8_t> wire_version;
 
   bool running() const { return kernel != nullptr; }
   // Departed for good or for now: the cluster should not count it as alive.

@@ -4,6 +4,8 @@
 #include <chrono>
 #include <stdexcept>
 
+#include "sim/wire_revision.h"
+
 namespace ckv::sim {
 
 namespace {
@@ -107,7 +109,8 @@ std::string repro_command(const SimConfig& c) {
       (c.start_spread && *c.start_spread % std::chrono::milliseconds(1) != Duration(0)) ||
       c.min_quiet != d.min_quiet || c.warm_up != d.warm_up ||
       c.check_liveness != d.check_liveness || c.durable_writes != d.durable_writes ||
-      c.short_logs != d.short_logs || !(w == d.workload)) {
+      c.short_logs != d.short_logs || !(w == d.workload) || !c.client_script.empty() ||
+      (c.upgrade && !(*c.upgrade == standard_upgrade(c)))) {
     return "(settings beyond the CLI's flags: rerun the program or test that made this run)";
   }
   std::string cmd =
@@ -127,6 +130,7 @@ std::string repro_command(const SimConfig& c) {
     cmd += " --keys " + std::to_string(c.workload.keys);
   }
   if (c.lan_latency) cmd += " --lan";
+  if (c.upgrade) cmd += " --rolling-upgrade";
   auto ms = [](Duration t) {
     return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(t).count());
   };
@@ -196,6 +200,14 @@ Simulation::Simulation(SimConfig config)
     }
     if (!durable_writes_)
       queue_.push(MonoTime{} + std::chrono::seconds(1), Event{EventKind::kFlush});
+  }
+  if (config_.upgrade) {
+    const RollingUpgrade& u = *config_.upgrade;
+    plan_.profile_summary += "; rolling upgrade to wire version " + std::to_string(u.version) +
+                             " from " + std::to_string((u.start - MonoTime{}).count() / 1000000) +
+                             " s";
+    for (uint32_t i = 0; i < config_.nodes; ++i)
+      queue_.push(u.start + i * u.every, Event{EventKind::kUpgrade, i});
   }
   trace_.add(TraceRecord{now_, TraceKind::kPhase, 0});
   queue_.push(MonoTime{}, Event{EventKind::kStart, 0});
@@ -311,6 +323,9 @@ void Simulation::dispatch(MonoTime at, Event&& e) {
     case EventKind::kClientOp:
       client_op();
       break;
+    case EventKind::kUpgrade:
+      upgrade(e.node);
+      break;
     case EventKind::kScriptedOp:
       scripted_op(config_.client_script[e.index], e.index);
       break;
@@ -414,6 +429,28 @@ void Simulation::crash(uint32_t i, Duration down_for) {
     n.restart_at = now_ + down_for;
     queue_.push(n.restart_at, Event{EventKind::kRestart, i});
   }
+}
+
+RollingUpgrade standard_upgrade(const SimConfig& config) {
+  const Duration span = config.chaos > config.warm_up ? config.chaos - config.warm_up : Duration(0);
+  const Duration every = std::max<Duration>(std::chrono::seconds(1), span / (config.nodes + 1));
+  return RollingUpgrade{MonoTime{} + config.warm_up, every, std::chrono::seconds(2)};
+}
+
+void Simulation::upgrade(uint32_t i) {
+  SimNode& n = nodes_[i];
+  const bool gone =
+      n.status == NodeStatus::kLeft || (n.status == NodeStatus::kDown && n.restart_at == kNever);
+  if (gone || quiet_start_ != kNever) return;  // nothing to upgrade; or the faults are over
+  if (n.status != NodeStatus::kUp || n.paused_until > now_) {
+    // Down, leaving or paused: the operator upgrades it a little later.
+    queue_.push(now_ + std::chrono::seconds(1), Event{EventKind::kUpgrade, i});
+    return;
+  }
+  n.wire_version = config_.upgrade->version;
+  trace_.note(now_, "n" + std::to_string(i) + " stops to be upgraded to wire version " +
+                        std::to_string(*n.wire_version));
+  crash(i, config_.upgrade->down);
 }
 
 void Simulation::begin_leave(uint32_t i) {
@@ -575,8 +612,14 @@ void Simulation::check() {
   const bool stable = settled && now_ - stable_since >= bounds_.suspicion_max;
   const bool kv = config_.workload.enabled;
   // The reads of the round go out once membership agrees, the invalidations have had two
-  // resend intervals, and nothing the chaos phase delayed is still in flight.
-  if (kv && round_ == Round::kNotStarted && settled &&
+  // resend intervals, nothing the chaos phase delayed is still in flight, and no client
+  // write is still waiting for its answer (a node that restarted late in the chaos phase
+  // holds writes until its clock passes the lease it had taken).
+  const bool writes_pending =
+      std::any_of(pending_ops_.begin(), pending_ops_.end(), [&](const auto& p) {
+        return p.second.op != ClientOp::kGet && nodes_[p.second.node].status == NodeStatus::kUp;
+      });
+  if (kv && round_ == Round::kNotStarted && settled && !writes_pending &&
       now_ - stable_since >= 2 * config_.node.kv.resend_interval && now_ >= chaos_drained_) {
     start_convergence_round();
   }
@@ -723,6 +766,12 @@ void Simulation::drain(uint32_t i) {
 }
 
 void Simulation::transmit(uint32_t from, Send&& send) {
+  if (const auto version = nodes_[from].wire_version) {
+    const size_t limit = send.channel == Channel::kDatagram
+                             ? config_.node.membership.max_datagram_bytes
+                             : config_.node.membership.max_stream_bytes;
+    if (auto later = as_later_revision(send.bytes, *version, limit)) send.bytes = std::move(*later);
+  }
   const auto to = index_of(send.to);
   if (!to) {
     dropped_++;

@@ -25,6 +25,7 @@
 
 #include "kernel/core/random.h"
 #include "kernel/node.h"
+#include "kernel/wire/codec.h"
 #include "kernel/wire/datagram_batcher.h"
 #include "sim/bounds.h"
 #include "sim/checker.h"
@@ -46,6 +47,16 @@ enum class JoinShape : uint8_t {
   kFounderOnly,      // n0 only: everyone else is learnt by gossip
 };
 const char* to_string(JoinShape shape);
+
+// A rolling upgrade: from `start`, one node after another (n0 first, `every` apart) stops
+// for `down` and comes back speaking wire `version` (a later revision, sim/wire_revision.h).
+struct RollingUpgrade {
+  MonoTime start;
+  Duration every = std::chrono::seconds(10);
+  Duration down = std::chrono::seconds(2);
+  uint8_t version = wire::kWireVersion + 1;
+  friend bool operator==(const RollingUpgrade&, const RollingUpgrade&) = default;
+};
 
 struct SimConfig {
   uint64_t seed = 1;
@@ -79,6 +90,7 @@ struct SimConfig {
   // Client operations at set times, in place of the random load (the workload's key
   // space and checks stay). An operation whose node is not up, or paused, then is skipped.
   std::vector<ScriptedOp> client_script;
+  std::optional<RollingUpgrade> upgrade;
   // Invalidation logs of 16 entries (or fewer, if node.kv says so), so that partitions
   // outlast them and end in resets; unset: drawn from the seed (one run in four).
   std::optional<bool> short_logs;
@@ -170,7 +182,8 @@ class Simulation {
     kFlush,
     kRmwStep,
     kDiskRecover,
-    kScriptedOp
+    kScriptedOp,
+    kUpgrade
   };
   struct Event {
     EventKind kind;
@@ -190,6 +203,8 @@ class Simulation {
   void handle_input(uint32_t i, uint32_t from, Channel channel, std::span<const uint8_t> bytes);
   void start_node(uint32_t i, bool restart);
   void crash(uint32_t i, Duration down_for);
+  // Stops node i for the upgrade's downtime; it comes back speaking the later version.
+  void upgrade(uint32_t i);
   void begin_leave(uint32_t i);
   void finish_leave(uint32_t i);
   // Sets node i's store failing or working as its disk faults say at this time.
@@ -308,6 +323,10 @@ class Simulation {
   size_t round_outstanding_ = 0;
   KvResult kv_counts_;
 };
+
+// The rolling upgrade `cluster-kv-sim --rolling-upgrade` runs: from the end of the warm-up,
+// spread over the chaos phase so every node is upgraded in it, each down for 2 s.
+RollingUpgrade standard_upgrade(const SimConfig& config);
 
 // Runs one seed to completion.
 SimResult simulate(const SimConfig& config);

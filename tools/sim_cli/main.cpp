@@ -2,7 +2,7 @@
 //
 //   cluster-kv-sim --nodes N --seeds K [--first-seed S] [--faults none|swarm]
 //                  [--virtual-seconds T] [--no-lifeguard] [--workload kv|random|rmw|none]
-//                  [--joins drawn|n0|peers] [--start-spread-ms M] [--lan]
+//                  [--joins drawn|n0|peers] [--start-spread-ms M] [--lan] [--rolling-upgrade]
 //   cluster-kv-sim --nodes N --seed S [--trace] [...]
 //   --jobs J runs seeds on J threads, with the same output as one; on a terminal, a
 //   multi-seed run shows its progress on standard error.
@@ -58,6 +58,9 @@ options:
   --keys K               size of the key space (default: drawn from the seed, 8 in half
                          the seeds, where writes conflict often, 64 or 256 in the others)
   --lan                  one switch's latency (0.05-0.5 ms) instead of one drawn per seed
+  --rolling-upgrade      from the end of the warm-up (10 s), stop each node in turn for 2 s
+                         and bring it back speaking a later wire revision (a synthetic one
+                         until a real one exists), spread over the chaos phase
   --jobs J               run seeds on J threads (default 1); the output is the same
   --trace                print every trace record of a single-seed run
   --help                 this text
@@ -117,7 +120,7 @@ uint64_t parse_number(std::string_view flag, const char* text, uint64_t min, uin
 
 Options parse(int argc, char** argv) {
   Options o;
-  bool have_seed = false, have_seeds = false;
+  bool have_seed = false, have_seeds = false, rolling_upgrade = false;
   for (int i = 1; i < argc; ++i) {
     const std::string_view flag = argv[i];
     auto value = [&]() -> const char* {
@@ -181,6 +184,8 @@ Options parse(int argc, char** argv) {
       o.base.workload.keys = static_cast<uint32_t>(parse_number(flag, value(), 1, 1000000));
     } else if (flag == "--lan") {
       o.base.lan_latency = true;
+    } else if (flag == "--rolling-upgrade") {
+      rolling_upgrade = true;
     } else if (flag == "--jobs") {
       o.jobs = static_cast<unsigned>(parse_number(flag, value(), 1, 256));
     } else if (flag == "--trace") {
@@ -189,6 +194,7 @@ Options parse(int argc, char** argv) {
       usage_error("unknown argument '" + std::string(flag) + "'");
     }
   }
+  if (rolling_upgrade) o.base.upgrade = ckv::sim::standard_upgrade(o.base);
   if (have_seed && have_seeds) usage_error("give --seed or --seeds, not both");
   o.single = !have_seeds;
   if (o.single) o.seeds = 1;
