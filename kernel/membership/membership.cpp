@@ -293,7 +293,10 @@ void Membership::on_suspect(MonoTime now, const wire::Suspect& s) {
     }
     return;
   }
-  if (!m->alive()) return;
+  if (!m->alive()) {
+    if (m->state == MemberState::kDead) note_unseen_life(now, *m, s.incarnation);
+    return;
+  }
 
   if (s.node == name_) {
     if (!leaving_) refute(now, s.incarnation);
@@ -332,7 +335,10 @@ void Membership::on_dead(MonoTime now, const wire::Dead& d) {
     if (!is_leave) correct_about_leave(d.from, *m);
     return;
   }
-  if (m->state == MemberState::kDead && !is_leave) return;
+  if (m->state == MemberState::kDead && !is_leave) {
+    note_unseen_life(now, *m, d.incarnation);
+    return;
+  }
 
   drop_suspicion(d.node);
   broadcast(d.node, d);
@@ -341,6 +347,17 @@ void Membership::on_dead(MonoTime now, const wire::Dead& d) {
   m->incarnation = d.incarnation;
   table_.set_state(*m, is_leave ? MemberState::kLeft : MemberState::kDead, now);
   record_change(now, *m, before, before_inc, false);
+}
+
+void Membership::note_unseen_life(MonoTime now, Member& m, Incarnation incarnation) {
+  // News of a member we hold dead, at a newer incarnation: it came back and failed again
+  // while we did not see it (a partition, say). Nothing changes for the failure detector,
+  // but the member may have acted in that life (the key-value layer revalidates what it
+  // may have written), so the change is reported.
+  if (incarnation <= m.incarnation || m.name == name_) return;
+  const Incarnation before = m.incarnation;
+  m.incarnation = incarnation;
+  record_change(now, m, MemberState::kDead, before, false);
 }
 
 void Membership::correct_about_leave(std::string_view accuser, const Member& left) {

@@ -104,6 +104,8 @@ class Membership {
   void on_suspect(MonoTime now, const wire::Suspect& s);
   void on_dead(MonoTime now, const wire::Dead& d);
   void refute(MonoTime now, Incarnation accused);
+  // A member held dead was reported dead or suspect at a newer incarnation.
+  void note_unseen_life(MonoTime now, Member& m, Incarnation incarnation);
   void correct_about_leave(std::string_view accuser, const Member& left);
   void merge(MonoTime now, const wire::PushPull& remote);
 

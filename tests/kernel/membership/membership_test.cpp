@@ -184,6 +184,33 @@ TEST_F(OneNode, OnlyANewerIncarnationBringsTheDeadBack) {
   EXPECT_EQ(member("b")->state, MemberState::kAlive);
 }
 
+// Dead news at a newer incarnation about a member held dead: it came back and failed again
+// while this node did not see it (behind a partition). It stays dead, takes the newer
+// incarnation, and the change is reported, so the key-value layer revalidates what that
+// unseen life may have written (its epoch moves). Nothing new, nothing reported.
+TEST_F(OneNode, ADeadMemberThatLivedAgainUnseenIsReported) {
+  know("b", kB, 3);
+  receive(kC, {wire::Dead{3, "b", "c"}});
+  node_->outbox().clear();
+  const uint64_t epoch = node_->kv().serving_epoch();
+  receive(kC, {wire::Dead{5, "b", "c"}});
+  EXPECT_EQ(member("b")->state, MemberState::kDead);
+  EXPECT_EQ(member("b")->incarnation, 5u);
+  ASSERT_EQ(node_->outbox().changes.size(), 1u);
+  EXPECT_EQ(node_->outbox().changes[0].from_incarnation, 3u);
+  EXPECT_EQ(node_->outbox().changes[0].to_state, MemberState::kDead);
+  EXPECT_GT(node_->kv().serving_epoch(), epoch);
+  node_->outbox().clear();
+  const uint64_t after = node_->kv().serving_epoch();
+  receive(kC, {wire::Dead{5, "b", "c"}});
+  EXPECT_TRUE(node_->outbox().changes.empty());
+  EXPECT_EQ(node_->kv().serving_epoch(), after);
+  // A state exchange passes verdicts on as suspicions: the same holds for them.
+  receive(kC, {wire::Suspect{6, "b", "c"}});
+  EXPECT_EQ(member("b")->incarnation, 6u);
+  EXPECT_EQ(node_->outbox().changes.size(), 1u);
+}
+
 TEST_F(OneNode, AFailedMemberThatLeftIsRecordedAsLeft) {
   know("b", kB, 3);
   receive(kC, {wire::Dead{3, "b", "c"}});
