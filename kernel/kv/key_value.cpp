@@ -330,6 +330,7 @@ void KeyValue::on_invalidate_ack(const Address& from, const wire::InvalidateAck&
     return;
   }
   log_.on_ack(m.member, m.applied);
+  if (!resetting_.empty() && m.applied >= log_.head()) resetting_.erase(m.member);
   if (m.applied < log_.head() && flush_at_ == kNever) resend_at_ = MonoTime{};
 }
 
@@ -774,6 +775,7 @@ void KeyValue::on_member_change(Now now, const MemberChange& change) {
   // Gone (dead, left or reaped): reads stop waiting for it, and its log follower state
   // goes (should it come back, it starts over from our log's start, or a reset).
   log_.forget(change.name);
+  if (!resetting_.empty()) resetting_.erase(change.name);
   const bool was_active =
       change.from_state == MemberState::kAlive || change.from_state == MemberState::kSuspect;
   // A member held dead that lived again unseen (it is reported dead at a newer
@@ -929,6 +931,14 @@ void KeyValue::flush_invalidations(MonoTime now) {
     if (p.kind == InvalidationLog::Pending::kNothing) continue;
     if (p.kind == InvalidationLog::Pending::kReset) {
       stats_.resets_sent++;
+      // A member reset past entries never compares them with what it holds, so it cannot
+      // answer that one of our writes lost (a Newer): revalidate our own copies too, for
+      // every write a reset covers (an empty log's announcement covers none).
+      uint64_t& covered = resetting_[std::string(m.name.view())];
+      if (log_.head() > covered) {
+        covered = log_.head();
+        bump_or_owe(now);
+      }
       send(m.addr, Channel::kDatagram,
            wire::InvalidateReset{membership_.name(), log_.id(), log_.head()});
     } else {

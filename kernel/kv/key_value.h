@@ -277,6 +277,12 @@ class KeyValue {
   // Node ids of members known to be gone (dead, left, forgotten) or waited for in vain:
   // a read does not wait for them to appear (bounded: forgotten wholesale when full).
   std::unordered_set<uint64_t> gone_writers_;
+  // Members this log is resetting (they missed entries it no longer holds), with the log's
+  // head when our copies were last revalidated for them: a reset member never compares the
+  // entries it skips with what it holds, so it cannot tell us that one of our writes lost
+  // to a newer version it holds (a Newer). Until it acknowledges the reset, every reset
+  // that covers writes beyond that head revalidates our copies again.
+  std::unordered_map<std::string, uint64_t> resetting_;
   // Markers of versions this node learnt of or answered, which the store refused (a full
   // disk): reads see them, and they are stored once the store takes writes again.
   std::map<std::string, Version, std::less<>> unstored_;

@@ -189,5 +189,53 @@ TEST(KvProperties, ANodeRestartedBehindAOneWayPartitionAnswersNothingAsCurrent) 
   EXPECT_GT(asked_before_joining, 0u);
 }
 
+// A write that loses a race while its writer's log is resetting the member that holds the
+// winner. n1 (its clock stepped back 10 s) is cut off for 2 s while n2 writes key0 and
+// both write seven other keys, more than their 4-entry logs hold; then for 1.5 s more n1
+// cannot send, hears n2's reset, and writes key0 itself, below n2's version (it holds
+// nothing of key0). When n1 can send again its log resets the others instead of sending
+// the entries, so nobody compares n1's key0 with n2's and answers that it lost: n1 must
+// revalidate its own copies when it resets them. (Both gaps are far shorter than a
+// suspicion timeout: nobody is declared dead, so no member change revalidates anything.) Once faults stop, everyone answers
+// n2's write (n1 serving its own losing write as current fails convergence).
+TEST(KvProperties, AWriterWhoseLogResetsTheWinnerStillLearnsItsWriteLost) {
+  for (uint64_t seed = 1; seed <= 5; ++seed) {
+    SimConfig c;
+    c.seed = seed;
+    c.nodes = 3;
+    c.faults = FaultMode::kScripted;
+    c.chaos = 40s;
+    c.scripted_network = NetworkProfile{1ms, 1ms, 0, {}, 0, 0};
+    c.node.kv.log_entries = 4;
+    c.node.membership.suspicion_mult = 10;  // suspicions last 10 s: nobody is declared dead
+    c.workload.keys = 8;
+    c.client_script = {{MonoTime{} + 11200ms, 2, ClientOp::kPut, 0}};
+    for (uint32_t k = 1; k < 8; ++k) {
+      c.client_script.push_back({MonoTime{} + 11200ms + k * 100ms, 2, ClientOp::kPut, k});
+      c.client_script.push_back({MonoTime{} + 11250ms + k * 100ms, 1, ClientOp::kPut, k});
+    }
+    c.client_script.push_back({MonoTime{} + 13500ms, 1, ClientOp::kPut, 0});
+    FaultAction step{MonoTime{} + 10s, FaultKind::kClockStep, 1};
+    step.clock_step = -10s;
+    FaultAction cut{MonoTime{} + 11s, FaultKind::kPartition, 1, 2s};
+    cut.shape = PartitionShape::kIsolateOne;
+    // Then n1 alone cannot send: a one-way partition whose group is n1 only.
+    FaultAction mute{MonoTime{} + 13s, FaultKind::kPartition, 1, 1500ms};
+    mute.shape = PartitionShape::kAsymmetric;
+    for (uint64_t s = 1; mute.choice_seed == 0; ++s) {
+      Network probe(3, {}, 0);
+      probe.start_partition(PartitionShape::kAsymmetric, s, 1);
+      if (probe.blocked(1, 0) && probe.blocked(1, 2) && !probe.blocked(0, 2)) mute.choice_seed = s;
+    }
+    c.script = {step, cut, mute};
+    Simulation sim(c);
+    const SimResult r = sim.run();
+    ASSERT_TRUE(r.violations.empty()) << r.report;
+    EXPECT_TRUE(r.kv.converged);
+    // The shape happened: n1's write of key0 lost to n2's, and n1's log reset the others.
+    EXPECT_GT(sim.node(1).kernel->stats().resets_sent, 0u) << "seed " << seed;
+  }
+}
+
 }  // namespace
 }  // namespace ckv::sim
