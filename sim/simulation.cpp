@@ -734,7 +734,10 @@ void Simulation::drain(uint32_t i) {
     const auto active = [](MemberState s) {
       return s == MemberState::kAlive || s == MemberState::kSuspect;
     };
-    gap = gap || (!c.reaped && active(c.from_state) != active(c.to_state));
+    // A member goes, comes back, or is found to have lived again unseen.
+    const bool unseen_life =
+        !active(c.from_state) && !active(c.to_state) && c.to_incarnation > c.from_incarnation;
+    gap = gap || (!c.reaped && (active(c.from_state) != active(c.to_state) || unseen_life));
   }
   if (gap && config_.workload.enabled) note_gap(i);
   if (!out.changes.empty() && (formed_ == kNever || !loops_started_)) {
