@@ -16,6 +16,17 @@ namespace {
 
 using namespace std::chrono_literals;
 
+// A scripted run on a clean network with 1 ms of latency, so a scenario's timing is exact.
+SimConfig scripted_exact(uint64_t seed, uint32_t nodes, Duration chaos) {
+  SimConfig c;
+  c.seed = seed;
+  c.nodes = nodes;
+  c.faults = FaultMode::kScripted;
+  c.chaos = chaos;
+  c.scripted_network = NetworkProfile{1ms, 1ms, 0, {}, 0, 0};
+  return c;
+}
+
 // The choice seed of the first one-way partition focused on `focus` whose group (the nodes
 // that cannot send to the others; the others can send to them) `accept` takes.
 uint64_t one_way_choice(uint32_t nodes, uint32_t focus,
@@ -128,12 +139,7 @@ RC_GTEST_PROP(KvProperties, LossyStoresUnderSwarmFaults, ()) {
 // serving its own write as current fails convergence).
 TEST(KvProperties, AWriterWhoseWriteLostLearnsItEvenIfItCannotBeToldAtOnce) {
   for (uint64_t seed = 1; seed <= 5; ++seed) {
-    SimConfig c;
-    c.seed = seed;
-    c.nodes = 2;
-    c.faults = FaultMode::kScripted;
-    c.chaos = 30s;
-    c.scripted_network = NetworkProfile{1ms, 1ms, 0, {}, 0, 0};
+    SimConfig c = scripted_exact(seed, 2, 30s);
     c.workload.keys = 2;
     const MonoTime t = MonoTime{} + 13s;
     c.client_script = {{t, 0, ClientOp::kPut, 0},
@@ -205,17 +211,12 @@ TEST(KvProperties, ANodeRestartedBehindAOneWayPartitionAnswersNothingAsCurrent) 
 // nothing of key0). When n1 can send again its log resets the others instead of sending
 // the entries, so nobody compares n1's key0 with n2's and answers that it lost: n1 must
 // revalidate its own copies when it resets them. (Both gaps are far shorter than a
-// suspicion timeout: nobody is declared dead, so no member change revalidates anything.) Once
-// faults stop, everyone answers n2's write (n1 serving its own losing write as current fails
-// convergence).
+// suspicion timeout: nobody is declared dead, so no member change revalidates anything.)
+// Once faults stop, everyone answers n2's write (n1 serving its own losing write as current
+// fails convergence).
 TEST(KvProperties, AWriterWhoseLogResetsTheWinnerStillLearnsItsWriteLost) {
   for (uint64_t seed = 1; seed <= 5; ++seed) {
-    SimConfig c;
-    c.seed = seed;
-    c.nodes = 3;
-    c.faults = FaultMode::kScripted;
-    c.chaos = 40s;
-    c.scripted_network = NetworkProfile{1ms, 1ms, 0, {}, 0, 0};
+    SimConfig c = scripted_exact(seed, 3, 40s);
     c.node.kv.log_entries = 4;
     c.node.membership.suspicion_mult = 10;  // suspicions last 10 s: nobody is declared dead
     c.workload.keys = 8;
