@@ -10,6 +10,15 @@ namespace {
 constexpr size_t kNotesPerKey = 8;
 }  // namespace
 
+bool opens_gap(const MemberChange& c) {
+  const auto active = [](MemberState s) {
+    return s == MemberState::kAlive || s == MemberState::kSuspect;
+  };
+  const bool unseen_life =
+      !active(c.from_state) && !active(c.to_state) && c.to_incarnation > c.from_incarnation;
+  return !c.reaped && (active(c.from_state) != active(c.to_state) || unseen_life);
+}
+
 GapChecker::GapChecker(uint32_t nodes)
     : nodes_(nodes),
       last_change_(static_cast<size_t>(nodes) * nodes, 0),

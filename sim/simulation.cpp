@@ -731,13 +731,7 @@ void Simulation::drain(uint32_t i) {
     if (c.name == n.name) continue;
     const uint32_t subject = subject_index(c.name);
     if (subject < nodes_.size()) gap_checker_.on_view_change(i, subject);
-    const auto active = [](MemberState s) {
-      return s == MemberState::kAlive || s == MemberState::kSuspect;
-    };
-    // A member goes, comes back, or is found to have lived again unseen.
-    const bool unseen_life =
-        !active(c.from_state) && !active(c.to_state) && c.to_incarnation > c.from_incarnation;
-    gap = gap || (!c.reaped && (active(c.from_state) != active(c.to_state) || unseen_life));
+    gap = gap || opens_gap(c);
   }
   if (gap && config_.workload.enabled) note_gap(i);
   if (!out.changes.empty() && (formed_ == kNever || !loops_started_)) {

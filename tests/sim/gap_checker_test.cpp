@@ -61,5 +61,19 @@ TEST_F(Gap, AnObserverThatRestartedStartsOver) {
   EXPECT_FALSE(checker_.check_local_hit(0, kKey, kOld));
 }
 
+TEST(OpensGap, GoingComingBackAndAnUnseenLifeDoReapingAndSuspicionDoNot) {
+  const auto change = [](MemberState from, Incarnation from_inc, MemberState to, Incarnation to_inc,
+                         bool reaped = false) {
+    return MemberChange{{}, "n1", {}, from, from_inc, to, to_inc, false, reaped};
+  };
+  EXPECT_TRUE(opens_gap(change(MemberState::kSuspect, 1, MemberState::kDead, 1)));
+  EXPECT_TRUE(opens_gap(change(MemberState::kAlive, 1, MemberState::kLeft, 1)));
+  EXPECT_TRUE(opens_gap(change(MemberState::kDead, 1, MemberState::kAlive, 2)));
+  EXPECT_TRUE(opens_gap(change(MemberState::kDead, 1, MemberState::kDead, 2)));
+  EXPECT_FALSE(opens_gap(change(MemberState::kAlive, 1, MemberState::kSuspect, 1)));
+  EXPECT_FALSE(opens_gap(change(MemberState::kDead, 1, MemberState::kDead, 1, true)));
+  EXPECT_FALSE(opens_gap(change(MemberState::kAlive, 1, MemberState::kDead, 1, true)));
+}
+
 }  // namespace
 }  // namespace ckv::sim
