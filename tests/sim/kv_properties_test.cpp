@@ -1,7 +1,7 @@
 // Key-value properties in the simulator, beyond the swarm test: promptness without
 // faults, a new user's first minute, a partition longer than any invalidation log, lossy
 // stores, and scripted races (a lost race told once, a node restarted behind a one-way
-// partition, a writer whose log resets the winner).
+// partition, a writer whose log resets the winner, a member that lived again unseen).
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
@@ -242,6 +242,37 @@ TEST(KvProperties, AWriterWhoseLogResetsTheWinnerStillLearnsItsWriteLost) {
     EXPECT_TRUE(r.kv.converged);
     // The shape happened: n1's write of key0 lost to n2's, and n1's log reset the others.
     EXPECT_GT(sim.node(1).kernel->stats().resets_sent, 0u) << "seed " << seed;
+  }
+}
+
+// A member comes back and fails again while one node cannot see it: n3 crashes and is
+// declared dead by all; it restarts while n2 is cut off for 3.5 s (far shorter than a
+// suspicion timeout, so nobody is declared dead and no member change revalidates anything),
+// writes key0, which every other node holds a copy of, and crashes for good. n2 never saw
+// n3 alive again; it learns only, later, that n3 died at a newer incarnation, and that must
+// make it revalidate: once faults stop every node answers key0 alike (n2 serving its own
+// older copy as current fails convergence).
+TEST(KvProperties, AMemberThatLivedAgainUnseenOpensAGap) {
+  for (uint64_t seed = 1; seed <= 5; ++seed) {
+    SimConfig c = scripted_exact(seed, 4, 80s);
+    c.node.membership.suspicion_mult = 10;
+    c.workload.keys = 1;
+    c.client_script = {{MonoTime{} + 12s, 2, ClientOp::kPut, 0},
+                       {MonoTime{} + 13s, 0, ClientOp::kGet, 0},
+                       {MonoTime{} + 13s, 1, ClientOp::kGet, 0},
+                       // n3's death opened a gap: n2 confirms its copy again
+                       {MonoTime{} + 40s, 2, ClientOp::kGet, 0},
+                       {MonoTime{} + 45500ms, 3, ClientOp::kPut, 0}};
+    FaultAction cut{MonoTime{} + 44s, FaultKind::kPartition, 2, 3500ms};
+    cut.shape = PartitionShape::kIsolateOne;
+    c.script = {{MonoTime{} + 15s, FaultKind::kCrash, 3, 30s},
+                cut,
+                {MonoTime{} + 46s, FaultKind::kCrash, 3}};
+    Simulation sim(c);
+    const SimResult r = sim.run();
+    ASSERT_TRUE(r.violations.empty()) << r.report;
+    EXPECT_TRUE(r.kv.converged);
+    EXPECT_EQ(r.kv.puts, 2u) << "seed " << seed;  // n3's write happened
   }
 }
 
