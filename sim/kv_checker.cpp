@@ -85,6 +85,12 @@ const WriteRecord* KvChecker::highest(uint32_t key) const {
   return best;
 }
 
+void KvChecker::on_error(MonoTime now, uint32_t node, ClientOp op, bool store_refused,
+                         const std::string& error) {
+  if (op == ClientOp::kGet || !store_refused)
+    violate(now, "no errors", "n" + std::to_string(node) + " answered an error: " + error);
+}
+
 void KvChecker::on_get(MonoTime now, uint32_t node, uint32_t key, MonoTime started,
                        uint64_t acked_before, const Reply& r, const std::vector<bool>& heard,
                        bool joined) {

@@ -26,6 +26,8 @@
 //    its earlier ones, across crashes (lossy ones too) and steps of its wall clock;
 //  - no current answer before joining: a node that has not joined flags no cluster read
 //    current;
+//  - no errors: a node answers an error only to a write, and only while (or since the
+//    write began) its store refused writes;
 //  - real-time order: a write that starts more than d after another write of the same
 //    key was acknowledged gets the higher version, d being the widest gap between two
 //    node clocks so far (plus 1 us of clock resolution);
@@ -86,6 +88,11 @@ class KvChecker {
   // cannot know whom it has not heard of, so it flags no cluster read current).
   void on_get(MonoTime now, uint32_t node, uint32_t key, MonoTime started, uint64_t acked_before,
               const Reply& r, const std::vector<bool>& heard, bool joined = true);
+  // An error answered by `node` to `op`; `store_refused` tells whether its store refused
+  // writes at some time since the operation began. Only that excuses an error, and only
+  // for a write: reads never need the store to take anything ("no errors").
+  void on_error(MonoTime now, uint32_t node, ClientOp op, bool store_refused,
+                const std::string& error);
   // `node` crashed at `now` and lost the writes it had not made durable, which are those
   // since `durable_until`.
   void on_lossy_crash(MonoTime now, uint32_t node, MonoTime durable_until);
@@ -98,7 +105,8 @@ class KvChecker {
                          const std::vector<std::pair<uint32_t, Reply>>& answers,
                          bool highest_held_by_a_live_node);
 
-  // Any other broken promise the simulation notices (an error reply, a missing answer).
+  // Any other broken promise the simulation notices (a missing answer, a reply to no
+  // request).
   void report(MonoTime at, std::string property, std::string detail) {
     violate(at, std::move(property), std::move(detail));
   }

@@ -976,13 +976,8 @@ void Simulation::on_reply(uint32_t i, Reply&& r) {
       break;
     case ReplyStatus::kError:
       kv_counts_.errors++;
-      // Only a store that refuses writes, or did since the operation began, excuses an
-      // error, and only for a write (reads never need the store to take anything).
-      if (op.op == ClientOp::kGet ||
-          (!disk_failing(i) && nodes_[i].disk_failed_last < op.started)) {
-        kv_checker_.report(now_, "no errors",
-                           "n" + std::to_string(i) + " answered an error: " + r.error);
-      }
+      kv_checker_.on_error(now_, i, op.op,
+                           disk_failing(i) || nodes_[i].disk_failed_last >= op.started, r.error);
       break;
   }
   if (!r.current) kv_counts_.not_current++;
