@@ -1,6 +1,7 @@
 #include "sim/gap_checker.h"
 
 #include <algorithm>
+#include <iterator>
 
 namespace ckv::sim {
 
@@ -19,14 +20,20 @@ bool opens_gap(const MemberChange& c) {
   return !c.reaped && (active(c.from_state) != active(c.to_state) || unseen_life);
 }
 
-GapChecker::GapChecker(uint32_t nodes)
-    : nodes_(nodes),
-      last_change_(static_cast<size_t>(nodes) * nodes, 0),
-      last_crash_(nodes, 0),
-      notes_(nodes) {}
+GapChecker::GapChecker(uint32_t nodes) : notes_(nodes) {}
+
+void GapChecker::forget_witness(std::optional<uint32_t> observer, uint32_t witness) {
+  for (uint32_t o = 0; o < notes_.size(); ++o) {
+    if (observer && o != *observer) continue;
+    for (auto it = notes_[o].begin(); it != notes_[o].end();) {
+      std::erase_if(it->second, [&](const Note& n) { return n.witness == witness; });
+      it = it->second.empty() ? notes_[o].erase(it) : std::next(it);
+    }
+  }
+}
 
 void GapChecker::on_view_change(uint32_t observer, uint32_t subject) {
-  last_change_[static_cast<size_t>(observer) * nodes_ + subject] = ++events_;
+  if (!notes_[observer].empty()) forget_witness(observer, subject);
 }
 
 void GapChecker::on_gap(uint32_t observer, uint32_t key, const Version& held, uint32_t witness,
@@ -34,17 +41,12 @@ void GapChecker::on_gap(uint32_t observer, uint32_t key, const Version& held, ui
   std::vector<Note>& notes = notes_[observer][key];
   std::erase_if(notes, [&](const Note& n) { return n.witness == witness; });
   if (notes.size() >= kNotesPerKey) notes.erase(notes.begin());
-  notes.push_back(Note{held, newer, witness, events_});
+  notes.push_back(Note{held, newer, witness});
 }
 
 void GapChecker::on_crash(uint32_t node) {
-  last_crash_[node] = ++events_;
   notes_[node].clear();
-}
-
-bool GapChecker::still_witness(uint32_t observer, const Note& n) const {
-  return last_crash_[n.witness] <= n.noted &&
-         last_change_[static_cast<size_t>(observer) * nodes_ + n.witness] <= n.noted;
+  forget_witness(std::nullopt, node);
 }
 
 std::optional<std::string> GapChecker::check_local_hit(uint32_t observer, uint32_t key,
@@ -52,7 +54,7 @@ std::optional<std::string> GapChecker::check_local_hit(uint32_t observer, uint32
   auto it = notes_[observer].find(key);
   if (it == notes_[observer].end()) return std::nullopt;
   for (const Note& n : it->second) {
-    if (served <= n.held && served < n.newer && still_witness(observer, n)) {
+    if (served <= n.held && served < n.newer) {
       return "n" + std::to_string(observer) + " answered " + to_string(served) +
              " from its copy as current, but when a member went or came back in its view n" +
              std::to_string(n.witness) + " (still active in it, and not restarted) held " +
