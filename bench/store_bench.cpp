@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "runtime/rocks_store.h"
-#include "runtime/staged_store.h"
+#include "kernel/kv/staged_store.h"
 
 namespace ckv {
 namespace {

@@ -28,11 +28,10 @@ uint64_t random_seed() {
 NodeDriver::NodeDriver(asio::io_context& io, DriverConfig config, RocksStore& store)
     : config_(std::move(config)),
       store_(store),
-      staged_(store),
+      gate_(store, config_.node.membership.datagram_budget,
+            config_.node.membership.max_datagram_frames),
       strand_(asio::make_strand(io)),
       timer_(strand_),
-      batcher_(config_.node.membership.datagram_budget,
-               config_.node.membership.max_datagram_frames),
       peers_timer_(strand_) {}
 
 NodeDriver::~NodeDriver() = default;
@@ -58,7 +57,7 @@ Result<std::unique_ptr<NodeDriver>> NodeDriver::start(asio::io_context& io, Driv
   d->transport_ = std::move(*transport);
 
   auto node = Node::create(d->config_.node, d->config_.name, d->config_.advertise, random_seed(),
-                           d->now(), d->staged_);
+                           d->now(), d->gate_.store());
   if (!node) return node.error();
   d->node_ = std::move(*node);
 
@@ -84,48 +83,13 @@ Result<std::unique_ptr<NodeDriver>> NodeDriver::start(asio::io_context& io, Driv
   return d;
 }
 
-// Past this many staged bytes the driver commits at once rather than after the burst.
-constexpr size_t kMaxStagedBytes = 8 << 20;
-
 void NodeDriver::after_input() {
-  Outbox& out = node_->outbox();
-  // Writes staged by this input or an earlier one of the burst: hold what may tell of them.
-  const bool hold = !staged_.empty();
-  for (Send& s : out.sends) {
-    // Key-value datagrams wait to be packed (and for the commit); membership datagrams
-    // go now; stream messages go now unless writes are staged.
-    if (s.channel == Channel::kDatagram && batcher_.add(s.to, s.bytes)) continue;
-    if (hold && s.channel != Channel::kDatagram) {
-      held_sends_.push_back(std::move(s));
-    } else {
-      transport_->send(std::move(s));
-    }
-  }
-  bool membership_changed = false;
-  for (const MemberChange& c : out.changes) {
-    membership_changed = true;
-    if (c.name == config_.name) continue;
-    if (c.is_new || c.from_state != c.to_state) {
-      log_info(std::string("member ") + c.name + " (" + c.addr.to_string() + ") " +
-               (c.is_new ? "new" : to_string(c.from_state)) + " -> " + to_string(c.to_state) +
-               (c.reaped ? " (forgotten)" : ""));
-    }
-  }
-  for (Reply& r : out.replies) {
-    auto it = pending_.find(r.request);
-    if (it == pending_.end()) continue;
-    ReplyHandler handler = std::move(it->second);
-    pending_.erase(it);
-    if (hold) {
-      held_replies_.emplace_back(std::move(handler), std::move(r));
-    } else {
-      handler(std::move(r));
-    }
-  }
-  out.clear();
-  if (staged_.staged_bytes() > kMaxStagedBytes) {
+  gate_.take(node_->outbox(), effects_);
+  const bool membership_changed = !effects_.changes.empty();
+  perform(effects_);
+  if (gate_.commit_urgent()) {
     flush();
-  } else if ((hold || !batcher_.empty()) && !flush_posted_) {
+  } else if (gate_.commit_due() && !flush_posted_) {
     // Behind everything already queued on the strand: requests that arrived together
     // are committed together and their messages leave together.
     flush_posted_ = true;
@@ -139,27 +103,36 @@ void NodeDriver::after_input() {
   arm_timer();
 }
 
-void NodeDriver::flush() {
-  if (!staged_.empty()) {
-    const size_t writes = staged_.staged_writes();
-    if (Status s = staged_.commit(); !s.ok()) {
-      log_error("fatal: the store failed a batch of " + std::to_string(writes) +
-                " writes the node has acted on (" + s.error().detail +
-                "); stopping before any client or peer hears of them");
-      std::_Exit(1);
+void NodeDriver::perform(Effects& effects) {
+  for (const MemberChange& c : effects.changes) {
+    if (c.name == config_.name) continue;
+    if (c.is_new || c.from_state != c.to_state) {
+      log_info(std::string("member ") + c.name + " (" + c.addr.to_string() + ") " +
+               (c.is_new ? "new" : to_string(c.from_state)) + " -> " + to_string(c.to_state) +
+               (c.reaped ? " (forgotten)" : ""));
     }
   }
-  std::vector<std::pair<ReplyHandler, Reply>> replies;
-  replies.swap(held_replies_);
-  for (auto& [handler, reply] : replies)
-    handler(std::move(reply));
-  std::vector<Send> sends;
-  sends.swap(held_sends_);
-  for (Send& s : sends)
+  for (Send& s : effects.sends)
     transport_->send(std::move(s));
-  batcher_.drain([this](const Address& to, std::vector<uint8_t>&& bytes) {
-    transport_->send(Send{to, Channel::kDatagram, std::move(bytes)});
-  });
+  for (Reply& r : effects.replies) {
+    auto it = pending_.find(r.request);
+    if (it == pending_.end()) continue;
+    ReplyHandler handler = std::move(it->second);
+    pending_.erase(it);
+    handler(std::move(r));
+  }
+  effects.clear();
+}
+
+void NodeDriver::flush() {
+  const size_t writes = gate_.staged_writes();
+  if (Status s = gate_.commit(effects_); !s.ok()) {
+    log_error("fatal: the store failed a batch of " + std::to_string(writes) +
+              " writes the node has acted on (" + s.error().detail +
+              "); stopping before any client or peer hears of them");
+    std::_Exit(1);
+  }
+  perform(effects_);
 }
 
 void NodeDriver::arm_timer() {

@@ -8,11 +8,12 @@
 // operation blocks, so a read never waits behind gossip work or a slow peer; what can
 // block the strand is the store (RocksDB), and with --sync an fsync per burst.
 //
-// Group commit: the kernel writes records to a StagedStore; once the strand has run the
-// inputs already queued, the driver commits the staged writes to RocksDB in one batch,
-// then lets out what those inputs produced (replies, stream messages, key-value
-// datagrams), so nothing anyone hears of can be lost by a crash. A batch the store
-// refuses stops the process (exit code 1): the kernel has moved on as if it were stored.
+// Group commit: the node's output passes through a CommitGate (kernel/commit_gate.h),
+// the policy the simulator runs too. Once the strand has run the inputs already queued,
+// the driver commits the staged writes to RocksDB in one batch and then lets out what the
+// gate held for them, so nothing anyone hears of can be lost by a crash. A batch the
+// store refuses stops the process (exit code 1): the kernel has moved on as if it were
+// stored.
 //
 // A node that starts with peers to join holds client reads until it has joined (the
 // kernel does: KvConfig::join_wait).
@@ -31,10 +32,9 @@
 #include <string>
 #include <vector>
 
+#include "kernel/commit_gate.h"
 #include "kernel/node.h"
-#include "kernel/wire/datagram_batcher.h"
 #include "runtime/rocks_store.h"
-#include "runtime/staged_store.h"
 #include "runtime/transport.h"
 
 namespace ckv {
@@ -104,12 +104,15 @@ class NodeDriver {
  private:
   NodeDriver(boost::asio::io_context& io, DriverConfig config, RocksStore& store);
   Now now() const;
-  // After every kernel input: sends, member changes, replies, and the timer.
+  // After every kernel input: hands the outbox to the gate, performs what it releases,
+  // schedules the commit, and re-arms the timer.
   void after_input();
   void arm_timer();
-  // Commits the staged writes, then lets out the replies and messages held for them and
-  // the datagrams batched since the last flush.
+  // Commits the staged writes, then performs what the gate held for them and the
+  // datagrams it batched since the last commit.
   void flush();
+  // Sends, logs member changes and answers clients: what the gate released.
+  void perform(Effects& effects);
   void save_peers();
   void note_membership_change();
   std::vector<Address> alive_peers() const;
@@ -120,20 +123,17 @@ class NodeDriver {
 
   DriverConfig config_;
   RocksStore& store_;
-  StagedStore staged_;  // the node's Store
+  // The node's Store and the policy for its output. Key-value datagrams wait in it until
+  // the strand has run the inputs already queued, so a burst of client requests costs a
+  // datagram per peer, not one per request.
+  CommitGate gate_;
   Strand strand_;
   boost::asio::steady_timer timer_;
   MonoTime timer_at_ = kNever;
   std::unique_ptr<Transport> transport_;
   std::unique_ptr<Node> node_;
-  // Datagrams wait here until the strand has run the inputs already queued, so a burst
-  // of client requests costs a datagram per peer, not one per request (key-value
-  // packets are packed together; membership packets go alone, see the batcher).
-  wire::DatagramBatcher batcher_;
+  Effects effects_;  // what the gate released, being performed (kept for its capacity)
   bool flush_posted_ = false;
-  // What inputs produced while writes were staged, held until they are committed.
-  std::vector<std::pair<ReplyHandler, Reply>> held_replies_;
-  std::vector<Send> held_sends_;
   std::map<uint64_t, ReplyHandler> pending_;
   uint64_t last_request_ = 0;
   std::vector<Address> seeds_;

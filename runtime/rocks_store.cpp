@@ -323,7 +323,7 @@ Status RocksStore::erase(std::string_view key) {
   return s;
 }
 
-Status RocksStore::write_records(const std::vector<RecordWrite>& writes) {
+Status RocksStore::write_batch(std::span<const RecordWrite> writes) {
   if (writes.empty()) return {};
   rocksdb::WriteBatch batch;
   std::vector<std::string_view> keys;

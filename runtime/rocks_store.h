@@ -71,14 +71,9 @@ class RocksStore final : public Store {
   Result<uint64_t> get_meta(MetaKey key) override;
   Status put_meta(MetaKey key, uint64_t value) override;
 
-  // One record write of a batch: `record` null erases the key.
-  struct RecordWrite {
-    std::string_view key;
-    const Record* record;
-  };
-  // Applies the writes as one atomic RocksDB batch (one WAL record; one sync with
-  // `sync_writes`): after a crash the database holds all of them or none.
-  Status write_records(const std::vector<RecordWrite>& writes);
+  // One atomic RocksDB batch (one WAL record; one sync with `sync_writes`): after a crash
+  // the database holds all of the writes or none.
+  Status write_batch(std::span<const RecordWrite> writes) override;
 
   // Durably replaces the snapshot of the gossip addresses of the peers last seen alive.
   Status put_peers(const std::vector<Address>& peers);

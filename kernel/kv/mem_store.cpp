@@ -46,6 +46,15 @@ Status MemStore::erase(std::string_view key) {
   return {};
 }
 
+Status MemStore::write_batch(std::span<const RecordWrite> writes) {
+  if (fail_writes_) return Error{ErrorCode::kIoError, "writes fail (injected)"};
+  for (const RecordWrite& w : writes) {
+    Status s = w.record != nullptr ? put(w.key, *w.record) : erase(w.key);
+    if (!s.ok()) return s;  // not reached: only fail_writes_ fails a write
+  }
+  return {};
+}
+
 Status MemStore::for_each(
     const std::function<bool(std::string_view key, const Record& record)>& visit) {
   for (const auto& [key, record] : live_) {

@@ -23,6 +23,7 @@ class MemStore final : public Store {
   Result<bool> get(std::string_view key, Record& out) override;
   Status put(std::string_view key, const Record& record) override;
   Status erase(std::string_view key) override;
+  Status write_batch(std::span<const RecordWrite> writes) override;
   Status for_each(
       const std::function<bool(std::string_view key, const Record& record)>& visit) override;
   Result<uint64_t> get_meta(MetaKey key) override;
@@ -35,7 +36,8 @@ class MemStore final : public Store {
   // While set, put_meta fails with kIoError and changes nothing.
   void fail_meta_writes(bool fail) { fail_meta_writes_ = fail; }
   bool failing_meta_writes() const { return fail_meta_writes_; }
-  // While set, put, erase and put_meta fail with kIoError and change nothing; reads work.
+  // While set, put, erase, write_batch and put_meta fail with kIoError and change nothing; reads
+  // work.
   void fail_writes(bool fail) { fail_writes_ = fail; }
   bool failing_writes() const { return fail_writes_; }
 

@@ -9,12 +9,14 @@
 //  - `put_meta` is durable when it returns (it survives a crash);
 //  - `put`/`erase` are durable when the implementation says so (the production store
 //    with --sync, the in-memory store in durable mode); otherwise a crash may lose the
-//    latest ones, never reorder them or tear a record.
+//    latest ones, never reorder them or tear a record;
+//  - `write_batch` applies all of its writes or none, also across a crash.
 // Failures come back as values; the kernel answers the client with an error and goes on.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -46,6 +48,12 @@ enum class MetaKey : uint8_t {
   kEpoch = 1,         // last epoch this node used
 };
 
+// One write of a batch: `record` null erases the key.
+struct RecordWrite {
+  std::string_view key;
+  const Record* record;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -54,6 +62,8 @@ class Store {
   virtual Result<bool> get(std::string_view key, Record& out) = 0;
   virtual Status put(std::string_view key, const Record& record) = 0;
   virtual Status erase(std::string_view key) = 0;
+  // Applies every write at once (in order: the last write of a key wins); on failure none.
+  virtual Status write_batch(std::span<const RecordWrite> writes) = 0;
   // Visits every record until `visit` returns false.
   virtual Status for_each(
       const std::function<bool(std::string_view key, const Record& record)>& visit) = 0;

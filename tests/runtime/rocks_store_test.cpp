@@ -391,7 +391,7 @@ TEST_F(RocksStoreTest, ABatchWritingACachedKeyTwiceLeavesTheCacheAsTheStore) {
     for (int read = 0; read < 3; ++read)
       ASSERT_TRUE(*store->get("k", got));
     ASSERT_EQ(store->record_cache().stats().records, 1u) << "the key was not cached";
-    ASSERT_TRUE(store->write_records({{"k", c.first}, {"k", c.second}}).ok());
+    ASSERT_TRUE(store->write_batch(std::vector<RecordWrite>{{"k", c.first}, {"k", c.second}}).ok());
     Record through_cache;
     const bool found_through_cache = *store->get("k", through_cache);
     store.reset();

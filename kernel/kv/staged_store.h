@@ -1,20 +1,19 @@
-// StagedStore: the Store the kernel uses in a real node. It holds the kernel's record
-// writes in memory until the driver commits them to the RocksStore beneath in one atomic
-// batch: group commit, one WAL write (and with --sync one fsync) per burst of requests
-// instead of one per write.
+// StagedStore: the Store a node's kernel writes to, in production and in the simulator.
+// It holds the kernel's record writes in memory until the driver commits them to the
+// store beneath (RocksDB, or the simulator's MemStore) in one atomic batch: group commit,
+// one WAL write (and with --sync one fsync) per burst of requests instead of one per write.
 //
 // What it promises:
 //  - `get` sees every `put`/`erase` made before it through this StagedStore, committed or
-//    not; meta goes straight to the RocksStore (`put_meta` is synced when it returns);
+//    not; meta goes straight to the store beneath (`put_meta` is durable when it returns);
 //  - `commit` applies every staged write at once (all or none after a crash) and empties
 //    the stage, also when it fails (then none of them reached the database);
-//  - staged writes are invisible to anyone reading the RocksStore directly (the HTTP
+//  - staged writes are invisible to anyone reading the store beneath directly (the HTTP
 //    threads' local hits) until committed.
-// So the driver must hold back every effect of the inputs that staged writes -- replies
-// to clients, messages to peers that may carry or announce them -- until `commit`
-// succeeds: then no client or peer learns of a write before it is in RocksDB's log (a
-// killed process loses none of them; a machine losing power only unsynced ones).
-// Used on the kernel's strand only (not thread-safe).
+// So every effect of the inputs that staged writes -- replies to clients, messages to
+// peers that may carry or announce them -- waits until `commit` succeeds; CommitGate
+// (kernel/commit_gate.h) is the policy that holds them.
+// Not thread-safe: used by the one thread (or strand) that runs the node.
 #pragma once
 
 #include <cstddef>
@@ -25,7 +24,6 @@
 #include <unordered_map>
 
 #include "kernel/kv/store.h"
-#include "runtime/rocks_store.h"
 
 namespace ckv {
 
@@ -35,16 +33,22 @@ class StagedStore final : public Store {
   // Record), about.
   static constexpr size_t kEntryOverhead = 128;
 
-  explicit StagedStore(RocksStore& durable) : durable_(durable) {}
+  explicit StagedStore(Store& durable) : durable_(durable) {}
 
   Result<bool> get(std::string_view key, Record& out) override;
   Status put(std::string_view key, const Record& record) override;
   Status erase(std::string_view key) override;
+  // Stages the writes like so many puts and erases (the stage is applied atomically anyway).
+  Status write_batch(std::span<const RecordWrite> writes) override;
   // Every record, staged ones last (not in key order); commits nothing.
   Status for_each(
       const std::function<bool(std::string_view key, const Record& record)>& visit) override;
   Result<uint64_t> get_meta(MetaKey key) override { return durable_.get_meta(key); }
   Status put_meta(MetaKey key, uint64_t value) override { return durable_.put_meta(key, value); }
+
+  // Whether a write of `key` is staged; if so `*out` is its record, or null for an erase.
+  // For observers (the simulator's checkers): the node itself reads with `get`.
+  bool staged(std::string_view key, const Record** out) const;
 
   bool empty() const { return staged_.empty(); }
   size_t staged_writes() const { return staged_.size(); }
@@ -61,7 +65,7 @@ class StagedStore final : public Store {
     return kEntryOverhead + key.size() + (record ? record->value.size() : 0);
   }
 
-  RocksStore& durable_;
+  Store& durable_;
   // The latest write of each key since the last commit; nullopt: erased.
   std::unordered_map<std::string, std::optional<Record>, Hash, std::equal_to<>> staged_;
   size_t bytes_ = 0;

@@ -1,4 +1,4 @@
-#include "runtime/staged_store.h"
+#include "kernel/kv/staged_store.h"
 
 #include <utility>
 #include <vector>
@@ -16,6 +16,13 @@ Result<bool> StagedStore::get(std::string_view key, Record& out) {
   return durable_.get(key, out);
 }
 
+bool StagedStore::staged(std::string_view key, const Record** out) const {
+  auto at = staged_.find(key);
+  if (at == staged_.end()) return false;
+  *out = at->second ? &*at->second : nullptr;
+  return true;
+}
+
 Status StagedStore::put(std::string_view key, const Record& record) {
   auto [at, added] = staged_.try_emplace(std::string(key));
   if (!added) bytes_ -= cost(key, at->second);
@@ -29,6 +36,14 @@ Status StagedStore::erase(std::string_view key) {
   if (!added) bytes_ -= cost(key, at->second);
   at->second.reset();
   bytes_ += cost(key, at->second);
+  return {};
+}
+
+Status StagedStore::write_batch(std::span<const RecordWrite> writes) {
+  for (const RecordWrite& w : writes) {
+    Status s = w.record != nullptr ? put(w.key, *w.record) : erase(w.key);
+    if (!s.ok()) return s;
+  }
   return {};
 }
 
@@ -49,11 +64,11 @@ Status StagedStore::for_each(
 
 Status StagedStore::commit() {
   if (staged_.empty()) return {};
-  std::vector<RocksStore::RecordWrite> writes;
+  std::vector<RecordWrite> writes;
   writes.reserve(staged_.size());
   for (const auto& [key, record] : staged_)
-    writes.push_back(RocksStore::RecordWrite{key, record ? &*record : nullptr});
-  Status s = durable_.write_records(writes);
+    writes.push_back(RecordWrite{key, record ? &*record : nullptr});
+  Status s = durable_.write_batch(writes);
   staged_.clear();
   bytes_ = 0;
   return s;

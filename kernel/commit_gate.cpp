@@ -1,0 +1,42 @@
+#include "kernel/commit_gate.h"
+
+#include <utility>
+
+namespace ckv {
+
+CommitGate::CommitGate(Store& durable, size_t datagram_budget, size_t max_datagram_frames)
+    : staged_(durable), batcher_(datagram_budget, max_datagram_frames) {}
+
+void CommitGate::take(Outbox& out, Effects& now) {
+  // Writes staged by this input or an earlier one of the batch: hold what may tell of them.
+  const bool hold = !staged_.empty();
+  for (MemberChange& c : out.changes)
+    now.changes.push_back(std::move(c));
+  for (Send& s : out.sends) {
+    if (s.channel == Channel::kDatagram && batcher_.add(s.to, s.bytes)) continue;  // key-value
+    (hold && s.channel == Channel::kStream ? held_ : now).sends.push_back(std::move(s));
+  }
+  for (Reply& r : out.replies)
+    (hold ? held_ : now).replies.push_back(std::move(r));
+  out.clear();
+}
+
+Status CommitGate::commit(Effects& now) {
+  Status stored = staged_.commit();
+  if (!stored.ok()) {
+    held_.clear();
+    batcher_.drain([](const Address&, std::vector<uint8_t>&&) {});
+    return stored;
+  }
+  for (Send& s : held_.sends)
+    now.sends.push_back(std::move(s));
+  for (Reply& r : held_.replies)
+    now.replies.push_back(std::move(r));
+  held_.clear();
+  batcher_.drain([&now](const Address& to, std::vector<uint8_t>&& bytes) {
+    now.sends.push_back(Send{to, Channel::kDatagram, std::move(bytes)});
+  });
+  return {};
+}
+
+}  // namespace ckv
