@@ -48,7 +48,7 @@ Duration swarm_gap(Prng& rng, Duration shortest, Duration longest) {
   return rng.between(shortest, longest);
 }
 
-std::string describe(const NetworkProfile& n, const Duration gaps[9]) {
+std::string describe(const NetworkProfile& n, const Duration gaps[kFaultKinds]) {
   auto ms = [](Duration d) { return static_cast<double>(d.count()) / 1000.0; };
   auto every = [&](Duration d) {
     return d.count() == 0 ? std::string("never") : std::to_string(d.count() / 1000000) + "s";
@@ -61,7 +61,7 @@ std::string describe(const NetworkProfile& n, const Duration gaps[9]) {
          every(gaps[1]) + ", pause every " + every(gaps[2]) + ", clog every " + every(gaps[3]) +
          ", leave every " + every(gaps[4]) + ", slow every " + every(gaps[5]) +
          " | disk full every " + every(gaps[6]) + ", meta writes fail every " + every(gaps[7]) +
-         " | clock step every " + every(gaps[8]);
+         ", disk slow every " + every(gaps[9]) + " | clock step every " + every(gaps[8]);
 }
 
 }  // namespace
@@ -86,6 +86,8 @@ const char* to_string(FaultKind kind) {
       return "meta_fail";
     case FaultKind::kClockStep:
       return "clock_step";
+    case FaultKind::kSlowDisk:
+      return "slow_disk";
   }
   return "?";
 }
@@ -94,14 +96,15 @@ bool FaultPlan::perfect_network() const {
   if (network.loss > 0 || network.duplication > 0 || network.tail_chance > 0) return false;
   return std::none_of(actions.begin(), actions.end(), [](const FaultAction& a) {
     return a.kind == FaultKind::kPartition || a.kind == FaultKind::kPause ||
-           a.kind == FaultKind::kClog || a.kind == FaultKind::kSlow;
+           a.kind == FaultKind::kClog || a.kind == FaultKind::kSlow ||
+           a.kind == FaultKind::kSlowDisk;  // a process waiting for its disk is stalled
   });
 }
 
 FaultPlan quiet_plan(Prng& rng) {
   FaultPlan plan;
   plan.network = base_latency(rng);
-  const Duration never[9] = {};
+  const Duration never[kFaultKinds] = {};
   plan.profile_summary = describe(plan.network, never);
   return plan;
 }
@@ -117,7 +120,7 @@ FaultPlan swarm_plan(Prng& rng, uint32_t nodes, Duration chaos) {
 
   // Mean gaps between faults of each kind for this seed. (Storage faults are drawn last,
   // so that adding them left every other fault of a seed as it was.)
-  Duration gaps[9] = {
+  Duration gaps[kFaultKinds] = {
       swarm_gap(rng, seconds(10), seconds(60)),   // partition
       swarm_gap(rng, seconds(5), seconds(60)),    // crash
       swarm_gap(rng, seconds(5), seconds(60)),    // pause
@@ -212,6 +215,20 @@ FaultPlan swarm_plan(Prng& rng, uint32_t nodes, Duration chaos) {
       a.kind = FaultKind::kClockStep;
       a.clock_step = rng.between(Duration(milliseconds(1)), Duration(seconds(30)));
       if (rng.below(2) == 0) a.clock_step = -a.clock_step;
+      plan.actions.push_back(a);
+    }
+  }
+  // Stalled disks, drawn after everything else: commits of 10 ms to 1 s for 1-20 s.
+  gaps[9] = swarm_gap(rng, seconds(10), seconds(60));
+  if (gaps[9].count() != 0) {
+    for (MonoTime t = MonoTime{} + rng.between(gaps[9] / 2, gaps[9] * 3 / 2); t < end;
+         t += rng.between(gaps[9] / 2, gaps[9] * 3 / 2)) {
+      FaultAction a;
+      a.at = t;
+      a.node = static_cast<uint32_t>(rng.below(nodes));
+      a.kind = FaultKind::kSlowDisk;
+      a.duration = rng.between(Duration(seconds(1)), Duration(seconds(20)));
+      a.lag = rng.between(Duration(milliseconds(10)), Duration(seconds(1)));
       plan.actions.push_back(a);
     }
   }

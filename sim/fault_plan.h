@@ -2,8 +2,8 @@
 //
 // A swarm plan first draws the run's own fault profile from the seed — loss and
 // duplication rates, a latency profile with or without a slow tail, and how often nodes
-// crash, pause, leave, links clog or partition, disks fill up or fail meta writes, and
-// wall clocks step —
+// crash, pause, leave, links clog or partition, disks fill up, fail meta writes or
+// stall, and wall clocks step —
 // and then schedules concrete faults over the chaos phase. Many seeds thus test many kinds of bad
 // day, including calm ones (swarm testing). Tests can also write a plan by hand.
 #pragma once
@@ -36,11 +36,15 @@ enum class FaultKind : uint8_t {
   kSlow,       // node reads its input `lag` late for `duration` (an overloaded process);
                // its timers still fire on time
   kDiskFull,   // node's store refuses every write for `duration`, then takes them again
-               // (a full disk, freed); reads still work; the node keeps running
+               // (a full disk, freed); reads still work, but the first commit that fails
+               // stops the process, as in production (kernel/commit_gate.h), and it cannot
+               // start again until the disk takes its meta writes
   kMetaFail,   // node's store refuses its meta writes (the epoch, the clock lease) only
   kClockStep,  // node's wall clock jumps by `clock_step` (an NTP correction, a VM resumed)
+  kSlowDisk,   // node's store commits take `lag` for `duration` (a disk stalled behind
+               // write-back, a noisy neighbour); the process waits for each commit
 };
-inline constexpr size_t kFaultKinds = 9;
+inline constexpr size_t kFaultKinds = 10;
 const char* to_string(FaultKind kind);
 
 struct FaultAction {
@@ -48,7 +52,7 @@ struct FaultAction {
   FaultKind kind;
   uint32_t node = 0;
   Duration duration{};
-  Duration lag{};  // kSlow only
+  Duration lag{};  // kSlow: how late input is read; kSlowDisk: how long a commit takes
   PartitionShape shape = PartitionShape::kSplitHalves;
   uint64_t choice_seed = 0;  // picks the partition's members
   Duration clock_step{};     // kClockStep only: forward when positive, back when negative
@@ -71,7 +75,8 @@ struct FaultPlan {
   std::string profile_summary;       // one line, for run summaries
 
   // True if nothing in the plan can delay or drop a message to or from a live node, and
-  // no node is ever paused: a failure verdict against a live node is then always false.
+  // no node is ever paused or stalled: a failure verdict against a live node is then
+  // always false.
   bool perfect_network() const;
 };
 

@@ -15,8 +15,12 @@ bool opens_gap(const MemberChange& c) {
   const auto active = [](MemberState s) {
     return s == MemberState::kAlive || s == MemberState::kSuspect;
   };
+  // Held dead, it lived on unseen: reported dead at a newer incarnation, or leaving
+  // (only a live member announces its leave).
   const bool unseen_life =
-      !active(c.from_state) && !active(c.to_state) && c.to_incarnation > c.from_incarnation;
+      !active(c.from_state) && !active(c.to_state) &&
+      (c.to_incarnation > c.from_incarnation ||
+       (c.from_state == MemberState::kDead && c.to_state == MemberState::kLeft));
   return !c.reaped && (active(c.from_state) != active(c.to_state) || unseen_life);
 }
 

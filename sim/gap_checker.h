@@ -26,7 +26,8 @@ namespace ckv::sim {
 
 // Whether a change a node records about another member opens a gap there: the member goes
 // (fails or leaves), comes back (or is new), or turns out to have lived again unseen (dead
-// news at a newer incarnation). Forgetting a member (reaping) opens none.
+// news at a newer incarnation, or its leave announced while held dead). Forgetting a member
+// (reaping) opens none.
 bool opens_gap(const MemberChange& change);
 
 class GapChecker {

@@ -50,14 +50,16 @@ void KvChecker::on_write(MonoTime now, const WriteRecord& w, Duration max_clock_
                 ", which it had returned or written before");
   }
   // Real-time order: every write of this key acknowledged more than d ago must be older.
+  const MonoTime started = w.started.value_or(now);
   for (const WriteRecord* earlier : by_key_[w.key]) {
-    if (earlier->at + max_clock_gap < now && earlier->version > w.version) {
+    if (earlier->ack_index == WriteRecord::kUnacknowledged) continue;
+    if (earlier->at + max_clock_gap < started && earlier->version > w.version) {
       violate(now, "real-time order",
               key_name(w.key) + ": write on n" + std::to_string(w.node) + " got " +
                   to_string(w.version) + ", below " + to_string(earlier->version) +
                   " acknowledged on n" + std::to_string(earlier->node) + " " +
-                  std::to_string(micros(now) - micros(earlier->at)) +
-                  " us earlier (d = " + std::to_string(max_clock_gap.count()) + " us)");
+                  std::to_string(micros(started) - micros(earlier->at)) +
+                  " us before it started (d = " + std::to_string(max_clock_gap.count()) + " us)");
       break;
     }
   }
@@ -66,6 +68,20 @@ void KvChecker::on_write(MonoTime now, const WriteRecord& w, Duration max_clock_
   stored.lost_at = kNever;
   by_key_[w.key].push_back(&stored);
   raise(w.node, w.key, w.version, !w.tombstone);
+}
+
+void KvChecker::on_unacknowledged_write(const WriteRecord& w) {
+  if (writes_.count(w.version) != 0) {
+    violate(w.at, "unique versions",
+            "two writes share version " + to_string(w.version) + " (" + key_name(w.key) + ")");
+    return;
+  }
+  Version& last = last_version_[w.node];
+  last = std::max(last, w.version);
+  WriteRecord& stored = writes_.emplace(w.version, w).first->second;
+  stored.ack_index = WriteRecord::kUnacknowledged;
+  stored.lost_at = kNever;
+  by_key_[w.key].push_back(&stored);
 }
 
 void KvChecker::on_lossy_crash(MonoTime now, uint32_t node, MonoTime durable_until) {
@@ -159,7 +175,8 @@ void KvChecker::check_explained(MonoTime now, const std::string& where, uint32_t
   const WriteRecord* newest = nullptr;
   if (auto it = by_key_.find(key); it != by_key_.end()) {
     for (const WriteRecord* w : it->second) {
-      if (w->ack_index >= acked_before) break;  // in acknowledgement order
+      if (w->ack_index == WriteRecord::kUnacknowledged) continue;  // nobody had to see it
+      if (w->ack_index >= acked_before) break;                     // in acknowledgement order
       if (must_see(*w) && (newest == nullptr || w->version > newest->version)) newest = w;
     }
   }
@@ -222,6 +239,18 @@ void KvChecker::check_convergence(MonoTime now, uint32_t key,
                 " but the highest write is " + to_string(top->version) +
                 (top->tombstone ? " (a delete)" : "") + " from n" + std::to_string(top->node));
   }
+}
+
+void KvChecker::check_survival(MonoTime now, uint32_t key, bool highest_held_by_a_live_node,
+                               bool writer_up) {
+  const WriteRecord* top = highest(key);
+  if (top == nullptr || highest_held_by_a_live_node || !writer_up || top->lost_at != kNever) return;
+  violate(now, "acknowledged writes survive",
+          key_name(key) + ": no live node holds " + (top->tombstone ? "the delete " : "the put ") +
+              to_string(top->version) + " that n" + std::to_string(top->node) +
+              (top->ack_index == WriteRecord::kUnacknowledged ? " stored" : " acknowledged") +
+              ", although n" + std::to_string(top->node) +
+              " is up and no crash of it may have lost the write");
 }
 
 }  // namespace ckv::sim

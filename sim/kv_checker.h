@@ -28,13 +28,15 @@
 //    current;
 //  - no errors: a node answers an error only to a write, and only while (or since the
 //    write began) its store refused writes;
-//  - real-time order: a write that starts more than d after another write of the same
-//    key was acknowledged gets the higher version, d being the widest gap between two
-//    node clocks so far (plus 1 us of clock resolution);
+//  - real-time order: a write that starts (is sent by its client) more than d after
+//    another write of the same key was acknowledged gets the higher version, d being the widest gap
+//    between two node clocks so far (plus 1 us of clock resolution);
 //  - promptness (fault-free runs): a cluster read completes, current, within
 //    `prompt_bound` per round of questions it needed (one, plus one per racing write).
 // And once, in the quiet phase (`check_convergence`): every live node answers every key
-// alike, with the highest-versioned write, current, when any live node still holds it.
+// alike, with the highest-versioned write, current, when any live node still holds it;
+// and acknowledged writes survive: the highest write of a key is still held by a live
+// node when its writer is up and no lossy crash of the writer may have lost it.
 #pragma once
 
 #include <cstdint>
@@ -55,9 +57,14 @@ struct WriteRecord {
   uint64_t op_id;  // the value is value_for(op_id, bytes)
   size_t bytes;
   uint32_t node;
-  MonoTime at;
-  // Set by the checker: the write's place in acknowledgement order (see acked()), and
-  // when a crash of its node may have lost it (kNever: never).
+  MonoTime at;  // acknowledged (or, unacknowledged, stored)
+  // When the client sent it, for real-time order; unset: `at`. (A write may wait for its
+  // node's commit a while after the kernel stamped it.)
+  std::optional<MonoTime> started;
+  // Set by the checker: the write's place in acknowledgement order (see acked();
+  // kUnacknowledged for a write nobody heard of), and when a crash of its node may have
+  // lost it (kNever: never).
+  static constexpr uint64_t kUnacknowledged = UINT64_MAX;
   uint64_t ack_index = 0;
   MonoTime lost_at = kNever;
 };
@@ -77,6 +84,10 @@ class KvChecker {
 
   // A write acknowledged at `now` by `node`; `max_clock_gap` is d at this time.
   void on_write(MonoTime now, const WriteRecord& w, Duration max_clock_gap);
+  // A write `w.node` stored but never acknowledged: its process crashed after the commit
+  // and before the reply. Nobody had to see it, but it may be read: it is a write of the
+  // history (integrity, convergence), lost only as acknowledged writes are.
+  void on_unacknowledged_write(const WriteRecord& w);
   // Writes acknowledged so far: a get records this when it starts, so that on_get knows
   // which writes came before it (finer than time, which two events can share).
   uint64_t acked() const { return acked_; }
@@ -104,6 +115,9 @@ class KvChecker {
   void check_convergence(MonoTime now, uint32_t key,
                          const std::vector<std::pair<uint32_t, Reply>>& answers,
                          bool highest_held_by_a_live_node);
+  // Quiet-phase verdict: "acknowledged writes survive" for `key`'s highest write, given
+  // whether a live node holds it and whether its writer is up.
+  void check_survival(MonoTime now, uint32_t key, bool highest_held_by_a_live_node, bool writer_up);
 
   // Any other broken promise the simulation notices (a missing answer, a reply to no
   // request).

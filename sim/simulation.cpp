@@ -14,6 +14,9 @@ constexpr uint32_t kBaseIp = (10u << 24) | 1u;  // n0 is 10.0.0.1
 constexpr uint16_t kGossipPort = 7946;
 constexpr int64_t kEpochMs = 1767225600000;  // 2026-01-01T00:00:00Z: where wall clocks start
 constexpr Duration kLeaveTimeout = std::chrono::seconds(10);
+// How long a process that exited (a failed commit, no epoch stored) stays down before its
+// supervisor starts it again.
+constexpr Duration kSupervisorRestartDelay = std::chrono::seconds(1);
 
 // An independent stream of the run's randomness, by purpose.
 uint64_t derive(uint64_t seed, uint64_t stream) {
@@ -162,6 +165,12 @@ Simulation::Simulation(SimConfig config)
       kv_checker_(config_.nodes, config_.workload.keys),
       gap_checker_(config_.nodes) {
   durable_writes_ = config_.durable_writes.value_or(derive(config_.seed, 6) % 4 != 0);
+  {
+    Prng commit_rng(derive(config_.seed, 10));
+    commit_latency_ = config_.commit_latency.value_or(
+        durable_writes_ ? commit_rng.between(Duration(200), Duration(std::chrono::milliseconds(5)))
+                        : commit_rng.between(Duration(20), Duration(200)));
+  }
   start_spread_ = config_.start_spread.value_or(derive(config_.seed, 7) % 4 == 0
                                                     ? Duration(std::chrono::milliseconds(100))
                                                     : Duration(std::chrono::seconds(2)));
@@ -180,15 +189,18 @@ Simulation::Simulation(SimConfig config)
     plan_.profile_summary += "; " + std::string(to_string(kv_profile_)) + " workload on " +
                              std::to_string(config_.workload.keys) + " keys";
   }
+  plan_.profile_summary += "; commits take " + std::to_string(commit_latency_.count()) + " us";
   if (config_.short_logs.value_or(false)) {
     plan_.profile_summary +=
         "; invalidation logs of " + std::to_string(config_.node.kv.log_entries) + " entries";
   }
   if (config_.faults == FaultMode::kNone) {
     // Fault-free: each round of a cluster read is one round trip (a write racing the read
-    // adds a round); allow two per round, and the invalidation batching delay.
+    // adds a round); allow two per round, and the invalidation batching delay, and six
+    // commits: the question and the answer each leave with a commit of their sender,
+    // which may first wait for one in progress, and the reader stores the answer.
     kv_checker_.set_prompt_bound(4 * plan_.network.latency_max + config_.node.kv.batch_delay +
-                                 Duration(100));
+                                 6 * commit_latency_ + Duration(100));
   }
   if (config_.workload.enabled) {
     if (config_.client_script.empty())
@@ -335,6 +347,13 @@ void Simulation::dispatch(MonoTime at, Event&& e) {
     case EventKind::kDiskRecover:
       update_disk(e.node);
       break;
+    case EventKind::kCommit:
+      if (nodes_[e.node].generation == e.generation) start_commit(e.node);
+      break;
+    case EventKind::kCommitDone:
+      if (nodes_[e.node].generation == e.generation && nodes_[e.node].commits == e.index)
+        finish_commit(e.node);
+      break;
     case EventKind::kFlush:
       for (SimNode& n : nodes_) {
         if (n.store) n.store->flush();
@@ -348,12 +367,15 @@ void Simulation::dispatch(MonoTime at, Event&& e) {
 void Simulation::start_node(uint32_t i, bool restart) {
   SimNode& n = nodes_[i];
   if (!n.store) n.store = std::make_unique<MemStore>(durable_writes_);
+  n.gate = std::make_unique<CommitGate>(*n.store, config_.node.membership.datagram_budget,
+                                        config_.node.membership.max_datagram_frames);
   auto kernel =
-      Node::create(config_.node, n.name, n.addr, node_seeds_.next(), now_for(i), *n.store);
+      Node::create(config_.node, n.name, n.addr, node_seeds_.next(), now_for(i), n.gate->store());
+  if (!kernel.ok()) n.gate.reset();
   if (!kernel.ok() && restart && n.store->failing_meta_writes()) {
     // It cannot store its new epoch: the process exits, and its supervisor tries again.
     trace_.note(now_, n.name + " cannot start: " + kernel.error().detail);
-    n.restart_at = now_ + std::chrono::seconds(1);
+    n.restart_at = now_ + kSupervisorRestartDelay;
     queue_.push(n.restart_at, Event{EventKind::kRestart, i});
     return;
   }
@@ -394,15 +416,20 @@ std::vector<Address> Simulation::live_seeds(uint32_t exclude, size_t count) {
 
 void Simulation::crash(uint32_t i, Duration down_for) {
   SimNode& n = nodes_[i];
+  if (n.committing) note_unacknowledged_writes(i);
   n.kernel.reset();
+  n.gate.reset();  // staged writes and held output die with the process
+  n.commit_scheduled = n.committing = false;
+  n.commit_started = n.commit_done_at = kNever;
+  n.committed.clear();
   gap_checker_.on_crash(i);
   if (n.store->volatile_writes() > 0) {
     kv_checker_.on_lossy_crash(now_, i, last_flush_);
   } else if (disk_failing(i) || n.disk_failed_last >= n.up_since) {
     // Its disk refused writes while it ran: what it answered then (markers it could keep
     // only in memory) is forgotten, as a lossy store forgets. Its acknowledged writes
-    // are all stored.
-    kv_checker_.on_lossy_crash(now_, i, now_);
+    // are all stored (the gate acknowledges nothing before its commit): none is lost.
+    kv_checker_.on_lossy_crash(now_, i, kNever);
   }
   loop_clients_[i].busy = false;  // its pending operation dies with the process
   n.store->crash();
@@ -442,8 +469,8 @@ void Simulation::upgrade(uint32_t i) {
   const bool gone =
       n.status == NodeStatus::kLeft || (n.status == NodeStatus::kDown && n.restart_at == kNever);
   if (gone || quiet_start_ != kNever) return;  // nothing to upgrade; or the faults are over
-  if (n.status != NodeStatus::kUp || n.paused_until > now_) {
-    // Down, leaving or paused: the operator upgrades it a little later.
+  if (n.status != NodeStatus::kUp || n.paused_until > now_ || n.committing) {
+    // Down, leaving, paused or writing: the operator upgrades it a little later.
     queue_.push(now_ + std::chrono::seconds(1), Event{EventKind::kUpgrade, i});
     return;
   }
@@ -487,7 +514,17 @@ void Simulation::update_disk(uint32_t i) {
 
 void Simulation::finish_leave(uint32_t i) {
   SimNode& n = nodes_[i];
+  // As the runtime does before it closes its sockets: what the last inputs wrote is
+  // committed, then their output and the leave's last words go.
+  if (n.committing) {
+    n.committing = false;
+    perform(i, n.committed);
+  }
+  Effects last;
+  if (n.gate->commit(last).ok()) perform(i, last);
   n.kernel.reset();
+  n.gate.reset();
+  n.commit_scheduled = false;
   n.status = NodeStatus::kLeft;
   n.generation++;
   n.timer_at = kNever;
@@ -539,6 +576,11 @@ void Simulation::apply(const FaultAction& a) {
       queue_.push(until, Event{EventKind::kDiskRecover, a.node});
       break;
     }
+    case FaultKind::kSlowDisk:
+      n.slow_disk_until = std::max(n.slow_disk_until, now_ + a.duration);
+      n.slow_disk_lag = a.lag;
+      n.ever_paused = true;  // a process waiting for its disk answers nobody
+      break;
     case FaultKind::kClockStep:
       widest_gap_ = std::max(widest_gap_, clock_gap_at(now_));
       n.clock_steps += a.clock_step;
@@ -546,10 +588,11 @@ void Simulation::apply(const FaultAction& a) {
       break;
     case FaultKind::kLeave:
       if (n.status != NodeStatus::kUp) break;
-      if (n.paused_until > now_) {
-        // A paused process does nothing, leaving included: it leaves once it resumes.
+      if (n.paused_until > now_ || n.committing) {
+        // A paused process does nothing, leaving included: it leaves once it resumes (or
+        // once the commit it waits for is written).
         FaultAction later = a;
-        later.at = n.paused_until;
+        later.at = std::max(n.paused_until, n.committing ? n.commit_done_at : now_);
         deferred_.push_back(later);
         Event e{EventKind::kDeferredFault};
         e.index = deferred_.size() - 1;
@@ -587,10 +630,19 @@ void Simulation::begin_quiet() {
         in.ready = now_;
       n.inbox_at = kNever;
       n.timer_at = kNever;
+      if (n.committing && n.commit_done_at > now_) {
+        // Its commit was written or is being written: it ends when the write does.
+        n.commit_done_at = std::max(now_, n.commit_started + commit_latency(i));
+        Event done{EventKind::kCommitDone, i};
+        done.generation = n.generation;
+        done.index = n.commits;
+        queue_.push(n.commit_done_at, std::move(done));
+      }
       schedule_timer(i);
       schedule_inbox(i);
       record_lifecycle(i, Lifecycle::kResume);
     }
+    n.slow_disk_until = std::min(n.slow_disk_until, now_);
     if (n.disk_full_until > now_ || n.meta_fail_until > now_) {
       n.disk_full_until = n.meta_fail_until = now_;  // disks are freed, or mended
       update_disk(i);
@@ -612,15 +664,18 @@ void Simulation::check() {
   const bool stable = settled && now_ - stable_since >= bounds_.suspicion_max;
   const bool kv = config_.workload.enabled;
   // The reads of the round go out once membership agrees, the invalidations have had two
-  // resend intervals, nothing the chaos phase delayed is still in flight, and no client
-  // write is still waiting for its answer (a node that restarted late in the chaos phase
+  // resend intervals (since then, and since the last write was acknowledged), nothing the
+  // chaos phase delayed is still in flight, and no client write is still waiting for its
+  // answer (a node that restarted late in the chaos phase
   // holds writes until its clock passes the lease it had taken).
   const bool writes_pending =
       std::any_of(pending_ops_.begin(), pending_ops_.end(), [&](const auto& p) {
         return p.second.op != ClientOp::kGet && nodes_[p.second.node].status == NodeStatus::kUp;
       });
+  // The invalidations of the last acknowledged write get as long to arrive.
+  const MonoTime quiet_since = std::max(stable_since, last_write_ack_);
   if (kv && round_ == Round::kNotStarted && settled && !writes_pending &&
-      now_ - stable_since >= 2 * config_.node.kv.resend_interval && now_ >= chaos_drained_) {
+      now_ - quiet_since >= 2 * config_.node.kv.resend_interval && now_ >= chaos_drained_) {
     start_convergence_round();
   }
   const bool kv_done = !kv || round_ == Round::kDone;
@@ -654,7 +709,7 @@ void Simulation::deliver(Event&& e) {
                e.bytes);
     return;
   }
-  if (n.paused_until > now_ || n.slow_until > now_ || !n.inbox.empty()) {
+  if (n.paused_until > now_ || n.slow_until > now_ || n.committing || !n.inbox.empty()) {
     // The process has the message but will get to it late: after the pause (and after the
     // timers that came due meanwhile, the worst case for a waking process, and the one
     // Lifeguard targets), `input_lag` later when slow, and never before what came first.
@@ -679,18 +734,22 @@ void Simulation::process_inbox(const Event& e) {
   SimNode& n = nodes_[e.node];
   if (!n.running() || e.generation != n.generation || n.inbox_at != now_) return;  // stale
   n.inbox_at = kNever;
-  while (n.running() && !n.inbox.empty() && n.paused_until <= now_ &&
+  while (n.running() && !n.inbox.empty() && n.paused_until <= now_ && !n.committing &&
          n.inbox.front().ready <= now_) {
     HeldInput in = std::move(n.inbox.front());
     n.inbox.pop_front();
-    handle_input(e.node, in.from, in.channel, in.bytes);
+    if (in.request != 0) {
+      if (pending_ops_.count(in.request) != 0) call_kernel(e.node, in.request);
+    } else {
+      handle_input(e.node, in.from, in.channel, in.bytes);
+    }
   }
   if (n.running()) schedule_inbox(e.node);
 }
 
 void Simulation::schedule_inbox(uint32_t i) {
   SimNode& n = nodes_[i];
-  if (n.inbox.empty()) return;
+  if (n.inbox.empty() || n.committing) return;  // finish_commit schedules it
   MonoTime at = std::max(n.inbox.front().ready, now_);
   if (n.paused_until > now_) at = std::max(at, n.paused_until + Duration(1));
   if (at >= n.inbox_at) return;
@@ -704,6 +763,7 @@ void Simulation::fire_timer(const Event& e) {
   SimNode& n = nodes_[e.node];
   if (!n.running() || e.generation != n.generation || n.timer_at != now_) return;  // stale
   n.timer_at = kNever;
+  if (n.committing) return;  // finish_commit schedules it again
   if (n.paused_until > now_) {
     n.timer_at = n.paused_until;
     Event later{EventKind::kTimer, e.node};
@@ -717,8 +777,31 @@ void Simulation::fire_timer(const Event& e) {
 
 void Simulation::drain(uint32_t i) {
   SimNode& n = nodes_[i];
-  Outbox& out = n.kernel->outbox();
-  for (const MemberChange& c : out.changes) {
+  if (config_.workload.enabled) note_answers(i);
+  n.gate->take(n.kernel->outbox(), effects_);
+  perform(i, effects_);
+  if (!stale_watches_.empty()) update_stale_watches(i);
+  if (n.status == NodeStatus::kLeaving && n.kernel->leave_complete()) {
+    finish_leave(i);
+    return;
+  }
+  schedule_commit(i);
+  schedule_timer(i);
+}
+
+void Simulation::perform(uint32_t i, Effects& effects) {
+  note_changes(i, effects.changes);
+  for (Send& s : effects.sends)
+    transmit(i, std::move(s));
+  for (Reply& r : effects.replies)
+    on_reply(i, std::move(r));
+  effects.clear();
+}
+
+void Simulation::note_changes(uint32_t i, const std::vector<MemberChange>& changes) {
+  if (changes.empty()) return;
+  SimNode& n = nodes_[i];
+  for (const MemberChange& c : changes) {
     member_changes_++;
     trace_.add(TraceRecord{now_, TraceKind::kChange, static_cast<uint8_t>(c.to_state), i,
                            subject_index(c.name), static_cast<uint64_t>(c.from_state),
@@ -727,14 +810,14 @@ void Simulation::drain(uint32_t i) {
     if (config_.change_observer) config_.change_observer(now_, i, c);
   }
   bool gap = false;
-  for (const MemberChange& c : out.changes) {
+  for (const MemberChange& c : changes) {
     if (c.name == n.name) continue;
     const uint32_t subject = subject_index(c.name);
     if (subject < nodes_.size()) gap_checker_.on_view_change(i, subject);
     gap = gap || opens_gap(c);
   }
   if (gap && config_.workload.enabled) note_gap(i);
-  if (!out.changes.empty() && (formed_ == kNever || !loops_started_)) {
+  if (formed_ == kNever || !loops_started_) {
     if (formed_ == kNever && std::all_of(nodes_.begin(), nodes_.end(), [&](const SimNode& node) {
           return node.running() &&
                  node.kernel->members().count(MemberState::kAlive) == nodes_.size();
@@ -744,22 +827,95 @@ void Simulation::drain(uint32_t i) {
     }
     if (i == 0) maybe_start_loops();  // (an event: not while this drain runs)
   }
-  for (Send& s : out.sends) {
-    if (s.channel != Channel::kDatagram || !batcher_.add(s.to, s.bytes)) transmit(i, std::move(s));
-  }
-  batcher_.drain([this, i](const Address& to, std::vector<uint8_t>&& bytes) {
-    transmit(i, Send{to, Channel::kDatagram, std::move(bytes)});
-  });
-  std::vector<Reply> replies = std::move(out.replies);
-  out.clear();
-  for (Reply& r : replies)
-    on_reply(i, std::move(r));
-  if (!stale_watches_.empty()) update_stale_watches(i);
-  if (n.status == NodeStatus::kLeaving && n.kernel->leave_complete()) {
-    finish_leave(i);
+}
+
+// --- group commit, as the runtime runs it (kernel/commit_gate.h) -------------------------
+
+void Simulation::schedule_commit(uint32_t i) {
+  SimNode& n = nodes_[i];
+  if (n.commit_scheduled || n.committing || !n.gate->commit_due()) return;
+  // Behind every event already due now, as the runtime posts its commit behind the
+  // inputs already queued on its strand: inputs that arrive together commit together.
+  n.commit_scheduled = true;
+  Event e{EventKind::kCommit, i};
+  e.generation = n.generation;
+  queue_.push(now_, std::move(e));
+}
+
+Duration Simulation::commit_latency(uint32_t i) const {
+  const SimNode& n = nodes_[i];
+  return n.slow_disk_until > now_ ? std::max(n.slow_disk_lag, commit_latency_) : commit_latency_;
+}
+
+void Simulation::start_commit(uint32_t i) {
+  SimNode& n = nodes_[i];
+  n.commit_scheduled = false;
+  if (!n.running() || n.committing) return;
+  if (n.paused_until > now_) {  // a paused process commits once it resumes
+    n.commit_scheduled = true;
+    Event e{EventKind::kCommit, i};
+    e.generation = n.generation;
+    queue_.push(n.paused_until, std::move(e));
     return;
   }
+  const size_t writes = n.gate->staged_writes();
+  if (Status s = n.gate->commit(n.committed); !s.ok()) {
+    // The runtime stops the process (its kernel acted on writes that were not stored); a
+    // supervisor starts it again a second later.
+    trace_.note(now_, n.name + "'s store failed a batch of " + std::to_string(writes) +
+                          " writes (" + s.error().detail + "): the process exits");
+    crash(i, kSupervisorRestartDelay);
+    return;
+  }
+  if (writes == 0) {  // only batched datagrams: nothing to write
+    perform(i, n.committed);
+    return;
+  }
+  n.committing = true;
+  n.commits++;
+  n.commit_started = now_;
+  n.commit_done_at = now_ + commit_latency(i);
+  Event done{EventKind::kCommitDone, i};
+  done.generation = n.generation;
+  done.index = n.commits;
+  queue_.push(n.commit_done_at, std::move(done));
+}
+
+void Simulation::finish_commit(uint32_t i) {
+  SimNode& n = nodes_[i];
+  if (!n.running() || !n.committing) return;
+  if (n.paused_until > now_) {
+    // Written, but the process tells nobody before it resumes (begin_quiet may end the
+    // pause early: it then finishes the commit).
+    n.commit_done_at = n.paused_until;
+    Event done{EventKind::kCommitDone, i};
+    done.generation = n.generation;
+    done.index = n.commits;
+    queue_.push(n.commit_done_at, std::move(done));
+    return;
+  }
+  n.committing = false;
+  n.commit_started = n.commit_done_at = kNever;
+  perform(i, n.committed);
+  // Then what waited for the process, in the order it came: messages and client requests
+  // (its inbox), and timers.
+  schedule_inbox(i);
   schedule_timer(i);
+  schedule_commit(i);
+}
+
+void Simulation::note_unacknowledged_writes(uint32_t i) {
+  for (const Reply& r : nodes_[i].committed.replies) {
+    auto it = pending_ops_.find(r.request);
+    if (it == pending_ops_.end() || it->second.op == ClientOp::kGet ||
+        r.status != ReplyStatus::kOk) {
+      continue;
+    }
+    const PendingOp& op = it->second;
+    kv_checker_.on_unacknowledged_write(WriteRecord{op.key, r.version, op.op == ClientOp::kDelete,
+                                                    op.op_id, op.bytes, i,
+                                                    nodes_[i].commit_started});
+  }
 }
 
 void Simulation::transmit(uint32_t from, Send&& send) {
@@ -839,24 +995,49 @@ void Simulation::scripted_op(const ScriptedOp& op, uint64_t index) {
 }
 
 void Simulation::issue(uint32_t i, const KvOp& op, bool loop) {
-  SimNode& n = nodes_[i];
   const uint64_t request = next_request_++;
   PendingOp pending{i, op.key, op.op, now_, op.id, op.value_bytes, false};
   pending.loop = loop;
   pending.acked_before = kv_checker_.acked();
   pending_ops_[request] = pending;
-  const std::string key = key_name(op.key);
   switch (op.op) {
     case ClientOp::kGet:
       kv_counts_.gets++;
-      n.kernel->get(now_for(i), request, key);
       break;
     case ClientOp::kPut:
       kv_counts_.puts++;
-      n.kernel->put(now_for(i), request, key, value_for(op.id, op.value_bytes));
       break;
     case ClientOp::kDelete:
       kv_counts_.deletes++;
+      break;
+  }
+  submit(i, request);
+}
+
+void Simulation::submit(uint32_t i, uint64_t request) {
+  SimNode& n = nodes_[i];
+  if (!n.committing) {
+    call_kernel(i, request);
+    return;
+  }
+  // The process reads it once its commit is written, after what came before it.
+  MonoTime ready = now_;
+  if (!n.inbox.empty()) ready = std::max(ready, n.inbox.back().ready);
+  n.inbox.push_back(HeldInput{ready, i, Channel::kDatagram, {}, request});
+}
+
+void Simulation::call_kernel(uint32_t i, uint64_t request) {
+  SimNode& n = nodes_[i];
+  const PendingOp& op = pending_ops_.at(request);
+  const std::string key = key_name(op.key);
+  switch (op.op) {
+    case ClientOp::kGet:
+      n.kernel->get(now_for(i), request, key);
+      break;
+    case ClientOp::kPut:
+      n.kernel->put(now_for(i), request, key, value_for(op.op_id, op.bytes));
+      break;
+    case ClientOp::kDelete:
       n.kernel->erase(now_for(i), request, key);
       break;
   }
@@ -938,6 +1119,21 @@ void Simulation::on_loop_reply(uint32_t i, const PendingOp& op) {
   schedule_step(i, workload_.rmw_pause(c.loops, config_.nodes));
 }
 
+void Simulation::note_answers(uint32_t i) {
+  const SimNode& n = nodes_[i];
+  for (const Reply& r : n.kernel->outbox().replies) {
+    auto it = pending_ops_.find(r.request);
+    if (it == pending_ops_.end() || it->second.node != i || it->second.op != ClientOp::kGet)
+      continue;
+    PendingOp& op = it->second;
+    const bool answered = r.status == ReplyStatus::kOk || r.status == ReplyStatus::kNotFound;
+    op.joined = n.kernel->membership().joined();
+    if (answered && r.current && !r.remote)
+      op.stale_local_hit = gap_checker_.check_local_hit(i, op.key, r.version);
+    if (answered && r.current && r.remote) op.heard = must_hear(i);
+  }
+}
+
 std::vector<bool> Simulation::must_hear(uint32_t i) const {
   std::vector<bool> heard(nodes_.size(), false);
   heard[i] = true;
@@ -956,7 +1152,7 @@ void Simulation::on_reply(uint32_t i, Reply&& r) {
         "n" + std::to_string(i) + " answered unknown request " + std::to_string(r.request));
     return;
   }
-  const PendingOp op = it->second;
+  const PendingOp op = std::move(it->second);
   pending_ops_.erase(it);
   if (op.node != i) {
     kv_checker_.report(now_, "one reply per request", "a reply came from the wrong node");
@@ -985,20 +1181,16 @@ void Simulation::on_reply(uint32_t i, Reply&& r) {
     if (op.loop) on_loop_reply(i, op);
     if (r.status != ReplyStatus::kOk) return;
     kv_checker_.latency().put.push_back(now_ - op.started);
+    last_write_ack_ = now_;
     WriteRecord w{op.key, r.version, op.op == ClientOp::kDelete, op.op_id, op.bytes, i, now_};
+    w.started = op.started;
     kv_checker_.on_write(now_, w, max_clock_gap());
     watch_staleness(i, op.key, r.version);
     return;
   }
-  const bool answered = r.status == ReplyStatus::kOk || r.status == ReplyStatus::kNotFound;
-  if (answered && r.current && !r.remote) {
-    if (auto wrong = gap_checker_.check_local_hit(i, op.key, r.version))
-      kv_checker_.report(now_, "copies revalidated after a member change", *wrong);
-  }
-  const bool cluster_read = r.remote && r.current && answered;
-  kv_checker_.on_get(now_, i, op.key, op.started, op.acked_before, r,
-                     cluster_read ? must_hear(i) : std::vector<bool>{},
-                     nodes_[i].kernel->membership().joined());
+  if (op.stale_local_hit)
+    kv_checker_.report(now_, "copies revalidated after a member change", *op.stale_local_hit);
+  kv_checker_.on_get(now_, i, op.key, op.started, op.acked_before, r, op.heard, op.joined);
   if (op.loop) on_loop_reply(i, op);
   if (op.convergence) {
     round_answers_[op.key].emplace_back(i, std::move(r));
@@ -1026,7 +1218,7 @@ Duration Simulation::max_clock_gap() const {
 bool Simulation::serves_older(uint32_t i, uint32_t key, const Version& v) const {
   const SimNode& n = nodes_[i];
   if (!n.running()) return false;
-  const Record* r = n.store->peek(key_name(key));
+  const Record* r = n.peek(key_name(key));
   return r != nullptr && r->kind != RecordKind::kInvalidated && r->version < v &&
          r->validated_epoch == n.kernel->kv().serving_epoch();
 }
@@ -1041,10 +1233,10 @@ void Simulation::note_gap(uint32_t i) {
   }
   for (uint32_t key = 0; key < config_.workload.keys; ++key) {
     const std::string name = key_name(key);
-    const Record* held = n.store->peek(name);
+    const Record* held = n.peek(name);
     if (held == nullptr || held->kind == RecordKind::kInvalidated) continue;
     for (uint32_t j : witnesses) {
-      const Record* other = nodes_[j].store->peek(name);
+      const Record* other = nodes_[j].peek(name);
       if (other != nullptr && other->version > held->version)
         gap_checker_.on_gap(i, key, held->version, j, other->version);
     }
@@ -1086,8 +1278,7 @@ void Simulation::start_convergence_round() {
       const uint64_t request = next_request_++;
       pending_ops_[request] = PendingOp{i, k, ClientOp::kGet, now_, 0, 0, true};
       round_outstanding_++;
-      n.kernel->get(now_for(i), request, key_name(k));
-      drain(i);
+      submit(i, request);
     }
   }
   if (round_outstanding_ == 0) finish_convergence_round();
@@ -1100,11 +1291,13 @@ void Simulation::finish_convergence_round() {
     bool held = false;
     for (uint32_t i = 0; top != nullptr && i < nodes_.size(); ++i) {
       if (nodes_[i].status != NodeStatus::kUp) continue;
-      const Record* r = nodes_[i].store->peek(key_name(k));
+      const Record* r = nodes_[i].peek(key_name(k));
       held = held ||
              (r != nullptr && r->kind != RecordKind::kInvalidated && r->version == top->version);
     }
     kv_checker_.check_convergence(now_, k, round_answers_[k], held);
+    if (top != nullptr)
+      kv_checker_.check_survival(now_, k, held, nodes_[top->node].status == NodeStatus::kUp);
   }
   kv_counts_.converged = kv_checker_.violations().empty();
 }

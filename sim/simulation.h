@@ -98,6 +98,10 @@ struct SimConfig {
   // seed (three runs in four). Otherwise stores are flushed every second, and a crash
   // loses what was written since.
   std::optional<bool> durable_writes;
+  // How long a store commit takes (writes staged by a burst of inputs, written in one
+  // batch: kernel/commit_gate.h); unset: drawn from the seed, 0.2-5 ms with durable
+  // writes (an fsync) and 20-200 us without. kSlowDisk faults lengthen it for a while.
+  std::optional<Duration> commit_latency;
   // Base latency of one switch (50-500 us) instead of one drawn from the seed; loss and
   // other faults are unchanged. The key-value latency targets are stated for it.
   bool lan_latency = false;
@@ -183,7 +187,9 @@ class Simulation {
     kRmwStep,
     kDiskRecover,
     kScriptedOp,
-    kUpgrade
+    kUpgrade,
+    kCommit,      // node's burst is over: commit its staged writes
+    kCommitDone,  // node's commit is written
   };
   struct Event {
     EventKind kind;
@@ -213,7 +219,18 @@ class Simulation {
   void apply(const FaultAction& a);
   void begin_quiet();
   void check();
+  // After every input of node i: its outbox through its gate, then what the gate released.
   void drain(uint32_t i);
+  // Member changes to the checkers, sends to the network, replies to the clients.
+  void perform(uint32_t i, Effects& effects);
+  void note_changes(uint32_t i, const std::vector<MemberChange>& changes);
+  void schedule_commit(uint32_t i);
+  void start_commit(uint32_t i);
+  void finish_commit(uint32_t i);
+  Duration commit_latency(uint32_t i) const;
+  // The writes a crash caught between their commit and their acknowledgement: stored,
+  // never acknowledged (KvChecker::on_unacknowledged_write).
+  void note_unacknowledged_writes(uint32_t i);
   void transmit(uint32_t from, Send&& send);
   void schedule_timer(uint32_t i);
   Now now_for(uint32_t i) const;
@@ -237,6 +254,11 @@ class Simulation {
     bool convergence;           // part of the quiet-phase round
     bool loop = false;          // a read-modify-write client's
     uint64_t acked_before = 0;  // writes acknowledged when it started (KvChecker::acked)
+    // A get's answer is judged as of when the kernel gave it, which may be a commit
+    // earlier than when the client gets it (note_answers).
+    bool joined = false;
+    std::vector<bool> heard;                     // a current cluster read: see must_hear
+    std::optional<std::string> stale_local_hit;  // GapChecker's verdict on a local hit
   };
   // One read-modify-write client per node (see kv_workload.h).
   struct LoopClient {
@@ -256,6 +278,10 @@ class Simulation {
   void scripted_op(const ScriptedOp& op, uint64_t index);
   // Issues `op` on node `i` (which must be up) and records it as pending.
   void issue(uint32_t i, const KvOp& op, bool loop);
+  // Hands pending request `request` to node i's process: now, or after the commit it is
+  // waiting for (in its inbox, behind the messages that came first).
+  void submit(uint32_t i, uint64_t request);
+  void call_kernel(uint32_t i, uint64_t request);
   // Read-modify-write profile: n0 writes every key once it sees everyone; the clients start.
   void maybe_start_loops();
   void start_loops();
@@ -264,6 +290,8 @@ class Simulation {
   void on_loop_reply(uint32_t i, const PendingOp& op);
   // Which nodes a current cluster read on `i` had to hear from (see KvChecker::on_get).
   std::vector<bool> must_hear(uint32_t i) const;
+  // Notes, for each get node i's kernel has just answered, what the checkers judge it by.
+  void note_answers(uint32_t i);
   void on_reply(uint32_t i, Reply&& r);
   void start_convergence_round();
   void finish_convergence_round();
@@ -304,11 +332,14 @@ class Simulation {
   uint64_t member_changes_ = 0;
 
   bool durable_writes_ = true;
+  Duration commit_latency_{};
+  Effects effects_;  // what drain() performs (kept for its capacity)
   Duration start_spread_{};
   JoinShape joins_ = JoinShape::kFounderAndPeers;
   KvProfile kv_profile_ = KvProfile::kRandom;
-  MonoTime last_flush_{};     // when lossy stores last made their writes durable
-  MonoTime formed_ = kNever;  // when every node first saw every node alive
+  MonoTime last_flush_{};      // when lossy stores last made their writes durable
+  MonoTime last_write_ack_{};  // when a client last heard a write acknowledged
+  MonoTime formed_ = kNever;   // when every node first saw every node alive
   bool loops_started_ = false;
   bool loops_scheduled_ = false;
   std::vector<LoopClient> loop_clients_;

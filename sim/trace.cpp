@@ -155,7 +155,11 @@ std::string Trace::format(const TraceRecord& r) {
       }
       line += std::string("FAULT ") + to_string(static_cast<FaultKind>(r.sub)) + " " + node(r.a) +
               " for " + std::to_string(r.x / 1000) + "ms";
-      if (r.y != 0) line += ", input " + std::to_string(r.y / 1000) + "ms late";
+      if (r.y != 0 && static_cast<FaultKind>(r.sub) == FaultKind::kSlowDisk) {
+        line += ", commits take " + std::to_string(r.y / 1000) + "ms";
+      } else if (r.y != 0) {
+        line += ", input " + std::to_string(r.y / 1000) + "ms late";
+      }
       break;
     case TraceKind::kLifecycle:
       line += node(r.a) + " " + lifecycle_name(r.sub);

@@ -70,6 +70,8 @@ TEST(OpensGap, GoingComingBackAndAnUnseenLifeDoReapingAndSuspicionDoNot) {
   EXPECT_TRUE(opens_gap(change(MemberState::kAlive, 1, MemberState::kLeft, 1)));
   EXPECT_TRUE(opens_gap(change(MemberState::kDead, 1, MemberState::kAlive, 2)));
   EXPECT_TRUE(opens_gap(change(MemberState::kDead, 1, MemberState::kDead, 2)));
+  EXPECT_TRUE(opens_gap(change(MemberState::kDead, 1, MemberState::kLeft, 1)));
+  EXPECT_FALSE(opens_gap(change(MemberState::kLeft, 1, MemberState::kLeft, 1)));
   EXPECT_FALSE(opens_gap(change(MemberState::kAlive, 1, MemberState::kSuspect, 1)));
   EXPECT_FALSE(opens_gap(change(MemberState::kDead, 1, MemberState::kDead, 1, true)));
   EXPECT_FALSE(opens_gap(change(MemberState::kAlive, 1, MemberState::kDead, 1, true)));

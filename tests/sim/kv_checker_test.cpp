@@ -258,6 +258,38 @@ TEST_F(History, NodesThatDisagreeAfterTheFaultsFire) {
   EXPECT_EQ(checker_.violations().size(), 3u);
 }
 
+TEST_F(History, AnAcknowledgedWriteNoLiveNodeHoldsFires) {
+  write(1, 10, 1000);
+  // Nobody holds it though its writer is up and never lost a write.
+  checker_.check_survival(at(100), kKey, /*held=*/false, /*writer_up=*/true);
+  EXPECT_EQ(violations("acknowledged writes survive"), 1u);
+  // The near misses: held; its writer is down; a lossy crash of its writer lost it.
+  checker_.check_survival(at(100), kKey, true, true);
+  checker_.check_survival(at(100), kKey, false, false);
+  checker_.on_lossy_crash(at(50), 1, at(5));
+  checker_.check_survival(at(100), kKey, false, true);
+  EXPECT_EQ(checker_.violations().size(), 1u);
+}
+
+TEST_F(History, AWriteStoredButNeverAcknowledgedMayBeReadButNeedNotBe) {
+  const Version acked = write(1, 10, 1000);
+  const Version stored{2000, 0, 102};
+  checker_.on_unacknowledged_write(WriteRecord{kKey, stored, false, 77, 10, 2, at(20)});
+  ops_[stored] = 77;
+  // Reading it is no integrity breach, and a read that misses it is not stale.
+  read(30, checker_.acked(), 31, value(stored), hears_all_);
+  checker_.on_lossy_crash(at(32), 0, at(0));  // (node 0 forgets what it read)
+  read(40, checker_.acked(), 41, value(acked), hears_all_);
+  EXPECT_TRUE(checker_.violations().empty());
+  // It is the newest write: every node must converge on it, while a live node holds it.
+  checker_.check_convergence(at(100), kKey, {{0, value(acked)}, {1, value(acked)}}, true);
+  EXPECT_EQ(violations("convergence"), 1u);
+  // And a later write that started after the crash is not held to real-time order
+  // against it (nobody heard of it).
+  ack(1, 60, Version{1500, 0, 101}, 1ms);
+  EXPECT_EQ(violations("real-time order"), 0u);
+}
+
 TEST_F(History, ANodeStampingBelowItsEarlierWriteFires) {
   ack(1, 10, Version{5000, 0, 101});
   // A crash that loses the write does not let the node go back (its clock lease), even
