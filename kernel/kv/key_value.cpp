@@ -779,8 +779,12 @@ void KeyValue::on_member_change(Now now, const MemberChange& change) {
   const bool was_active =
       change.from_state == MemberState::kAlive || change.from_state == MemberState::kSuspect;
   // A member held dead that lived again unseen (it is reported dead at a newer
-  // incarnation): what it wrote in that life never reached us either.
-  const bool unseen_life = !was_active && change.to_incarnation > change.from_incarnation;
+  // incarnation, or it announces its leave, which it can only do alive): what it wrote
+  // in that life never reached us either.
+  const bool unseen_life =
+      !was_active &&
+      (change.to_incarnation > change.from_incarnation ||
+       (change.from_state == MemberState::kDead && change.to_state == MemberState::kLeft));
   if ((was_active || unseen_life) && !change.reaped && change.name != membership_.name()) {
     // Invalidations it sent that never reached us will now never come: revalidate.
     bump_or_owe(now.mono);
