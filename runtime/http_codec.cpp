@@ -80,7 +80,7 @@ std::optional<HttpResponse> rejection(beast::error_code ec, const HttpLimits& li
   return r;
 }
 
-WireResponse serialize_response(HttpResponse response, unsigned version, bool head,
+WireResponse serialize_response(HttpResponse response, unsigned request_version, bool head,
                                 bool keep_alive) {
   const std::string length = std::to_string(response.body.size());
   const std::string_view reason = http::obsolete_reason(static_cast<http::status>(response.status));
@@ -90,12 +90,8 @@ WireResponse serialize_response(HttpResponse response, unsigned version, bool he
   size_t size = 128 + type.size() + reason.size() + response.etag.size();
   for (const auto& [name, value] : response.headers)
     size += name.size() + value.size() + 4;
-  h.reserve(size);  // one allocation for the whole head
-  h += "HTTP/";
-  h += static_cast<char>('0' + version / 10);
-  h += '.';
-  h += static_cast<char>('0' + version % 10);
-  h += ' ';
+  h.reserve(size);   // one allocation for the whole head
+  h += "HTTP/1.1 ";  // the server's version, whatever the request's (RFC 9110 6.2)
   h += std::to_string(response.status);
   h += ' ';
   h += reason;
@@ -116,9 +112,12 @@ WireResponse serialize_response(HttpResponse response, unsigned version, bool he
     h += value;
     h += "\r\n";
   }
-  // HTTP/1.1 keeps a connection unless told otherwise; HTTP/1.0 closes it unless told.
-  if (version >= 11 && !keep_alive) h += "Connection: close\r\n";
-  if (version < 11 && keep_alive) h += "Connection: keep-alive\r\n";
+  // HTTP/1.1 keeps a connection unless told otherwise; a 1.0 client closes it unless told.
+  if (!keep_alive) {
+    h += "Connection: close\r\n";
+  } else if (request_version < 11) {
+    h += "Connection: keep-alive\r\n";
+  }
   h += "Content-Length: ";
   h += length;  // for HEAD, the length a GET would send, and no body
   h += "\r\n\r\n";

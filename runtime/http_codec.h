@@ -52,11 +52,12 @@ struct WireResponse {
   std::string body;
 };
 
-// `response` as sent to a request of HTTP `version` (11 for 1.1). `head`: no body, but
-// the Content-Length a GET would have had; `keep_alive` false: the connection closes after
-// it (said so to a 1.1 client; a 1.0 client is told when it stays open instead). Header
-// names and values are the server's own, never a client's.
-WireResponse serialize_response(HttpResponse response, unsigned version, bool head,
+// `response` as sent, in HTTP/1.1, to a request of HTTP `request_version` (11 for 1.1).
+// `head`: no body, but the Content-Length a GET would have had; `keep_alive` false: the
+// connection closes after it (said so); true: it stays open (said so to a 1.0 client,
+// which would otherwise close it). Header names and values are the server's own, never a
+// client's.
+WireResponse serialize_response(HttpResponse response, unsigned request_version, bool head,
                                 bool keep_alive);
 
 // The interim answer to `Expect: 100-continue`.

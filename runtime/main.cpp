@@ -177,7 +177,7 @@ int run(const RunOptions& o) {
       c->stop();
   };
   auto driver = NodeDriver::start(io, config, **store);
-  if (!driver) return usage_error("--gossip: " + driver.error().detail);
+  if (!driver) return usage_error(driver.error().detail);
   Metrics metrics;
   HttpApi api(**driver, metrics, **store, config.node.kv);
   HttpLimits http_limits;

@@ -53,12 +53,14 @@ Result<std::unique_ptr<NodeDriver>> NodeDriver::start(asio::io_context& io, Driv
         self->node_->on_message(self->now(), from, channel, bytes);
         self->after_input();
       });
-  if (!transport) return transport.error();
+  if (!transport) return Error{transport.error().code, "--gossip: " + transport.error().detail};
   d->transport_ = std::move(*transport);
 
   auto node = Node::create(d->config_.node, d->config_.name, d->config_.advertise, random_seed(),
                            d->now(), d->gate_.store());
-  if (!node) return node.error();
+  if (!node) {
+    return Error{node.error().code, "the store in " + store.dir() + ": " + node.error().detail};
+  }
   d->node_ = std::move(*node);
 
   auto saved = store.get_peers();

@@ -74,7 +74,8 @@ class NodeDriver {
   using ReplyHandler = std::function<void(Reply)>;
 
   // Opens the sockets, creates the node and joins the seeds plus the peers of the saved
-  // member snapshot (none: founds a cluster). Errors name what failed.
+  // member snapshot (none: founds a cluster). Errors name what failed: "--gossip: ..."
+  // for the sockets, "the store in <dir>: ..." for the node's own records.
   static Result<std::unique_ptr<NodeDriver>> start(boost::asio::io_context& io, DriverConfig config,
                                                    RocksStore& store);
   ~NodeDriver();

@@ -141,7 +141,12 @@ void KvChecker::on_get(MonoTime now, uint32_t node, uint32_t key, MonoTime start
     const bool older = r.version < f.version;
     const bool bad = r.status == ReplyStatus::kOk ? older : (older && f.of_value);
     if (bad) {
-      violate(now, r.status == ReplyStatus::kOk ? "no resurrection" : "no lost write",
+      // A value older than one it had: stale; older than a delete it had: resurrected;
+      // a 404 below a value it had: that value is lost.
+      const char* property = r.status != ReplyStatus::kOk ? "no lost write"
+                             : f.of_value                 ? "no stale read"
+                                                          : "no resurrection";
+      violate(now, property,
               where + " answered " + describe(r) + " after this node had " +
                   (f.of_value ? "a value at " : "seen ") + to_string(f.version));
       return;

@@ -5,10 +5,11 @@
 // come (chaos and quiet phase alike):
 //  - integrity: a value read is exactly the value written with that version (large ones
 //    included), under that key;
-//  - read-your-writes / no lost write / no resurrection, per node and key: once a node
-//    acknowledged a write or returned a version, it never returns an older value, and
-//    never "not found" below a value it wrote or returned — unless the node crashed with
-//    writes that were not durable since (then it starts over);
+//  - no stale read / no resurrection / no lost write, per node and key: once a node
+//    acknowledged a write or returned a version, it never returns an older value (older
+//    than a value: stale; than a delete: resurrected), and never "not found" below a
+//    value it wrote or returned — unless the node crashed with writes that were not
+//    durable since (then it starts over);
 //  - writes follow answers, per node and key: a write a node acknowledges carries a
 //    version above every version that node returned or wrote before (so a client that
 //    read a delete and then writes is not beaten by the delete it read);

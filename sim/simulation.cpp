@@ -87,6 +87,18 @@ SimConfig prepared(SimConfig c) {
 
 }  // namespace
 
+const char* to_string(FaultMode mode) {
+  switch (mode) {
+    case FaultMode::kNone:
+      return "none";
+    case FaultMode::kSwarm:
+      return "swarm";
+    case FaultMode::kScripted:
+      return "scripted";
+  }
+  return "?";
+}
+
 const char* to_string(JoinShape shape) {
   return shape == JoinShape::kFounderOnly ? "n0 only" : "n0 and two peers";
 }

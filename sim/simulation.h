@@ -41,6 +41,7 @@
 namespace ckv::sim {
 
 enum class FaultMode : uint8_t { kNone, kSwarm, kScripted };
+const char* to_string(FaultMode mode);
 
 enum class JoinShape : uint8_t {
   kFounderAndPeers,  // n0 and two random peers (a discovery service would find several)

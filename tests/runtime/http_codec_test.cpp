@@ -90,17 +90,22 @@ TEST(HttpCodec, HeadResponsesAnnounceTheLengthAndSendNoBody) {
   EXPECT_EQ(get[http::field::content_type], "text/plain; charset=utf-8");
 }
 
-TEST(HttpCodec, ResponsesSayTheStatusAndConnectionInTheClientsVersion) {
+TEST(HttpCodec, ResponsesAreHttp11AndSayWhetherTheConnectionStaysOpen) {
   HttpResponse r;
   r.status = 404;
   r.content_type = nullptr;
+  // To a 1.0 client too: the server answers in its own version (RFC 9110 6.2), and tells
+  // a 1.0 client that keeps the connection so, since it would otherwise close it.
   WireResponse wire = serialize_response(r, 10, false, /*keep_alive=*/true);
-  EXPECT_EQ(wire.head.substr(0, wire.head.find('\r')), "HTTP/1.0 404 Not Found");
+  EXPECT_EQ(wire.head.substr(0, wire.head.find('\r')), "HTTP/1.1 404 Not Found");
+  EXPECT_NE(wire.head.find("\r\nConnection: keep-alive\r\n"), std::string::npos);
   auto kept = parse_response(wire, false);
-  EXPECT_EQ(kept.version(), 10u);
+  EXPECT_EQ(kept.version(), 11u);
   EXPECT_TRUE(kept.keep_alive());
   EXPECT_EQ(kept.count(http::field::content_type), 0u);
   EXPECT_EQ(kept[http::field::content_length], "0");
+  WireResponse to_11 = serialize_response(r, 11, false, /*keep_alive=*/true);
+  EXPECT_EQ(to_11.head.find("Connection:"), std::string::npos) << "1.1 keeps it by default";
   EXPECT_FALSE(parse_response(serialize_response(r, 10, false, false), false).keep_alive());
   r.status = 503;
   auto closing = parse_response(serialize_response(r, 11, false, false), false);

@@ -156,7 +156,16 @@ TEST_F(History, LocalHitsAndAnswersNotCurrentAreHeldToTheNodesOwnHistoryOnly) {
   // Its own write binds it, local or not.
   ack(0, 30, Version{3000, 0, 100});
   read(40, checker_.acked(), 41, value(old_value, /*remote=*/false), hears_all_);
+  EXPECT_EQ(violations("no stale read"), 1u);
+}
+
+TEST_F(History, AValueBelowADeleteTheNodeHadIsAResurrection) {
+  const Version old_value = write(1, 10, 1000);
+  const Version deleted = write(2, 15, 2000, /*tombstone=*/true);
+  read(20, checker_.acked(), 21, not_found(deleted), hears_all_);
+  read(30, checker_.acked(), 31, value(old_value, /*remote=*/false), hears_all_);
   EXPECT_EQ(violations("no resurrection"), 1u);
+  EXPECT_EQ(checker_.violations().size(), 1u);
 }
 
 TEST_F(History, AWriteBelowAVersionItsNodeReturnedFires) {

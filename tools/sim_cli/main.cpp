@@ -355,7 +355,7 @@ int main(int argc, char** argv) {
               "\"violations\":%" PRIu64
               ",\"virtual_seconds\":%.3f,\"wall_seconds\":%.3f,"
               "\"false_failures\":%" PRIu64,
-              o.seeds, o.base.nodes, o.base.faults == FaultMode::kSwarm ? "swarm" : "none",
+              o.seeds, o.base.nodes, to_string(o.base.faults),
               o.base.node.membership.lifeguard ? "true" : "false", violations, virtual_seconds,
               wall_seconds, false_failures);
   if (o.base.workload.enabled) {
@@ -376,7 +376,7 @@ int main(int argc, char** argv) {
     pct("staleness", kv.samples.staleness);
     std::printf("},\"operations\":{\"get\":%" PRIu64 ",\"put\":%" PRIu64 ",\"delete\":%" PRIu64
                 "},\"outcomes\":{\"ok\":%" PRIu64 ",\"not_found\":%" PRIu64 ",\"timeout\":%" PRIu64
-                ",\"error\":%" PRIu64 ",\"not_current\":%" PRIu64 ",\"lost_with_node\":%" PRIu64
+                ",\"error\":%" PRIu64 ",\"not_current\":%" PRIu64 ",\"lost_with_process\":%" PRIu64
                 "}",
                 kv.gets, kv.puts, kv.deletes, kv.ok, kv.not_found, kv.timeouts, kv.errors,
                 kv.not_current, kv.lost_with_process);
