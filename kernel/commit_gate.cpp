@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "kernel/core/assert.h"
+
 namespace ckv {
 
 CommitGate::CommitGate(Store& durable, size_t datagram_budget, size_t max_datagram_frames)
@@ -9,6 +11,8 @@ CommitGate::CommitGate(Store& durable, size_t datagram_budget, size_t max_datagr
 
 void CommitGate::take(Outbox& out, Effects& now) {
   // Writes staged by this input or an earlier one of the batch: hold what may tell of them.
+  CKV_ASSERT(held_.changes.empty() && (held_.empty() || !staged_.empty()),
+             "output is held only behind staged writes");
   const bool hold = !staged_.empty();
   for (MemberChange& c : out.changes)
     now.changes.push_back(std::move(c));
@@ -26,6 +30,8 @@ Status CommitGate::commit(Effects& now) {
   if (!stored.ok()) {
     held_.clear();
     batcher_.drain([](const Address&, std::vector<uint8_t>&&) {});
+    CKV_ASSERT(staged_.empty() && held_.empty() && batcher_.empty(),
+               "a failed commit drops everything");
     return stored;
   }
   for (Send& s : held_.sends)
@@ -36,6 +42,7 @@ Status CommitGate::commit(Effects& now) {
   batcher_.drain([&now](const Address& to, std::vector<uint8_t>&& bytes) {
     now.sends.push_back(Send{to, Channel::kDatagram, std::move(bytes)});
   });
+  CKV_ASSERT(staged_.empty() && held_.empty() && batcher_.empty(), "nothing waits after a commit");
   return {};
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "kernel/core/assert.h"
 #include "kernel/wire/codec.h"
 
 namespace ckv {
@@ -68,10 +69,13 @@ Result<std::unique_ptr<Node>> Node::create(const NodeConfig& config, std::string
                            splitmix64(kv_seed), node->outbox_, node->stats_);
   if (!kv.ok()) return kv.error();
   node->kv_ = std::move(kv.value());
+  CKV_ASSERT(node->kv_->epoch() >= 1, "the epoch is at least 1 once the node is open");
   return node;
 }
 
 void Node::forward_changes(Now now, size_t first) {
+  CKV_ASSERT(first <= outbox_.changes.size(),
+             "the outbox is not emptied while an input is handled");
   for (size_t i = first; i < outbox_.changes.size(); ++i) {
     kv_->on_member_change(now, outbox_.changes[i]);
   }
@@ -154,6 +158,7 @@ void Node::on_message(Now now, const Address& from, Channel channel,
   limits.max_frames =
       stream ? config_.membership.max_stream_frames : config_.membership.max_datagram_frames;
   if (Status s = wire::decode_packet(bytes, limits, decoded_); !s.ok()) {
+    CKV_ASSERT(decoded_.empty(), "a packet that fails to decode yields no message");
     stats_.decode_errors++;
     stats_.decode_errors_by_code[static_cast<size_t>(s.error().code)]++;
     return;
@@ -177,6 +182,8 @@ void Node::on_message(Now now, const Address& from, Channel channel,
       first = outbox_.changes.size();
     }
   }
+  CKV_ASSERT(first == outbox_.changes.size(),
+             "every member change of this packet reached the key-value layer");
   // Reads that lost a member they waited for end only now: the packet may also have
   // brought news of another member they must ask (a push-pull, or [dead, alive] gossip).
   kv_->settle_reads(now);

@@ -18,6 +18,7 @@
 #include <functional>
 #include <thread>
 
+#include "kernel/core/assert.h"
 #include "runtime/http_api.h"
 #include "runtime/http_server.h"
 #include "runtime/keyring.h"
@@ -275,6 +276,11 @@ int main(int argc, char** argv) {
   // A key rotation's SIGHUP must not end a node that is still starting (opening a large
   // store, say); the handler that re-reads the keyring is installed once it runs.
   std::signal(SIGHUP, SIG_IGN);
+  // A kernel assertion (on in Debug and sanitizer builds) is logged before the abort.
+  ckv::set_assert_handler([](const ckv::AssertionFailure& f) {
+    ckv::log_error(std::string("kernel invariant broken (") + f.why + "): CKV_ASSERT(" +
+                   f.condition + ") at " + f.file + ":" + std::to_string(f.line));
+  });
   ckv::Command command = ckv::parse_command_line(argc, argv);
   if (auto* help = std::get_if<ckv::HelpText>(&command)) {
     std::fputs(help->text.c_str(), stdout);

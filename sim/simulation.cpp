@@ -4,6 +4,7 @@
 #include <chrono>
 #include <stdexcept>
 
+#include "kernel/core/assert.h"
 #include "sim/wire_revision.h"
 
 namespace ckv::sim {
@@ -160,6 +161,10 @@ std::string repro_command(const SimConfig& c) {
   return cmd + " --trace";
 }
 
+[[noreturn]] static void throw_assertion(const AssertionFailure& failure) {
+  throw failure;
+}
+
 Simulation::Simulation(SimConfig config)
     : config_(prepared(std::move(config))),
       fault_rng_(derive(config_.seed, 1)),
@@ -176,6 +181,10 @@ Simulation::Simulation(SimConfig config)
       workload_(config_.workload, derive(config_.seed, 5)),
       kv_checker_(config_.nodes, config_.workload.keys),
       gap_checker_(config_.nodes) {
+  // Once per process (runs on several threads share it): kernel assertions throw, and
+  // run() reports them.
+  static const bool assertions_throw = (set_assert_handler(&throw_assertion), true);
+  (void)assertions_throw;
   durable_writes_ = config_.durable_writes.value_or(derive(config_.seed, 6) % 4 != 0);
   {
     Prng commit_rng(derive(config_.seed, 10));
@@ -264,7 +273,17 @@ void Simulation::run_until(MonoTime t) {
 
 SimResult Simulation::run() {
   const auto wall_start = std::chrono::steady_clock::now();
-  run_until(kNever);
+  try {
+    run_until(kNever);
+  } catch (const AssertionFailure& f) {
+    // The kernel broke an invariant of its own (kernel/core/assert.h): a violation like
+    // any other, reported with the seed and the trace that led to it. The run stops: the
+    // kernel that failed is no longer in a state worth simulating.
+    kv_checker_.report(now_, "kernel invariant",
+                       std::string(f.why) + ": CKV_ASSERT(" + f.condition + ") failed at " +
+                           f.file + ":" + std::to_string(f.line));
+    done_ = true;
+  }
   const auto wall_end = std::chrono::steady_clock::now();
   trace_.add(TraceRecord{now_, TraceKind::kPhase, 2});
 

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "kernel/core/assert.h"
+
 namespace ckv {
 
 namespace {
@@ -12,10 +14,14 @@ uint64_t InvalidationLog::append(std::string_view key, const Version& version) {
   entries_.push_back(wire::KeyVersion{std::string(key), version});
   bytes_ += key.size() + kEntryOverhead;
   while (entries_.size() > 1 && (entries_.size() > max_entries_ || bytes_ > max_bytes_)) {
+    CKV_ASSERT(bytes_ >= entries_.front().key.size() + kEntryOverhead,
+               "log byte accounting never underflows");
     bytes_ -= entries_.front().key.size() + kEntryOverhead;
     entries_.pop_front();
     first_++;
   }
+  CKV_ASSERT(head() >= first_ && at(head()).key == key && at(head()).version == version,
+             "head() numbers the entry just appended");
   return head();
 }
 
@@ -33,6 +39,7 @@ InvalidationLog::Pending InvalidationLog::pending(std::string_view member, MonoT
   // A member without state has been sent nothing since the log had entries: it is due
   // them all, like a member just met.
   const Follower f = it == followers_.end() ? Follower{} : it->second;
+  CKV_ASSERT(f.acked <= f.sent && f.sent <= h, "a follower is never acked or sent past the head");
   if (f.acked >= h) return {};
   uint64_t from;
   if (f.sent < h && (f.sent == f.acked || now < f.last_sent + resend_interval)) {
@@ -43,6 +50,7 @@ InvalidationLog::Pending InvalidationLog::pending(std::string_view member, MonoT
     return {};
   }
   if (from < first_) return Pending{Pending::kReset, 0};
+  CKV_ASSERT(from >= first_ && from <= h, "entries pending lie inside the log");
   return Pending{Pending::kEntries, from};
 }
 
@@ -70,6 +78,8 @@ void InvalidationLog::on_ack(std::string_view member, uint64_t applied) {
   // epoch and needs nothing older from this log).
   f.acked = std::max(f.acked, std::min(applied, head()));
   f.sent = std::max(f.sent, f.acked);
+  CKV_ASSERT(f.acked <= f.sent && f.sent <= head(),
+             "cumulative acks stay within what was sent and the head");
 }
 
 void InvalidationLog::forget(std::string_view member) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "kernel/core/assert.h"
 #include "kernel/wire/codec.h"
 
 namespace ckv {
@@ -199,6 +200,7 @@ void KeyValue::write(Now now, uint64_t request, ClientOp op, std::string_view ke
   Record record;
   record.kind = op == ClientOp::kPut ? RecordKind::kValue : RecordKind::kTombstone;
   record.version = version;
+  CKV_ASSERT(epoch_ >= 1, "the epoch is at least 1 once open (0 means never confirmed)");
   record.validated_epoch = epoch_;
   record.value = std::move(value);
   if (Status s = store_.put(key, record); !s.ok()) {
@@ -383,6 +385,7 @@ void KeyValue::raise_query_floor(std::string_view key, const Version& version) {
   if (query_of_key_.empty()) return;
   if (auto q = query_of_key_.find(std::string(key)); q != query_of_key_.end()) {
     Query& query = queries_.at(q->second);
+    CKV_ASSERT(query.key == key, "query_of_key_ maps a key to the read of that key");
     query.floor = std::max(query.floor, version);
   }
 }
@@ -478,6 +481,8 @@ void KeyValue::on_query_reply(Now now, const Address& from, wire::QueryReply&& m
   q.waiting.erase(w);
   q.answered++;
   q.responders.push_back(node_id(m.responder));
+  CKV_ASSERT(q.answered + q.waiting.size() <= q.asked && q.responders.size() == q.answered,
+             "answers never exceed the members asked");
   if (m.answer != wire::QueryAnswer::kNotFound) {
     q.holders.emplace_back(m.responder, m.version);
     // A marker means a newer write exists: if it is newer than every value, ask again.
@@ -512,6 +517,7 @@ void KeyValue::start_query(Now now, std::string key, uint64_t request, Duration 
     // The answers gathered so far may predate this get (a write it follows may have been
     // acknowledged since): it is answered from the next round of questions.
     Query& q = queries_.at(existing->second);
+    CKV_ASSERT(q.key == key, "the read found for a key is that key's");
     q.requests.push_back(Waiter{request, now.mono + timeout, q.rounds + 1});
     stats_.gets_remote++;
     if (!q.waiting.empty() && now.mono >= q.last_ask + config_.query_retry) {
@@ -548,6 +554,8 @@ void KeyValue::start_query(Now now, std::string key, uint64_t request, Duration 
   q.asked = members.size();
   auto [it, inserted] = queries_.emplace(id, std::move(q));
   query_of_key_[key] = id;
+  CKV_ASSERT(inserted && queries_.size() == query_of_key_.size(),
+             "query ids are fresh; one read per key");
   ask(it->second, members);
   maybe_complete(now, it->second, false);
 }
@@ -572,6 +580,8 @@ void KeyValue::merge_local(Query& q) {
 }
 
 bool KeyValue::maybe_complete(Now now, Query& q, bool timed_out) {
+  CKV_ASSERT(!q.requests.empty() && q.round_floor <= q.floor,
+             "a read in flight has a get waiting; its floor only rises");
   if (!q.waiting.empty() && !timed_out) return false;
   merge_local(q);
   if (!timed_out) {
@@ -614,6 +624,7 @@ bool KeyValue::maybe_complete(Now now, Query& q, bool timed_out) {
   if (!late.empty()) conclude(now.mono, q, false, late);
   query_of_key_.erase(q.key);
   queries_.erase(q.id);
+  CKV_ASSERT(queries_.size() == query_of_key_.size(), "every read is indexed by its key");
   return true;
 }
 
@@ -641,11 +652,14 @@ KeyValue::Query& KeyValue::next_round(Now now, Query&& q) {
   again.next_retry = now.mono + again.retry_every;
   auto [it, inserted] = queries_.emplace(again.id, std::move(again));
   query_of_key_[it->second.key] = it->second.id;
+  CKV_ASSERT(queries_.size() == query_of_key_.size(), "a new round replaces, not adds, a read");
   ask(it->second, it->second.waiting);
   return it->second;
 }
 
 bool KeyValue::seek_writer(MonoTime now, Query& q) {
+  CKV_ASSERT(q.best.has_value() && q.waiting.empty(),
+             "a read seeks the writer only after everyone asked answered");
   const uint64_t writer_id = q.best->version.node;
   // Our own write that we no longer hold, or a writer that answered without it: lost.
   if (writer_id == node_id(membership_.name())) return false;
@@ -671,6 +685,8 @@ bool KeyValue::seek_writer(MonoTime now, Query& q) {
 
 void KeyValue::ask_too(MonoTime now, Query& q, std::string_view member) {
   q.parked_until = kNever;  // waiting for an answer now, not for a writer to appear
+  CKV_ASSERT(std::find(q.waiting.begin(), q.waiting.end(), member) == q.waiting.end(),
+             "a member is waited for at most once per round");
   q.waiting.emplace_back(member);
   q.asked++;
   ask(q, {q.waiting.back()});
@@ -681,6 +697,8 @@ void KeyValue::ask_too(MonoTime now, Query& q, std::string_view member) {
 
 void KeyValue::conclude(MonoTime now, Query& q, bool complete, const std::vector<Waiter>& waiters) {
   Reply r{0, ClientOp::kGet, ReplyStatus::kNotFound};
+  CKV_ASSERT(!waiters.empty() && (!complete || q.waiting.empty()),
+             "a conclusion answers someone; complete means nobody is silent");
   r.remote = true;
   // A node that has not joined (it read once join_wait passed) knows nobody to ask.
   complete = complete && membership_.joined();
@@ -912,6 +930,7 @@ void KeyValue::on_timer(Now now) {
     merge_local(q);
     conclude(now.mono, q, false, expired);
     std::erase_if(q.requests, [&](const Waiter& w) { return now.mono >= w.deadline; });
+    CKV_ASSERT(!q.requests.empty(), "gets with time left keep the read going");
   }
 }
 
@@ -955,6 +974,8 @@ void KeyValue::flush_invalidations(MonoTime now) {
 
 void KeyValue::send_entries(const Address& to, uint64_t from_seq) {
   const uint64_t head = log_.head();
+  CKV_ASSERT(from_seq >= log_.first() && from_seq <= head,
+             "entries sent are entries the log holds");
   size_t bytes = kInvalidateOverhead;
   for (uint64_t s = from_seq; s <= head && bytes <= membership_config_.datagram_budget; ++s) {
     bytes += log_.at(s).key.size() + kEntryOverhead;
@@ -974,6 +995,8 @@ void KeyValue::send_entries(const Address& to, uint64_t from_seq) {
       size += entry;
       ++s;
     }
+    CKV_ASSERT(!m.entries.empty() && m.first_seq + m.entries.size() == s,
+               "each chunk carries contiguous sequence numbers, at least one");
     stats_.invalidations_sent += m.entries.size();
     send(to, fits_datagram ? Channel::kDatagram : Channel::kStream, m);
   }

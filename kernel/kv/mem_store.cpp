@@ -1,5 +1,7 @@
 #include "kernel/kv/mem_store.h"
 
+#include "kernel/core/assert.h"
+
 namespace ckv {
 
 const char* to_string(RecordKind kind) {
@@ -77,6 +79,7 @@ Status MemStore::put_meta(MetaKey key, uint64_t value) {
 
 void MemStore::mark_dirty(std::string_view key) {
   if (durable_writes_) {
+    CKV_ASSERT(dirty_.empty(), "a store with durable writes has no volatile ones");
     auto live = live_.find(key);
     if (live == live_.end()) {
       if (auto d = durable_.find(key); d != durable_.end()) durable_.erase(d);

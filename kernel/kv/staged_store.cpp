@@ -3,6 +3,8 @@
 #include <utility>
 #include <vector>
 
+#include "kernel/core/assert.h"
+
 namespace ckv {
 
 Result<bool> StagedStore::get(std::string_view key, Record& out) {
@@ -25,6 +27,7 @@ bool StagedStore::staged(std::string_view key, const Record** out) const {
 
 Status StagedStore::put(std::string_view key, const Record& record) {
   auto [at, added] = staged_.try_emplace(std::string(key));
+  CKV_ASSERT(added || bytes_ >= cost(key, at->second), "staged bytes never underflow");
   if (!added) bytes_ -= cost(key, at->second);
   at->second = record;
   bytes_ += cost(key, at->second);
@@ -33,6 +36,7 @@ Status StagedStore::put(std::string_view key, const Record& record) {
 
 Status StagedStore::erase(std::string_view key) {
   auto [at, added] = staged_.try_emplace(std::string(key));
+  CKV_ASSERT(added || bytes_ >= cost(key, at->second), "staged bytes never underflow");
   if (!added) bytes_ -= cost(key, at->second);
   at->second.reset();
   bytes_ += cost(key, at->second);
@@ -63,6 +67,7 @@ Status StagedStore::for_each(
 }
 
 Status StagedStore::commit() {
+  CKV_ASSERT(!staged_.empty() || bytes_ == 0, "an empty stage accounts no bytes");
   if (staged_.empty()) return {};
   std::vector<RecordWrite> writes;
   writes.reserve(staged_.size());

@@ -1,5 +1,7 @@
 #include "kernel/membership/broadcast_queue.h"
 
+#include "kernel/core/assert.h"
+
 namespace ckv {
 
 namespace {
@@ -17,6 +19,8 @@ void BroadcastQueue::push(std::string_view subject, std::vector<uint8_t> frame) 
   item.transmits = 0;
   item.id = next_id_++;
   order_.insert(&item);
+  CKV_ASSERT(order_.size() == by_subject_.size() && item.subject == &it->first,
+             "every queued item is in the send order exactly once");
 }
 
 size_t BroadcastQueue::fill(std::vector<uint8_t>& packet, size_t budget, int limit) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 
+#include "kernel/core/assert.h"
 #include "kernel/core/hash.h"
 
 namespace ckv {
@@ -30,6 +31,7 @@ const Member* MemberTable::find(std::string_view name) const {
 }
 
 Member& MemberTable::insert(Member member, Prng& rng) {
+  CKV_ASSERT(find(member.name.view()) == nullptr, "insert only names not in the table");
   counts_[static_cast<size_t>(member.state)]++;
   members_.push_back(std::move(member));
   if (slots_.size() < 2 * members_.size()) {
@@ -53,6 +55,8 @@ Member& MemberTable::insert(Member member, Prng& rng) {
 
 void MemberTable::set_state(Member& member, MemberState state, MonoTime now) {
   if (member.state == state) return;
+  CKV_ASSERT(find(member.name.view()) == &member && counts_[static_cast<size_t>(member.state)] > 0,
+             "set_state gets the table's own member; counts never underflow");
   counts_[static_cast<size_t>(member.state)]--;
   counts_[static_cast<size_t>(state)]++;
   member.state = state;
@@ -73,6 +77,8 @@ std::vector<Member> MemberTable::remove_if(const std::function<bool(const Member
   }
   if (removed.empty()) return removed;
   members_.resize(kept);
+  CKV_ASSERT(counts_[0] + counts_[1] + counts_[2] + counts_[3] == members_.size(),
+             "per-state counts add up to the table size");
   rebuild_index();
   return removed;
 }

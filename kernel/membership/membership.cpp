@@ -4,6 +4,7 @@
 #include <limits>
 #include <utility>
 
+#include "kernel/core/assert.h"
 #include "kernel/wire/codec.h"
 
 namespace ckv {
@@ -43,6 +44,8 @@ Membership::Membership(const MembershipConfig& config, std::string name, Address
   table_.set_hash_key(rng_.next());
   Member self{CompactString(name_), address_, incarnation_, MemberState::kAlive, start};
   table_.insert(std::move(self), rng_);
+  CKV_ASSERT(table_.size() == 1 && table_.find(name_) != nullptr,
+             "a new node's table holds itself");
   // Random phases keep the nodes of a cluster from ticking in lockstep.
   auto stagger = [&](Duration interval) { return start + rng_.between(Duration(0), interval); };
   next_probe_ = stagger(config_.probe_interval);
@@ -271,6 +274,7 @@ void Membership::on_alive(MonoTime now, const wire::Alive& a) {
   const MemberState before = m->state;
   const Incarnation before_inc = m->incarnation;
   m->incarnation = a.incarnation;
+  CKV_ASSERT(m->incarnation > before_inc, "a member's incarnation never decreases");
   m->addr = a.addr;
   table_.set_state(*m, MemberState::kAlive, now);
   record_change(now, *m, before, before_inc, false);
@@ -307,6 +311,8 @@ void Membership::on_suspect(MonoTime now, const wire::Suspect& s) {
   const MemberState before = m->state;
   const Incarnation before_inc = m->incarnation;
   m->incarnation = s.incarnation;
+  CKV_ASSERT(m->incarnation >= before_inc && before == MemberState::kAlive && s.node != name_,
+             "only another alive member becomes suspect, never at a lower incarnation");
   table_.set_state(*m, MemberState::kSuspect, now);
   record_change(now, *m, before, before_inc, false);
 
@@ -345,6 +351,10 @@ void Membership::on_dead(MonoTime now, const wire::Dead& d) {
   const MemberState before = m->state;
   const Incarnation before_inc = m->incarnation;
   m->incarnation = d.incarnation;
+  CKV_ASSERT(m->incarnation >= before_inc && d.node != name_ &&
+                 (before == MemberState::kAlive || before == MemberState::kSuspect ||
+                  (before == MemberState::kDead && is_leave)),
+             "dead is final except for learning of a leave");
   table_.set_state(*m, is_leave ? MemberState::kLeft : MemberState::kDead, now);
   record_change(now, *m, before, before_inc, false);
 }
@@ -357,6 +367,8 @@ void Membership::note_unseen_life(MonoTime now, Member& m, Incarnation incarnati
   if (incarnation <= m.incarnation || m.name == name_) return;
   const Incarnation before = m.incarnation;
   m.incarnation = incarnation;
+  CKV_ASSERT(m.state == MemberState::kDead && m.incarnation > before,
+             "only a member held dead gets an unseen life, at a newer incarnation");
   record_change(now, m, MemberState::kDead, before, false);
 }
 
@@ -430,6 +442,8 @@ void Membership::expire_suspicions(MonoTime now) {
   for (auto& [node, incarnation] : expired) {
     drop_suspicion(node);
     const Member* m = table_.find(node);
+    CKV_ASSERT(m != nullptr && m->state == MemberState::kSuspect && m->incarnation == incarnation,
+               "a suspicion always names a suspect member at the suspected incarnation");
     if (m == nullptr || m->state != MemberState::kSuspect || m->incarnation != incarnation) {
       continue;
     }
@@ -468,6 +482,7 @@ void Membership::start_probe(MonoTime now) {
       probe_cursor_ = 0;
       if (table_.size() == 0) break;
     }
+    CKV_ASSERT(probe_cursor_ < table_.size(), "the probe cursor stays inside the table");
     const Member& m = table_[probe_cursor_++];
     if (m.name != name_ && m.active()) target = &m;
   }
@@ -500,6 +515,9 @@ void Membership::send_indirect_probes() {
   }
   probe_->indirect_sent = true;
   probe_->expected_nacks = config_.lifeguard ? static_cast<int>(helpers.size()) : 0;
+  CKV_ASSERT(probe_->helpers.size() == helpers.size() &&
+                 helpers.size() <= static_cast<size_t>(config_.indirect_checks),
+             "no more helpers than indirect_checks");
 }
 
 void Membership::finish_failed_probe(MonoTime now) {
@@ -588,6 +606,7 @@ void Membership::reap(MonoTime now) {
     return false;
   });
   for (const Member& m : removed) {
+    CKV_ASSERT(m.gone() && m.name != name_, "reaping removes only gone members, never this node");
     out_.changes.push_back(MemberChange{now, m.name.str(), m.addr, m.state, m.incarnation, m.state,
                                         m.incarnation, false, /*reaped=*/true});
   }
@@ -633,6 +652,8 @@ void Membership::broadcast(std::string_view subject, const Message& news) {
 
 void Membership::record_change(MonoTime now, const Member& m, MemberState from_state,
                                Incarnation from_incarnation, bool is_new) {
+  CKV_ASSERT(!is_new || from_state == MemberState::kDead,
+             "a new member is reported as coming from dead");
   out_.changes.push_back(MemberChange{now, m.name.str(), m.addr, from_state, from_incarnation,
                                       m.state, m.incarnation, is_new, false});
 }

@@ -4,6 +4,8 @@
 #include <chrono>
 #include <cmath>
 
+#include "kernel/core/assert.h"
+
 namespace ckv {
 
 namespace {
@@ -44,12 +46,16 @@ bool Suspicion::confirm(std::string_view accuser) {
   if (confirmations() >= expected_) return false;
   if (std::find(accusers_.begin(), accusers_.end(), accuser) != accusers_.end()) return false;
   accusers_.emplace_back(accuser);
+  CKV_ASSERT(confirmations() <= expected_,
+             "suspicion confirmations never exceed the expected count");
   update_deadline();
   return true;
 }
 
 void Suspicion::update_deadline() {
   deadline_ = start_ + suspicion_timeout(min_, max_, confirmations(), expected_);
+  CKV_ASSERT(deadline_ >= start_ + min_ && deadline_ <= start_ + max_,
+             "the deadline lies within [min, max] of the start");
 }
 
 }  // namespace ckv

@@ -3,6 +3,7 @@
 #include <string>
 #include <type_traits>
 
+#include "kernel/core/assert.h"
 #include "kernel/wire/byte_reader.h"
 #include "kernel/wire/byte_writer.h"
 
@@ -382,6 +383,7 @@ Status decode_packet(std::span<const uint8_t> bytes, const DecodeLimits& limits,
     out.clear();
     return r.error();
   }
+  CKV_ASSERT(out.size() <= limits.max_frames, "no more messages than the frame limit");
   if (out.empty()) return Error{ErrorCode::kMalformed, "packet holds no message this build knows"};
   return {};
 }

@@ -2,6 +2,7 @@
 
 #include <span>
 
+#include "kernel/core/assert.h"
 #include "kernel/wire/codec.h"
 
 namespace ckv::wire {
@@ -26,11 +27,15 @@ bool DatagramBatcher::add(const Address& to, std::vector<uint8_t>& packet) {
   if (frames == 0) return false;  // not to be packed: the caller sends it alone, now
   auto open = open_.find(to.packed());
   if (open != open_.end()) {
+    CKV_ASSERT(open->second < datagrams_.size() && datagrams_[open->second].to == to,
+               "an open datagram index maps back to its peer");
     Datagram& d = datagrams_[open->second];
     // The version byte is shared: only the frames are appended.
     if (d.bytes.size() + packet.size() - 1 <= budget_bytes_ && d.frames + frames <= max_frames_) {
       d.bytes.insert(d.bytes.end(), packet.begin() + 1, packet.end());
       d.frames += frames;
+      CKV_ASSERT(d.bytes.size() <= budget_bytes_ && d.frames <= max_frames_,
+                 "a packed datagram stays within its limits");
       return true;
     }
   }
