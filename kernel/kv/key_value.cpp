@@ -297,17 +297,17 @@ void KeyValue::on_invalidate(MonoTime now, const Address& from, wire::Invalidate
         held && *held > e.version) {
       newer.push_back(wire::KeyVersion{e.key, *held});
       // The writer's write lost to ours. The Newer reply is one datagram and may be lost;
-      // our log is resent until acknowledged, so say it again there (once: not for an
-      // entry seen before, or resends would feed our log from theirs), or the writer
-      // could serve its losing write as current until someone else reads the key.
-      if (held->node == self && seq > std::max(o.seen, o.applied)) {
+      // our log is resent until acknowledged, so say it again there, or the writer could
+      // serve its losing write as current until someone else reads the key. Not for an
+      // entry applied before (resends would feed our log from theirs); an entry past a
+      // gap may be said twice (when it comes, and when it is resent after the gap).
+      if (held->node == self && seq > o.applied) {
         announce(now, e.key, *held);
         stats_.repairs_announced++;
       }
     }
     ++seq;
   }
-  o.seen = std::max(o.seen, seq - 1);
   stats_.invalidations_received += m.entries.size();
   if (!newer.empty()) send_newer(from, std::move(newer));
   if (m.first_seq <= o.applied + 1) {

@@ -171,7 +171,6 @@ class KeyValue {
   struct OriginState {
     uint64_t log_id = 0;
     uint64_t applied = 0;
-    uint64_t seen = 0;  // highest entry received, applied or not (a gap may lie below it)
   };
 
   KeyValue(const KvConfig& config, const MembershipConfig& membership_config,

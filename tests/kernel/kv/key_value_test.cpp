@@ -346,6 +346,55 @@ TEST_F(Cluster, AWriterWhoseWriteLostLearnsItEvenWhenTheNewerReplyIsLost) {
   EXPECT_EQ(reply_to(4)->value, "ahead") << "the writer still serves its losing write";
 }
 
+// The same when the losing writer's entry reaches the winner after a later entry of the
+// same log (its first datagram was delayed): the winner still says so in its own log.
+// Found by cluster-kv-sim --nodes 5 --seed 62063, where the winner judged "seen" every
+// entry below the highest it had received, gap or not.
+TEST_F(Cluster, AWriterWhoseWriteLostLearnsItWhenItsEntryCameAfterALaterOne) {
+  skew_us_[0] = -1'000'000;
+  nodes_[0]->put(now(0), 9, "warm", "x");  // n1 learns n0's log
+  run_for(5ms);
+  nodes_[1]->put(now(1), 1, "k", "ahead");
+  collect();
+  ASSERT_NE(reply_to(1), nullptr);
+  const Version ahead = reply_to(1)->version;
+  run_for(5ms);
+  uint64_t delayed_seq = 0;
+  bool deliver_delayed = false;
+  const auto hold = [&](const InFlight& m) {
+    std::vector<wire::Message> messages;
+    if (!wire::decode_packet(m.bytes, wire::DecodeLimits{SIZE_MAX, SIZE_MAX, SIZE_MAX}, messages)
+             .ok()) {
+      return false;
+    }
+    for (const wire::Message& message : messages) {
+      if (std::holds_alternative<wire::Newer>(message) && m.from == 1 && m.to == 0) return true;
+      const auto* inv = std::get_if<wire::Invalidate>(&message);
+      if (inv != nullptr && m.from == 0 && m.to == 1 && !deliver_delayed) {
+        if (delayed_seq == 0) delayed_seq = inv->first_seq;
+        if (inv->first_seq == delayed_seq) return true;
+      }
+    }
+    return false;
+  };
+  nodes_[0]->put(now(0), 2, "k", "behind");
+  advance(5ms, hold);
+  ASSERT_NE(delayed_seq, 0u) << "n0's entry for k is on its way";
+  nodes_[0]->put(now(0), 3, "other", "x");
+  advance(5ms, hold);  // the later entry reaches n1 first: a gap there
+  deliver_delayed = true;
+  advance(1s, hold);  // then the delayed one, and the resends
+  ASSERT_NE(reply_to(2), nullptr);
+  ASSERT_LT(reply_to(2)->version, ahead);
+  std::erase_if(in_flight_, [](const InFlight& m) { return m.from == 1 && m.to == 0; });
+  replies_.clear();
+  nodes_[0]->get(now(0), 4, "k");
+  pump();
+  ASSERT_NE(reply_to(4), nullptr);
+  EXPECT_EQ(reply_to(4)->value, "ahead") << "the writer still serves its losing write";
+  EXPECT_EQ(nodes_[1]->stats().invalidation_gaps, 1u) << "the entries came out of order";
+}
+
 // A node that is joining holds reads until it has joined: before, it knows no member to
 // ask and would answer 404 for keys the cluster holds. One whose seeds never answer reads
 // anyway after join_wait.
