@@ -1,10 +1,10 @@
-// The cost of sealing gossip (runtime/aead.h): AES-256-GCM seal and open of a small
+// The cost of sealing gossip (runtime/gossip/aead.h): AES-256-GCM seal and open of a small
 // message, a full gossip datagram and a large stream frame.
 #include <benchmark/benchmark.h>
 
 #include <vector>
 
-#include "runtime/aead.h"
+#include "runtime/gossip/aead.h"
 
 namespace ckv {
 namespace {

@@ -20,7 +20,10 @@
 
 #include "kernel/kv/mem_store.h"
 #include "kernel/node.h"
+#include "kernel/wire/byte_reader.h"
+#include "kernel/wire/byte_writer.h"
 #include "kernel/wire/codec.h"
+#include "tests/support/mem_cluster.h"
 
 namespace ckv {
 namespace {
@@ -32,7 +35,7 @@ constexpr size_t kKeys = 1000;
 constexpr size_t kValueBytes = 100;
 
 Address addr(size_t i) {
-  return Address{kFirstIp + static_cast<uint32_t>(i), 7946};
+  return MemCluster::addr(i);
 }
 size_t index_of(const Address& a) {
   return a.ip - kFirstIp;
@@ -55,20 +58,14 @@ wire::MessageType first_type(std::span<const uint8_t> packet) {
 }
 
 uint64_t read_varint(std::span<const uint8_t> bytes, size_t& pos) {
-  uint64_t v = 0;
-  for (int shift = 0; pos < bytes.size() && shift < 64; shift += 7) {
-    const uint8_t byte = bytes[pos++];
-    v |= uint64_t{byte & 0x7fu} << shift;
-    if ((byte & 0x80) == 0) break;
-  }
+  wire::ByteReader r(bytes.subspan(pos));
+  const uint64_t v = r.varint();
+  pos = bytes.size() - r.remaining();
   return v;
 }
 
 size_t varint_width(uint64_t v) {
-  size_t width = 1;
-  for (; v >= 0x80; v >>= 7)
-    ++width;
-  return width;
+  return wire::varint_size(v);
 }
 
 // Where the body of a packet's first frame starts: after the version, type and length.
@@ -105,106 +102,6 @@ void set_reply_id(std::vector<uint8_t>& packet, uint64_t id) {
 // A cluster of `members` real Nodes ("n0", "n1", ...) on MemStores, delivering every
 // packet at once and in order. Nodes run their timers only in step()/run_for(); the
 // benchmarks drive them by hand in between.
-class MemCluster {
- public:
-  struct InFlight {
-    size_t from, to;
-    Channel channel;
-    std::vector<uint8_t> bytes;
-  };
-
-  // n0 founds the cluster and every other node joins through it; time then runs until
-  // every node sees every member alive and the news of the joins has stopped travelling.
-  explicit MemCluster(size_t members) {
-    for (size_t i = 0; i < members; ++i) {
-      stores_.push_back(std::make_unique<MemStore>(true));
-      auto n = Node::create({}, "n" + std::to_string(i), addr(i), 1000 + i, now(), *stores_[i]);
-      if (!n.ok()) {
-        error_ = n.error().detail;
-        return;
-      }
-      nodes_.push_back(std::move(*n));
-    }
-    nodes_[0]->join(now(), {});
-    for (size_t i = 1; i < members; ++i) {
-      nodes_[i]->join(now(), std::vector<Address>{addr(0)});
-      collect(i);
-    }
-    pump();
-    for (int ms = 0; ms < 60'000 && !converged(); ++ms)
-      step(1ms);
-    if (!converged()) {
-      error_ = "the cluster did not converge";
-      return;
-    }
-    run_for(3s);  // gossip of the joins runs out; every log is announced and acknowledged
-    replies_.clear();
-  }
-
-  // Empty when the cluster came up; what went wrong otherwise.
-  const std::string& error() const { return error_; }
-  size_t size() const { return nodes_.size(); }
-  Node& node(size_t i) { return *nodes_[i]; }
-  MemStore& store(size_t i) { return *stores_[i]; }
-  Now now() const { return Now{t_, WallTime(Duration(1'700'000'000'000'000 + micros(t_)))}; }
-  MonoTime time() const { return t_; }
-  void advance(Duration d) { t_ += d; }
-  std::vector<Reply>& replies() { return replies_; }
-
-  // Takes node i's output: its sends join the in-flight queue, its replies are kept.
-  void collect(size_t i) {
-    Outbox& out = nodes_[i]->outbox();
-    for (Send& s : out.sends)
-      send(i, s);
-    for (Reply& r : out.replies)
-      replies_.push_back(std::move(r));
-    out.clear();
-  }
-  void send(size_t from, Send& s) {
-    const size_t to = index_of(s.to);
-    if (to < nodes_.size()) in_flight_.push_back(InFlight{from, to, s.channel, std::move(s.bytes)});
-  }
-  // Delivers until nothing is in flight.
-  void pump() {
-    while (!in_flight_.empty()) {
-      InFlight m = std::move(in_flight_.front());
-      in_flight_.pop_front();
-      nodes_[m.to]->on_message(now(), addr(m.from), m.channel, m.bytes);
-      collect(m.to);
-    }
-  }
-  // Moves time on by `d`, fires every node's timer that is due, and delivers.
-  void step(Duration d) {
-    t_ += d;
-    for (size_t i = 0; i < nodes_.size(); ++i) {
-      if (nodes_[i]->next_deadline() <= t_) {
-        nodes_[i]->on_timer(now());
-        collect(i);
-      }
-    }
-    pump();
-  }
-  void run_for(Duration d) {
-    for (const MonoTime end = t_ + d; t_ < end;)
-      step(1ms);
-  }
-
- private:
-  bool converged() const {
-    for (const auto& n : nodes_) {
-      if (n->members().active_count() != nodes_.size()) return false;
-    }
-    return true;
-  }
-
-  MonoTime t_ = MonoTime{} + 1s;
-  std::vector<std::unique_ptr<MemStore>> stores_;
-  std::vector<std::unique_ptr<Node>> nodes_;
-  std::deque<InFlight> in_flight_;
-  std::vector<Reply> replies_;
-  std::string error_;
-};
-
 bool cluster_ok(benchmark::State& state, const MemCluster& c) {
   if (c.error().empty()) return true;
   state.SkipWithError(c.error().c_str());
@@ -220,7 +117,7 @@ bool cluster_ok(benchmark::State& state, const MemCluster& c) {
 // them through cluster reads. No time passes.
 void BM_LocalGet(benchmark::State& state) {
   const auto members = static_cast<size_t>(state.range(0));
-  MemCluster c(members);
+  MemCluster c(members, 1000);
   if (!cluster_ok(state, c)) return;
   const std::vector<std::string> keys = make_keys();
   uint64_t request = 0;
@@ -236,7 +133,7 @@ void BM_LocalGet(benchmark::State& state) {
       c.pump();
     }
   }
-  c.replies().clear();
+  c.replies.clear();
   Node& node = c.node(reader);
   const uint64_t local_before = node.stats().gets_local;
   size_t i = 0;
@@ -280,7 +177,7 @@ std::vector<std::vector<uint8_t>> acks_for(MemCluster& c, size_t origin) {
 // second of fake time and so about once every 1000 writes, goes to the real peers and
 // back, their part included; it weighs little. Keys cycle through 1000.
 void BM_PutWithInvalidation(benchmark::State& state) {
-  MemCluster c(static_cast<size_t>(state.range(0)));
+  MemCluster c(static_cast<size_t>(state.range(0)), 1000);
   if (!cluster_ok(state, c)) return;
   const std::vector<std::string> keys = make_keys();
   const std::string value = make_value('w');
@@ -293,7 +190,7 @@ void BM_PutWithInvalidation(benchmark::State& state) {
   for (auto _ : state) {
     writer.put(c.now(), ++request, keys[i], value);
     if (++i == keys.size()) i = 0;
-    c.advance(batch);
+    c.set_time(c.time() + batch);
     if (writer.next_deadline() <= c.time()) writer.on_timer(c.now());
     Outbox& out = writer.outbox();
     for (const Reply& r : out.replies)
@@ -324,7 +221,7 @@ BENCHMARK(BM_PutWithInvalidation)->Arg(3)->Arg(10)->Arg(100);
 // the Invalidates go to the N-1 real peers (each decodes it, finds no copy of the key to
 // drop and acknowledges) and their real acks come back to the writer.
 void BM_PutInvalidationRoundTrip(benchmark::State& state) {
-  MemCluster c(static_cast<size_t>(state.range(0)));
+  MemCluster c(static_cast<size_t>(state.range(0)), 1000);
   if (!cluster_ok(state, c)) return;
   const std::vector<std::string> keys = make_keys();
   const std::string value = make_value('w');
@@ -336,11 +233,11 @@ void BM_PutInvalidationRoundTrip(benchmark::State& state) {
   for (auto _ : state) {
     writer.put(c.now(), ++request, keys[i], value);
     if (++i == keys.size()) i = 0;
-    c.advance(batch);
+    c.set_time(c.time() + batch);
     if (writer.next_deadline() <= c.time()) writer.on_timer(c.now());
     c.collect(0);
     c.pump();
-    c.replies().clear();
+    c.replies.clear();
   }
   state.SetItemsProcessed(state.iterations());
   state.counters["writer_datagrams_in/put"] =
@@ -357,7 +254,7 @@ enum class Answer { kNotFound, kValue };
 // with "not found" or, for kValue, each with its own current copy of the same 100-byte
 // value (n1 wrote it; every other member but n0 read it).
 struct ReadSetup {
-  explicit ReadSetup(size_t members, Answer answer) : c(members) {
+  explicit ReadSetup(size_t members, Answer answer) : c(members, 1000) {
     if (!c.error().empty() || answer == Answer::kNotFound) return;
     c.node(1).put(c.now(), 1, key, make_value('r'));
     c.collect(1);
@@ -367,7 +264,7 @@ struct ReadSetup {
       c.collect(p);
       c.pump();
     }
-    c.replies().clear();
+    c.replies.clear();
   }
   MemCluster c;
   const std::string key = "user:4242";
@@ -458,8 +355,8 @@ void BM_QueryRoundTrip(benchmark::State& state, Answer answer) {
     reader.get(c.now(), ++request, setup.key);
     c.collect(0);
     c.pump();
-    bad += c.replies().size() != 1 || !read_ok(c.replies()[0], answer);
-    c.replies().clear();
+    bad += c.replies.size() != 1 || !read_ok(c.replies[0], answer);
+    c.replies.clear();
   }
   if (bad > 0) state.SkipWithError("a read did not complete with the expected answer");
   state.SetItemsProcessed(state.iterations());

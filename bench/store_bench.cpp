@@ -20,8 +20,8 @@
 #include <string>
 #include <vector>
 
-#include "runtime/rocks_store.h"
 #include "kernel/kv/staged_store.h"
+#include "runtime/store/rocks_store.h"
 
 namespace ckv {
 namespace {

@@ -66,6 +66,20 @@ class Node {
 
   Outbox& outbox() { return outbox_; }
   const NodeStats& stats() const { return stats_; }
+  // Whether the node has joined a cluster (or founded one); until then it holds reads.
+  bool joined() const { return membership_.joined(); }
+  // The epoch this node last opened (persisted; see kv/key_value.h).
+  uint64_t epoch() const { return kv_->epoch(); }
+  // The epoch a copy must have been confirmed in to be served without asking the cluster
+  // (0: none may be). A driver may publish it after each input and, with answer_locally,
+  // answer local hits from the store on another thread (a newer epoch only makes it miss).
+  uint64_t serving_epoch() const { return kv_->serving_epoch(); }
+  // Fills `out` from `local` (taking its value) when the copy was confirmed in `epoch`.
+  static bool answer_locally(Record& local, uint64_t epoch, Reply& out) {
+    return KeyValue::answer_locally(local, epoch, out);
+  }
+  // The layers themselves, for tests and benchmarks that look inside; drivers use the
+  // accessors above.
   const Membership& membership() const { return membership_; }
   const KeyValue& kv() const { return *kv_; }
   const MemberTable& members() const { return membership_.members(); }

@@ -1,8 +1,13 @@
 // NodeStats: counters a node keeps about its own work, for metrics and tests.
+// kNodeCounters names every counter once, with its Prometheus name and help text: the
+// runtime exports the table as it is, and a counter added to NodeStats without a row
+// there does not compile.
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
+#include <iterator>
 
 #include "kernel/core/result.h"
 
@@ -64,5 +69,101 @@ struct NodeStats {
   // Own writes announced again because another node's write lost to them.
   uint64_t repairs_announced = 0;
 };
+
+// One counter of NodeStats as /_cluster/metrics exports it.
+struct NodeCounter {
+  const char* metric;  // Prometheus name
+  uint64_t NodeStats::*field;
+  const char* help;
+};
+
+inline constexpr NodeCounter kNodeCounters[] = {
+    {"ckv_datagrams_received_total", &NodeStats::datagrams_received,
+     "Datagrams the kernel was given (after the transport opened them)."},
+    {"ckv_streams_received_total", &NodeStats::streams_received,
+     "Stream messages the kernel was given."},
+    {"ckv_bytes_received_total", &NodeStats::bytes_received,
+     "Bytes of the datagrams and stream messages the kernel was given."},
+    {"ckv_datagrams_sent_total", &NodeStats::datagrams_sent, "Datagrams the kernel sent."},
+    {"ckv_streams_sent_total", &NodeStats::streams_sent, "Stream messages the kernel sent."},
+    {"ckv_bytes_sent_total", &NodeStats::bytes_sent, "Bytes the kernel sent."},
+    {"ckv_decode_errors_total", &NodeStats::decode_errors,
+     "Packets the wire decoder rejected (by kind: ckv_decode_errors_by_code_total)."},
+    {"ckv_probes_total", &NodeStats::probes_sent, "Failure-detector probes sent."},
+    {"ckv_probes_failed_total", &NodeStats::probes_failed,
+     "Probes with no ack within the interval."},
+    {"ckv_indirect_probes_total", &NodeStats::indirect_probes_sent,
+     "Indirect probes asked of other members."},
+    {"ckv_nacks_received_total", &NodeStats::nacks_received,
+     "Nacks: a helper reached us but not the member we asked it to probe."},
+    {"ckv_suspicions_total", &NodeStats::suspicions_started, "Members this node began to suspect."},
+    {"ckv_suspicion_confirmations_total", &NodeStats::suspicion_confirmations,
+     "Independent confirmations of a suspicion this node holds."},
+    {"ckv_suspicion_timeouts_total", &NodeStats::suspicion_timeouts,
+     "Suspicions this node turned into dead."},
+    {"ckv_refutations_total", &NodeStats::refutations,
+     "Times this node refuted news of its failure."},
+    {"ckv_misdirected_pings_total", &NodeStats::misdirected_pings,
+     "Pings for a name that is not this node's."},
+    {"ckv_address_conflicts_total", &NodeStats::address_conflicts,
+     "Alive news giving a live member another address."},
+    {"ckv_relays_dropped_total", &NodeStats::relays_dropped,
+     "Indirect pings refused: not from a member, or too many at once."},
+    {"ckv_wrong_channel_total", &NodeStats::wrong_channel,
+     "State exchanges that came as datagrams, ignored."},
+    {"ckv_members_refused_total", &NodeStats::members_refused,
+     "New members refused because the member table was full."},
+    {"ckv_push_pulls_total", &NodeStats::push_pulls_sent, "Full state exchanges started."},
+    {"ckv_push_pulls_received_total", &NodeStats::push_pulls_received,
+     "Full state exchanges others started with this node."},
+    {"ckv_join_attempts_total", &NodeStats::join_attempts, "Join attempts to the seeds."},
+    {"ckv_reconnect_attempts_total", &NodeStats::reconnect_attempts,
+     "Attempts to reach members held dead (healing a partition)."},
+    {"ckv_stranger_contacts_total", &NodeStats::stranger_contacts,
+     "Full state exchanges started with a member heard from before it was heard of."},
+    {"ckv_gets_total", &NodeStats::gets, "Client gets the kernel handled."},
+    {"ckv_gets_local_total", &NodeStats::gets_local,
+     "Gets answered from a current local copy by the kernel (see also ckv_gets_fast_total)."},
+    {"ckv_gets_remote_total", &NodeStats::gets_remote, "Gets that needed a cluster read."},
+    {"ckv_puts_total", &NodeStats::puts, "Client puts."},
+    {"ckv_deletes_total", &NodeStats::deletes, "Client deletes."},
+    {"ckv_store_errors_total", &NodeStats::store_errors, "Store operations that failed."},
+    {"ckv_queries_sent_total", &NodeStats::queries_sent,
+     "Questions sent for cluster reads, retries included."},
+    {"ckv_query_retries_total", &NodeStats::query_retries,
+     "Rounds of asking silent members again."},
+    {"ckv_query_timeouts_total", &NodeStats::query_timeouts,
+     "Cluster reads that ended at a timeout."},
+    {"ckv_reads_reissued_total", &NodeStats::reads_reissued,
+     "Cluster reads asked again: their answers were older than an invalidation."},
+    {"ckv_queries_answered_total", &NodeStats::queries_answered,
+     "Questions of other nodes' cluster reads answered."},
+    {"ckv_invalidations_sent_total", &NodeStats::invalidations_sent,
+     "Invalidation entries sent, resends included."},
+    {"ckv_invalidations_received_total", &NodeStats::invalidations_received,
+     "Invalidation entries received."},
+    {"ckv_invalidations_refused_total", &NodeStats::invalidations_refused,
+     "Invalidations refused: not from a member."},
+    {"ckv_invalidation_gaps_total", &NodeStats::invalidation_gaps,
+     "Invalidation batches that arrived ahead of a missing one."},
+    {"ckv_copies_dropped_total", &NodeStats::copies_dropped,
+     "Local copies replaced by a newer version's marker."},
+    {"ckv_invalidation_resets_sent_total", &NodeStats::resets_sent,
+     "Resets sent: a member missed more than this node's log holds."},
+    {"ckv_invalidation_resets_received_total", &NodeStats::resets_received,
+     "Resets received from a writer whose log no longer held what we missed."},
+    {"ckv_epoch_bumps_total", &NodeStats::epoch_bumps,
+     "Times every copy became due for revalidation."},
+    {"ckv_repairs_sent_total", &NodeStats::repairs_sent,
+     "Newer versions told to a writer or to a reader's responders."},
+    {"ckv_repairs_received_total", &NodeStats::repairs_received,
+     "Newer versions this node was told of."},
+    {"ckv_repairs_announced_total", &NodeStats::repairs_announced,
+     "Own writes announced again because another node's write lost to them."},
+};
+
+// Every counter has its row: NodeStats is the counters above and decode_errors_by_code.
+static_assert(sizeof(NodeStats) == sizeof(uint64_t) * (std::size(kNodeCounters) + kErrorCodeCount),
+              "a NodeStats counter without a row in kNodeCounters (or a row too many)");
 
 }  // namespace ckv

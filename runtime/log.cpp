@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include "kernel/core/enum_names.h"
+
 namespace ckv {
 namespace {
 
@@ -10,21 +12,33 @@ std::atomic<LogLevel> g_level{LogLevel::kInfo};
 std::mutex g_mu;
 std::string g_name;  // guarded by g_mu
 
+constexpr auto kLogLevelNames = name_table({"debug", "info", "warn", "error"});
+static_assert(kLogLevelNames.size() == kLogLevelCount, "one name per value");
+
 const char* level_name(LogLevel level) {
-  switch (level) {
-    case LogLevel::kDebug:
-      return "debug";
-    case LogLevel::kInfo:
-      return "info";
-    case LogLevel::kWarn:
-      return "warn";
-    case LogLevel::kError:
-      return "error";
-  }
-  return "?";
+  return name_of(kLogLevelNames, level);
 }
 
 }  // namespace
+
+std::string quote(std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  constexpr size_t kMax = 64;
+  std::string out = "\"";
+  for (size_t i = 0; i < text.size() && i < kMax; ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+      out += static_cast<char>(c);
+    } else {
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 0xf];
+    }
+  }
+  if (text.size() > kMax) out += "...";
+  out += '"';
+  return out;
+}
 
 bool parse_log_level(std::string_view text, LogLevel& out) {
   for (LogLevel l : {LogLevel::kDebug, LogLevel::kInfo, LogLevel::kWarn, LogLevel::kError}) {

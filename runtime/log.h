@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <mutex>
 #include <string>
@@ -16,6 +17,8 @@
 namespace ckv {
 
 enum class LogLevel : uint8_t { kDebug = 0, kInfo = 1, kWarn = 2, kError = 3 };
+inline constexpr size_t kLogLevelCount = 4;
+static_assert(static_cast<size_t>(LogLevel::kError) + 1 == kLogLevelCount);
 
 // "debug", "info", "warn", "error"; false for anything else.
 bool parse_log_level(std::string_view text, LogLevel& out);
@@ -36,6 +39,11 @@ inline void log_warn(std::string_view m) {
 inline void log_error(std::string_view m) {
   log(LogLevel::kError, m);
 }
+
+// Text from outside (a key, a name from the network) made safe for a one-line message:
+// in double quotes, every byte outside printable ASCII and every quote or backslash as
+// \xNN, cut after 64 bytes with "...".
+std::string quote(std::string_view text);
 
 // Logs at most `burst` lines per `interval`; the lines it drops are counted and the count
 // is reported with the next line that gets through.

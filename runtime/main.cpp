@@ -19,15 +19,15 @@
 #include <thread>
 
 #include "kernel/core/assert.h"
-#include "runtime/http_api.h"
-#include "runtime/http_server.h"
-#include "runtime/keyring.h"
+#include "runtime/discovery/mdns.h"
+#include "runtime/gossip/keyring.h"
+#include "runtime/http/http_api.h"
+#include "runtime/http/http_server.h"
 #include "runtime/log.h"
-#include "runtime/mdns.h"
 #include "runtime/metrics.h"
 #include "runtime/node_driver.h"
 #include "runtime/options.h"
-#include "runtime/rocks_store.h"
+#include "runtime/store/rocks_store.h"
 
 namespace ckv {
 namespace {
@@ -128,21 +128,8 @@ Result<std::shared_ptr<const Keyring>> load_keyring(const RunOptions& o) {
   return std::shared_ptr<const Keyring>();
 }
 
-int run(const RunOptions& o) {
-  set_log_level(o.log_level);
-  set_log_name(o.node_name);
-  size_t file_limit = raise_file_limit();
-  auto keyring = load_keyring(o);
-  if (!keyring) return usage_error(keyring.error().detail);
-
-  if (!o.restore_from.empty()) {
-    Status s = RocksStore::restore(o.restore_from, o.data_dir);
-    if (!s.ok()) return usage_error("--restore-from: " + s.error().detail);
-    log_info("restored " + o.data_dir + " from the backup in " + o.restore_from);
-  }
-  auto store = RocksStore::open(RocksStoreOptions{o.data_dir, o.sync, o.record_cache_mb << 20});
-  if (!store) return usage_error("--data-dir: " + store.error().detail);
-
+// The driver's configuration from the flags: errors name the flag.
+Result<DriverConfig> driver_config(const RunOptions& o, std::shared_ptr<const Keyring> keyring) {
   DriverConfig config;
   config.name = o.node_name;
   config.bind = o.gossip;
@@ -153,40 +140,51 @@ int run(const RunOptions& o) {
   if (o.query_timeout) config.node.kv.query_timeout = *o.query_timeout;
   for (const HostPort& target : o.join) {
     auto address = resolve(target);
-    if (!address) return usage_error("--join: " + address.error().detail);
+    if (!address) return Error{address.error().code, "--join: " + address.error().detail};
     config.seeds.push_back(*address);
   }
-  if (Status s = Node::validate(config.node); !s.ok()) return usage_error(s.error().detail);
-  config.keyring = *keyring;
+  if (Status s = Node::validate(config.node); !s.ok()) return s.error();
+  config.keyring = std::move(keyring);
+  return config;
+}
 
-  // One io_context per thread, one thread per core: the kernel's strand lives on the
-  // first, HTTP connections are spread over all of them. (A thread of its own for the
-  // kernel was measured slower on 2 cores: a third thread competes for them.)
-  unsigned threads = std::max(2u, std::thread::hardware_concurrency());
-  std::vector<std::unique_ptr<boost::asio::io_context>> contexts;
-  std::vector<boost::asio::io_context*> workers;
-  using WorkGuard = boost::asio::executor_work_guard<boost::asio::io_context::executor_type>;
-  std::vector<WorkGuard> keep_running;
-  for (unsigned i = 0; i < threads; ++i) {
-    contexts.push_back(std::make_unique<boost::asio::io_context>(1));
-    workers.push_back(contexts.back().get());
-    keep_running.push_back(boost::asio::make_work_guard(*contexts.back()));
+// One io_context per thread, one thread per core: the kernel's strand lives on the first,
+// HTTP connections are spread over all of them. (A thread of its own for the kernel was
+// measured slower on 2 cores: a third thread competes for them.)
+class IoThreads {
+ public:
+  IoThreads() {
+    const unsigned threads = std::max(2u, std::thread::hardware_concurrency());
+    for (unsigned i = 0; i < threads; ++i) {
+      contexts_.push_back(std::make_unique<boost::asio::io_context>(1));
+      workers_.push_back(contexts_.back().get());
+      keep_running_.push_back(boost::asio::make_work_guard(*contexts_.back()));
+    }
   }
-  boost::asio::io_context& io = *contexts.front();
-  auto stop_all = [&workers] {
-    for (boost::asio::io_context* c : workers)
+  boost::asio::io_context& first() { return *contexts_.front(); }
+  const std::vector<boost::asio::io_context*>& all() const { return workers_; }
+  void stop() {
+    for (boost::asio::io_context* c : workers_)
       c->stop();
-  };
-  auto driver = NodeDriver::start(io, config, **store);
-  if (!driver) return usage_error(driver.error().detail);
-  Metrics metrics;
-  HttpApi api(**driver, metrics, **store, config.node.kv);
-  HttpLimits http_limits;
-  http_limits.max_connections = connection_cap(o.http_max_connections, file_limit);
-  http_limits.read_timeout = o.http_read_timeout;
-  auto http = HttpServer::open(workers, o.http, api, http_limits, metrics.connections());
-  if (!http) return usage_error("--http: " + http.error().detail);
+  }
+  // Runs every context until stop(): the first on this thread.
+  void run() {
+    std::vector<std::thread> pool;
+    for (size_t i = 1; i < workers_.size(); ++i)
+      pool.emplace_back([c = workers_[i]] { c->run(); });
+    first().run();
+    for (std::thread& t : pool)
+      t.join();
+  }
 
+ private:
+  using WorkGuard = boost::asio::executor_work_guard<boost::asio::io_context::executor_type>;
+  std::vector<std::unique_ptr<boost::asio::io_context>> contexts_;
+  std::vector<boost::asio::io_context*> workers_;
+  std::vector<WorkGuard> keep_running_;
+};
+
+void log_serving(const RunOptions& o, const DriverConfig& config) {
   log_info("serving HTTP on " + o.http.to_string() + ", gossip on " + o.gossip.to_string() +
            " (advertised as " + config.advertise.to_string() + "), cluster '" + o.cluster +
            "', data in " + o.data_dir + (o.sync ? " (fsync per write)" : ""));
@@ -197,72 +195,120 @@ int run(const RunOptions& o) {
              " can read values in transit and forge messages (use --encrypt-key or "
              "--keyring-file)");
   }
+}
 
-  std::unique_ptr<MdnsDiscovery> mdns;
-  if (o.mdns) {
-    MdnsOptions m;
-    m.cluster = o.cluster;
-    m.node_name = o.node_name;
-    m.gossip_port = config.advertise.port;
-    m.http_port = o.http.port;
-    NodeDriver* d = driver->get();
-    m.on_peer = [d](const MdnsPeer& peer) { d->discovered(peer.node_name, peer.gossip); };
-    m.log = [](const std::string& line) { log_info(line); };
-    auto started = MdnsDiscovery::start(std::move(m));
-    if (started) {
-      mdns = std::move(*started);
-    } else {
-      log_warn(started.error().detail);
-    }
+// Null without --mdns or when the daemon cannot be reached (logged: the node runs on).
+std::unique_ptr<MdnsDiscovery> start_mdns(const RunOptions& o, const DriverConfig& config,
+                                          NodeDriver& driver) {
+  if (!o.mdns) return nullptr;
+  MdnsOptions m;
+  m.cluster = o.cluster;
+  m.node_name = o.node_name;
+  m.gossip_port = config.advertise.port;
+  m.http_port = o.http.port;
+  m.on_peer = [d = &driver](const MdnsPeer& peer) { d->discovered(peer.node_name, peer.gossip); };
+  m.log = [](const std::string& line) { log_info(line); };
+  auto started = MdnsDiscovery::start(std::move(m));
+  if (!started) {
+    log_warn(started.error().detail);
+    return nullptr;
+  }
+  return std::move(*started);
+}
+
+// The process's signals: the first SIGINT/SIGTERM leaves gracefully (a second one ends
+// the process at once); SIGHUP re-reads the keyring file, which is how keys are rotated
+// without a restart.
+class Signals {
+ public:
+  Signals(boost::asio::io_context& io, const RunOptions& o, NodeDriver& driver, HttpServer& http,
+          std::function<void()> stop_all)
+      : o_(o),
+        driver_(driver),
+        http_(http),
+        stop_all_(std::move(stop_all)),
+        stop_(io, SIGINT, SIGTERM),
+        reload_(io, SIGHUP) {
+    wait_stop();
+    wait_reload();
   }
 
-  // The first SIGINT/SIGTERM leaves gracefully; a second one ends the process at once.
-  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
-  std::function<void(const boost::system::error_code&, int)> on_signal =
-      [&](const boost::system::error_code& ec, int signal) {
-        if (ec) return;
-        if ((*driver)->stopping()) {
-          log_warn("second signal: exiting without finishing the leave");
-          std::_Exit(1);
-        }
-        log_info(std::string("got ") + (signal == SIGINT ? "SIGINT" : "SIGTERM") +
-                 "; leaving the cluster");
-        (*http)->stop();
-        (*driver)->shutdown(std::chrono::seconds(3), stop_all);
-        signals.async_wait(on_signal);
-      };
-  signals.async_wait(on_signal);
+ private:
+  void wait_stop() {
+    stop_.async_wait([this](const boost::system::error_code& ec, int signal) {
+      if (ec) return;
+      if (driver_.stopping()) {
+        log_warn("second signal: exiting without finishing the leave");
+        std::_Exit(1);
+      }
+      log_info(std::string("got ") + (signal == SIGINT ? "SIGINT" : "SIGTERM") +
+               "; leaving the cluster");
+      http_.stop();
+      driver_.shutdown(std::chrono::seconds(3), stop_all_);
+      wait_stop();
+    });
+  }
+  void wait_reload() {
+    reload_.async_wait([this](const boost::system::error_code& ec, int) {
+      if (ec) return;
+      wait_reload();
+      if (o_.keyring_file.empty()) {
+        log_warn("SIGHUP: no --keyring-file to re-read; nothing changed");
+        return;
+      }
+      auto ring = Keyring::load(o_.keyring_file);
+      if (!ring) {
+        log_error("SIGHUP: keeping the current keys: " + ring.error().detail);
+        return;
+      }
+      warn_if_others_can_read(o_.keyring_file);
+      std::string described = ring->describe();
+      driver_.set_keyring(std::make_shared<const Keyring>(std::move(*ring)),
+                          [described](bool changed) {
+                            if (changed) log_info("keyring reloaded: " + described);
+                          });
+    });
+  }
 
-  // SIGHUP re-reads the keyring file: how keys are rotated without a restart.
-  boost::asio::signal_set reload(io, SIGHUP);
-  std::function<void(const boost::system::error_code&, int)> on_reload =
-      [&](const boost::system::error_code& ec, int) {
-        if (ec) return;
-        reload.async_wait(on_reload);
-        if (o.keyring_file.empty()) {
-          log_warn("SIGHUP: no --keyring-file to re-read; nothing changed");
-          return;
-        }
-        auto ring = Keyring::load(o.keyring_file);
-        if (!ring) {
-          log_error("SIGHUP: keeping the current keys: " + ring.error().detail);
-          return;
-        }
-        warn_if_others_can_read(o.keyring_file);
-        std::string described = ring->describe();
-        (*driver)->set_keyring(std::make_shared<const Keyring>(std::move(*ring)),
-                               [described](bool changed) {
-                                 if (changed) log_info("keyring reloaded: " + described);
-                               });
-      };
-  reload.async_wait(on_reload);
+  const RunOptions& o_;
+  NodeDriver& driver_;
+  HttpServer& http_;
+  std::function<void()> stop_all_;
+  boost::asio::signal_set stop_;
+  boost::asio::signal_set reload_;
+};
 
-  std::vector<std::thread> pool;
-  for (unsigned i = 1; i < threads; ++i)
-    pool.emplace_back([c = workers[i]] { c->run(); });
-  io.run();
-  for (std::thread& t : pool)
-    t.join();
+int run(const RunOptions& o) {
+  set_log_level(o.log_level);
+  set_log_name(o.node_name);
+  const size_t file_limit = raise_file_limit();
+  auto keyring = load_keyring(o);
+  if (!keyring) return usage_error(keyring.error().detail);
+  if (!o.restore_from.empty()) {
+    Status s = RocksStore::restore(o.restore_from, o.data_dir);
+    if (!s.ok()) return usage_error("--restore-from: " + s.error().detail);
+    log_info("restored " + o.data_dir + " from the backup in " + o.restore_from);
+  }
+  auto store = RocksStore::open(RocksStoreOptions{o.data_dir, o.sync, o.record_cache_mb << 20});
+  if (!store) return usage_error("--data-dir: " + store.error().detail);
+  auto config = driver_config(o, *keyring);
+  if (!config) return usage_error(config.error().detail);
+
+  IoThreads threads;
+  auto driver = NodeDriver::start(threads.first(), *config, **store);
+  if (!driver) return usage_error(driver.error().detail);
+  Metrics metrics;
+  HttpApi api(**driver, metrics, **store, config->node.kv);
+  HttpLimits http_limits;
+  http_limits.max_connections = connection_cap(o.http_max_connections, file_limit);
+  http_limits.read_timeout = o.http_read_timeout;
+  auto http = HttpServer::open(threads.all(), o.http, api, http_limits, metrics.connections());
+  if (!http) return usage_error("--http: " + http.error().detail);
+  log_serving(o, *config);
+  std::unique_ptr<MdnsDiscovery> mdns = start_mdns(o, *config, **driver);
+  Signals signals(threads.first(), o, **driver, **http, [&threads] { threads.stop(); });
+
+  threads.run();
   mdns.reset();
   log_info("stopped");
   return 0;

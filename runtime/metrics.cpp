@@ -39,9 +39,7 @@ void Metrics::record_request(Route route, HttpMethod method, unsigned status, Du
   h.sum_us.fetch_add(static_cast<uint64_t>(latency.count()), std::memory_order_relaxed);
 }
 
-std::string Metrics::render(const NodeView& view, const TransportStats& transport,
-                            uint64_t store_keys, const RecordCache::Stats& record_cache) const {
-  std::string out;
+void Metrics::render_http(std::string& out) const {
   help(out, "ckv_http_requests_total", "counter", "HTTP requests by route, method and status.");
   for (size_t r = 0; r < kRouteCount; ++r) {
     for (size_t m = 0; m < kMethods; ++m) {
@@ -88,9 +86,14 @@ std::string Metrics::render(const NodeView& view, const TransportStats& transpor
          static_cast<double>(h.sum_us.load(std::memory_order_relaxed)) / 1e6);
     line(out, "ckv_http_request_duration_seconds_count", method, static_cast<double>(count));
   }
+}
 
+namespace {
+
+void render_members_and_store(std::string& out, const NodeView& view, uint64_t store_keys,
+                              const RecordCache::Stats& record_cache) {
   help(out, "ckv_members", "gauge", "Members this node knows, by state (itself included).");
-  std::array<size_t, 4> by_state{};
+  std::array<size_t, wire::kMemberStateCount> by_state{};
   for (const MemberInfo& m : view.members)
     by_state[static_cast<size_t>(m.state)]++;
   for (size_t s = 0; s < by_state.size(); ++s) {
@@ -109,7 +112,9 @@ std::string Metrics::render(const NodeView& view, const TransportStats& transpor
   help(out, "ckv_record_cache_bytes", "gauge",
        "Memory held by the record cache (estimated; --record-cache-mb bounds it).");
   line(out, "ckv_record_cache_bytes", "", static_cast<double>(record_cache.bytes));
+}
 
+void render_gossip(std::string& out, const NodeView& view, const TransportStats& transport) {
   help(out, "ckv_gossip_messages_total", "counter",
        "Node-to-node messages by channel and direction.");
   auto load = [](const std::atomic<uint64_t>& a) { return static_cast<double>(a.load()); };
@@ -139,40 +144,35 @@ std::string Metrics::render(const NodeView& view, const TransportStats& transpor
   help(out, "ckv_gossip_keyring_keys", "gauge",
        "Keys in the gossip keyring; 0 when gossip is not encrypted.");
   line(out, "ckv_gossip_keyring_keys", "", load(transport.keyring_keys));
+}
 
-  const NodeStats& s = view.stats;
-  struct Counter {
-    const char* name;
-    uint64_t value;
-    const char* help;
-  };
-  const Counter counters[] = {
-      {"ckv_probes_total", s.probes_sent, "Failure-detector probes sent."},
-      {"ckv_probes_failed_total", s.probes_failed, "Probes with no ack within the interval."},
-      {"ckv_suspicions_total", s.suspicions_started, "Members this node began to suspect."},
-      {"ckv_refutations_total", s.refutations, "Times this node refuted news of its failure."},
-      {"ckv_push_pulls_total", s.push_pulls_sent, "Full state exchanges started."},
-      {"ckv_stranger_contacts_total", s.stranger_contacts,
-       "Full state exchanges started with a member heard from before it was heard of."},
-      {"ckv_gets_total", s.gets, "Client gets."},
-      {"ckv_gets_local_total", s.gets_local,
-       "Gets answered from a current local copy by the kernel (see also ckv_gets_fast_total)."},
-      {"ckv_gets_fast_total", view.fast_hits,
-       "Gets answered from a current local copy on the HTTP thread, without the kernel."},
-      {"ckv_gets_remote_total", s.gets_remote, "Gets that needed a cluster read."},
-      {"ckv_puts_total", s.puts, "Client puts."},
-      {"ckv_deletes_total", s.deletes, "Client deletes."},
-      {"ckv_query_timeouts_total", s.query_timeouts, "Cluster reads that ended at a timeout."},
-      {"ckv_invalidations_sent_total", s.invalidations_sent, "Invalidation entries sent."},
-      {"ckv_invalidations_received_total", s.invalidations_received,
-       "Invalidation entries received."},
-      {"ckv_epoch_bumps_total", s.epoch_bumps, "Times every copy became due for revalidation."},
-      {"ckv_store_errors_total", s.store_errors, "Store operations that failed."},
-  };
-  for (const Counter& c : counters) {
-    help(out, c.name, "counter", c.help);
-    line(out, c.name, "", static_cast<double>(c.value));
+// Every counter of the kernel (kernel/stats.h names them), and the driver's fast hits.
+void render_node_counters(std::string& out, const NodeView& view) {
+  for (const NodeCounter& c : kNodeCounters) {
+    help(out, c.metric, "counter", c.help);
+    line(out, c.metric, "", static_cast<double>(view.stats.*c.field));
   }
+  help(out, "ckv_decode_errors_by_code_total", "counter",
+       "Packets the wire decoder rejected, by why.");
+  for (size_t code = 0; code < kErrorCodeCount; ++code) {
+    line(out, "ckv_decode_errors_by_code_total",
+         std::string("code=\"") + to_string(static_cast<ErrorCode>(code)) + "\"",
+         static_cast<double>(view.stats.decode_errors_by_code[code]));
+  }
+  help(out, "ckv_gets_fast_total", "counter",
+       "Gets answered from a current local copy on the HTTP thread, without the kernel.");
+  line(out, "ckv_gets_fast_total", "", static_cast<double>(view.fast_hits));
+}
+
+}  // namespace
+
+std::string Metrics::render(const NodeView& view, const TransportStats& transport,
+                            uint64_t store_keys, const RecordCache::Stats& record_cache) const {
+  std::string out;
+  render_http(out);
+  render_members_and_store(out, view, store_keys, record_cache);
+  render_gossip(out, view, transport);
+  render_node_counters(out, view);
   return out;
 }
 

@@ -13,9 +13,9 @@
 #include <string>
 
 #include "kernel/core/time.h"
-#include "runtime/http_api.h"
+#include "runtime/http/http_api.h"
 #include "runtime/node_driver.h"
-#include "runtime/record_cache.h"
+#include "runtime/store/record_cache.h"
 
 namespace ckv {
 
@@ -35,7 +35,9 @@ class Metrics {
   const std::shared_ptr<HttpConnectionStats>& connections() const { return connections_; }
 
  private:
-  static constexpr size_t kMethods = 6;
+  static constexpr size_t kMethods = kHttpMethodCount;
+  // The HTTP part: requests by route, method and status, connections, latency.
+  void render_http(std::string& out) const;
   struct Histogram {
     std::array<std::atomic<uint64_t>, kBuckets.size() + 1> buckets{};
     std::atomic<uint64_t> count{0};

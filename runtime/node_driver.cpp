@@ -100,7 +100,7 @@ void NodeDriver::after_input() {
       flush();
     });
   }
-  published_epoch_.store(node_->kv().serving_epoch(), std::memory_order_release);
+  published_epoch_.store(node_->serving_epoch(), std::memory_order_release);
   if (membership_changed) note_membership_change();
   arm_timer();
 }
@@ -203,7 +203,7 @@ bool NodeDriver::try_local_get(std::string_view key, Reply& out) {
   if (epoch == 0) return false;  // the kernel has not run yet
   Record local;
   Result<bool> found = store_.get(key, local);
-  if (!found.ok() || !found.value() || !KeyValue::answer_locally(local, epoch, out)) return false;
+  if (!found.ok() || !found.value() || !Node::answer_locally(local, epoch, out)) return false;
   out.op = ClientOp::kGet;
   fast_hits_.fetch_add(1, std::memory_order_relaxed);
   return true;
@@ -290,8 +290,8 @@ void NodeDriver::view(std::function<void(NodeView)> done) {
                                      m.name.view() == config_.name});
     }
     v.stats = node_->stats();
-    v.epoch = node_->kv().epoch();
-    v.joined = node_->membership().joined();
+    v.epoch = node_->epoch();
+    v.joined = node_->joined();
     v.outgoing_connections = transport_->outgoing_connections();
     v.inbound_connections = transport_->inbound_connections();
     v.fast_hits = fast_hits_.load(std::memory_order_relaxed);

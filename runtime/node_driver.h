@@ -34,8 +34,8 @@
 
 #include "kernel/commit_gate.h"
 #include "kernel/node.h"
-#include "runtime/rocks_store.h"
-#include "runtime/transport.h"
+#include "runtime/gossip/transport.h"
+#include "runtime/store/rocks_store.h"
 
 namespace ckv {
 
@@ -81,7 +81,7 @@ class NodeDriver {
   ~NodeDriver();
 
   // Answers a get on the calling thread when the local copy may be served without asking
-  // the cluster (KeyValue::answer_locally against the epoch the kernel last published):
+  // the cluster (Node::answer_locally against the epoch the kernel last published):
   // a local hit then never waits for the kernel's strand. False: use get().
   bool try_local_get(std::string_view key, Reply& out);
   void get(std::string key, std::optional<Duration> timeout, ReplyHandler done);
@@ -140,7 +140,7 @@ class NodeDriver {
   std::vector<Address> seeds_;
   std::vector<Address> saved_peers_;
   std::atomic<bool> stopping_{false};
-  std::atomic<uint64_t> published_epoch_{0};  // node_->kv().serving_epoch() after the last input
+  std::atomic<uint64_t> published_epoch_{0};  // node_->serving_epoch() after the last input
   std::atomic<uint64_t> fast_hits_{0};
   bool peers_save_pending_ = false;
   boost::asio::steady_timer peers_timer_;

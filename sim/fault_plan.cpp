@@ -4,6 +4,8 @@
 #include <chrono>
 #include <cstdio>
 
+#include "kernel/core/enum_names.h"
+
 namespace ckv::sim {
 
 using std::chrono::milliseconds;
@@ -66,30 +68,12 @@ std::string describe(const NetworkProfile& n, const Duration gaps[kFaultKinds]) 
 
 }  // namespace
 
+constexpr auto kFaultKindNames = name_table({"partition", "crash", "pause", "clog", "leave", "slow",
+                                             "disk_full", "meta_fail", "clock_step", "slow_disk"});
+static_assert(kFaultKindNames.size() == kFaultKinds, "one name per value");
+
 const char* to_string(FaultKind kind) {
-  switch (kind) {
-    case FaultKind::kPartition:
-      return "partition";
-    case FaultKind::kCrash:
-      return "crash";
-    case FaultKind::kPause:
-      return "pause";
-    case FaultKind::kClog:
-      return "clog";
-    case FaultKind::kLeave:
-      return "leave";
-    case FaultKind::kSlow:
-      return "slow";
-    case FaultKind::kDiskFull:
-      return "disk_full";
-    case FaultKind::kMetaFail:
-      return "meta_fail";
-    case FaultKind::kClockStep:
-      return "clock_step";
-    case FaultKind::kSlowDisk:
-      return "slow_disk";
-  }
-  return "?";
+  return name_of(kFaultKindNames, kind);
 }
 
 bool FaultPlan::perfect_network() const {

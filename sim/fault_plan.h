@@ -45,6 +45,7 @@ enum class FaultKind : uint8_t {
                // write-back, a noisy neighbour); the process waits for each commit
 };
 inline constexpr size_t kFaultKinds = 10;
+static_assert(static_cast<size_t>(FaultKind::kSlowDisk) + 1 == kFaultKinds);
 const char* to_string(FaultKind kind);
 
 struct FaultAction {

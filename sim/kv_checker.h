@@ -47,7 +47,7 @@
 #include <vector>
 
 #include "kernel/kv/client.h"
-#include "sim/checker.h"
+#include "sim/membership_checker.h"
 
 namespace ckv::sim {
 

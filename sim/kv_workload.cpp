@@ -1,9 +1,14 @@
 #include "sim/kv_workload.h"
 
+#include "kernel/core/enum_names.h"
+
 namespace ckv::sim {
 
+constexpr auto kKvProfileNames = name_table({"random", "read-modify-write"});
+static_assert(kKvProfileNames.size() == kKvProfileCount, "one name per value");
+
 const char* to_string(KvProfile profile) {
-  return profile == KvProfile::kRandom ? "random" : "read-modify-write";
+  return name_of(kKvProfileNames, profile);
 }
 
 size_t KvWorkload::put_bytes() {

@@ -13,6 +13,7 @@
 // any value it reads back from the id of the put that wrote it.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -24,6 +25,8 @@
 namespace ckv::sim {
 
 enum class KvProfile : uint8_t { kRandom, kReadModifyWrite };
+inline constexpr size_t kKvProfileCount = 2;
+static_assert(static_cast<size_t>(KvProfile::kReadModifyWrite) + 1 == kKvProfileCount);
 const char* to_string(KvProfile profile);
 
 struct KvWorkloadConfig {

@@ -2,22 +2,16 @@
 
 #include <algorithm>
 
+#include "kernel/core/enum_names.h"
+
 namespace ckv::sim {
 
+constexpr auto kDropReasonNames =
+    name_table({"none", "loss", "partition", "down", "unknown-address"});
+static_assert(kDropReasonNames.size() == kDropReasonCount, "one name per value");
+
 const char* to_string(DropReason reason) {
-  switch (reason) {
-    case DropReason::kNone:
-      return "none";
-    case DropReason::kLoss:
-      return "loss";
-    case DropReason::kPartition:
-      return "partition";
-    case DropReason::kDown:
-      return "down";
-    case DropReason::kUnknownAddress:
-      return "unknown-address";
-  }
-  return "?";
+  return name_of(kDropReasonNames, reason);
 }
 
 Network::Network(uint32_t nodes, NetworkProfile profile, uint64_t seed)

@@ -7,6 +7,7 @@
 // breaks the connection: those in flight across it are dropped.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <unordered_map>
 #include <vector>
@@ -19,6 +20,8 @@
 namespace ckv::sim {
 
 enum class DropReason : uint8_t { kNone, kLoss, kPartition, kDown, kUnknownAddress };
+inline constexpr size_t kDropReasonCount = 5;
+static_assert(static_cast<size_t>(DropReason::kUnknownAddress) + 1 == kDropReasonCount);
 const char* to_string(DropReason reason);
 
 class Network {

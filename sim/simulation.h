@@ -15,6 +15,7 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -28,12 +29,12 @@
 #include "kernel/wire/codec.h"
 #include "kernel/wire/datagram_batcher.h"
 #include "sim/bounds.h"
-#include "sim/checker.h"
 #include "sim/event_queue.h"
 #include "sim/fault_plan.h"
 #include "sim/gap_checker.h"
 #include "sim/kv_checker.h"
 #include "sim/kv_workload.h"
+#include "sim/membership_checker.h"
 #include "sim/network.h"
 #include "sim/sim_node.h"
 #include "sim/trace.h"
@@ -41,12 +42,16 @@
 namespace ckv::sim {
 
 enum class FaultMode : uint8_t { kNone, kSwarm, kScripted };
+inline constexpr size_t kFaultModeCount = 3;
+static_assert(static_cast<size_t>(FaultMode::kScripted) + 1 == kFaultModeCount);
 const char* to_string(FaultMode mode);
 
 enum class JoinShape : uint8_t {
   kFounderAndPeers,  // n0 and two random peers (a discovery service would find several)
   kFounderOnly,      // n0 only: everyone else is learnt by gossip
 };
+inline constexpr size_t kJoinShapeCount = 2;
+static_assert(static_cast<size_t>(JoinShape::kFounderOnly) + 1 == kJoinShapeCount);
 const char* to_string(JoinShape shape);
 
 // A rolling upgrade: from `start`, one node after another (n0 first, `every` apart) stops
@@ -201,6 +206,10 @@ class Simulation {
     uint64_t index = 0;       // kFault: plan action; kDeferredFault: deferred_; kPartitionEnd: id
     std::vector<uint8_t> bytes;
   };
+
+  // How long a process that exited (a failed commit, no epoch stored) stays down before
+  // its supervisor starts it again.
+  static constexpr Duration kSupervisorRestartDelay = std::chrono::seconds(1);
 
   void dispatch(MonoTime at, Event&& e);
   void deliver(Event&& e);

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "kernel/core/enum_names.h"
 #include "kernel/core/hash.h"
 #include "kernel/outbox.h"
 #include "kernel/wire/codec.h"
@@ -36,22 +37,12 @@ uint64_t hash_bytes(std::span<const uint8_t> bytes) {
   return hash_words(hash_words(h, bytes.first(kEdge)), bytes.last(kEdge));
 }
 
+constexpr auto kLifecycleNames =
+    name_table({"start", "crashed", "restarted", "leaving", "left", "resumed"});
+static_assert(kLifecycleNames.size() == kLifecycleCount, "one name per value");
+
 const char* lifecycle_name(uint8_t step) {
-  switch (static_cast<Lifecycle>(step)) {
-    case Lifecycle::kStart:
-      return "start";
-    case Lifecycle::kCrash:
-      return "crashed";
-    case Lifecycle::kRestart:
-      return "restarted";
-    case Lifecycle::kLeaveStart:
-      return "leaving";
-    case Lifecycle::kLeft:
-      return "left";
-    case Lifecycle::kResume:
-      return "resumed";
-  }
-  return "?";
+  return name_of(kLifecycleNames, static_cast<Lifecycle>(step));
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <span>
@@ -28,6 +29,8 @@ enum class TraceKind : uint8_t {
 };
 
 enum class Lifecycle : uint8_t { kStart, kCrash, kRestart, kLeaveStart, kLeft, kResume };
+inline constexpr size_t kLifecycleCount = 6;
+static_assert(static_cast<size_t>(Lifecycle::kResume) + 1 == kLifecycleCount);
 
 struct TraceRecord {
   MonoTime at;

@@ -9,6 +9,8 @@
 #include <utility>
 #include <variant>
 
+#include "kernel/core/enum_names.h"
+
 namespace ckv {
 
 enum class ErrorCode : uint8_t {
@@ -67,24 +69,19 @@ class [[nodiscard]] Status {
   std::optional<Error> error_;
 };
 
+inline constexpr auto kErrorCodeNames = name_table({
+    "invalid argument",
+    "truncated",
+    "malformed",
+    "oversized",
+    "unsupported version",
+    "unknown type",
+    "I/O error",
+});
+static_assert(kErrorCodeNames.size() == kErrorCodeCount, "one name per value");
+
 inline const char* to_string(ErrorCode code) {
-  switch (code) {
-    case ErrorCode::kInvalidArgument:
-      return "invalid argument";
-    case ErrorCode::kTruncated:
-      return "truncated";
-    case ErrorCode::kMalformed:
-      return "malformed";
-    case ErrorCode::kOversized:
-      return "oversized";
-    case ErrorCode::kUnsupportedVersion:
-      return "unsupported version";
-    case ErrorCode::kUnknownType:
-      return "unknown type";
-    case ErrorCode::kIoError:
-      return "I/O error";
-  }
-  return "unknown error";
+  return name_of(kErrorCodeNames, code);
 }
 
 }  // namespace ckv

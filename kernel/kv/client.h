@@ -4,6 +4,7 @@
 // id comes out of the node's outbox, at once for local work, later for cluster reads.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -19,6 +20,8 @@ enum class ReplyStatus : uint8_t {
   kTimeout = 2,   // get: no member answered within the timeout, and this node holds nothing
   kError = 3,     // bad input or a store failure; `error` says which
 };
+inline constexpr size_t kReplyStatusCount = 4;
+static_assert(static_cast<size_t>(ReplyStatus::kError) + 1 == kReplyStatusCount);
 const char* to_string(ReplyStatus status);
 
 struct Reply {

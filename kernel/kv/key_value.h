@@ -1,61 +1,11 @@
-// KeyValue: the key-value layer of a node — versioned writes, invalidations, cluster
-// reads — as a pure state machine beside Membership.
+// KeyValue: the key-value layer of a node — versioned writes, invalidation logs, epochs,
+// cluster reads — as a pure state machine beside Membership. The protocol is described in
+// docs/kv-protocol.md; the implementation is split in three: key_value.cpp (client
+// operations, writes, epochs, member changes, timers), invalidations.cpp and
+// cluster_read.cpp.
 //
-// Writes. A put or delete is stamped with a fresh HybridClock version, stored locally
-// (a delete stores a tombstone) and acknowledged at once; its (key, version) is appended
-// to this node's invalidation log. A node keeps the highest version of a key it has
-// seen: an older copy is replaced by an *invalidation marker* (the version, no value),
-// never the other way round.
-//
-// Invalidations. Each process has a log with a random id; entries are numbered 1, 2, ...
-// Every `batch_delay` the new entries go to every alive or suspect member directly (a
-// datagram, or the stream channel for big batches); members acknowledge cumulatively,
-// and what is not acknowledged within `resend_interval` is sent again. So the sequence
-// numbers make every gap visible and an invalidation is never dropped: it is resent until
-// acknowledged, for as long as the member is a member. A log with nothing in it yet is
-// announced (a reset at 0) to each member that joins or comes back, until it acknowledges;
-// neither side keeps state for that exchange once it is acknowledged.
-//
-// Gaps and revalidation. Every copy carries the *epoch* in which it was last confirmed
-// current; only copies of the current epoch are served without asking the cluster.
-// The epoch advances (and so every copy needs revalidation before it is served) when
-// this node may have missed invalidations:
-//  - at every start: a restarted node may have missed anything while it was down;
-//  - when an origin resets it (its log no longer holds what we lack: a long partition,
-//    more writes than the log holds);
-//  - when an origin's log id changes (the origin restarted; the tail of its old log may
-//    never have reached us), or an origin we keep no state for sends anything: one we
-//    never heard from, or whose empty log we acknowledged (so an origin's first batch
-//    after a restart costs each member one more epoch);
-//  - when a member fails or leaves: the tail of its log may never reach us now.
-// The new epoch is stored before it is used (the next start takes the one after it). If
-// the store refuses it, a gap that a message opened stays open (the message is not
-// acknowledged, so it comes again); one that a member change opened is owed: no copy is
-// served without asking the cluster until the store takes the bump.
-// Revalidating is a cluster read that includes our own copy; its result is stored with
-// the current epoch if every member asked has answered.
-//
-// Knowledge of a newer version also spreads without its origin: a member that gets an
-// invalidation older than what it holds tells the writer (so the writer drops its copy),
-// and a read tells the members whose answers were older than its result (read repair).
-//
-// Reads. A node that is still joining holds them until it has joined (or `join_wait`
-// passes). A current local copy answers at once. Otherwise the node asks every alive or
-// suspect member (re-asking the silent ones with backoff, and asking members that appear
-// meanwhile) and completes as soon as every member it asked has answered or stopped
-// being a member: with the highest version found (404 when that is a tombstone or nobody
-// has the key), which it caches. Only members that stay silent make a read wait, up to
-// the timeout; it then answers with the best it found, flagged not current. An answer
-// older than an invalidation that reached us while the read was in flight is never
-// installed, nor taken as "nobody has it": the read asks again. When the newest version
-// anyone knows of is held by nobody who answered (only invalidation markers of it came
-// back), its writer is asked directly; if the writer is not yet a member here (news of it
-// is still spreading) the read waits for it, up to `unknown_writer_wait`, and if it is
-// gone or lost the value, the answer is a 404 flagged not current. A node that has not
-// joined answers nothing as current. A get that joins a read of the same key already in
-// flight is answered from a round of questions asked after it arrived.
-// Every version a get returns is remembered in the store before the reply (so a later
-// write of the key on this node gets a higher version).
+// Contract: driven only through Node, one input at a time (not thread-safe); every effect
+// goes to the Outbox; a Store error is answered as an error reply, never thrown.
 #pragma once
 
 #include <cstdint>
@@ -152,6 +102,9 @@ class KeyValue {
     Version floor;        // highest version invalidated while the read was in flight
     Version round_floor;  // `floor` when the current round of questions went out
     uint64_t epoch = 0;   // this node's epoch then: a gap opening meanwhile voids the round
+    // The version of this node's own record of the key when it was last read (merge_local,
+    // or the read that started the query); none: no record.
+    std::optional<Version> local_version;
   };
   struct HeldWrite {
     uint64_t request;
@@ -214,7 +167,9 @@ class KeyValue {
   // Whether (kind, version) beats `best`: a higher version, or the same version held as a
   // value or tombstone rather than as a bare marker.
   static bool beats(RecordKind kind, const Version& version, const std::optional<Candidate>& best);
-  void start_query(Now now, std::string key, uint64_t request, Duration timeout);
+  // `local`: this node's record of the key, just read (null: none).
+  void start_query(Now now, std::string key, uint64_t request, Duration timeout,
+                   const Record* local);
   void ask(Query& q, const std::vector<std::string>& members);
   // Ends `q`'s round and asks every active member again under a new query id (late
   // answers to the old round are then ignored); returns the query now in queries_.
@@ -246,7 +201,8 @@ class KeyValue {
   // asked has answered.
   void conclude(MonoTime now, Query& q, bool complete, const std::vector<Waiter>& waiters);
   static MonoTime earliest_deadline(const Query& q);
-  // Folds this node's own record of the key into the read's best candidate.
+  // Reads this node's own record of the key (q.local_version) and folds it into the
+  // read's best candidate. Called before every conclude().
   void merge_local(Query& q);
 
   void flush_invalidations(MonoTime now);
@@ -276,6 +232,8 @@ class KeyValue {
   // Node ids of members known to be gone (dead, left, forgotten) or waited for in vain:
   // a read does not wait for them to appear (bounded: forgotten wholesale when full).
   std::unordered_set<uint64_t> gone_writers_;
+  // How many gone members' ids it remembers (forgets them all past this).
+  static constexpr size_t kMaxGoneWriters = 4096;
   // Members this log is resetting (they missed entries it no longer holds), with the log's
   // head when our copies were last revalidated for them: a reset member never compares the
   // entries it skips with what it holds, so it cannot tell us that one of our writes lost

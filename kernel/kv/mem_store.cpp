@@ -1,19 +1,15 @@
 #include "kernel/kv/mem_store.h"
 
 #include "kernel/core/assert.h"
+#include "kernel/core/enum_names.h"
 
 namespace ckv {
 
+constexpr auto kRecordKindNames = name_table({"value", "tombstone", "invalidated"});
+static_assert(kRecordKindNames.size() == kRecordKindCount, "one name per value");
+
 const char* to_string(RecordKind kind) {
-  switch (kind) {
-    case RecordKind::kValue:
-      return "value";
-    case RecordKind::kTombstone:
-      return "tombstone";
-    case RecordKind::kInvalidated:
-      return "invalidated";
-  }
-  return "?";
+  return name_of(kRecordKindNames, kind);
 }
 
 Result<bool> MemStore::get(std::string_view key, Record& out) {

@@ -14,6 +14,7 @@
 // Failures come back as values; the kernel answers the client with an error and goes on.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <span>
@@ -30,6 +31,8 @@ enum class RecordKind : uint8_t {
   kTombstone = 1,
   kInvalidated = 2,
 };
+inline constexpr size_t kRecordKindCount = 3;
+static_assert(static_cast<size_t>(RecordKind::kInvalidated) + 1 == kRecordKindCount);
 const char* to_string(RecordKind kind);
 
 struct Record {

@@ -59,7 +59,7 @@ class MemberTable {
 
   std::vector<Member> members_;
   std::vector<uint32_t> slots_;  // 0 = empty, otherwise member index + 1
-  std::array<size_t, 4> counts_{};
+  std::array<size_t, wire::kMemberStateCount> counts_{};
   uint64_t hash_key_ = kFnvOffset;
 };
 

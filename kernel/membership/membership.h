@@ -1,30 +1,10 @@
 // Membership: the SWIM failure detector and gossip membership with the Lifeguard
-// extensions, as a pure state machine.
+// extensions, as a pure state machine. What it does (probing, suspicion, awareness,
+// dissemination, anti-entropy, leave) is described in docs/membership.md.
 //
-// What it does (facts from the SWIM and Lifeguard papers, defaults from memberlist):
-//  - Probing: every probe interval, the next member in a shuffled round-robin order gets a
-//    ping; without an ack within the probe timeout, `indirect_checks` random members are
-//    asked to ping it for us (and to nack if it stays silent); without any ack by the end
-//    of the interval the member becomes suspect.
-//  - Suspicion: a suspect has a Lifeguard timeout (see suspicion.h) to refute before it is
-//    declared dead. A node that hears it is suspected or dead refutes with a higher
-//    incarnation; alive news with a higher incarnation overrides suspect and dead.
-//  - Awareness: failed probes, missing nacks and refutations raise the local health score,
-//    which stretches this node's own probe interval and timeout (awareness.h).
-//  - Dissemination: member news is piggybacked on every datagram and gossiped to
-//    `gossip_nodes` random members each gossip interval (broadcast_queue.h).
-//  - Anti-entropy: a periodic push-pull full state exchange over the stream channel with one
-//    random member; joining is a push-pull with the seeds, retried with backoff until one
-//    answers; every reconnect interval the failed member tried least recently is sent a
-//    push-pull, so split clusters merge again by themselves. A member we hear from but do
-//    not know yet (its news missed us: gossip is probabilistic) is sent a push-pull too,
-//    at most one such every gossip interval, and each address at most every 10 s.
-//  - Leave: a node that leaves gossips "dead, from itself", which others record as *left*.
-//    A node that missed the news and accuses the departed member is told directly by
-//    those who heard it. Failed and left members are reaped after their timeouts.
-//
-// It reads no clock and does no I/O: inputs carry the time, outputs go to an Outbox, and
-// `next_deadline` says when `on_timer` wants to run next.
+// Contract: reads no clock and does no I/O — inputs carry the time, outputs go to an
+// Outbox, and `next_deadline` says when `on_timer` wants to run next. Driven through
+// Node, one input at a time (not thread-safe).
 #pragma once
 
 #include <cstdint>

@@ -1,8 +1,9 @@
 // ByteReader: reads the wire format's primitive values from untrusted bytes.
 //
-// It never reads outside its span. The first failure (truncation, an overlong varint, a
-// string over its limit, a bad tag) is remembered, every later read returns a zero value,
-// and the caller checks `failed()` once at the end.
+// RocksStore decodes its records with it too. It never reads outside its span. The first
+// failure (truncation, an overlong or non-shortest varint, a string over its limit, a bad
+// tag) is remembered, every later read returns a zero value, and the caller checks
+// `failed()` once at the end.
 #pragma once
 
 #include <cstdint>
@@ -72,6 +73,10 @@ class ByteReader {
       fail(ErrorCode::kMalformed, "unsupported address family");
       return {};
     }
+    return ipv4_port();
+  }
+  // An untagged IPv4 address and port (ByteWriter::ipv4_port).
+  Address ipv4_port() {
     if (!need(6)) return {};
     Address a;
     for (int i = 0; i < 4; ++i)
@@ -79,6 +84,20 @@ class ByteReader {
     a.port = static_cast<uint16_t>((bytes_[pos_] << 8) | bytes_[pos_ + 1]);
     pos_ += 2;
     return a;
+  }
+  uint64_t fixed64() {
+    if (!need(8)) return 0;
+    uint64_t v = 0;
+    for (int i = 0; i < 8; ++i)
+      v |= uint64_t{bytes_[pos_ + i]} << (8 * i);
+    pos_ += 8;
+    return v;
+  }
+  // Every byte left, as they are (ByteWriter::raw as the last field).
+  std::string_view rest() {
+    const std::string_view r(reinterpret_cast<const char*>(bytes_.data() + pos_), remaining());
+    pos_ = bytes_.size();
+    return r;
   }
   // A sub-reader over the next `len` bytes, which this reader skips.
   ByteReader take(uint64_t len) {

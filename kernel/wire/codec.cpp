@@ -4,6 +4,7 @@
 #include <type_traits>
 
 #include "kernel/core/assert.h"
+#include "kernel/core/enum_names.h"
 #include "kernel/wire/byte_reader.h"
 #include "kernel/wire/byte_writer.h"
 
@@ -403,18 +404,11 @@ Status for_each_frame(std::span<const uint8_t> packet,
   return {};
 }
 
+constexpr auto kMemberStateNames = name_table({"alive", "suspect", "dead", "left"});
+static_assert(kMemberStateNames.size() == kMemberStateCount, "one name per value");
+
 const char* to_string(MemberState state) {
-  switch (state) {
-    case MemberState::kAlive:
-      return "alive";
-    case MemberState::kSuspect:
-      return "suspect";
-    case MemberState::kDead:
-      return "dead";
-    case MemberState::kLeft:
-      return "left";
-  }
-  return "?";
+  return name_of(kMemberStateNames, state);
 }
 
 const char* to_string(MessageType type) {

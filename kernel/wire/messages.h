@@ -7,6 +7,7 @@
 // types carry no encoding logic.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <variant>
@@ -20,6 +21,8 @@ namespace ckv::wire {
 using Incarnation = uint32_t;
 
 enum class MemberState : uint8_t { kAlive = 0, kSuspect = 1, kDead = 2, kLeft = 3 };
+inline constexpr size_t kMemberStateCount = 4;
+static_assert(static_cast<size_t>(MemberState::kLeft) + 1 == kMemberStateCount);
 const char* to_string(MemberState state);
 
 enum class MessageType : uint8_t {

@@ -1,6 +1,6 @@
 // libFuzzer target for the HTTP request path: the input is what one client sends on a
 // connection before it half-closes. As HttpServer's sessions do (with the same parser
-// limits, request conversion, rejections and responses: runtime/http_codec.h), requests
+// limits, request conversion, rejections and responses: runtime/http/http_codec.h), requests
 // are read one after another from those bytes and each goes to the real HttpApi over a
 // real NodeDriver (one node, no peers, RocksDB in a temporary directory made once per
 // process), until the bytes end, a response closes the connection, or the parser refuses
@@ -38,13 +38,13 @@
 #include <type_traits>
 #include <vector>
 
-#include "runtime/http_api.h"
-#include "runtime/http_codec.h"
-#include "runtime/http_server.h"
+#include "runtime/http/http_api.h"
+#include "runtime/http/http_codec.h"
+#include "runtime/http/http_server.h"
 #include "runtime/log.h"
 #include "runtime/metrics.h"
 #include "runtime/node_driver.h"
-#include "runtime/rocks_store.h"
+#include "runtime/store/rocks_store.h"
 
 namespace {
 

@@ -14,6 +14,7 @@
 #include "kernel/kv/mem_store.h"
 #include "kernel/node.h"
 #include "kernel/wire/codec.h"
+#include "tests/support/mem_cluster.h"
 
 namespace ckv {
 namespace {
@@ -22,31 +23,16 @@ using namespace std::chrono_literals;
 
 class Cluster : public ::testing::Test {
  protected:
-  struct InFlight {
-    size_t from, to;
-    Channel channel;
-    std::vector<uint8_t> bytes;
-  };
+  using InFlight = MemCluster::InFlight;
 
   void SetUp() override {
-    for (size_t i = 0; i < 3; ++i) {
-      stores_.push_back(std::make_unique<MemStore>(true));
-      auto n = Node::create({}, "n" + std::to_string(i), addr(i), 100 + i, now(i), *stores_[i]);
-      ASSERT_TRUE(n.ok()) << n.error().detail;
-      nodes_.push_back(std::move(*n));
-    }
-    nodes_[0]->join(now(0), {});
-    for (size_t i = 1; i < 3; ++i)
-      nodes_[i]->join(now(i), std::vector<Address>{addr(0)});
-    run_for(3s);
+    ASSERT_EQ(cluster_.error(), "");
     for (auto& n : nodes_)
       ASSERT_EQ(n->members().active_count(), 3u);
   }
 
-  static Address addr(size_t i) { return Address{0x0a000001u + static_cast<uint32_t>(i), 7946}; }
-  Now now(size_t i) const {
-    return Now{t_, WallTime(Duration(1'700'000'000'000'000 + micros(t_) + skew_us_[i]))};
-  }
+  static Address addr(size_t i) { return MemCluster::addr(i); }
+  Now now(size_t i) const { return cluster_.now(i); }
   // Whether `m` carries membership news (probes, gossip, push-pull) rather than key-value
   // messages only.
   static bool membership_message(const InFlight& m) {
@@ -56,63 +42,14 @@ class Cluster : public ::testing::Test {
     });
     return membership;
   }
-  const Reply* reply_to(uint64_t request) const {
-    for (const Reply& r : replies_) {
-      if (r.request == request) return &r;
-    }
-    return nullptr;
-  }
-
-  // Takes every node's output; sends join the in-flight queue, replies are kept.
-  void collect() {
-    for (size_t i = 0; i < nodes_.size(); ++i) {
-      if (!nodes_[i]) continue;  // down
-      Outbox& out = nodes_[i]->outbox();
-      for (Send& s : out.sends) {
-        const size_t to = s.to.ip - 0x0a000001u;
-        in_flight_.push_back(InFlight{i, to, s.channel, std::move(s.bytes)});
-      }
-      for (Reply& r : out.replies)
-        replies_.push_back(std::move(r));
-      out.clear();
-    }
-  }
-  // Delivers messages (those `hold` lets through) until none is left to deliver.
-  void pump(const std::function<bool(const InFlight&)>& hold = nullptr) {
-    collect();
-    for (bool moved = true; moved;) {
-      moved = false;
-      for (auto it = in_flight_.begin(); it != in_flight_.end();) {
-        if (hold && hold(*it)) {
-          ++it;
-          continue;
-        }
-        InFlight m = std::move(*it);
-        it = in_flight_.erase(it);
-        if (nodes_[m.to]) nodes_[m.to]->on_message(now(m.to), addr(m.from), m.channel, m.bytes);
-        collect();
-        moved = true;
-        break;
-      }
-    }
-  }
-  // Runs timers and delivery for `d` in 1 ms steps, keeping the replies; stops early once
-  // `until` holds.
-  void advance(Duration d, const std::function<bool(const InFlight&)>& hold = nullptr,
+  const Reply* reply_to(uint64_t request) const { return cluster_.reply_to(request); }
+  void collect() { cluster_.collect(); }
+  void pump(const MemCluster::Hold& hold = nullptr) { cluster_.pump(hold); }
+  void advance(Duration d, const MemCluster::Hold& hold = nullptr,
                const std::function<bool()>& until = nullptr) {
-    const MonoTime end = t_ + d;
-    while (t_ < end && !(until && until())) {
-      t_ += 1ms;
-      for (size_t i = 0; i < nodes_.size(); ++i) {
-        if (nodes_[i] && nodes_[i]->next_deadline() <= t_) nodes_[i]->on_timer(now(i));
-      }
-      pump(hold);
-    }
+    cluster_.advance(d, hold, until);
   }
-  void run_for(Duration d, const std::function<bool(const InFlight&)>& hold = nullptr) {
-    advance(d, hold);
-    replies_.clear();
-  }
+  void run_for(Duration d, const MemCluster::Hold& hold = nullptr) { cluster_.run_for(d, hold); }
   // n0 writes `value` under "k" and n2 reads it, so n2 holds a current copy.
   void write_on_n0_and_cache_on_n2(const std::string& value) {
     nodes_[0]->put(now(0), 1, "k", value);
@@ -133,12 +70,12 @@ class Cluster : public ::testing::Test {
     return r;
   }
 
-  MonoTime t_ = MonoTime{} + 1s;
-  std::array<int64_t, 3> skew_us_{};  // each node's wall clock, ahead of t_ by this much
-  std::vector<std::unique_ptr<MemStore>> stores_;
-  std::vector<std::unique_ptr<Node>> nodes_;
-  std::deque<InFlight> in_flight_;
-  std::vector<Reply> replies_;
+  MemCluster cluster_{3};
+  std::vector<std::unique_ptr<MemStore>>& stores_ = cluster_.stores;
+  std::vector<std::unique_ptr<Node>>& nodes_ = cluster_.nodes;  // null: down
+  std::deque<InFlight>& in_flight_ = cluster_.in_flight;
+  std::vector<Reply>& replies_ = cluster_.replies;
+  std::vector<int64_t>& skew_us_ = cluster_.skew_us;  // each node's wall clock, ahead
 };
 
 TEST_F(Cluster, AWriteIsReadFromAnotherNodeAndCachedThere) {
@@ -202,10 +139,10 @@ TEST_F(Cluster, AnAnswerOlderThanAnInvalidationSeenMeanwhileIsNotInstalled) {
   auto n0_answer = [](const InFlight& m) { return m.from == 0 && m.to == 2; };
   pump(n0_answer);
   EXPECT_TRUE(replies_.empty());
-  t_ += 1ms;
+  cluster_.set_time(cluster_.time() + 1ms);
   nodes_[1]->put(now(1), 3, "k", "new");
   pump(n0_answer);
-  t_ += 2ms;
+  cluster_.set_time(cluster_.time() + 2ms);
   nodes_[1]->on_timer(now(1));  // sends the invalidation batch
   pump(n0_answer);
   pump();  // now the old answer arrives: n2 must ask again rather than cache it
@@ -421,13 +358,13 @@ TEST_F(Cluster, ANodeStillJoiningHoldsReadsUntilItHasJoined) {
   ASSERT_TRUE(lonely.ok());
   (*lonely)->join(now(0), std::vector<Address>{Address{0x0a0000feu, 7946}});  // nobody there
   (*lonely)->get(now(0), 3, "k");
-  const MonoTime asked = t_;
-  while ((*lonely)->outbox().replies.empty() && t_ < asked + 10s) {
-    t_ = std::max(t_ + 1ms, (*lonely)->next_deadline());
+  const MonoTime asked = cluster_.time();
+  while ((*lonely)->outbox().replies.empty() && cluster_.time() < asked + 10s) {
+    cluster_.set_time(std::max(cluster_.time() + 1ms, (*lonely)->next_deadline()));
     (*lonely)->on_timer(now(0));
   }
   ASSERT_FALSE((*lonely)->outbox().replies.empty());
-  EXPECT_GE(t_ - asked, KvConfig{}.join_wait);
+  EXPECT_GE(cluster_.time() - asked, KvConfig{}.join_wait);
   EXPECT_FALSE((*lonely)->outbox().replies.front().current) << "it knows nobody to ask";
 }
 
@@ -452,20 +389,22 @@ TEST_F(Cluster, AReadWaitsOnlyAMomentForAWriterThatNeverAppears) {
   nodes_[2]->join(now(2), std::vector<Address>{addr(0)});
   run_for(1s);
   ASSERT_EQ(nodes_[2]->members().find("n1"), nullptr);
-  const MonoTime asked = t_;
+  const MonoTime asked = cluster_.time();
   nodes_[2]->get(now(2), 3, "k");
   advance(5s, nullptr, [&] { return reply_to(3) != nullptr; });
   ASSERT_NE(reply_to(3), nullptr);
   EXPECT_EQ(reply_to(3)->status, ReplyStatus::kNotFound);
   EXPECT_FALSE(reply_to(3)->current);
-  EXPECT_GE(t_ - asked, KvConfig{}.unknown_writer_wait);
-  EXPECT_LT(t_ - asked, KvConfig{}.unknown_writer_wait + 100ms) << "waited past the grace";
-  const MonoTime again = t_;
+  EXPECT_GE(cluster_.time() - asked, KvConfig{}.unknown_writer_wait);
+  EXPECT_LT(cluster_.time() - asked, KvConfig{}.unknown_writer_wait + 100ms)
+      << "waited past the grace";
+  const MonoTime again = cluster_.time();
   nodes_[2]->get(now(2), 4, "k");
   advance(5s, nullptr, [&] { return reply_to(4) != nullptr; });
   ASSERT_NE(reply_to(4), nullptr);
   EXPECT_FALSE(reply_to(4)->current);
-  EXPECT_LT(t_ - again, 10ms) << "waited again for a writer already waited for in vain";
+  EXPECT_LT(cluster_.time() - again, 10ms)
+      << "waited again for a writer already waited for in vain";
 }
 
 // One packet can bury the member a read waits for and bring back another. The read must
@@ -545,7 +484,7 @@ TEST_F(Cluster, AnOriginThatRestartsAndNeverWritesAgainStillTriggersRevalidation
   write_on_n0_and_cache_on_n2("v1");
   // n0 overwrites; its invalidation to n2 is lost, and n0 restarts before resending.
   nodes_[0]->put(now(0), 3, "k", "v2");
-  t_ += 2ms;
+  cluster_.set_time(cluster_.time() + 2ms);
   nodes_[0]->on_timer(now(0));
   collect();
   std::erase_if(in_flight_, [](const InFlight& m) { return m.from == 0 && m.to == 2; });

@@ -1,0 +1,295 @@
+#include "runtime/http/http_api.h"
+
+#include <chrono>
+#include <memory>
+
+#include "kernel/core/enum_names.h"
+#include "runtime/http/members_json.h"
+#include "runtime/log.h"
+#include "runtime/metrics.h"
+#include "runtime/node_driver.h"
+#include "runtime/store/rocks_store.h"
+#include "runtime/text_parse.h"
+
+namespace ckv {
+namespace {
+
+using Done = std::function<void(HttpResponse)>;
+
+HttpResponse text(unsigned status, std::string body) {
+  HttpResponse r;
+  r.status = status;
+  r.body = std::move(body);
+  if (!r.body.empty() && r.body.back() != '\n') r.body += '\n';
+  return r;
+}
+
+HttpResponse json(std::string body) {
+  HttpResponse r;
+  r.body = std::move(body);
+  r.content_type = "application/json";
+  return r;
+}
+
+std::string etag(const Version& v) {
+  std::string text;
+  text.reserve(50);  // every version fits: one allocation per answer
+  text += '"';
+  append_version(text, v);
+  text += '"';
+  return text;
+}
+
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+HttpResponse key_response(HttpMethod method, const Reply& reply, std::optional<Duration> timeout,
+                          bool stopping) {
+  switch (reply.status) {
+    case ReplyStatus::kOk: {
+      HttpResponse r;
+      r.etag = etag(reply.version);
+      if (method == HttpMethod::kGet || method == HttpMethod::kHead) {
+        r.body = reply.value;
+        r.content_type = "application/octet-stream";
+        // Some member never answered: this is the newest value the node could find.
+        if (!reply.current) r.headers.emplace_back("X-Cluster-KV-Current", "false");
+      } else {
+        r.content_type = nullptr;
+      }
+      return r;
+    }
+    case ReplyStatus::kNotFound: {
+      HttpResponse r;
+      r.status = 404;
+      r.content_type = nullptr;
+      // A newer version exists that no member could give (its writer is gone or not yet
+      // known), or some member never answered: the key may well exist.
+      if (!reply.current) r.headers.emplace_back("X-Cluster-KV-Current", "false");
+      return r;
+    }
+    case ReplyStatus::kTimeout:
+      return text(504, timeout ? "no member answered within the timeout"
+                               : "no member answered within the query timeout");
+    case ReplyStatus::kError:
+      break;
+  }
+  if (stopping) {
+    HttpResponse r = text(503, "error: " + reply.error);
+    r.headers.emplace_back("Retry-After", "1");
+    return r;
+  }
+  return text(500, "error: " + reply.error);
+}
+
+constexpr auto kHttpMethodNames = name_table({"GET", "HEAD", "POST", "PUT", "DELETE", "other"});
+static_assert(kHttpMethodNames.size() == kHttpMethodCount, "one name per value");
+
+const char* to_string(HttpMethod method) {
+  return name_of(kHttpMethodNames, method);
+}
+
+constexpr auto kRouteNames = name_table({"key", "members", "health", "metrics", "unknown"});
+static_assert(kRouteNames.size() == kRouteCount, "one name per value");
+
+const char* to_string(Route route) {
+  return name_of(kRouteNames, route);
+}
+
+Result<std::string> percent_decode(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '%') {
+      out += text[i];
+      continue;
+    }
+    int hi = i + 2 < text.size() ? hex_digit(text[i + 1]) : -1;
+    int lo = i + 2 < text.size() ? hex_digit(text[i + 2]) : -1;
+    if (hi < 0 || lo < 0) {
+      return Error{ErrorCode::kMalformed, "bad percent-encoding at byte " + std::to_string(i)};
+    }
+    out += static_cast<char>(hi * 16 + lo);
+    i += 2;
+  }
+  return out;
+}
+
+Result<RoutedTarget> route_target(std::string_view target, size_t max_key_bytes) {
+  RoutedTarget out;
+  size_t q = target.find('?');
+  std::string_view path = target.substr(0, q);
+  if (q != std::string_view::npos) out.query = std::string(target.substr(q + 1));
+  if (path.empty() || path[0] != '/') {
+    return Error{ErrorCode::kMalformed, "the target must be a path starting with '/'"};
+  }
+  path.remove_prefix(1);
+  if (path.starts_with(kReservedPrefix)) {
+    std::string_view name = path.substr(kReservedPrefix.size());
+    out.route = name == "members"   ? Route::kMembers
+                : name == "health"  ? Route::kHealth
+                : name == "metrics" ? Route::kMetrics
+                                    : Route::kUnknown;
+    return out;
+  }
+  auto key = percent_decode(path);
+  if (!key) return key.error();
+  if (key->empty()) return Error{ErrorCode::kInvalidArgument, "empty key: use /{key}"};
+  if (key->size() > max_key_bytes) {
+    return Error{ErrorCode::kOversized, "key of " + std::to_string(key->size()) +
+                                            " bytes is over the limit of " +
+                                            std::to_string(max_key_bytes)};
+  }
+  if (std::string_view(*key).starts_with(kReservedPrefix)) {
+    return Error{ErrorCode::kInvalidArgument,
+                 "keys starting with '" + std::string(kReservedPrefix) + "' are reserved"};
+  }
+  out.route = Route::kKey;
+  out.key = std::move(*key);
+  return out;
+}
+
+Result<std::string> query_param(std::string_view query, std::string_view name) {
+  while (!query.empty()) {
+    size_t amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    size_t eq = pair.find('=');
+    if (pair.substr(0, eq) == name) {
+      return percent_decode(eq == std::string_view::npos ? std::string_view()
+                                                         : pair.substr(eq + 1));
+    }
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return std::string();
+}
+
+void HttpApi::handle(HttpRequest request, Done done) {
+  auto started = std::chrono::steady_clock::now();
+  auto routed = route_target(request.target, limits_.max_key_bytes);
+  Route route = routed ? routed->route : Route::kUnknown;
+  HttpMethod method = request.method;
+  // Every answer is counted once, with its latency.
+  Done finish = [this, route, method, started, done = std::move(done)](HttpResponse r) {
+    auto took = std::chrono::duration_cast<Duration>(std::chrono::steady_clock::now() - started);
+    metrics_.record_request(route, method, r.status, took);
+    done(std::move(r));
+  };
+  if (!routed) {
+    finish(text(400, routed.error().detail));
+    return;
+  }
+  switch (routed->route) {
+    case Route::kKey:
+      handle_key(request, *routed, finish);
+      return;
+    case Route::kUnknown:
+      finish(text(404,
+                  "no such cluster endpoint; see /_cluster/members, /_cluster/health, "
+                  "/_cluster/metrics"));
+      return;
+    default:
+      break;
+  }
+  if (method != HttpMethod::kGet && method != HttpMethod::kHead) {
+    HttpResponse r = text(405, "cluster endpoints answer GET only");
+    r.headers.emplace_back("Allow", "GET, HEAD");
+    finish(std::move(r));
+    return;
+  }
+  Route which = routed->route;
+  driver_.view([this, which, finish = std::move(finish)](NodeView view) {
+    if (which == Route::kMembers) {
+      finish(json(members_json(view)));
+    } else if (which == Route::kHealth) {
+      // 503 while the node cannot serve as a member: still joining, or leaving.
+      HttpResponse r = json(health_json(view, driver_.stopping()));
+      if (driver_.stopping() || !view.joined) r.status = 503;
+      finish(std::move(r));
+    } else {
+      HttpResponse r;
+      r.body = metrics_.render(view, driver_.transport_stats(), store_.approximate_keys(),
+                               store_.record_cache().stats());
+      r.content_type = "text/plain; version=0.0.4";
+      finish(std::move(r));
+    }
+  });
+}
+
+void HttpApi::handle_key(HttpRequest& request, RoutedTarget& target, Done& done) {
+  HttpMethod method = request.method;
+  switch (method) {
+    case HttpMethod::kGet:
+    case HttpMethod::kHead: {
+      auto timeout_text = query_param(target.query, "timeout");
+      if (!timeout_text) {
+        done(text(400, "timeout: " + timeout_text.error().detail));
+        return;
+      }
+      std::optional<Duration> timeout;
+      if (!timeout_text->empty()) {
+        auto t = parse_duration(*timeout_text);
+        if (!t) {
+          done(text(400, "timeout: " + t.error().detail));
+          return;
+        }
+        timeout = *t;
+      }
+      Reply local;
+      if (driver_.try_local_get(target.key, local)) {
+        done(key_response(method, local, timeout, false));
+        return;
+      }
+      driver_.get(std::move(target.key), timeout,
+                  [this, method, timeout, done = std::move(done)](Reply reply) {
+                    done(key_response(method, reply, timeout, driver_.stopping()));
+                  });
+      return;
+    }
+    case HttpMethod::kPost:
+    case HttpMethod::kPut:
+      if (request.body.size() > limits_.max_value_bytes) {
+        done(text(413, "value of " + std::to_string(request.body.size()) +
+                           " bytes is over the limit of " +
+                           std::to_string(limits_.max_value_bytes)));
+        return;
+      }
+      driver_.put(std::move(target.key), std::move(request.body),
+                  [this, method, done = std::move(done)](Reply reply) {
+                    done(key_response(method, reply, std::nullopt, driver_.stopping()));
+                  });
+      return;
+    case HttpMethod::kDelete: {
+      // 404 when no member holds the key: a cluster read first, then the tombstone. A
+      // read that failed (a store error, a shutdown) deletes nothing; a 404 that is not
+      // current (the key may exist where the read could not see) still deletes.
+      std::string key = target.key;
+      driver_.get(
+          std::move(target.key), std::nullopt,
+          [this, key = std::move(key), done = std::move(done)](Reply found) mutable {
+            const bool absent = found.status == ReplyStatus::kNotFound && found.current;
+            if (absent || found.status == ReplyStatus::kError) {
+              done(key_response(HttpMethod::kDelete, found, std::nullopt, driver_.stopping()));
+              return;
+            }
+            driver_.erase(std::move(key), [this, done = std::move(done)](Reply reply) {
+              done(key_response(HttpMethod::kDelete, reply, std::nullopt, driver_.stopping()));
+            });
+          });
+      return;
+    }
+    case HttpMethod::kOther:
+      break;
+  }
+  HttpResponse r = text(405, "method not allowed; use GET, HEAD, POST, PUT or DELETE");
+  r.headers.emplace_back("Allow", "GET, HEAD, POST, PUT, DELETE");
+  done(std::move(r));
+}
+
+}  // namespace ckv

@@ -1,0 +1,118 @@
+// HttpApi: what each HTTP request means, independent of the HTTP library that parsed it.
+//
+//   GET|HEAD /{key}[?timeout=D]   200 + the raw value bytes and ETag "<version>", or 404;
+//                                 504 when no member answered within the timeout;
+//                                 "X-Cluster-KV-Current: false" on an answer that may not
+//                                 be the newest (see key_response)
+//   POST|PUT /{key}               stores the body as is; 200 (empty body) + ETag
+//   DELETE /{key}                 200, or 404 when no member holds the key (a 404 that is
+//                                 not current still writes the delete)
+//   GET /_cluster/members         members as JSON: name, address, state, incarnation
+//   GET /_cluster/health          200 {"status":"ok",...} once the node serves requests
+//   GET /_cluster/metrics         Prometheus text format
+//
+// The key is the percent-decoded path without its leading '/'. Keys starting with
+// "_cluster/" (however encoded) are reserved for the endpoints above and refused with 400,
+// as are empty keys, keys over the configured limit and bad percent-encoding. A body over
+// the value limit is 413; other methods are 405. Handlers never throw; `done` is called
+// exactly once, from any thread.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "kernel/core/result.h"
+#include "kernel/core/time.h"
+#include "kernel/kv/client.h"
+#include "kernel/kv/config.h"
+
+namespace ckv {
+
+class NodeDriver;
+class Metrics;
+class RocksStore;
+
+enum class HttpMethod : uint8_t { kGet, kHead, kPost, kPut, kDelete, kOther };
+inline constexpr size_t kHttpMethodCount = 6;
+static_assert(static_cast<size_t>(HttpMethod::kOther) + 1 == kHttpMethodCount);
+const char* to_string(HttpMethod method);
+
+struct HttpRequest {
+  HttpMethod method = HttpMethod::kGet;
+  std::string target;  // path and query, as sent
+  std::string body;
+};
+
+struct HttpResponse {
+  unsigned status = 200;
+  std::string body;
+  // A string literal (a pointer, so a std::string cannot be assigned and dangle); null:
+  // no Content-Type header.
+  const char* content_type = "text/plain; charset=utf-8";
+  std::string etag;  // the ETag header's value, quotes included; empty: none
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+// The HTTP server's connections, counted by HttpServer and rendered by Metrics. Shared:
+// connections can outlive the server object while the process stops.
+struct HttpConnectionStats {
+  std::atomic<uint64_t> open{0};
+  std::atomic<uint64_t> refused{0};    // over the connection limit: 503, then closed
+  std::atomic<uint64_t> timed_out{0};  // a request or response not done within the limit
+};
+
+// What a request is about, for routing and metrics.
+enum class Route : uint8_t { kKey, kMembers, kHealth, kMetrics, kUnknown };
+inline constexpr size_t kRouteCount = 5;
+static_assert(static_cast<size_t>(Route::kUnknown) + 1 == kRouteCount);
+const char* to_string(Route route);
+
+inline constexpr std::string_view kReservedPrefix = "_cluster/";
+
+// Decodes %XX escapes; '+' stays '+'. An incomplete or non-hex escape is an error.
+Result<std::string> percent_decode(std::string_view text);
+
+// The route of a request target, and for kKey the decoded key (errors: 400).
+struct RoutedTarget {
+  Route route = Route::kUnknown;
+  std::string key;
+  std::string query;  // after '?', undecoded
+};
+Result<RoutedTarget> route_target(std::string_view target, size_t max_key_bytes);
+
+// The value of `name` in a query string ("a=1&timeout=2s"), percent-decoded; empty when
+// absent. A bad escape is an error.
+Result<std::string> query_param(std::string_view query, std::string_view name);
+
+// The kernel's reply to a key request, as HTTP. A reply that is not current (some member
+// never answered, or a newer version exists that no member could give) carries
+// "X-Cluster-KV-Current: false", on a 200 and on a 404 alike. `timeout`: the request's
+// own; `stopping`: the node is shutting down, so an error is 503 (try another node).
+HttpResponse key_response(HttpMethod method, const Reply& reply, std::optional<Duration> timeout,
+                          bool stopping);
+
+class HttpApi {
+ public:
+  HttpApi(NodeDriver& driver, Metrics& metrics, RocksStore& store, const KvConfig& limits)
+      : driver_(driver), metrics_(metrics), store_(store), limits_(limits) {}
+
+  void handle(HttpRequest request, std::function<void(HttpResponse)> done);
+  size_t max_body_bytes() const { return limits_.max_value_bytes; }
+
+ private:
+  void handle_key(HttpRequest& request, RoutedTarget& target,
+                  std::function<void(HttpResponse)>& done);
+
+  NodeDriver& driver_;
+  Metrics& metrics_;
+  RocksStore& store_;
+  KvConfig limits_;
+};
+
+}  // namespace ckv

@@ -1,0 +1,376 @@
+#include "runtime/http/http_server.h"
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <boost/asio/basic_stream_socket.hpp>
+#include <boost/asio/basic_waitable_timer.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <optional>
+
+#include "runtime/http/http_codec.h"
+#include "runtime/log.h"
+
+namespace ckv {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using asio::ip::tcp;
+
+namespace {
+
+RateLimitedLog g_http_log(5, std::chrono::seconds(10));
+constexpr auto kTimeoutGrace = std::chrono::seconds(1);
+// How long a refused request's connection lingers, discarding what the client still sends.
+constexpr auto kLinger = std::chrono::seconds(1);
+
+using Socket = HttpServer::Socket;
+using Timer = asio::basic_waitable_timer<std::chrono::steady_clock,
+                                         asio::wait_traits<std::chrono::steady_clock>,
+                                         asio::io_context::executor_type>;
+
+// One client connection: reads requests, hands each to HttpApi, writes the answers in
+// order. A connection over the server's limit is a Session too, started with refuse().
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(Socket socket, HttpApi& api, HttpLimits limits,
+          std::shared_ptr<HttpConnectionStats> stats)
+      : socket_(std::move(socket)), api_(api), limits_(limits), stats_(std::move(stats)) {
+    stats_->open++;
+  }
+  // A connection refused for the limit: counted among the refusals draining, not the open.
+  Session(Socket socket, HttpLimits limits, std::shared_ptr<std::atomic<size_t>> refusing,
+          HttpApi& api, std::shared_ptr<HttpConnectionStats> stats)
+      : socket_(std::move(socket)),
+        api_(api),
+        limits_(limits),
+        stats_(std::move(stats)),
+        refusing_(std::move(refusing)) {
+    (*refusing_)++;
+  }
+  ~Session() {
+    if (refusing_) {
+      (*refusing_)--;
+    } else {
+      stats_->open--;
+    }
+  }
+
+  void start() {
+    asio::dispatch(socket_.get_executor(), [self = shared_from_this()] {
+      self->watch();
+      self->read_header();
+    });
+  }
+
+  // Answers 503 (the connection limit), lingers briefly, closes.
+  void refuse() {
+    asio::dispatch(socket_.get_executor(), [self = shared_from_this()] {
+      self->watch();
+      HttpResponse r;
+      r.status = 503;
+      r.body = "too many connections (the limit is " +
+               std::to_string(self->limits_.max_connections) + ")\n";
+      r.headers.emplace_back("Retry-After", "1");
+      self->write(std::move(r), /*close_after=*/true, /*linger=*/true);
+    });
+  }
+
+ private:
+  void read_header() {
+    parser_.emplace();
+    limit_request_parser(*parser_, limits_, api_.max_body_bytes());
+    busy();
+    http::async_read_header(
+        socket_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t header_bytes) {
+          self->on_header(ec ? ec : check_header_size(header_bytes, self->limits_));
+        });
+  }
+
+  void on_header(beast::error_code ec) {
+    if (ec || timed_out_) return fail(ec);  // timed out: the read beat the cancel
+    // No body, or all of it came with the header (a small POST): no more reads.
+    if (!parser_->is_done() && buffer_.size() > 0 && !wants_continue(*parser_)) {
+      parser_->eager(true);
+      beast::error_code body_ec;
+      buffer_.consume(parser_->put(buffer_.data(), body_ec));
+      if (body_ec && body_ec != http::error::need_more) return fail(body_ec);
+    }
+    if (parser_->is_done()) return dispatch();
+    if (wants_continue(*parser_)) {
+      busy();
+      asio::async_write(socket_, asio::buffer(kContinueResponse),
+                        [self = shared_from_this()](beast::error_code wec, size_t) {
+                          if (wec) return self->close();
+                          self->read_body();
+                        });
+      return;
+    }
+    read_body();
+  }
+
+  void read_body() {
+    http::async_read(socket_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code ec, size_t) {
+                       if (ec || self->timed_out_) return self->fail(ec);
+                       self->dispatch();
+                     });
+  }
+
+  void dispatch() {
+    busy_ = false;  // the node is working; the client is not holding us up
+    auto& req = parser_->get();
+    version_ = req.version();
+    keep_alive_ = req.keep_alive();
+    HttpRequest request = to_api_request(req);
+    parser_.reset();
+    head_ = request.method == HttpMethod::kHead;
+    api_.handle(std::move(request), [self = shared_from_this()](HttpResponse response) {
+      // dispatch: answers made on this thread (local hits, cluster endpoints) go out at once.
+      asio::dispatch(self->socket_.get_executor(),
+                     [self, response = std::move(response)]() mutable {
+                       self->write(std::move(response), !self->keep_alive_);
+                     });
+    });
+  }
+
+  // Parser errors: answer with a 4xx and close; a peer that went away: just close.
+  void fail(beast::error_code ec) {
+    if (timed_out_) return answer_timeout();
+    std::optional<HttpResponse> r = rejection(ec, limits_, api_.max_body_bytes());
+    if (!r) return close();
+    g_http_log(LogLevel::kInfo, "rejected an HTTP request with " + std::to_string(r->status) +
+                                    ": " + r->body.substr(0, r->body.size() - 1));
+    version_ = 11;
+    head_ = false;
+    write(std::move(*r), /*close_after=*/true, /*linger=*/true);
+  }
+
+  // `linger`: the request was refused mid-way and the client may still be sending; stop
+  // writing, read and discard for up to kLinger, then close, so the answer is not lost
+  // to a reset.
+  void write(HttpResponse r, bool close_after, bool linger = false) {
+    out_ = serialize_response(std::move(r), version_, head_, /*keep_alive=*/!close_after);
+    busy();
+    writing_ = true;
+    std::array<asio::const_buffer, 2> buffers{asio::buffer(out_.head), asio::buffer(out_.body)};
+    asio::async_write(
+        socket_, buffers,
+        [self = shared_from_this(), close_after, linger](beast::error_code ec, size_t) {
+          self->writing_ = false;
+          if (!ec && linger) return self->drain();
+          if (ec || close_after) return self->close();
+          self->read_header();
+        });
+  }
+
+  void drain() {
+    busy_ = false;  // the deadline below is the only one now
+    beast::error_code ignored;
+    socket_.shutdown(tcp::socket::shutdown_send, ignored);
+    close_by(std::chrono::steady_clock::now() + kLinger);
+    drain_buffer_.resize(16 * 1024);
+    discard();
+  }
+
+  void discard() {
+    socket_.async_read_some(asio::buffer(drain_buffer_),
+                            [self = shared_from_this()](beast::error_code ec, size_t) {
+                              if (ec) return self->close();
+                              self->discard();
+                            });
+  }
+
+  // One timer per connection, checked every tick, instead of a deadline set for every
+  // read and write (re-arming a timer per operation cost a fifth of the request rate).
+  // A read or write that has made no request complete for read_timeout ends the
+  // connection: a slow or silent client cannot hold it forever. A connection that is
+  // closing (a 408, a lingering refusal) has a hard deadline: whatever its client does,
+  // it is closed then.
+  void watch() {
+    watchdog_.expires_after(watch_tick());
+    watchdog_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (ec || self->closed_) return;
+      auto now = std::chrono::steady_clock::now();
+      if (self->close_at_ && now >= *self->close_at_) return self->close();
+      if (!self->timed_out_ && self->busy_ &&
+          now - self->busy_since_ > self->limits_.read_timeout) {
+        self->time_out();
+      }
+      if (!self->closed_) self->watch();
+    });
+  }
+  std::chrono::milliseconds watch_tick() const {
+    auto tenth = std::chrono::duration_cast<std::chrono::milliseconds>(limits_.read_timeout) / 10;
+    if (close_at_) tenth = std::min(tenth, std::chrono::milliseconds(100));
+    return std::clamp(tenth, std::chrono::milliseconds(10), std::chrono::milliseconds(1000));
+  }
+  // Closes the connection at `at` at the latest. Re-arms the watchdog, whose pending
+  // tick may be further off than that.
+  void close_by(std::chrono::steady_clock::time_point at) {
+    if (close_at_ && *close_at_ <= at) return;
+    close_at_ = at;
+    if (!closed_) watch();
+  }
+
+  // Part of a request arrived but not all of it in time: stop reading and answer 408
+  // (through fail(), once the cancelled read returns). Otherwise the connection was idle
+  // between requests, or the client is not reading its response: just close.
+  void time_out() {
+    bool mid_request = !writing_ && (buffer_.size() > 0 || (parser_ && parser_->got_some()));
+    if (!mid_request) {
+      if (writing_) {
+        stats_->timed_out++;
+        g_http_log(LogLevel::kInfo,
+                   "closed an HTTP connection: its client did not read the "
+                   "response in time");
+      }
+      return close();
+    }
+    stats_->timed_out++;
+    timed_out_ = true;
+    close_by(std::chrono::steady_clock::now() + kTimeoutGrace);
+    beast::error_code ignored;
+    socket_.cancel(ignored);
+  }
+
+  void answer_timeout() {
+    auto seconds = std::chrono::duration_cast<std::chrono::milliseconds>(limits_.read_timeout);
+    g_http_log(LogLevel::kInfo, "answered 408: a request did not arrive whole within " +
+                                    std::to_string(seconds.count()) + " ms");
+    HttpResponse r;
+    r.status = 408;
+    r.body = "the request did not arrive whole within " + std::to_string(seconds.count()) + " ms\n";
+    version_ = 11;
+    head_ = false;
+    write(std::move(r), /*close_after=*/true, /*linger=*/true);
+  }
+
+  void busy() {
+    busy_ = true;
+    busy_since_ = std::chrono::steady_clock::now();
+  }
+
+  void close() {
+    if (closed_) return;
+    closed_ = true;
+    watchdog_.cancel();
+    beast::error_code ignored;
+    socket_.shutdown(tcp::socket::shutdown_send, ignored);
+    socket_.close(ignored);
+  }
+
+  Socket socket_;
+  Timer watchdog_{socket_.get_executor()};
+  bool closed_ = false;
+  bool busy_ = false;       // a read or write is waiting on the client
+  bool writing_ = false;    // a response is being written
+  bool timed_out_ = false;  // the pending read was cancelled by the watchdog
+  std::optional<std::chrono::steady_clock::time_point> close_at_;  // closing, at the latest then
+  std::chrono::steady_clock::time_point busy_since_;
+  beast::flat_buffer buffer_;
+  std::vector<char> drain_buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  WireResponse out_;  // the response being written
+  HttpApi& api_;
+  HttpLimits limits_;
+  std::shared_ptr<HttpConnectionStats> stats_;
+  std::shared_ptr<std::atomic<size_t>> refusing_;  // set for a refused connection
+  unsigned version_ = 11;
+  bool keep_alive_ = true;
+  bool head_ = false;
+};
+
+// Refusals draining at once; beyond this a refused connection is closed without an answer.
+constexpr size_t kMaxRefusalsInFlight = 64;
+
+}  // namespace
+
+HttpServer::HttpServer(std::vector<asio::io_context*> workers, HttpApi& api, HttpLimits limits,
+                       std::shared_ptr<HttpConnectionStats> stats)
+    : workers_(std::move(workers)),
+      api_(api),
+      limits_(limits),
+      stats_(std::move(stats)),
+      refusing_(std::make_shared<std::atomic<size_t>>(0)),
+      acceptor_(*workers_.front()) {}
+
+Result<std::unique_ptr<HttpServer>> HttpServer::open(std::vector<asio::io_context*> workers,
+                                                     Address at, HttpApi& api, HttpLimits limits,
+                                                     std::shared_ptr<HttpConnectionStats> stats) {
+  std::unique_ptr<HttpServer> s(new HttpServer(std::move(workers), api, limits, std::move(stats)));
+  beast::error_code ec;
+  tcp::endpoint endpoint(asio::ip::address_v4(at.ip), at.port);
+  s->acceptor_.open(endpoint.protocol(), ec);
+  if (!ec) s->acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) s->acceptor_.bind(endpoint, ec);
+  if (!ec) s->acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return Error{ErrorCode::kIoError,
+                 "cannot listen for HTTP on " + at.to_string() + ": " + ec.message()};
+  }
+  s->accept();
+  return s;
+}
+
+void HttpServer::accept() {
+  // The handler runs on workers[0]'s thread, as does stop(); the new connection lives on
+  // the next worker in turn.
+  asio::io_context& worker = *workers_[next_worker_++ % workers_.size()];
+  accepting_.emplace(worker.get_executor());
+  acceptor_.async_accept(*accepting_, [this](beast::error_code ec) {
+    if (stopped_ || ec == asio::error::operation_aborted) {
+      beast::error_code ignored;
+      accepting_->close(ignored);  // accepted just as the server stopped
+      return;
+    }
+    if (ec) {
+      // Out of file descriptors, typically: the connection stays queued, so retrying at
+      // once would spin. Wait a little.
+      g_http_log(LogLevel::kWarn, "accepting an HTTP connection failed: " + ec.message());
+      retry_.expires_after(std::chrono::milliseconds(100));
+      retry_.async_wait([this](beast::error_code wait_ec) {
+        if (!wait_ec && !stopped_) accept();
+      });
+      return;
+    }
+    Socket socket = std::move(*accepting_);
+    if (stats_->open.load() >= limits_.max_connections) {
+      refuse(std::move(socket));
+    } else {
+      beast::error_code ignored;
+      socket.set_option(tcp::no_delay(true), ignored);
+      std::make_shared<Session>(std::move(socket), api_, limits_, stats_)->start();
+    }
+    accept();
+  });
+}
+
+void HttpServer::refuse(Socket socket) {
+  stats_->refused++;
+  g_http_log(LogLevel::kWarn,
+             "refused an HTTP connection: " + std::to_string(limits_.max_connections) +
+                 " are open (--http-max-connections)");
+  if (refusing_->load() >= kMaxRefusalsInFlight) {
+    beast::error_code ignored;
+    socket.close(ignored);
+    return;
+  }
+  std::make_shared<Session>(std::move(socket), limits_, refusing_, api_, stats_)->refuse();
+}
+
+void HttpServer::stop() {
+  asio::post(acceptor_.get_executor(), [this] {
+    stopped_ = true;
+    beast::error_code ignored;
+    acceptor_.close(ignored);
+    retry_.cancel();
+  });
+}
+
+}  // namespace ckv

@@ -1,0 +1,95 @@
+// Simulation, group commit: each node's output goes through its CommitGate as the
+// runtime's does (kernel/commit_gate.h); here the commits take simulated time, stall on
+// slow disks, and stop the process when the store refuses them.
+#include "sim/simulation.h"
+
+namespace ckv::sim {
+
+void Simulation::schedule_commit(uint32_t i) {
+  SimNode& n = nodes_[i];
+  if (n.commit_scheduled || n.committing || !n.gate->commit_due()) return;
+  // Behind every event already due now, as the runtime posts its commit behind the
+  // inputs already queued on its strand: inputs that arrive together commit together.
+  n.commit_scheduled = true;
+  Event e{EventKind::kCommit, i};
+  e.generation = n.generation;
+  queue_.push(now_, std::move(e));
+}
+
+Duration Simulation::commit_latency(uint32_t i) const {
+  const SimNode& n = nodes_[i];
+  return n.slow_disk_until > now_ ? std::max(n.slow_disk_lag, commit_latency_) : commit_latency_;
+}
+
+void Simulation::start_commit(uint32_t i) {
+  SimNode& n = nodes_[i];
+  n.commit_scheduled = false;
+  if (!n.running() || n.committing) return;
+  if (n.paused_until > now_) {  // a paused process commits once it resumes
+    n.commit_scheduled = true;
+    Event e{EventKind::kCommit, i};
+    e.generation = n.generation;
+    queue_.push(n.paused_until, std::move(e));
+    return;
+  }
+  const size_t writes = n.gate->staged_writes();
+  if (Status s = n.gate->commit(n.committed); !s.ok()) {
+    // The runtime stops the process (its kernel acted on writes that were not stored); a
+    // supervisor starts it again a second later.
+    trace_.note(now_, n.name + "'s store failed a batch of " + std::to_string(writes) +
+                          " writes (" + s.error().detail + "): the process exits");
+    crash(i, kSupervisorRestartDelay);
+    return;
+  }
+  if (writes == 0) {  // only batched datagrams: nothing to write
+    perform(i, n.committed);
+    return;
+  }
+  n.committing = true;
+  n.commits++;
+  n.commit_started = now_;
+  n.commit_done_at = now_ + commit_latency(i);
+  Event done{EventKind::kCommitDone, i};
+  done.generation = n.generation;
+  done.index = n.commits;
+  queue_.push(n.commit_done_at, std::move(done));
+}
+
+void Simulation::finish_commit(uint32_t i) {
+  SimNode& n = nodes_[i];
+  if (!n.running() || !n.committing) return;
+  if (n.paused_until > now_) {
+    // Written, but the process tells nobody before it resumes (begin_quiet may end the
+    // pause early: it then finishes the commit).
+    n.commit_done_at = n.paused_until;
+    Event done{EventKind::kCommitDone, i};
+    done.generation = n.generation;
+    done.index = n.commits;
+    queue_.push(n.commit_done_at, std::move(done));
+    return;
+  }
+  n.committing = false;
+  n.commit_started = n.commit_done_at = kNever;
+  perform(i, n.committed);
+  // Then what waited for the process, in the order it came: messages and client requests
+  // (its inbox), and timers.
+  schedule_inbox(i);
+  schedule_timer(i);
+  schedule_commit(i);
+}
+
+void Simulation::note_unacknowledged_writes(uint32_t i) {
+  for (const Reply& r : nodes_[i].committed.replies) {
+    auto it = pending_ops_.find(r.request);
+    if (it == pending_ops_.end() || it->second.op == ClientOp::kGet ||
+        r.status != ReplyStatus::kOk) {
+      continue;
+    }
+    const PendingOp& op = it->second;
+    kv_checker_.on_unacknowledged_write(WriteRecord{op.key, r.version, op.op == ClientOp::kDelete,
+                                                    op.op_id, op.bytes, i,
+                                                    nodes_[i].commit_started});
+  }
+}
+
+}  // namespace ckv::sim

@@ -1,0 +1,356 @@
+// Simulation, the key-value client side: operations issued (random load, scripted,
+// read-modify-write loops), replies judged (KvChecker, GapChecker), staleness measured,
+// and the quiet phase's read of every key on every node.
+#include <algorithm>
+
+#include "sim/simulation.h"
+
+namespace ckv::sim {
+
+void Simulation::client_op() {
+  if (quiet_start_ != kNever) return;  // the load stops with the faults
+  if (kv_profile_ == KvProfile::kReadModifyWrite) {
+    // The loops start when n0 sees every node (maybe_start_loops); this is the fallback
+    // for a cluster that has not formed by the end of the warm-up.
+    if (!loops_started_) start_loops();
+    return;
+  }
+  queue_.push(now_ + workload_.next_gap(), Event{EventKind::kClientOp});
+  const KvOp op = workload_.next_op();
+  const uint32_t i = workload_.pick_node(config_.nodes);
+  SimNode& n = nodes_[i];
+  if (n.status != NodeStatus::kUp || n.paused_until > now_) return;  // nobody to ask
+  issue(i, op, false);
+}
+
+void Simulation::scripted_op(const ScriptedOp& op, uint64_t index) {
+  if (op.node >= nodes_.size() || op.key >= config_.workload.keys) return;
+  const SimNode& n = nodes_[op.node];
+  if (n.status != NodeStatus::kUp || n.paused_until > now_) return;
+  // Ids above the random load's, so every put still writes a value of its own.
+  const uint64_t id = (uint64_t{1} << 62) + index;
+  issue(op.node, KvOp{id, op.op, op.key, op.op == ClientOp::kPut ? size_t{64} : size_t{0}}, false);
+}
+
+void Simulation::issue(uint32_t i, const KvOp& op, bool loop) {
+  const uint64_t request = next_request_++;
+  PendingOp pending{i, op.key, op.op, now_, op.id, op.value_bytes, false};
+  pending.loop = loop;
+  pending.acked_before = kv_checker_.acked();
+  pending_ops_[request] = pending;
+  switch (op.op) {
+    case ClientOp::kGet:
+      kv_counts_.gets++;
+      break;
+    case ClientOp::kPut:
+      kv_counts_.puts++;
+      break;
+    case ClientOp::kDelete:
+      kv_counts_.deletes++;
+      break;
+  }
+  submit(i, request);
+}
+
+void Simulation::submit(uint32_t i, uint64_t request) {
+  SimNode& n = nodes_[i];
+  if (!n.committing) {
+    call_kernel(i, request);
+    return;
+  }
+  // The process reads it once its commit is written, after what came before it.
+  MonoTime ready = now_;
+  if (!n.inbox.empty()) ready = std::max(ready, n.inbox.back().ready);
+  n.inbox.push_back(HeldInput{ready, i, Channel::kDatagram, {}, request});
+}
+
+void Simulation::call_kernel(uint32_t i, uint64_t request) {
+  SimNode& n = nodes_[i];
+  const PendingOp& op = pending_ops_.at(request);
+  const std::string key = key_name(op.key);
+  switch (op.op) {
+    case ClientOp::kGet:
+      n.kernel->get(now_for(i), request, key);
+      break;
+    case ClientOp::kPut:
+      n.kernel->put(now_for(i), request, key, value_for(op.op_id, op.bytes));
+      break;
+    case ClientOp::kDelete:
+      n.kernel->erase(now_for(i), request, key);
+      break;
+  }
+  drain(i);
+}
+
+void Simulation::maybe_start_loops() {
+  if (kv_profile_ != KvProfile::kReadModifyWrite || !config_.workload.enabled || loops_started_ ||
+      loops_scheduled_ || !nodes_[0].running() ||
+      nodes_[0].kernel->members().count(MemberState::kAlive) != nodes_.size()) {
+    return;
+  }
+  loops_scheduled_ = true;
+  queue_.push(now_, Event{EventKind::kRmwStep, kStartLoops});
+}
+
+void Simulation::start_loops() {
+  if (loops_started_ || quiet_start_ != kNever) return;
+  loops_started_ = true;
+  trace_.note(now_, "read-modify-write clients start");
+  // What a new user does first: write on the node they started first...
+  if (nodes_[0].status == NodeStatus::kUp) {
+    for (uint32_t k = 0; k < config_.workload.keys; ++k) {
+      KvOp seed = workload_.rmw_write(k);
+      issue(0, seed, false);
+    }
+  }
+  // ... then read and write back from every node at once.
+  for (uint32_t i = 0; i < nodes_.size(); ++i)
+    schedule_step(i, workload_.rmw_pause(0, config_.nodes));
+}
+
+void Simulation::schedule_step(uint32_t i, Duration after) {
+  LoopClient& c = loop_clients_[i];
+  const MonoTime at = now_ + after;
+  if (c.busy || c.next_step <= at) return;  // its next step is already due sooner
+  c.next_step = at;
+  queue_.push(at, Event{EventKind::kRmwStep, i});
+}
+
+void Simulation::loop_step(uint32_t i, MonoTime at) {
+  if (i == kStartLoops) {
+    start_loops();
+    return;
+  }
+  LoopClient& c = loop_clients_[i];
+  if (c.next_step != at) return;  // superseded
+  c.next_step = kNever;
+  if (quiet_start_ != kNever || c.busy) return;  // the load stops with the faults
+  const SimNode& n = nodes_[i];
+  if (n.status != NodeStatus::kUp || n.paused_until > now_) {
+    // A client of a node that is stalled or not yet started waits for it; one whose node
+    // crashed waits for its restart (which reschedules it); one whose node left stops.
+    if (n.status == NodeStatus::kUp || n.status == NodeStatus::kNotStarted) {
+      schedule_step(i, std::chrono::milliseconds(100));
+    }
+    return;
+  }
+  c.busy = true;
+  if (c.write_key) {
+    const uint32_t key = *c.write_key;
+    c.write_key.reset();
+    issue(i, workload_.rmw_write(key), true);
+  } else {
+    issue(i, workload_.rmw_read(), true);
+  }
+}
+
+void Simulation::on_loop_reply(uint32_t i, const PendingOp& op) {
+  LoopClient& c = loop_clients_[i];
+  c.busy = false;
+  if (quiet_start_ != kNever) return;
+  if (op.op == ClientOp::kGet) {
+    c.write_key = op.key;  // write back what was read, at once
+    schedule_step(i, Duration(0));
+    return;
+  }
+  c.loops++;
+  schedule_step(i, workload_.rmw_pause(c.loops, config_.nodes));
+}
+
+void Simulation::note_answers(uint32_t i) {
+  const SimNode& n = nodes_[i];
+  for (const Reply& r : n.kernel->outbox().replies) {
+    auto it = pending_ops_.find(r.request);
+    if (it == pending_ops_.end() || it->second.node != i || it->second.op != ClientOp::kGet)
+      continue;
+    PendingOp& op = it->second;
+    const bool answered = r.status == ReplyStatus::kOk || r.status == ReplyStatus::kNotFound;
+    op.joined = n.kernel->joined();
+    if (answered && r.current && !r.remote)
+      op.stale_local_hit = gap_checker_.check_local_hit(i, op.key, r.version);
+    if (answered && r.current && r.remote) op.heard = must_hear(i);
+  }
+}
+
+std::vector<bool> Simulation::must_hear(uint32_t i) const {
+  std::vector<bool> heard(nodes_.size(), false);
+  heard[i] = true;
+  for (const Member& m : nodes_[i].kernel->members()) {
+    const uint32_t j = subject_index(m.name.str());
+    if (m.active() && j < heard.size()) heard[j] = true;
+  }
+  return heard;
+}
+
+void Simulation::on_reply(uint32_t i, Reply&& r) {
+  auto it = pending_ops_.find(r.request);
+  if (it == pending_ops_.end()) {
+    kv_checker_.report(
+        now_, "one reply per request",
+        "n" + std::to_string(i) + " answered unknown request " + std::to_string(r.request));
+    return;
+  }
+  const PendingOp op = std::move(it->second);
+  pending_ops_.erase(it);
+  if (op.node != i) {
+    kv_checker_.report(now_, "one reply per request", "a reply came from the wrong node");
+    return;
+  }
+  trace_.add(TraceRecord{now_, TraceKind::kReply, static_cast<uint8_t>(r.status), i, op.key,
+                         static_cast<uint64_t>(op.op), r.version.wall_us});
+  switch (r.status) {
+    case ReplyStatus::kOk:
+      kv_counts_.ok++;
+      break;
+    case ReplyStatus::kNotFound:
+      kv_counts_.not_found++;
+      break;
+    case ReplyStatus::kTimeout:
+      kv_counts_.timeouts++;
+      break;
+    case ReplyStatus::kError:
+      kv_counts_.errors++;
+      kv_checker_.on_error(now_, i, op.op,
+                           disk_failing(i) || nodes_[i].disk_failed_last >= op.started, r.error);
+      break;
+  }
+  if (!r.current) kv_counts_.not_current++;
+  if (op.op != ClientOp::kGet) {
+    if (op.loop) on_loop_reply(i, op);
+    if (r.status != ReplyStatus::kOk) return;
+    kv_checker_.latency().put.push_back(now_ - op.started);
+    last_write_ack_ = now_;
+    WriteRecord w{op.key, r.version, op.op == ClientOp::kDelete, op.op_id, op.bytes, i, now_};
+    w.started = op.started;
+    kv_checker_.on_write(now_, w, max_clock_gap());
+    watch_staleness(i, op.key, r.version);
+    return;
+  }
+  if (op.stale_local_hit)
+    kv_checker_.report(now_, "copies revalidated after a member change", *op.stale_local_hit);
+  kv_checker_.on_get(now_, i, op.key, op.started, op.acked_before, r, op.heard, op.joined);
+  if (op.loop) on_loop_reply(i, op);
+  if (op.convergence) {
+    round_answers_[op.key].emplace_back(i, std::move(r));
+    if (--round_outstanding_ == 0) finish_convergence_round();
+  }
+}
+
+bool Simulation::serves_older(uint32_t i, uint32_t key, const Version& v) const {
+  const SimNode& n = nodes_[i];
+  if (!n.running()) return false;
+  const Record* r = n.peek(key_name(key));
+  return r != nullptr && r->kind != RecordKind::kInvalidated && r->version < v &&
+         r->validated_epoch == n.kernel->serving_epoch();
+}
+
+void Simulation::note_gap(uint32_t i) {
+  const SimNode& n = nodes_[i];
+  std::vector<uint32_t> witnesses;
+  for (uint32_t j = 0; j < nodes_.size(); ++j) {
+    if (j == i || !nodes_[j].running()) continue;
+    const Member* m = n.kernel->members().find(nodes_[j].name);
+    if (m != nullptr && m->active()) witnesses.push_back(j);
+  }
+  for (uint32_t key = 0; key < config_.workload.keys; ++key) {
+    const std::string name = key_name(key);
+    const Record* held = n.peek(name);
+    if (held == nullptr || held->kind == RecordKind::kInvalidated) continue;
+    for (uint32_t j : witnesses) {
+      const Record* other = nodes_[j].peek(name);
+      if (other != nullptr && other->version > held->version)
+        gap_checker_.on_gap(i, key, held->version, j, other->version);
+    }
+  }
+}
+
+void Simulation::watch_staleness(uint32_t writer, uint32_t key, const Version& v) {
+  StaleWatch w{key, v, now_, {}};
+  for (uint32_t j = 0; j < nodes_.size(); ++j) {
+    if (j != writer && serves_older(j, key, v)) w.nodes.push_back(j);
+  }
+  if (w.nodes.empty()) {
+    kv_checker_.latency().staleness.push_back(Duration(0));
+  } else {
+    stale_watches_.push_back(std::move(w));
+  }
+}
+
+void Simulation::update_stale_watches(uint32_t i) {
+  for (auto it = stale_watches_.begin(); it != stale_watches_.end();) {
+    std::erase_if(it->nodes,
+                  [&](uint32_t j) { return j == i && !serves_older(j, it->key, it->version); });
+    if (it->nodes.empty()) {
+      kv_checker_.latency().staleness.push_back(now_ - it->acked);
+      it = stale_watches_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void Simulation::start_convergence_round() {
+  round_ = Round::kRunning;
+  trace_.note(now_, "key-value convergence round");
+  for (uint32_t k = 0; k < config_.workload.keys; ++k) {
+    for (uint32_t i = 0; i < nodes_.size(); ++i) {
+      SimNode& n = nodes_[i];
+      if (n.status != NodeStatus::kUp) continue;
+      const uint64_t request = next_request_++;
+      pending_ops_[request] = PendingOp{i, k, ClientOp::kGet, now_, 0, 0, true};
+      round_outstanding_++;
+      submit(i, request);
+    }
+  }
+  if (round_outstanding_ == 0) finish_convergence_round();
+}
+
+void Simulation::finish_convergence_round() {
+  round_ = Round::kDone;
+  for (uint32_t k = 0; k < config_.workload.keys; ++k) {
+    const WriteRecord* top = kv_checker_.highest(k);
+    bool held = false;
+    for (uint32_t i = 0; top != nullptr && i < nodes_.size(); ++i) {
+      if (nodes_[i].status != NodeStatus::kUp) continue;
+      const Record* r = nodes_[i].peek(key_name(k));
+      held = held ||
+             (r != nullptr && r->kind != RecordKind::kInvalidated && r->version == top->version);
+    }
+    kv_checker_.check_convergence(now_, k, round_answers_[k], held);
+    if (top != nullptr)
+      kv_checker_.check_survival(now_, k, held, nodes_[top->node].status == NodeStatus::kUp);
+  }
+  kv_counts_.converged = kv_checker_.violations().empty();
+}
+
+Percentiles percentiles(std::vector<Duration> v) {
+  Percentiles p;
+  p.count = v.size();
+  if (v.empty()) return p;
+  std::sort(v.begin(), v.end());
+  auto at = [&](double q) {
+    const size_t idx =
+        std::min(v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size())));
+    return static_cast<double>(v[idx].count()) / 1000.0;
+  };
+  p.p50_ms = at(0.50);
+  p.p99_ms = at(0.99);
+  return p;
+}
+
+KvResult Simulation::kv_result() const {
+  KvResult r = kv_counts_;
+  r.enabled = config_.workload.enabled;
+  r.durable_writes = durable_writes_;
+  const LatencySamples& l = kv_checker_.latency();
+  r.get_local = percentiles(l.get_local);
+  r.get_remote = percentiles(l.get_remote);
+  r.get_404 = percentiles(l.get_404);
+  r.put = percentiles(l.put);
+  r.staleness = percentiles(l.staleness);
+  r.stale_unresolved = stale_watches_.size();
+  r.samples = l;
+  return r;
+}
+
+}  // namespace ckv::sim
