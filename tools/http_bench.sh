@@ -31,11 +31,11 @@ for tool in wrk nginx curl; do
 done
 [ -x "$bin" ] || { echo "http_bench: build first: tools/build.sh release" >&2; exit 1; }
 
+source tools/cluster_lib.sh
 work=$(mktemp -d /tmp/ckv-http-bench.XXXXXX)
 pids=()
 cleanup() {
-  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  ckv_stop "${pids[@]}"
   [ -f "$work/nginx.pid" ] && kill -QUIT "$(cat "$work/nginx.pid")" 2>/dev/null || true
   rm -rf "$work"
 }
@@ -91,16 +91,11 @@ durability=()
 for i in 1 2 3; do
   join=()
   [ "$i" -gt 1 ] && join=(--join 127.0.0.1:17946)
-  "$bin" --node-name "bench$i" --http "127.0.0.1:$((19875 + i))" --gossip "127.0.0.1:$((17945 + i))" \
-    --data-dir "$work/bench$i" --no-mdns --log-level warn "${keyring[@]}" "${durability[@]}" "${join[@]}" 2>"$work/bench$i.log" &
-  pids+=($!)
+  ckv_start "$bin" "bench$i" $((19875 + i)) $((17945 + i)) "$work/bench$i.log" \
+    --data-dir "$work/bench$i" --no-mdns --log-level warn "${keyring[@]}" "${durability[@]}" "${join[@]}"
+  pids+=("$ckv_pid")
 done
-for _ in $(seq 100); do
-  n=$(curl -s -m 1 http://127.0.0.1:19878/_cluster/members | grep -o '"state":"alive"' | wc -l || true)
-  [ "$n" -eq 3 ] && break
-  sleep 0.1
-done
-[ "$n" -eq 3 ] || { echo "http_bench: the cluster did not form" >&2; exit 1; }
+ckv_wait_formed 19878 3 10 || { echo "http_bench: the cluster did not form" >&2; exit 1; }
 
 # CPU time (ticks) of processes, and of this shell's waited-for children (wrk, mostly).
 tick=$(getconf CLK_TCK)

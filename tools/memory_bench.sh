@@ -14,12 +14,12 @@ for tool in wrk curl; do
 done
 [ -x "$bin" ] || { echo "memory_bench: build first: tools/build.sh release" >&2; exit 1; }
 
+source tools/cluster_lib.sh
 work=$(mktemp -d /tmp/ckv-memory-bench.XXXXXX)
-"$bin" --node-name mem --http 127.0.0.1:19890 --gossip 127.0.0.1:17990 --data-dir "$work/data" \
-  --no-mdns --log-level warn 2>"$work/node.log" &
-pid=$!
-trap 'kill -TERM $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$work"' EXIT
-for _ in $(seq 50); do curl -sf -m 1 -o /dev/null http://127.0.0.1:19890/_cluster/health && break; sleep 0.1; done
+ckv_start "$bin" mem 19890 17990 "$work/node.log" --data-dir "$work/data" --no-mdns --log-level warn
+pid=$ckv_pid
+trap 'ckv_stop $pid; rm -rf "$work"' EXIT
+ckv_wait_healthy 19890 5 || { echo "memory_bench: the node did not start:" >&2; cat "$work/node.log" >&2; exit 1; }
 rss() { awk '/^VmRSS:/ { print $2 * 1024 }' "/proc/$pid/status"; }
 before=$(rss)
 

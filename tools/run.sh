@@ -12,16 +12,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 state=.run
 
+source tools/cluster_lib.sh
+
 stop_all() {
+  local pids=() f
   for f in "$state"/node*.pid; do
-    [ -f "$f" ] || continue
-    kill -TERM "$(cat "$f")" 2>/dev/null || true
+    [ -f "$f" ] && pids+=("$(cat "$f")")
   done
-  for f in "$state"/node*.pid; do
-    [ -f "$f" ] || continue
-    for _ in $(seq 50); do kill -0 "$(cat "$f")" 2>/dev/null || break; sleep 0.1; done
-    rm -f "$f"
-  done
+  ckv_stop "${pids[@]}"
+  rm -f "$state"/node*.pid
   tools/avahi_loopback.sh stop "$state" || true
 }
 
@@ -66,20 +65,15 @@ if [ ! -s "$state/keyring" ]; then
 fi
 
 for i in 1 2 3; do
-  args=(--node-name "node$i" --http "127.0.0.1:$((9875 + i))" --gossip "127.0.0.1:$((7945 + i))"
-    --keyring-file "$state/keyring")
+  args=(--keyring-file "$state/keyring")
   [ "$i" -gt 1 ] && args+=("${join[@]}")
-  build/release/runtime/cluster-kv "${args[@]}" > "$state/node$i.log" 2>&1 &
-  echo $! > "$state/node$i.pid"
+  : > "$state/node$i.log"
+  ckv_start build/release/runtime/cluster-kv "node$i" $((9875 + i)) $((7945 + i)) \
+    "$state/node$i.log" "${args[@]}"
+  echo "$ckv_pid" > "$state/node$i.pid"
 done
 
-formed=0
-for _ in $(seq 150); do
-  n=$(curl -s -m 1 http://127.0.0.1:9878/_cluster/members | grep -o '"state":"alive"' | wc -l || true)
-  if [ "$n" -eq 3 ]; then formed=1; break; fi
-  sleep 0.1
-done
-if [ "$formed" -ne 1 ]; then
+if ! ckv_wait_formed 9878 3 15; then
   echo "run: the cluster did not form within 15 s; logs:" >&2
   tail -n 20 "$state"/node*.log >&2
   stop_all

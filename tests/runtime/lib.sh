@@ -7,13 +7,9 @@ set -u
 work=$(mktemp -d /tmp/ckv-test.XXXXXX)
 declare -A node_pid=()
 failures=0
+source "$(dirname "${BASH_SOURCE[0]}")/../../tools/cluster_lib.sh"
 stop_all_nodes() {  # graceful, then forceful after 5 s
-  for p in "${node_pid[@]}"; do kill -TERM "$p" 2>/dev/null; done
-  for p in "${node_pid[@]}"; do
-    for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$p" 2>/dev/null
-    wait "$p" 2>/dev/null
-  done
+  ckv_stop "${node_pid[@]}"
   node_pid=()
 }
 trap 'stop_all_nodes; rm -rf "$work"' EXIT
@@ -40,9 +36,9 @@ finish() {
 start_node() {
   local name=$1 http=$2 gossip=$3
   shift 3
-  "$bin" --node-name "$name" --http "127.0.0.1:$http" --gossip "127.0.0.1:$gossip" \
-    --data-dir "$work/$name" --log-level debug "$@" >>"$work/$name.log" 2>&1 &
-  node_pid[$name]=$!
+  ckv_start "$bin" "$name" "$http" "$gossip" "$work/$name.log" \
+    --data-dir "$work/$name" --log-level debug "$@"
+  node_pid[$name]=$ckv_pid
 }
 
 stop_node() {  # stop_node NAME [SIGNAL]: waits for the process to end
@@ -77,7 +73,7 @@ expect() {
 
 # members_in PORT STATE: how many members the node at PORT sees in STATE
 members_in() {
-  curl -s -m 5 "http://127.0.0.1:$1/_cluster/members" | grep -o "\"state\":\"$2\"" | wc -l
+  ckv_members_in "$@"
 }
 
 # wait_for SECONDS DESCRIPTION COMMAND...: polls every 0.1 s until COMMAND succeeds;

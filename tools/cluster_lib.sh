@@ -1,0 +1,53 @@
+# cluster_lib.sh: start cluster-kv nodes on loopback, wait until they see each other, and
+# stop them. Sourced (not run) by tools/run.sh, tools/http_bench.sh, tools/memory_bench.sh
+# and tests/runtime/lib.sh, so there is one way to do it. Needs curl.
+
+# ckv_start BIN NAME HTTP_PORT GOSSIP_PORT LOG [flags...]: starts one node in the
+# background, its output appended to LOG; its pid is left in $ckv_pid.
+ckv_start() {
+  local bin=$1 name=$2 http=$3 gossip=$4 log=$5
+  shift 5
+  "$bin" --node-name "$name" --http "127.0.0.1:$http" --gossip "127.0.0.1:$gossip" "$@" \
+    >>"$log" 2>&1 &
+  ckv_pid=$!
+}
+
+# ckv_members_in PORT STATE: how many members the node at PORT sees in STATE (0 when it
+# does not answer).
+ckv_members_in() {
+  local n
+  n=$(curl -s -m 5 "http://127.0.0.1:$1/_cluster/members" | grep -o "\"state\":\"$2\"" | wc -l) || true
+  echo "${n:-0}"
+}
+
+# ckv_wait_formed PORT COUNT SECONDS: waits until the node at PORT sees COUNT members
+# alive (itself included); false after SECONDS.
+ckv_wait_formed() {
+  local port=$1 count=$2 tries=$(($3 * 10))
+  for _ in $(seq "$tries"); do
+    [ "$(ckv_members_in "$port" alive)" -eq "$count" ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+# ckv_wait_healthy PORT SECONDS: waits until the node at PORT answers /_cluster/health.
+ckv_wait_healthy() {
+  for _ in $(seq $(($2 * 10))); do
+    curl -sf -m 1 -o /dev/null "http://127.0.0.1:$1/_cluster/health" && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+# ckv_stop PID...: asks each node to leave (SIGTERM), waits up to 5 s for each, then
+# kills what is left.
+ckv_stop() {
+  local p
+  for p in "$@"; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in "$@"; do
+    for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$p" 2>/dev/null || true
+    wait "$p" 2>/dev/null || true
+  done
+}
