@@ -102,6 +102,16 @@ void set_reply_id(std::vector<uint8_t>& packet, uint64_t id) {
 // A cluster of `members` real Nodes ("n0", "n1", ...) on MemStores, delivering every
 // packet at once and in order. Nodes run their timers only in step()/run_for(); the
 // benchmarks drive them by hand in between.
+// The writer's next put, round-robin over `keys`, then one batch delay, when the timer
+// that sends its invalidation batch fires.
+void put_next(MemCluster& c, Node& writer, const std::vector<std::string>& keys,
+              const std::string& value, uint64_t& request, size_t& i) {
+  writer.put(c.now(), ++request, keys[i], value);
+  if (++i == keys.size()) i = 0;
+  c.set_time(c.time() + NodeConfig{}.kv.batch_delay);
+  if (writer.next_deadline() <= c.time()) writer.on_timer(c.now());
+}
+
 bool cluster_ok(benchmark::State& state, const MemCluster& c) {
   if (c.error().empty()) return true;
   state.SkipWithError(c.error().c_str());
@@ -183,15 +193,11 @@ void BM_PutWithInvalidation(benchmark::State& state) {
   const std::string value = make_value('w');
   const std::vector<std::vector<uint8_t>> acks = acks_for(c, 0);
   Node& writer = c.node(0);
-  const Duration batch = NodeConfig{}.kv.batch_delay;
   std::vector<Send> sends;
   uint64_t request = 0, invalidates = 0, failed = 0;
   size_t i = 0;
   for (auto _ : state) {
-    writer.put(c.now(), ++request, keys[i], value);
-    if (++i == keys.size()) i = 0;
-    c.set_time(c.time() + batch);
-    if (writer.next_deadline() <= c.time()) writer.on_timer(c.now());
+    put_next(c, writer, keys, value, request, i);
     Outbox& out = writer.outbox();
     for (const Reply& r : out.replies)
       failed += r.status != ReplyStatus::kOk;
@@ -226,15 +232,11 @@ void BM_PutInvalidationRoundTrip(benchmark::State& state) {
   const std::vector<std::string> keys = make_keys();
   const std::string value = make_value('w');
   Node& writer = c.node(0);
-  const Duration batch = NodeConfig{}.kv.batch_delay;
   const uint64_t received_before = writer.stats().datagrams_received;
   uint64_t request = 0;
   size_t i = 0;
   for (auto _ : state) {
-    writer.put(c.now(), ++request, keys[i], value);
-    if (++i == keys.size()) i = 0;
-    c.set_time(c.time() + batch);
-    if (writer.next_deadline() <= c.time()) writer.on_timer(c.now());
+    put_next(c, writer, keys, value, request, i);
     c.collect(0);
     c.pump();
     c.replies.clear();

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <functional>
 
 #include "kernel/core/enum_names.h"
 
@@ -64,6 +65,21 @@ std::string describe(const NetworkProfile& n, const Duration gaps[kFaultKinds]) 
          ", leave every " + every(gaps[4]) + ", slow every " + every(gaps[5]) +
          " | disk full every " + every(gaps[6]) + ", meta writes fail every " + every(gaps[7]) +
          ", disk slow every " + every(gaps[9]) + " | clock step every " + every(gaps[8]);
+}
+
+// Faults about `gap` apart (each gap drawn from half to one and a half of it) over the
+// chaos phase, each on a random node; `fill` sets the kind and the rest. None if `gap` is 0.
+void draw_faults(Prng& rng, Duration gap, uint32_t nodes, MonoTime end,
+                 std::vector<FaultAction>& out, const std::function<void(FaultAction&)>& fill) {
+  if (gap.count() == 0) return;
+  for (MonoTime t = MonoTime{} + rng.between(gap / 2, gap * 3 / 2); t < end;
+       t += rng.between(gap / 2, gap * 3 / 2)) {
+    FaultAction a;
+    a.at = t;
+    a.node = static_cast<uint32_t>(rng.below(nodes));
+    fill(a);
+    out.push_back(a);
+  }
 }
 
 }  // namespace
@@ -177,45 +193,25 @@ FaultPlan swarm_plan(Prng& rng, uint32_t nodes, Duration chaos) {
   gaps[6] = swarm_gap(rng, seconds(10), seconds(60));  // disk full
   gaps[7] = swarm_gap(rng, seconds(10), seconds(60));  // meta writes fail
   for (int kind = 6; kind < 8; ++kind) {
-    if (gaps[kind].count() == 0) continue;
-    for (MonoTime t = MonoTime{} + rng.between(gaps[kind] / 2, gaps[kind] * 3 / 2); t < end;
-         t += rng.between(gaps[kind] / 2, gaps[kind] * 3 / 2)) {
-      FaultAction a;
-      a.at = t;
-      a.node = static_cast<uint32_t>(rng.below(nodes));
+    draw_faults(rng, gaps[kind], nodes, end, plan.actions, [&](FaultAction& a) {
       a.kind = kind == 6 ? FaultKind::kDiskFull : FaultKind::kMetaFail;
       a.duration = rng.between(Duration(milliseconds(100)), Duration(seconds(20)));
-      plan.actions.push_back(a);
-    }
+    });
   }
   // Wall-clock steps, drawn last of all: up to 30 s either way.
   gaps[8] = swarm_gap(rng, seconds(10), seconds(60));
-  if (gaps[8].count() != 0) {
-    for (MonoTime t = MonoTime{} + rng.between(gaps[8] / 2, gaps[8] * 3 / 2); t < end;
-         t += rng.between(gaps[8] / 2, gaps[8] * 3 / 2)) {
-      FaultAction a;
-      a.at = t;
-      a.node = static_cast<uint32_t>(rng.below(nodes));
-      a.kind = FaultKind::kClockStep;
-      a.clock_step = rng.between(Duration(milliseconds(1)), Duration(seconds(30)));
-      if (rng.below(2) == 0) a.clock_step = -a.clock_step;
-      plan.actions.push_back(a);
-    }
-  }
+  draw_faults(rng, gaps[8], nodes, end, plan.actions, [&](FaultAction& a) {
+    a.kind = FaultKind::kClockStep;
+    a.clock_step = rng.between(Duration(milliseconds(1)), Duration(seconds(30)));
+    if (rng.below(2) == 0) a.clock_step = -a.clock_step;
+  });
   // Stalled disks, drawn after everything else: commits of 10 ms to 1 s for 1-20 s.
   gaps[9] = swarm_gap(rng, seconds(10), seconds(60));
-  if (gaps[9].count() != 0) {
-    for (MonoTime t = MonoTime{} + rng.between(gaps[9] / 2, gaps[9] * 3 / 2); t < end;
-         t += rng.between(gaps[9] / 2, gaps[9] * 3 / 2)) {
-      FaultAction a;
-      a.at = t;
-      a.node = static_cast<uint32_t>(rng.below(nodes));
-      a.kind = FaultKind::kSlowDisk;
-      a.duration = rng.between(Duration(seconds(1)), Duration(seconds(20)));
-      a.lag = rng.between(Duration(milliseconds(10)), Duration(seconds(1)));
-      plan.actions.push_back(a);
-    }
-  }
+  draw_faults(rng, gaps[9], nodes, end, plan.actions, [&](FaultAction& a) {
+    a.kind = FaultKind::kSlowDisk;
+    a.duration = rng.between(Duration(seconds(1)), Duration(seconds(20)));
+    a.lag = rng.between(Duration(milliseconds(10)), Duration(seconds(1)));
+  });
   plan.profile_summary = describe(plan.network, gaps);
   std::stable_sort(plan.actions.begin(), plan.actions.end(),
                    [](const FaultAction& a, const FaultAction& b) { return a.at < b.at; });

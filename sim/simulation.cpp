@@ -512,9 +512,7 @@ void Simulation::begin_leave(uint32_t i) {
   n.kernel->leave(now_for(i));
   n.status = NodeStatus::kLeaving;
   record_lifecycle(i, Lifecycle::kLeaveStart);
-  Event deadline{EventKind::kLeaveDeadline, i};
-  deadline.generation = n.generation;
-  queue_.push(now_ + kLeaveTimeout, std::move(deadline));
+  push_for_process(now_ + kLeaveTimeout, EventKind::kLeaveDeadline, i);
   drain(i);
 }
 
@@ -660,10 +658,7 @@ void Simulation::begin_quiet() {
       if (n.committing && n.commit_done_at > now_) {
         // Its commit was written or is being written: it ends when the write does.
         n.commit_done_at = std::max(now_, n.commit_started + commit_latency(i));
-        Event done{EventKind::kCommitDone, i};
-        done.generation = n.generation;
-        done.index = n.commits;
-        queue_.push(n.commit_done_at, std::move(done));
+        push_for_process(n.commit_done_at, EventKind::kCommitDone, i, n.commits);
       }
       schedule_timer(i);
       schedule_inbox(i);
@@ -781,9 +776,7 @@ void Simulation::schedule_inbox(uint32_t i) {
   if (n.paused_until > now_) at = std::max(at, n.paused_until + Duration(1));
   if (at >= n.inbox_at) return;
   n.inbox_at = at;
-  Event e{EventKind::kInbox, i};
-  e.generation = n.generation;
-  queue_.push(at, std::move(e));
+  push_for_process(at, EventKind::kInbox, i);
 }
 
 void Simulation::fire_timer(const Event& e) {
@@ -793,9 +786,7 @@ void Simulation::fire_timer(const Event& e) {
   if (n.committing) return;  // finish_commit schedules it again
   if (n.paused_until > now_) {
     n.timer_at = n.paused_until;
-    Event later{EventKind::kTimer, e.node};
-    later.generation = n.generation;
-    queue_.push(n.timer_at, std::move(later));
+    push_for_process(n.timer_at, EventKind::kTimer, e.node);
     return;
   }
   n.kernel->on_timer(now_for(e.node));
@@ -887,6 +878,13 @@ void Simulation::transmit(uint32_t from, Send&& send) {
   }
 }
 
+void Simulation::push_for_process(MonoTime at, EventKind kind, uint32_t i, uint64_t index) {
+  Event e{kind, i};
+  e.generation = nodes_[i].generation;
+  e.index = index;
+  queue_.push(at, std::move(e));
+}
+
 void Simulation::schedule_timer(uint32_t i) {
   SimNode& n = nodes_[i];
   const MonoTime deadline = n.kernel->next_deadline();
@@ -894,9 +892,7 @@ void Simulation::schedule_timer(uint32_t i) {
   const MonoTime at = std::max(deadline, now_);
   if (at >= n.timer_at) return;  // an earlier wake-up is already scheduled
   n.timer_at = at;
-  Event e{EventKind::kTimer, i};
-  e.generation = n.generation;
-  queue_.push(at, std::move(e));
+  push_for_process(at, EventKind::kTimer, i);
 }
 
 Now Simulation::now_for(uint32_t i) const {

@@ -243,6 +243,9 @@ class Simulation {
   void note_unacknowledged_writes(uint32_t i);
   void transmit(uint32_t from, Send&& send);
   void schedule_timer(uint32_t i);
+  // Schedules an event for node i's current process: it is stale (ignored) once the
+  // process is gone (its generation moved on).
+  void push_for_process(MonoTime at, EventKind kind, uint32_t i, uint64_t index = 0);
   Now now_for(uint32_t i) const;
   std::optional<uint32_t> index_of(const Address& a) const;
   // The index in "n<index>", for trace records.

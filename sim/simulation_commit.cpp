@@ -11,9 +11,7 @@ void Simulation::schedule_commit(uint32_t i) {
   // Behind every event already due now, as the runtime posts its commit behind the
   // inputs already queued on its strand: inputs that arrive together commit together.
   n.commit_scheduled = true;
-  Event e{EventKind::kCommit, i};
-  e.generation = n.generation;
-  queue_.push(now_, std::move(e));
+  push_for_process(now_, EventKind::kCommit, i);
 }
 
 Duration Simulation::commit_latency(uint32_t i) const {
@@ -27,9 +25,7 @@ void Simulation::start_commit(uint32_t i) {
   if (!n.running() || n.committing) return;
   if (n.paused_until > now_) {  // a paused process commits once it resumes
     n.commit_scheduled = true;
-    Event e{EventKind::kCommit, i};
-    e.generation = n.generation;
-    queue_.push(n.paused_until, std::move(e));
+    push_for_process(n.paused_until, EventKind::kCommit, i);
     return;
   }
   const size_t writes = n.gate->staged_writes();
@@ -49,10 +45,7 @@ void Simulation::start_commit(uint32_t i) {
   n.commits++;
   n.commit_started = now_;
   n.commit_done_at = now_ + commit_latency(i);
-  Event done{EventKind::kCommitDone, i};
-  done.generation = n.generation;
-  done.index = n.commits;
-  queue_.push(n.commit_done_at, std::move(done));
+  push_for_process(n.commit_done_at, EventKind::kCommitDone, i, n.commits);
 }
 
 void Simulation::finish_commit(uint32_t i) {
@@ -62,10 +55,7 @@ void Simulation::finish_commit(uint32_t i) {
     // Written, but the process tells nobody before it resumes (begin_quiet may end the
     // pause early: it then finishes the commit).
     n.commit_done_at = n.paused_until;
-    Event done{EventKind::kCommitDone, i};
-    done.generation = n.generation;
-    done.index = n.commits;
-    queue_.push(n.commit_done_at, std::move(done));
+    push_for_process(n.commit_done_at, EventKind::kCommitDone, i, n.commits);
     return;
   }
   n.committing = false;

@@ -40,6 +40,13 @@ ckv_wait_healthy() {
   return 1
 }
 
+# ckv_signal_and_wait PID [SIGNAL]: signals one node (SIGTERM by default) and waits for
+# it to end; returns its exit status (the node must be a child of this shell).
+ckv_signal_and_wait() {
+  kill -s "${2:-TERM}" "$1" 2>/dev/null
+  wait "$1" 2>/dev/null
+}
+
 # ckv_stop PID...: asks each node to leave (SIGTERM), waits up to 5 s for each, then
 # kills what is left.
 ckv_stop() {

@@ -42,9 +42,8 @@ start_node() {
 }
 
 stop_node() {  # stop_node NAME [SIGNAL]: waits for the process to end
-  local name=$1 sig=${2:-TERM}
-  kill -s "$sig" "${node_pid[$name]}" 2>/dev/null
-  wait "${node_pid[$name]}" 2>/dev/null
+  local name=$1
+  ckv_signal_and_wait "${node_pid[$name]}" "${2:-TERM}"
   local rc=$?
   unset "node_pid[$name]"
   return $rc

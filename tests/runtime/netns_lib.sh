@@ -128,9 +128,8 @@ start_host_node() {
 
 # stop_host_node NAME [SIGNAL]: signals the node and waits for it to end.
 stop_host_node() {
-  local name=$1 sig=${2:-TERM}
-  kill -s "$sig" "${host_pid[$name]}" 2>/dev/null
-  wait "${host_pid[$name]}" 2>/dev/null
+  local name=$1
+  ckv_signal_and_wait "${host_pid[$name]}" "${2:-TERM}"
   local rc=$?
   unset "host_pid[$name]"
   return $rc

@@ -70,7 +70,7 @@ RC_GTEST_PROP(KvProperties, FaultFreeReadsArePrompt, ()) {
 // written, no value older than one written before the read; and as nothing fails, no
 // 404 at all and no answer short of current. A planted bug shows it can fail: answering
 // "nobody has it" when only a marker of the newest version came back fails this within
-// a few cases (see the README's simulator section).
+// a few cases (see docs/simulator.md).
 RC_GTEST_PROP(KvProperties, AFreshClusterAnswersReadModifyWriteLoopsTruthfully, ()) {
   SimConfig c;
   c.seed = *rc::gen::arbitrary<uint64_t>();

@@ -414,7 +414,7 @@ TEST(Reaping, FailedAndLeftMembersAreForgottenAfterTheirTimeouts) {
 
 // Lifeguard's purpose: a node that is slow or keeps stalling should not get healthy
 // members declared dead, and should itself be declared dead less often. The same seeds run
-// with Lifeguard on and off, on a clean network and at 5% datagram loss; the README
+// with Lifeguard on and off, on a clean network and at 5% datagram loss; docs/performance.md
 // reports the figures.
 struct FalseFailures {
   uint64_t healthy = 0;   // verdicts (observer, member) against members never slowed
