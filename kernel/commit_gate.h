@@ -38,19 +38,9 @@
 
 namespace ckv {
 
-// What a driver performs now, in this order: changes, sends, replies.
-struct Effects {
-  std::vector<MemberChange> changes;
-  std::vector<Send> sends;
-  std::vector<Reply> replies;
-
-  bool empty() const { return changes.empty() && sends.empty() && replies.empty(); }
-  void clear() {
-    changes.clear();
-    sends.clear();
-    replies.clear();
-  }
-};
+// What a driver performs now, in this order: changes, sends, replies. The same lists as
+// the kernel's Outbox: what the gate releases of it.
+using Effects = Outbox;
 
 class CommitGate {
  public:

@@ -27,6 +27,7 @@ struct Outbox {
   std::vector<MemberChange> changes;
   std::vector<Reply> replies;
 
+  bool empty() const { return sends.empty() && changes.empty() && replies.empty(); }
   // Empties the lists. After a burst (a push-pull merging a thousand members) the memory
   // is given back rather than kept for good.
   void clear() {
