@@ -28,10 +28,18 @@ void CommitGate::take(Outbox& out, Effects& now) {
 Status CommitGate::commit(Effects& now) {
   Status stored = staged_.commit();
   if (!stored.ok()) {
+    // Every held reply may tell of a write that was not stored: each becomes the store's
+    // error instead. Held messages and batched datagrams are dropped (peers resend).
+    for (Reply& r : held_.replies) {
+      Reply failed{r.request, r.op, ReplyStatus::kError};
+      failed.code = stored.error().code;
+      failed.error = "the store failed to write this request's batch: " + stored.error().detail;
+      now.replies.push_back(std::move(failed));
+    }
     held_.clear();
     batcher_.drain([](const Address&, std::vector<uint8_t>&&) {});
     CKV_ASSERT(staged_.empty() && held_.empty() && batcher_.empty(),
-               "a failed commit drops everything");
+               "a failed commit drops everything it held");
     return stored;
   }
   for (Send& s : held_.sends)

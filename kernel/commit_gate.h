@@ -21,9 +21,12 @@
 //  2. Call `commit()` when `commit_due()`, once the inputs already waiting have been fed
 //     in (that is the batch); when `commit_urgent()`, before the next input.
 //  3. Perform nothing `commit()` releases before the store has accepted the batch. A
-//     commit that fails releases nothing — the held output is dropped, never to be sent —
-//     and the node must stop: its kernel has acted on writes that were not stored. (The
-//     runtime exits the process; the simulator crashes the node.)
+//     commit that fails releases none of what it held: held messages and batched
+//     datagrams are dropped, never to be sent, and every held reply becomes an error
+//     reply carrying the store's error. The driver must then tell the node
+//     (`Node::on_commit_failed`), whose kernel has acted on writes that were not stored.
+//     From then on the StagedStore writes straight through to the failing store until it
+//     takes a write again (staged_store.h).
 // So no client and no peer hears of a write before the store holds it.
 //
 // Pure and deterministic. Not thread-safe: used by whatever runs the node (a strand).
@@ -63,11 +66,14 @@ class CommitGate {
   bool commit_urgent() const { return staged_.staged_bytes() > kMaxStagedBytes; }
   bool writes_staged() const { return !staged_.empty(); }
   const StagedStore& staged_store() const { return staged_; }
+  // Set while the store beneath is failing (see staged_store.h): its last error.
+  const std::optional<Error>& store_failing() const { return staged_.failing(); }
   size_t staged_writes() const { return staged_.staged_writes(); }
 
   // Writes the staged records to the store beneath in one batch. On success appends to
-  // `now` everything held, then the batched datagrams. On failure appends nothing, drops
-  // what was held and batched, and returns the store's error: the node must stop.
+  // `now` everything held, then the batched datagrams. On failure appends an error reply
+  // for each held reply, drops the rest of what was held and batched, and returns the
+  // store's error: the driver must call Node::on_commit_failed.
   Status commit(Effects& now);
 
  private:

@@ -103,6 +103,10 @@ void Node::on_timer(Now now) {
   kv_->on_timer(now);
 }
 
+void Node::on_commit_failed(Now now) {
+  kv_->on_commit_failed(now);
+}
+
 MonoTime Node::next_deadline() const {
   return std::min(membership_.next_deadline(), kv_->next_deadline());
 }

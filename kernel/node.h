@@ -57,6 +57,10 @@ class Node {
   void on_message(Now now, const Address& from, Channel channel, std::span<const uint8_t> bytes);
   void on_timer(Now now);
   MonoTime next_deadline() const;
+  // The store refused a batch of writes the node had acted on (kernel/commit_gate.h): the
+  // node forgets what it did on their strength and goes on, as after a restart of its
+  // key-value layer; its membership is untouched.
+  void on_commit_failed(Now now);
 
   // Client operations; each answers with one Reply carrying `request` (see kv/client.h).
   void get(Now now, uint64_t request, std::string_view key,

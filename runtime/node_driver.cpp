@@ -87,6 +87,7 @@ Result<std::unique_ptr<NodeDriver>> NodeDriver::start(asio::io_context& io, Driv
 
 void NodeDriver::after_input() {
   gate_.take(node_->outbox(), effects_);
+  note_store_health();
   const bool membership_changed = !effects_.changes.empty();
   perform(effects_);
   if (gate_.commit_urgent()) {
@@ -129,12 +130,32 @@ void NodeDriver::perform(Effects& effects) {
 void NodeDriver::flush() {
   const size_t writes = gate_.staged_writes();
   if (Status s = gate_.commit(effects_); !s.ok()) {
-    log_error("fatal: the store failed a batch of " + std::to_string(writes) +
-              " writes the node has acted on (" + s.error().detail +
-              "); stopping before any client or peer hears of them");
-    std::_Exit(1);
+    // Nobody hears of the batch: its replies are errors now, its messages dropped, and
+    // the node forgets what it did on its strength.
+    log_error("the store failed a batch of " + std::to_string(writes) + " writes (" +
+              s.error().detail + "): their requests are answered with errors");
+    node_->on_commit_failed(now());
+    perform(effects_);
+    after_input();
+    return;
   }
   perform(effects_);
+  note_store_health();
+}
+
+void NodeDriver::note_store_health() {
+  const std::optional<Error>& failing = gate_.store_failing();
+  if (failing.has_value() == store_failing_) return;
+  store_failing_ = failing.has_value();
+  const std::string why = failing ? failing->detail : std::string();
+  store_error_ = why;
+  if (failing) {
+    log_error("the store refuses writes (" + why + "): writes are answered " +
+              (failing->code == ErrorCode::kNoSpace ? "507" : "500") +
+              " and reads go on until it takes them again");
+  } else {
+    log_info("the store takes writes again");
+  }
 }
 
 void NodeDriver::arm_timer() {
@@ -295,6 +316,7 @@ void NodeDriver::view(std::function<void(NodeView)> done) {
     v.outgoing_connections = transport_->outgoing_connections();
     v.inbound_connections = transport_->inbound_connections();
     v.fast_hits = fast_hits_.load(std::memory_order_relaxed);
+    v.store_error = store_error_;
     done(std::move(v));
   });
 }

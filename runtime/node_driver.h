@@ -12,8 +12,10 @@
 // the policy the simulator runs too. Once the strand has run the inputs already queued,
 // the driver commits the staged writes to RocksDB in one batch and then lets out what the
 // gate held for them, so nothing anyone hears of can be lost by a crash. A batch the
-// store refuses stops the process (exit code 1): the kernel has moved on as if it were
-// stored.
+// store refuses (a full disk) does not stop the process: its requests are answered with
+// the store's error, its messages are dropped, the node forgets what it did on the
+// batch's strength (Node::on_commit_failed), and writes go straight to the store, each
+// answered with its error, until the store takes one again. Reads go on throughout.
 //
 // A node that starts with peers to join holds client reads until it has joined (the
 // kernel does: KvConfig::join_wait).
@@ -67,6 +69,7 @@ struct NodeView {
   size_t outgoing_connections = 0;
   size_t inbound_connections = 0;
   uint64_t fast_hits = 0;  // gets answered by try_local_get
+  std::string store_error;  // why the store refuses writes now; empty when it takes them
 };
 
 class NodeDriver {
@@ -114,6 +117,9 @@ class NodeDriver {
   void flush();
   // Sends, logs member changes and answers clients: what the gate released.
   void perform(Effects& effects);
+  // Logs when the store starts or stops refusing writes (once per change, not per
+  // request) and keeps its error for view().
+  void note_store_health();
   void save_peers();
   void note_membership_change();
   std::vector<Address> alive_peers() const;
@@ -142,6 +148,8 @@ class NodeDriver {
   std::atomic<bool> stopping_{false};
   std::atomic<uint64_t> published_epoch_{0};  // node_->serving_epoch() after the last input
   std::atomic<uint64_t> fast_hits_{0};
+  bool store_failing_ = false;
+  std::string store_error_;  // why the store refuses writes; read on the strand
   bool peers_save_pending_ = false;
   boost::asio::steady_timer peers_timer_;
 };

@@ -101,9 +101,8 @@ const WriteRecord* KvChecker::highest(uint32_t key) const {
   return best;
 }
 
-void KvChecker::on_error(MonoTime now, uint32_t node, ClientOp op, bool store_refused,
-                         const std::string& error) {
-  if (op == ClientOp::kGet || !store_refused)
+void KvChecker::on_error(MonoTime now, uint32_t node, bool excused, const std::string& error) {
+  if (!excused)
     violate(now, "no errors", "n" + std::to_string(node) + " answered an error: " + error);
 }
 

@@ -100,11 +100,11 @@ class KvChecker {
   // cannot know whom it has not heard of, so it flags no cluster read current).
   void on_get(MonoTime now, uint32_t node, uint32_t key, MonoTime started, uint64_t acked_before,
               const Reply& r, const std::vector<bool>& heard, bool joined = true);
-  // An error answered by `node` to `op`; `store_refused` tells whether its store refused
-  // writes at some time since the operation began. Only that excuses an error, and only
-  // for a write: reads never need the store to take anything ("no errors").
-  void on_error(MonoTime now, uint32_t node, ClientOp op, bool store_refused,
-                const std::string& error);
+  // An error answered by `node`; `excused` tells whether its store failed the operation:
+  // for a write, refused writes at some time since it began; for a get, refused a batch
+  // of writes since it began (its answer may have ridden with it). Nothing else excuses
+  // an error ("no errors"): reads go on while the store refuses writes.
+  void on_error(MonoTime now, uint32_t node, bool excused, const std::string& error);
   // `node` crashed at `now` and lost the writes it had not made durable, which are those
   // since `durable_until`.
   void on_lossy_crash(MonoTime now, uint32_t node, MonoTime durable_until);

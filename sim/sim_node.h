@@ -55,6 +55,7 @@ struct SimNode {
   MonoTime disk_full_until{};    // the store refuses every write before this
   MonoTime meta_fail_until{};    // the store refuses meta writes before this
   MonoTime disk_failed_last = MonoTime::min();  // when its store last stopped refusing writes
+  MonoTime commit_failed_last = MonoTime::min();  // when its store last refused a commit
   MonoTime up_since{};                          // when its process last started
   MonoTime slow_disk_until{};                   // commits take `slow_disk_lag` before this
   Duration slow_disk_lag{};

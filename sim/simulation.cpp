@@ -398,14 +398,6 @@ void Simulation::start_node(uint32_t i, bool restart) {
                                         config_.node.membership.max_datagram_frames);
   auto kernel =
       Node::create(config_.node, n.name, n.addr, node_seeds_.next(), now_for(i), n.gate->store());
-  if (!kernel.ok()) n.gate.reset();
-  if (!kernel.ok() && restart && n.store->failing_meta_writes()) {
-    // It cannot store its new epoch: the process exits, and its supervisor tries again.
-    trace_.note(now_, n.name + " cannot start: " + kernel.error().detail);
-    n.restart_at = now_ + kSupervisorRestartDelay;
-    queue_.push(n.restart_at, Event{EventKind::kRestart, i});
-    return;
-  }
   if (!kernel.ok()) throw std::logic_error("node creation failed: " + kernel.error().detail);
   n.kernel = std::move(kernel.value());
   n.status = NodeStatus::kUp;

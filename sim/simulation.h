@@ -207,10 +207,6 @@ class Simulation {
     std::vector<uint8_t> bytes;
   };
 
-  // How long a process that exited (a failed commit, no epoch stored) stays down before
-  // its supervisor starts it again.
-  static constexpr Duration kSupervisorRestartDelay = std::chrono::seconds(1);
-
   void dispatch(MonoTime at, Event&& e);
   void deliver(Event&& e);
   void fire_timer(const Event& e);

@@ -1,6 +1,6 @@
 // Simulation, group commit: each node's output goes through its CommitGate as the
 // runtime's does (kernel/commit_gate.h); here the commits take simulated time, stall on
-// slow disks, and stop the process when the store refuses them.
+// slow disks, and fail (their requests answered with errors) when the store refuses them.
 #include "sim/simulation.h"
 
 namespace ckv::sim {
@@ -30,11 +30,14 @@ void Simulation::start_commit(uint32_t i) {
   }
   const size_t writes = n.gate->staged_writes();
   if (Status s = n.gate->commit(n.committed); !s.ok()) {
-    // The runtime stops the process (its kernel acted on writes that were not stored); a
-    // supervisor starts it again a second later.
+    // As the runtime does: the batch's requests are answered with the store's error, and
+    // the node forgets what it did on the strength of writes that were not stored.
     trace_.note(now_, n.name + "'s store failed a batch of " + std::to_string(writes) +
-                          " writes (" + s.error().detail + "): the process exits");
-    crash(i, kSupervisorRestartDelay);
+                          " writes (" + s.error().detail + "): their requests fail");
+    n.commit_failed_last = now_;
+    perform(i, n.committed);
+    n.kernel->on_commit_failed(now_for(i));
+    drain(i);
     return;
   }
   if (writes == 0) {  // only batched datagrams: nothing to write

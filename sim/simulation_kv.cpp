@@ -210,8 +210,11 @@ void Simulation::on_reply(uint32_t i, Reply&& r) {
       break;
     case ReplyStatus::kError:
       kv_counts_.errors++;
-      kv_checker_.on_error(now_, i, op.op,
-                           disk_failing(i) || nodes_[i].disk_failed_last >= op.started, r.error);
+      kv_checker_.on_error(now_, i,
+                           op.op == ClientOp::kGet
+                               ? nodes_[i].commit_failed_last >= op.started
+                               : disk_failing(i) || nodes_[i].disk_failed_last >= op.started,
+                           r.error);
       break;
   }
   if (!r.current) kv_counts_.not_current++;

@@ -21,9 +21,11 @@ enum class ErrorCode : uint8_t {
   kUnsupportedVersion,  // the peer speaks a wire version we do not
   kUnknownType,         // a message type this version does not define
   kIoError,             // the store or the operating system failed (the runtime's errors)
+  kNoSpace,             // the store refused a write for want of space (a full disk, a bound)
+  kUnavailable,         // too busy or not ready now; the same request may work later
 };
-inline constexpr size_t kErrorCodeCount = 7;
-static_assert(static_cast<size_t>(ErrorCode::kIoError) + 1 == kErrorCodeCount);
+inline constexpr size_t kErrorCodeCount = 9;
+static_assert(static_cast<size_t>(ErrorCode::kUnavailable) + 1 == kErrorCodeCount);
 
 const char* to_string(ErrorCode code);
 
@@ -77,6 +79,8 @@ inline constexpr auto kErrorCodeNames = name_table({
     "unsupported version",
     "unknown type",
     "I/O error",
+    "no space",
+    "unavailable",
 });
 static_assert(kErrorCodeNames.size() == kErrorCodeCount, "one name per value");
 

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 
+#include "kernel/core/result.h"
 #include "kernel/kv/version.h"
 
 namespace ckv {
@@ -18,7 +19,7 @@ enum class ReplyStatus : uint8_t {
   kOk = 0,        // get: `value` holds the value; put/delete: done, `version` is the write's
   kNotFound = 1,  // get: no member holds a value (`version`: the tombstone's, if any)
   kTimeout = 2,   // get: no member answered within the timeout, and this node holds nothing
-  kError = 3,     // bad input or a store failure; `error` says which
+  kError = 3,     // bad input, a store failure or too much load; `code` and `error` say which
 };
 inline constexpr size_t kReplyStatusCount = 4;
 static_assert(static_cast<size_t>(ReplyStatus::kError) + 1 == kReplyStatusCount);
@@ -31,6 +32,9 @@ struct Reply {
   Version version;
   std::string value;
   std::string error;
+  // kError only: kInvalidArgument or kOversized (the request was bad), kNoSpace (the store
+  // is full or at its bound), kIoError (the store failed), kUnavailable (retry later).
+  ErrorCode code = ErrorCode::kInvalidArgument;
   // Get only. `remote`: the cluster was asked (the node had no current copy). `current`
   // is false when some member alive at the start never answered before the timeout, so
   // a newer version may exist; the answer is then the newest this node could find.

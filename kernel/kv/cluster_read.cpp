@@ -127,7 +127,8 @@ void KeyValue::start_query(Now now, std::string key, uint64_t request, Duration 
     return;
   }
   if (queries_.size() >= config_.max_pending_queries) {
-    reply_error(request, ClientOp::kGet, "too many cluster reads in flight; retry later");
+    reply_error(request, ClientOp::kGet,
+                Error{ErrorCode::kUnavailable, "too many cluster reads in flight; retry later"});
     return;
   }
   stats_.gets_remote++;

@@ -37,9 +37,54 @@ Result<std::unique_ptr<KeyValue>> KeyValue::open(const KvConfig& config,
   // A new process starts a new epoch: whatever it holds may have been overwritten while
   // it was down.
   const uint64_t next_epoch = epoch.value() + 1;
-  if (Status s = store.put_meta(MetaKey::kEpoch, next_epoch); !s.ok()) return s.error();
+  if (Status s = store.put_meta(MetaKey::kEpoch, next_epoch); !s.ok()) {
+    // The store takes no writes (a full disk): start anyway, serving nothing from local
+    // copies until the new epoch is stored (owed, as after a gap; on_timer retries it).
+    // Meanwhile the epoch number stays the last run's: copies confirmed in it are never
+    // served, and none confirmed now outlives the bump.
+    stats.store_errors++;
+    std::unique_ptr<KeyValue> kv(new KeyValue(config, membership_config, membership, store, seed,
+                                              ceiling.value(), std::max<uint64_t>(1, epoch.value()),
+                                              out, stats));
+    kv->epoch_owed_ = true;
+    kv->epoch_retry_at_ = MonoTime{};
+    return kv;
+  }
   return std::unique_ptr<KeyValue>(new KeyValue(config, membership_config, membership, store, seed,
                                                 ceiling.value(), next_epoch, out, stats));
+}
+
+void KeyValue::on_commit_failed(Now now) {
+  stats_.commit_failures++;
+  // The kernel acted on a batch the store did not keep, and what it did lives in memory:
+  // its log's entries of writes that were not stored (their datagrams were dropped), what
+  // it applied of others' logs (the markers were lost with the batch, the acks dropped),
+  // reads that merged a record that was never stored. Start those over as a restarted
+  // process would, keeping membership, the clock and the markers held in memory.
+  log_ = InvalidationLog(rng_.next() | 1, config_.log_entries, config_.log_bytes);
+  for (const Member& m : membership_.members()) {
+    // The new log announces itself: every member revalidates its copies, so no write
+    // acknowledged before whose invalidation was still in flight goes unnoticed.
+    if (m.active() && m.name.view() != membership_.name()) log_.track(m.name.view());
+  }
+  flush_at_ = kNever;
+  resend_at_ = now.mono;
+  origins_.clear();  // each origin's next message starts a new epoch
+  resetting_.clear();
+  bump_or_owe(now.mono);
+  // Reads in flight start again, each with what is left of its timeout.
+  std::vector<std::pair<std::string, Waiter>> reads;
+  for (auto& [id, q] : queries_) {
+    for (const Waiter& w : q.requests)
+      reads.emplace_back(q.key, w);
+  }
+  queries_.clear();
+  query_of_key_.clear();
+  unsettled_reads_.clear();
+  for (auto& [key, w] : reads) {
+    const Duration left = std::max<Duration>(std::chrono::milliseconds(1), w.deadline - now.mono);
+    read(now, w.request, key, left);
+  }
 }
 
 KeyValue::KeyValue(const KvConfig& config, const MembershipConfig& membership_config,
@@ -66,13 +111,15 @@ void KeyValue::get(Now now, uint64_t request, std::string_view key,
   stats_.gets++;
   if (key.empty() || key.size() > config_.max_key_bytes) {
     reply_error(request, ClientOp::kGet,
-                "key must have 1 to " + std::to_string(config_.max_key_bytes) + " bytes");
+                Error{ErrorCode::kInvalidArgument,
+                      "key must have 1 to " + std::to_string(config_.max_key_bytes) + " bytes"});
     return;
   }
   if (!membership_.joined()) {
     if (held_reads_.size() >= config_.max_pending_queries) {
       reply_error(request, ClientOp::kGet,
-                  "too many reads waiting for the node to join; retry later");
+                  Error{ErrorCode::kUnavailable,
+                        "too many reads waiting for the node to join; retry later"});
       return;
     }
     // Held for the join, but not past the get's own timeout.
@@ -89,7 +136,7 @@ void KeyValue::read(Now now, uint64_t request, std::string_view key,
   Result<bool> found = load(key, local);
   if (!found.ok()) {
     stats_.store_errors++;
-    reply_error(request, ClientOp::kGet, found.error().detail);
+    reply_error(request, ClientOp::kGet, found.error());
     return;
   }
   Reply r{request, ClientOp::kGet};
@@ -129,17 +176,20 @@ void KeyValue::erase(Now now, uint64_t request, std::string_view key) {
 
 void KeyValue::write(Now now, uint64_t request, ClientOp op, std::string_view key,
                      std::string value) {
-  auto fail = [&](std::string why) { reply_error(request, op, std::move(why)); };
+  auto fail = [&](Error why) { reply_error(request, op, std::move(why)); };
   if (key.empty() || key.size() > config_.max_key_bytes) {
-    return fail("key must have 1 to " + std::to_string(config_.max_key_bytes) + " bytes");
+    return fail(Error{ErrorCode::kInvalidArgument,
+                      "key must have 1 to " + std::to_string(config_.max_key_bytes) + " bytes"});
   }
   if (value.size() > config_.max_value_bytes) {
-    return fail("value is larger than " + std::to_string(config_.max_value_bytes) + " bytes");
+    return fail(Error{ErrorCode::kOversized, "value is larger than " +
+                                                 std::to_string(config_.max_value_bytes) +
+                                                 " bytes"});
   }
   const int64_t wall_us = now.wall.time_since_epoch().count();
   if (wall_us < static_cast<int64_t>(hold_writes_until_us_) || !held_writes_.empty()) {
     if (held_writes_.size() >= config_.max_pending_queries) {
-      return fail("too many writes waiting for the clock; retry later");
+      return fail(Error{ErrorCode::kUnavailable, "too many writes waiting for the clock; retry later"});
     }
     held_writes_.push_back(HeldWrite{request, op, std::string(key), std::move(value)});
     const Duration wait(
@@ -151,7 +201,7 @@ void KeyValue::write(Now now, uint64_t request, ClientOp op, std::string_view ke
   Result<bool> found = load(key, existing);
   if (!found.ok()) {
     stats_.store_errors++;
-    return fail(found.error().detail);
+    return fail(found.error());
   }
   // The new version must beat whatever this node holds, even a marker of a version from
   // a node whose clock runs ahead.
@@ -160,7 +210,7 @@ void KeyValue::write(Now now, uint64_t request, ClientOp op, std::string_view ke
     const uint64_t ceiling = clock_.next_ceiling(now.wall);
     if (Status s = store_.put_meta(MetaKey::kClockCeiling, ceiling); !s.ok()) {
       stats_.store_errors++;
-      return fail(s.error().detail);
+      return fail(s.error());
     }
     clock_ceiling_ = ceiling;
   }
@@ -173,7 +223,7 @@ void KeyValue::write(Now now, uint64_t request, ClientOp op, std::string_view ke
   record.value = std::move(value);
   if (Status s = store_.put(key, record); !s.ok()) {
     stats_.store_errors++;
-    return fail(s.error().detail);
+    return fail(s.error());
   }
   if (!unstored_.empty()) unstored_.erase(std::string(key));  // beaten by this write
   announce(now.mono, key, version);
@@ -460,8 +510,10 @@ void KeyValue::reply(Reply r) {
   out_.replies.push_back(std::move(r));
 }
 
-void KeyValue::reply_error(uint64_t request, ClientOp op, std::string why) {
-  reply(Reply{request, op, ReplyStatus::kError, {}, {}, std::move(why)});
+void KeyValue::reply_error(uint64_t request, ClientOp op, Error why) {
+  Reply r{request, op, ReplyStatus::kError, {}, {}, std::move(why.detail)};
+  r.code = why.code;
+  reply(std::move(r));
 }
 
 }  // namespace ckv

@@ -35,7 +35,9 @@ namespace ckv {
 
 class KeyValue {
  public:
-  // Reads the store's meta (clock ceiling, epoch) and starts a new epoch.
+  // Reads the store's meta (clock ceiling, epoch) and starts a new epoch. A store that
+  // cannot take the new epoch (a full disk) does not stop it: it then serves no local copy
+  // until it can (serving_epoch() is 0).
   static Result<std::unique_ptr<KeyValue>> open(const KvConfig& config,
                                                 const MembershipConfig& membership_config,
                                                 const Membership& membership, Store& store,
@@ -61,6 +63,9 @@ class KeyValue {
   void settle_reads(Now now);
   void on_timer(Now now);
   MonoTime next_deadline() const;
+  // The store refused a batch of writes this layer had already acted on (see
+  // commit_gate.h): forgets what it did on their strength, as a restart would, and goes on.
+  void on_commit_failed(Now now);
 
   uint64_t epoch() const { return epoch_; }
   // The epoch whose copies may be served without asking the cluster: `epoch()`, or 0
@@ -209,7 +214,7 @@ class KeyValue {
   void send_entries(const Address& to, uint64_t from_seq);
   void send(const Address& to, Channel channel, const wire::Message& m);
   void reply(Reply r);
-  void reply_error(uint64_t request, ClientOp op, std::string why);
+  void reply_error(uint64_t request, ClientOp op, Error why);
   Duration default_timeout() const;
   const Member* active_member(std::string_view name) const;
 

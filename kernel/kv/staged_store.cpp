@@ -26,6 +26,7 @@ bool StagedStore::staged(std::string_view key, const Record** out) const {
 }
 
 Status StagedStore::put(std::string_view key, const Record& record) {
+  if (failing_) return write_through(RecordWrite{key, &record});
   auto [at, added] = staged_.try_emplace(std::string(key));
   CKV_ASSERT(added || bytes_ >= cost(key, at->second), "staged bytes never underflow");
   if (!added) bytes_ -= cost(key, at->second);
@@ -35,6 +36,7 @@ Status StagedStore::put(std::string_view key, const Record& record) {
 }
 
 Status StagedStore::erase(std::string_view key) {
+  if (failing_) return write_through(RecordWrite{key, nullptr});
   auto [at, added] = staged_.try_emplace(std::string(key));
   CKV_ASSERT(added || bytes_ >= cost(key, at->second), "staged bytes never underflow");
   if (!added) bytes_ -= cost(key, at->second);
@@ -44,6 +46,11 @@ Status StagedStore::erase(std::string_view key) {
 }
 
 Status StagedStore::write_batch(std::span<const RecordWrite> writes) {
+  if (failing_) {
+    Status s = durable_.write_batch(writes);
+    if (s.ok()) failing_.reset();
+    return s;
+  }
   for (const RecordWrite& w : writes) {
     Status s = w.record != nullptr ? put(w.key, *w.record) : erase(w.key);
     if (!s.ok()) return s;
@@ -76,7 +83,13 @@ Status StagedStore::commit() {
   Status s = durable_.write_batch(writes);
   staged_.clear();
   bytes_ = 0;
+  if (!s.ok()) failing_ = s.error();
   return s;
+}
+
+Status StagedStore::write_through(const RecordWrite& write) {
+  CKV_ASSERT(staged_.empty(), "nothing is staged while the store beneath is failing");
+  return write_batch(std::span<const RecordWrite>(&write, 1));
 }
 
 }  // namespace ckv

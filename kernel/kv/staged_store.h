@@ -9,7 +9,11 @@
 //  - `commit` applies every staged write at once (all or none after a crash) and empties
 //    the stage, also when it fails (then none of them reached the database);
 //  - staged writes are invisible to anyone reading the store beneath directly (the HTTP
-//    threads' local hits) until committed.
+//    threads' local hits) until committed;
+//  - after a commit fails, the store beneath is taken to be failing (a full disk): writes
+//    are no longer staged but go straight through to it, each failing as it does, so the
+//    kernel sees the failure as the value it returns; the first one the store accepts
+//    ends that, and writes are staged again.
 // So every effect of the inputs that staged writes -- replies to clients, messages to
 // peers that may carry or announce them -- waits until `commit` succeeds; CommitGate
 // (kernel/commit_gate.h) is the policy that holds them.
@@ -55,12 +59,16 @@ class StagedStore final : public Store {
   // Memory the staged writes hold (estimated): the driver commits early past a bound.
   size_t staged_bytes() const { return bytes_; }
   Status commit();
+  // Set from a failed commit until a write goes through again: the store's last error.
+  const std::optional<Error>& failing() const { return failing_; }
 
  private:
   struct Hash {
     using is_transparent = void;
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
+  // One write straight to the store beneath, while it is failing.
+  Status write_through(const RecordWrite& write);
   static size_t cost(std::string_view key, const std::optional<Record>& record) {
     return kEntryOverhead + key.size() + (record ? record->value.size() : 0);
   }
@@ -69,6 +77,7 @@ class StagedStore final : public Store {
   // The latest write of each key since the last commit; nullopt: erased.
   std::unordered_map<std::string, std::optional<Record>, Hash, std::equal_to<>> staged_;
   size_t bytes_ = 0;
+  std::optional<Error> failing_;
 };
 
 }  // namespace ckv

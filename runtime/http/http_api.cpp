@@ -80,12 +80,21 @@ HttpResponse key_response(HttpMethod method, const Reply& reply, std::optional<D
     case ReplyStatus::kError:
       break;
   }
-  if (stopping) {
+  if (stopping || reply.code == ErrorCode::kUnavailable) {
     HttpResponse r = text(503, "error: " + reply.error);
     r.headers.emplace_back("Retry-After", "1");
     return r;
   }
-  return text(500, "error: " + reply.error);
+  switch (reply.code) {
+    case ErrorCode::kInvalidArgument:
+      return text(400, "error: " + reply.error);
+    case ErrorCode::kOversized:
+      return text(413, "error: " + reply.error);
+    case ErrorCode::kNoSpace:
+      return text(507, "error: no space to store this write: " + reply.error);
+    default:
+      return text(500, "error: " + reply.error);
+  }
 }
 
 constexpr auto kHttpMethodNames = name_table({"GET", "HEAD", "POST", "PUT", "DELETE", "other"});

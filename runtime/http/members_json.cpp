@@ -36,12 +36,18 @@ std::string health_json(const NodeView& view, bool leaving) {
   int64_t alive = 0;
   for (const MemberInfo& m : view.members)
     alive += m.state == MemberState::kAlive ? 1 : 0;
-  const char* status = leaving ? "leaving" : view.joined ? "ok" : "joining";
+  const bool degraded = !view.store_error.empty();
+  const char* status = leaving        ? "leaving"
+                       : !view.joined ? "joining"
+                       : degraded     ? "degraded"
+                                      : "ok";
   json::object out{{"status", status},
                    {"node", self_name(view)},
                    {"joined", view.joined},
                    {"alive_members", alive},
                    {"epoch", view.epoch}};
+  // Reads are served; writes are refused until the store takes them again.
+  if (degraded) out["degraded"] = "the store refuses writes: " + view.store_error;
   return json::serialize(out) + "\n";
 }
 

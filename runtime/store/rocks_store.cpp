@@ -49,6 +49,18 @@ Error io_error(std::string detail) {
   return Error{ErrorCode::kIoError, std::move(detail)};
 }
 
+// A failed write's error: kNoSpace when the disk is full, so the client hears 507.
+Error write_error(std::string detail, const rocksdb::Status& s) {
+  return Error{s.IsNoSpace() ? ErrorCode::kNoSpace : ErrorCode::kIoError,
+               std::move(detail) + ": " + s.ToString()};
+}
+
+int64_t steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
 std::vector<uint8_t> encode_record(const Record& r) {
   std::vector<uint8_t> out;
   out.reserve(2 + 8 + 5 + 8 + 10 + r.value.size());
@@ -244,11 +256,24 @@ Status RocksStore::write(std::string_view what, const std::string& key,
                          const std::vector<uint8_t>* value, bool sync) {
   rocksdb::WriteOptions options;
   options.sync = sync;
-  rocksdb::Status s = value ? db_->Put(options, key, slice(*value)) : db_->Delete(options, key);
-  if (!s.ok()) {
-    return io_error(std::string(what) + " " + quote(key) + " in " + dir_ + ": " + s.ToString());
-  }
+  auto attempt = [&] {
+    return value ? db_->Put(options, key, slice(*value)) : db_->Delete(options, key);
+  };
+  rocksdb::Status s = attempt();
+  if (!s.ok() && try_resume()) s = attempt();
+  if (!s.ok()) return write_error(std::string(what) + " " + quote(key) + " in " + dir_, s);
   return {};
+}
+
+bool RocksStore::try_resume() {
+  // After a failed write RocksDB takes no more until resumed (its "background error").
+  // Resuming flushes the memtables, which fails again while the disk is full: try at most
+  // once a second.
+  const int64_t now = steady_ms();
+  int64_t last = last_resume_ms_.load();
+  if (now - last < 1000 || !last_resume_ms_.compare_exchange_strong(last, now)) return false;
+  rocksdb::Status s = db_->Resume();
+  return s.ok();
 }
 
 Status RocksStore::put(std::string_view key, const Record& record) {
@@ -286,10 +311,10 @@ Status RocksStore::write_batch(std::span<const RecordWrite> writes) {
   options.sync = sync_writes_;
   RecordCache::Write cached(cache_, std::move(keys));
   rocksdb::Status s = db_->Write(options, &batch);
+  if (!s.ok() && try_resume()) s = db_->Write(options, &batch);
   if (!s.ok()) {
     cached.done(std::vector<const Record*>(writes.size(), nullptr));
-    return io_error("batch of " + std::to_string(writes.size()) + " writes in " + dir_ + ": " +
-                    s.ToString());
+    return write_error("batch of " + std::to_string(writes.size()) + " writes in " + dir_, s);
   }
   cached.done(stored);
   return {};

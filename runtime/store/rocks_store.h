@@ -10,7 +10,10 @@
 //  - a record that does not decode (a damaged disk, a foreign writer) comes back as an
 //    error, never as a crash or a wrong value;
 //  - no exception escapes; every failure is a Status or Result carrying the path and
-//    RocksDB's message.
+//    RocksDB's message; a write refused for want of space is kNoSpace;
+//  - a full disk is survived: once RocksDB refuses writes (it then takes none until
+//    resumed), a later write asks it to resume, at most once a second, so writes work
+//    again once space is freed, without a restart.
 //  - keys read more than once lately are answered from a RecordCache (record_cache.h)
 //    without RocksDB, and no read returns a record older than one whose write had
 //    returned before the read began.
@@ -22,6 +25,7 @@
 // `restore` puts the latest backup into a data directory that holds no database yet.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -104,11 +108,15 @@ class RocksStore final : public Store {
 
   Status write(std::string_view what, const std::string& key, const std::vector<uint8_t>* value,
                bool sync);
+  // After a failed write: asks RocksDB to take writes again (at most once a second);
+  // true if it does, and the write is worth one more try.
+  bool try_resume();
 
   std::unique_ptr<rocksdb::DB> db_;
   std::string dir_;
   bool sync_writes_;
   RecordCache cache_;
+  std::atomic<int64_t> last_resume_ms_{0};  // steady clock, of the last try_resume
 };
 
 }  // namespace ckv

@@ -120,12 +120,40 @@ TEST_F(CommitGateTest, AFailedCommitReleasesNothingAndDropsWhatWasHeld) {
   durable_.fail_writes(true);
   Status s = gate_.commit(now_);
   EXPECT_FALSE(s.ok());
-  EXPECT_TRUE(now_.empty());
+  // Only the held reply comes out, as the store's error; the messages are dropped.
+  EXPECT_TRUE(now_.sends.empty());
+  ASSERT_EQ(now_.replies.size(), 1u);
+  EXPECT_EQ(now_.replies[0].request, 4u);
+  EXPECT_EQ(now_.replies[0].status, ReplyStatus::kError);
+  EXPECT_EQ(now_.replies[0].code, s.error().code);
+  now_.clear();
   EXPECT_FALSE(gate_.commit_due());
   durable_.fail_writes(false);
   ASSERT_TRUE(gate_.commit(now_).ok());
   EXPECT_TRUE(now_.empty()) << "what a failed commit held is never released";
   EXPECT_EQ(durable_.peek("k"), nullptr);
+}
+
+TEST_F(CommitGateTest, AfterAFailedCommitWritesGoThroughUntilTheStoreTakesOneAgain) {
+  ASSERT_TRUE(gate_.store().put("a", a_value()).ok());
+  durable_.fail_writes(true);
+  ASSERT_FALSE(gate_.commit(now_).ok());
+  ASSERT_TRUE(gate_.store_failing().has_value());
+  // Failing: each write meets the store's error at once, and nothing is staged.
+  EXPECT_FALSE(gate_.store().put("b", a_value()).ok());
+  EXPECT_FALSE(gate_.writes_staged());
+  produce(out_, Kind::kReply, 7);
+  gate_.take(out_, now_);
+  EXPECT_EQ(now_.replies.size(), 1u) << "nothing staged: replies leave at once";
+  now_.clear();
+  // The store takes writes again: the first goes straight in, and staging resumes.
+  durable_.fail_writes(false);
+  ASSERT_TRUE(gate_.store().put("c", a_value()).ok());
+  EXPECT_NE(durable_.peek("c"), nullptr);
+  EXPECT_FALSE(gate_.store_failing().has_value());
+  ASSERT_TRUE(gate_.store().put("d", a_value()).ok());
+  EXPECT_EQ(durable_.peek("d"), nullptr);
+  EXPECT_TRUE(gate_.writes_staged());
 }
 
 TEST_F(CommitGateTest, ACommitIsUrgentOnceStagedWritesPassTheirMemoryBound) {
@@ -146,7 +174,7 @@ TEST_F(CommitGateTest, ACommitIsUrgentOnceStagedWritesPassTheirMemoryBound) {
 //  - membership datagrams leave with their input; key-value datagrams only at a commit;
 //    streams and replies with their input exactly when no write was staged;
 //  - every output of a batch whose commit succeeded leaves exactly once, and none of a
-//    batch whose commit failed ever does.
+//    batch whose commit failed ever does (its replies become errors).
 RC_GTEST_PROP(CommitGate, NothingLeavesBeforeTheWritesItMayTellOfAreStored, ()) {
   struct Step {
     bool commit;
@@ -216,7 +244,13 @@ RC_GTEST_PROP(CommitGate, NothingLeavesBeforeTheWritesItMayTellOfAreStored, ()) 
   durable.fail_writes(last_commit_fails && gate.writes_staged());
   const bool failed = !gate.commit(now).ok();
   if (failed) {
-    RC_ASSERT(now.empty());
+    // Nothing leaves but an error in place of each held reply.
+    RC_ASSERT(now.sends.empty() && now.changes.empty());
+    for (const Reply& r : now.replies) {
+      RC_ASSERT(r.status == ReplyStatus::kError);
+      RC_ASSERT(outstanding.erase(static_cast<uint32_t>(r.request)) == 1u);
+    }
+    now.clear();
     durable.fail_writes(false);
     RC_ASSERT(gate.commit(now).ok());
     RC_ASSERT(now.empty());

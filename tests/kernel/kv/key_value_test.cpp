@@ -582,6 +582,76 @@ TEST_F(Cluster, AMarkerTheStoreRefusesStillHidesTheOldCopyAndIsStoredLater) {
   EXPECT_GE(stores_[2]->peek("k")->version, v2);
 }
 
+// The store refused the batch holding n0's write (the driver's commit failed): nobody
+// may ever hear of that write. n0 forgets it (a new log, announced to every member, which
+// revalidates), and no member ever learns its version.
+TEST_F(Cluster, AWriteWhoseCommitFailedIsNeverToldToAnyone) {
+  write_on_n0_and_cache_on_n2("v1");
+  const uint64_t epoch_before = nodes_[2]->kv().epoch();
+  const uint64_t log_before = nodes_[0]->kv().log_id();
+  const Record stored = *stores_[0]->peek("k");
+  nodes_[0]->put(now(0), 3, "k", "v2");
+  nodes_[0]->outbox().clear();  // the gate turned the reply into an error
+  ASSERT_TRUE(stores_[0]->put("k", stored).ok());  // as if the batch never reached the store
+  nodes_[0]->on_commit_failed(now(0));
+  run_for(2s);
+  EXPECT_NE(nodes_[0]->kv().log_id(), log_before);
+  EXPECT_GT(nodes_[2]->kv().epoch(), epoch_before) << "the new log made n2 revalidate";
+  for (size_t i : {1, 2}) {
+    const Record* r = stores_[i]->peek("k");
+    EXPECT_TRUE(r == nullptr || r->version == stored.version) << "n" << i << " heard of v2";
+  }
+  nodes_[2]->get(now(2), 4, "k");
+  pump();
+  EXPECT_EQ(last_reply().value, "v1");
+  nodes_[0]->get(now(0), 5, "k");
+  pump();
+  EXPECT_EQ(last_reply().value, "v1");
+}
+
+// A read in flight when the commit failed may have merged a record that was never stored:
+// it starts again, and is answered.
+TEST_F(Cluster, AReadInFlightWhenACommitFailsStartsAgainAndIsAnswered) {
+  nodes_[0]->put(now(0), 1, "k", "v1");
+  run_for(5ms);
+  nodes_[2]->get(now(2), 2, "k");
+  collect();  // the questions are in flight
+  nodes_[2]->on_commit_failed(now(2));
+  pump();
+  ASSERT_NE(reply_to(2), nullptr);
+  EXPECT_EQ(reply_to(2)->value, "v1");
+  EXPECT_EQ(reply_to(2)->status, ReplyStatus::kOk);
+}
+
+// A node restarted on a full disk cannot store its new epoch: it starts anyway and serves
+// reads, from the cluster, until the epoch can be stored.
+TEST_F(Cluster, ANodeStartedOnAStoreThatRefusesWritesServesReads) {
+  write_on_n0_and_cache_on_n2("v1");
+  stores_[2]->fail_writes(true);
+  stores_[2]->fail_meta_writes(true);
+  nodes_[2].reset();
+  auto restarted = Node::create(NodeConfig{}, "n2", addr(2), 7, now(2), *stores_[2]);
+  ASSERT_TRUE(restarted.ok()) << restarted.error().detail;
+  nodes_[2] = std::move(restarted.value());
+  EXPECT_EQ(nodes_[2]->serving_epoch(), 0u);
+  nodes_[2]->join(now(2), std::vector<Address>{addr(0)});
+  run_for(5s);
+  nodes_[2]->get(now(2), 3, "k");
+  pump();
+  Reply r = last_reply();
+  EXPECT_EQ(r.value, "v1");
+  EXPECT_TRUE(r.remote) << "a copy served before the new epoch was stored";
+  nodes_[2]->put(now(2), 4, "k", "v2");
+  pump();
+  r = last_reply();
+  EXPECT_EQ(r.status, ReplyStatus::kError);
+  EXPECT_EQ(r.code, ErrorCode::kIoError);
+  stores_[2]->fail_writes(false);
+  stores_[2]->fail_meta_writes(false);
+  run_for(1s);
+  EXPECT_NE(nodes_[2]->serving_epoch(), 0u);
+}
+
 TEST(AnswerLocally, OnlyACopyConfirmedInTheServingEpochAndNeverInEpochZero) {
   Reply out;
   Record never_confirmed{RecordKind::kValue, Version{1, 0, 1}, 0, "v"};
