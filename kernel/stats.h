@@ -51,7 +51,7 @@ struct NodeStats {
   uint64_t puts = 0;
   uint64_t deletes = 0;
   uint64_t store_errors = 0;
-  uint64_t commit_failures = 0;  // batches the store refused after the kernel acted on them
+  uint64_t commit_failures = 0;         // batches the store refused after the kernel acted on them
   uint64_t queries_sent = 0;            // query datagrams, retries included
   uint64_t query_retries = 0;           // rounds of re-asking silent members
   uint64_t query_timeouts = 0;          // reads that ended at their timeout

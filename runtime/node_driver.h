@@ -68,7 +68,7 @@ struct NodeView {
   bool joined = false;
   size_t outgoing_connections = 0;
   size_t inbound_connections = 0;
-  uint64_t fast_hits = 0;  // gets answered by try_local_get
+  uint64_t fast_hits = 0;   // gets answered by try_local_get
   std::string store_error;  // why the store refuses writes now; empty when it takes them
 };
 

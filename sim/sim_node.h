@@ -54,10 +54,10 @@ struct SimNode {
   MonoTime restart_at = kNever;  // pending restart after a crash
   MonoTime disk_full_until{};    // the store refuses every write before this
   MonoTime meta_fail_until{};    // the store refuses meta writes before this
-  MonoTime disk_failed_last = MonoTime::min();  // when its store last stopped refusing writes
+  MonoTime disk_failed_last = MonoTime::min();    // when its store last stopped refusing writes
   MonoTime commit_failed_last = MonoTime::min();  // when its store last refused a commit
-  MonoTime up_since{};                          // when its process last started
-  MonoTime slow_disk_until{};                   // commits take `slow_disk_lag` before this
+  MonoTime up_since{};                            // when its process last started
+  MonoTime slow_disk_until{};                     // commits take `slow_disk_lag` before this
   Duration slow_disk_lag{};
   // Group commit, run as the runtime runs it: a commit is scheduled once the inputs of a
   // burst have run; while its batch is being written the process waits (messages and

@@ -182,14 +182,15 @@ void KeyValue::write(Now now, uint64_t request, ClientOp op, std::string_view ke
                       "key must have 1 to " + std::to_string(config_.max_key_bytes) + " bytes"});
   }
   if (value.size() > config_.max_value_bytes) {
-    return fail(Error{ErrorCode::kOversized, "value is larger than " +
-                                                 std::to_string(config_.max_value_bytes) +
-                                                 " bytes"});
+    return fail(
+        Error{ErrorCode::kOversized,
+              "value is larger than " + std::to_string(config_.max_value_bytes) + " bytes"});
   }
   const int64_t wall_us = now.wall.time_since_epoch().count();
   if (wall_us < static_cast<int64_t>(hold_writes_until_us_) || !held_writes_.empty()) {
     if (held_writes_.size() >= config_.max_pending_queries) {
-      return fail(Error{ErrorCode::kUnavailable, "too many writes waiting for the clock; retry later"});
+      return fail(
+          Error{ErrorCode::kUnavailable, "too many writes waiting for the clock; retry later"});
     }
     held_writes_.push_back(HeldWrite{request, op, std::string(key), std::move(value)});
     const Duration wait(

@@ -591,7 +591,7 @@ TEST_F(Cluster, AWriteWhoseCommitFailedIsNeverToldToAnyone) {
   const uint64_t log_before = nodes_[0]->kv().log_id();
   const Record stored = *stores_[0]->peek("k");
   nodes_[0]->put(now(0), 3, "k", "v2");
-  nodes_[0]->outbox().clear();  // the gate turned the reply into an error
+  nodes_[0]->outbox().clear();                     // the gate turned the reply into an error
   ASSERT_TRUE(stores_[0]->put("k", stored).ok());  // as if the batch never reached the store
   nodes_[0]->on_commit_failed(now(0));
   run_for(2s);
