@@ -68,6 +68,9 @@ class CommitGate {
   const StagedStore& staged_store() const { return staged_; }
   // Set while the store beneath is failing (see staged_store.h): its last error.
   const std::optional<Error>& store_failing() const { return staged_.failing(); }
+  // Writes go straight through to the store beneath until it takes one (see
+  // StagedStore::set_failing): for a store known to refuse writes when the node starts.
+  void store_refuses_writes(Error why) { staged_.set_failing(std::move(why)); }
   size_t staged_writes() const { return staged_.staged_writes(); }
 
   // Writes the staged records to the store beneath in one batch. On success appends to

@@ -289,7 +289,8 @@ int run(const RunOptions& o) {
     if (!s.ok()) return usage_error("--restore-from: " + s.error().detail);
     log_info("restored " + o.data_dir + " from the backup in " + o.restore_from);
   }
-  auto store = RocksStore::open(RocksStoreOptions{o.data_dir, o.sync, o.record_cache_mb << 20});
+  auto store = RocksStore::open(
+      RocksStoreOptions{o.data_dir, o.sync, o.record_cache_mb << 20, o.min_free_disk_mb << 20});
   if (!store) return usage_error("--data-dir: " + store.error().detail);
   auto config = driver_config(o, *keyring);
   if (!config) return usage_error(config.error().detail);

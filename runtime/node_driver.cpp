@@ -56,6 +56,9 @@ Result<std::unique_ptr<NodeDriver>> NodeDriver::start(asio::io_context& io, Driv
   if (!transport) return Error{transport.error().code, "--gossip: " + transport.error().detail};
   d->transport_ = std::move(*transport);
 
+  // A store that refuses writes from the start (opened on a full disk) is written through,
+  // so that no first batch fails with the answers of reads riding on it.
+  if (Status room = store.room_to_write(); !room.ok()) d->gate_.store_refuses_writes(room.error());
   auto node = Node::create(d->config_.node, d->config_.name, d->config_.advertise, random_seed(),
                            d->now(), d->gate_.store());
   if (!node) {

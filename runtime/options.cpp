@@ -47,6 +47,10 @@ po::options_description run_flags() {
     ("sync", "fsync every write before answering (slower, survives power loss)")
     ("record-cache-mb", po::value<size_t>()->default_value(16),
      "memory for recently read records kept in front of RocksDB, in MiB (0: none)")
+    ("min-free-disk-mb", po::value<size_t>()->default_value(128),
+     "writes are refused (507) while the data directory's filesystem has less free space "
+     "than this, in MiB: RocksDB needs room to flush and compact, and cannot run out of it "
+     "safely")
     ("http-max-connections", po::value<size_t>()->default_value(10000),
      "HTTP connections served at once; more are answered 503 and closed")
     ("http-read-timeout", po::value<std::string>()->default_value("30s"),
@@ -155,6 +159,10 @@ Command parse_run(int argc, const char* const* argv) {
   o.record_cache_mb = vm["record-cache-mb"].as<size_t>();
   if (o.record_cache_mb > kMaxRecordCacheMb) {
     return UsageError{"--record-cache-mb must be at most " + std::to_string(kMaxRecordCacheMb)};
+  }
+  o.min_free_disk_mb = vm["min-free-disk-mb"].as<size_t>();
+  if (o.min_free_disk_mb < 1 || o.min_free_disk_mb > kMaxRecordCacheMb) {
+    return UsageError{"--min-free-disk-mb must be in 1.." + std::to_string(kMaxRecordCacheMb)};
   }
   o.http_max_connections = vm["http-max-connections"].as<size_t>();
   if (o.http_max_connections == 0) return UsageError{"--http-max-connections must be at least 1"};

@@ -34,9 +34,10 @@ struct RunOptions {
   bool mdns = true;
   std::optional<Duration> query_timeout;  // default: the kernel's (serf's formula)
   bool sync = false;
-  size_t record_cache_mb = 16;  // RocksStore's record cache; 0: none
-  std::string encrypt_key;      // base64; empty: see keyring_file
-  std::string keyring_file;     // empty: gossip in plaintext unless encrypt_key is set
+  size_t record_cache_mb = 16;    // RocksStore's record cache; 0: none
+  size_t min_free_disk_mb = 128;  // RocksStore refuses writes below this much free space
+  std::string encrypt_key;        // base64; empty: see keyring_file
+  std::string keyring_file;       // empty: gossip in plaintext unless encrypt_key is set
   LogLevel log_level = LogLevel::kInfo;
   std::string restore_from;
   size_t http_max_connections = 10000;

@@ -61,6 +61,11 @@ class StagedStore final : public Store {
   Status commit();
   // Set from a failed commit until a write goes through again: the store's last error.
   const std::optional<Error>& failing() const { return failing_; }
+  // The driver knows the store beneath refuses writes (it was opened on a full disk):
+  // write through from the start, so no first batch fails with replies riding on it.
+  void set_failing(Error why) {
+    if (staged_.empty()) failing_ = std::move(why);
+  }
 
  private:
   struct Hash {

@@ -1,5 +1,6 @@
 #include "runtime/store/rocks_store.h"
 
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -9,6 +10,7 @@
 #include <fstream>
 #include <iterator>
 #include <limits>
+#include <optional>
 #include <thread>
 #include <utility>
 
@@ -53,6 +55,13 @@ Error io_error(std::string detail) {
 Error write_error(std::string detail, const rocksdb::Status& s) {
   return Error{s.IsNoSpace() ? ErrorCode::kNoSpace : ErrorCode::kIoError,
                std::move(detail) + ": " + s.ToString()};
+}
+
+// Free space (for unprivileged users) on the filesystem holding `dir`; none if unknown.
+std::optional<uint64_t> free_bytes(const std::string& dir) {
+  struct statvfs st {};
+  if (statvfs(dir.c_str(), &st) != 0) return std::nullopt;
+  return static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
 }
 
 int64_t steady_ms() {
@@ -205,7 +214,8 @@ RocksStore::RocksStore(std::unique_ptr<rocksdb::DB> db, RocksStoreOptions option
     : db_(std::move(db)),
       dir_(std::move(options.dir)),
       sync_writes_(options.sync_writes),
-      cache_(options.record_cache_bytes) {}
+      cache_(options.record_cache_bytes),
+      min_free_bytes_(options.min_free_bytes) {}
 
 RocksStore::~RocksStore() {
   // A destructor has nowhere to report Close()'s error; call flush() first to know that
@@ -221,15 +231,27 @@ Result<std::unique_ptr<RocksStore>> RocksStore::open(const RocksStoreOptions& op
   fs::create_directories(options.dir, ec);
   if (ec) return io_error("cannot create data directory " + options.dir + ": " + ec.message());
 
+  // Opening writes (a new WAL, MANIFEST and OPTIONS file): on a full disk, open read-only.
+  const std::optional<uint64_t> free = free_bytes(options.dir);
+  const bool read_only = free && *free < options.min_free_bytes / 4;
   rocksdb::DB* raw = nullptr;
-  rocksdb::Status s = rocksdb::DB::Open(make_options(), options.dir, &raw);
+  rocksdb::Status s = read_only ? rocksdb::DB::OpenForReadOnly(make_options(), options.dir, &raw)
+                                : rocksdb::DB::Open(make_options(), options.dir, &raw);
   std::unique_ptr<rocksdb::DB> db(raw);
   if (!s.ok()) {
-    std::string detail = "cannot open the database in " + options.dir + ": " + s.ToString();
+    std::string detail = "cannot open the database in " + options.dir +
+                         (read_only ? " read-only (the disk is full)" : "") + ": " + s.ToString();
     if (mentions_lock(s)) detail += " (is another node running with this data directory?)";
     return io_error(std::move(detail));
   }
-  return std::unique_ptr<RocksStore>(new RocksStore(std::move(db), options));
+  std::unique_ptr<RocksStore> store(new RocksStore(std::move(db), options));
+  store->read_only_ = read_only;
+  if (read_only) {
+    log_error("the disk holding " + options.dir + " has " + std::to_string(*free >> 10) +
+              " KiB free: the database is opened read-only; reads are served, writes refused "
+              "until the node is restarted with space freed");
+  }
+  return store;
 }
 
 Result<bool> RocksStore::get(std::string_view key, Record& out) {
@@ -256,6 +278,7 @@ Status RocksStore::write(std::string_view what, const std::string& key,
                          const std::vector<uint8_t>* value, bool sync) {
   rocksdb::WriteOptions options;
   options.sync = sync;
+  if (Status room = room_to_write(key[0] != kRecordPrefix); !room.ok()) return room;
   auto attempt = [&] {
     return value ? db_->Put(options, key, slice(*value)) : db_->Delete(options, key);
   };
@@ -263,6 +286,21 @@ Status RocksStore::write(std::string_view what, const std::string& key,
   if (!s.ok() && try_resume()) s = attempt();
   if (!s.ok()) return write_error(std::string(what) + " " + quote(key) + " in " + dir_, s);
   return {};
+}
+
+Status RocksStore::room_to_write(bool small) const {
+  if (read_only_) {
+    return Error{ErrorCode::kNoSpace, "the database in " + dir_ +
+                                          " was opened read-only on a full disk: restart the "
+                                          "node once space is freed"};
+  }
+  const uint64_t need = small ? min_free_bytes_ / 4 : min_free_bytes_;
+  const std::optional<uint64_t> free = free_bytes(dir_);
+  if (!free || *free >= need) return {};
+  return Error{ErrorCode::kNoSpace, "the disk holding " + dir_ + " has " +
+                                        std::to_string(*free >> 10) + " KiB free, less than the " +
+                                        std::to_string(need >> 10) +
+                                        " KiB kept free for the database (--min-free-disk-mb)"};
 }
 
 bool RocksStore::try_resume() {
@@ -307,6 +345,7 @@ Status RocksStore::write_batch(std::span<const RecordWrite> writes) {
     keys.push_back(w.key);
     stored.push_back(w.record);
   }
+  if (Status room = room_to_write(false); !room.ok()) return room;
   rocksdb::WriteOptions options;
   options.sync = sync_writes_;
   RecordCache::Write cached(cache_, std::move(keys));
@@ -399,8 +438,11 @@ Result<std::vector<Address>> RocksStore::get_peers() {
 }
 
 Status RocksStore::flush() {
+  if (read_only_) return {};  // nothing was written
   rocksdb::Status s = db_->FlushWAL(/*sync=*/true);
-  if (s.ok()) s = db_->Flush(rocksdb::FlushOptions());  // waits for the flush
+  // The memtable too (waiting for it), unless the disk is too full to take the table file:
+  // the synced WAL holds the same writes.
+  if (s.ok() && room_to_write(false).ok()) s = db_->Flush(rocksdb::FlushOptions());
   if (!s.ok()) return io_error("flush of " + dir_ + ": " + s.ToString());
   return {};
 }

@@ -11,9 +11,15 @@
 //    error, never as a crash or a wrong value;
 //  - no exception escapes; every failure is a Status or Result carrying the path and
 //    RocksDB's message; a write refused for want of space is kNoSpace;
-//  - a full disk is survived: once RocksDB refuses writes (it then takes none until
-//    resumed), a later write asks it to resume, at most once a second, so writes work
-//    again once space is freed, without a restart.
+//  - a full disk is survived. RocksDB must never meet one itself (the build Debian ships
+//    aborts on a failed WAL write), so every write first checks the filesystem's free
+//    space and is refused (kNoSpace) below `min_free_bytes`; writes work again once space
+//    is freed. (RocksDB's own flushes and compactions use that reserve: it must exceed
+//    what they write at once.) Should RocksDB still stop taking writes, a later write
+//    asks it to resume, at most once a second;
+//  - opened on a disk with less than a quarter of `min_free_bytes` free, the database is
+//    opened read-only (it then writes nothing at all): reads work, every write is refused
+//    (kNoSpace) until the process is restarted with space freed.
 //  - keys read more than once lately are answered from a RecordCache (record_cache.h)
 //    without RocksDB, and no read returns a record older than one whose write had
 //    returned before the read began.
@@ -50,6 +56,9 @@ struct RocksStoreOptions {
   // Recently read records kept in memory in front of RocksDB (see record_cache.h);
   // 0 turns the cache off.
   size_t record_cache_bytes = kDefaultRecordCacheBytes;
+  // Writes are refused (kNoSpace) while the data directory's filesystem has less free
+  // space than this (meta writes, a few bytes each, while it has less than a quarter).
+  uint64_t min_free_bytes = 128 << 20;
 };
 
 class RocksStore final : public Store {
@@ -84,10 +93,15 @@ class RocksStore final : public Store {
   // The last snapshot written; empty when none was.
   Result<std::vector<Address>> get_peers();
 
-  // Makes every write so far durable (syncs the WAL and flushes the memtable).
+  // Makes every write so far durable (syncs the WAL, and flushes the memtable unless the
+  // disk is short of space).
   Status flush();
   // RocksDB's estimate of the number of keys (records, meta and peers), for metrics.
   uint64_t approximate_keys();
+
+  // Ok when a write may go to RocksDB: the database is writable and the filesystem has at
+  // least `min_free_bytes` free (a quarter of it for `small` writes: meta, peers).
+  Status room_to_write(bool small = false) const;
 
   const std::string& dir() const { return dir_; }
   const RecordCache& record_cache() const { return cache_; }
@@ -117,6 +131,8 @@ class RocksStore final : public Store {
   bool sync_writes_;
   RecordCache cache_;
   std::atomic<int64_t> last_resume_ms_{0};  // steady clock, of the last try_resume
+  uint64_t min_free_bytes_;
+  bool read_only_ = false;  // opened on a full disk
 };
 
 }  // namespace ckv

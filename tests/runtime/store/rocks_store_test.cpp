@@ -410,6 +410,34 @@ TEST_F(RocksStoreTest, ABatchWritingACachedKeyTwiceLeavesTheCacheAsTheStore) {
   }
 }
 
+// Below its free-space reserve the store refuses writes as kNoSpace (RocksDB never meets
+// a full disk itself) and serves reads; opened below a quarter of it, it is read-only.
+TEST_F(RocksStoreTest, ADiskShortOfItsReserveRefusesWritesAndServesReads) {
+  {
+    auto store = open_store(dir_);
+    ASSERT_TRUE(store);
+    ASSERT_TRUE(store->put("k", value_record("v")).ok());
+    ASSERT_TRUE(store->put_meta(MetaKey::kEpoch, 3).ok());
+  }
+  RocksStoreOptions short_of_space{dir_};
+  short_of_space.min_free_bytes = uint64_t{1} << 62;  // more than any disk has
+  auto store = RocksStore::open(short_of_space);
+  ASSERT_TRUE(store.ok()) << store.error().detail;
+  Status put = (*store)->put("k2", value_record("v2"));
+  ASSERT_FALSE(put.ok());
+  EXPECT_EQ(put.error().code, ErrorCode::kNoSpace);
+  EXPECT_NE(put.error().detail.find("restart"), std::string::npos) << put.error().detail;
+  EXPECT_EQ((*store)->put_meta(MetaKey::kEpoch, 4).error().code, ErrorCode::kNoSpace);
+  const Record* none = nullptr;
+  const std::vector<RecordWrite> batch{{"k3", none}};
+  EXPECT_EQ((*store)->write_batch(batch).error().code, ErrorCode::kNoSpace);
+  Record got;
+  ASSERT_TRUE((*store)->get("k", got).value());
+  EXPECT_EQ(got.value, "v");
+  EXPECT_EQ(*(*store)->get_meta(MetaKey::kEpoch), 3u);
+  EXPECT_TRUE((*store)->flush().ok());
+}
+
 TEST_F(RocksStoreTest, SecondOpenOfTheSameDirectoryFailsClearly) {
   auto first = open_store(dir_);
   ASSERT_TRUE(first);
