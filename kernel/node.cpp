@@ -115,8 +115,9 @@ void Node::get(Now now, uint64_t request, std::string_view key, std::optional<Du
   kv_->get(now, request, key, timeout);
 }
 
-void Node::put(Now now, uint64_t request, std::string_view key, std::string value) {
-  kv_->put(now, request, key, std::move(value));
+void Node::put(Now now, uint64_t request, std::string_view key, std::string value,
+               std::optional<Duration> ttl) {
+  kv_->put(now, request, key, std::move(value), ttl);
 }
 
 void Node::erase(Now now, uint64_t request, std::string_view key) {

@@ -65,7 +65,9 @@ class Node {
   // Client operations; each answers with one Reply carrying `request` (see kv/client.h).
   void get(Now now, uint64_t request, std::string_view key,
            std::optional<Duration> timeout = std::nullopt);
-  void put(Now now, uint64_t request, std::string_view key, std::string value);
+  // `ttl`: the value expires that long after `now.wall` (none: the configured default).
+  void put(Now now, uint64_t request, std::string_view key, std::string value,
+           std::optional<Duration> ttl = std::nullopt);
   void erase(Now now, uint64_t request, std::string_view key);
 
   Outbox& outbox() { return outbox_; }
@@ -79,9 +81,13 @@ class Node {
   // answer local hits from the store on another thread (a newer epoch only makes it miss).
   uint64_t serving_epoch() const { return kv_->serving_epoch(); }
   // Fills `out` from `local` (taking its value) when the copy was confirmed in `epoch`.
-  static bool answer_locally(Record& local, uint64_t epoch, Reply& out) {
-    return KeyValue::answer_locally(local, epoch, out);
+  // A value past its TTL by `wall_us` is answered as a 404: pass the later of the wall
+  // clock and expiry_clock_us() as published after the last input.
+  static bool answer_locally(Record& local, uint64_t epoch, uint64_t wall_us, Reply& out) {
+    return KeyValue::answer_locally(local, epoch, wall_us, out);
   }
+  // See KeyValue::expiry_clock_us.
+  uint64_t expiry_clock_us() const { return kv_->expiry_clock_us(); }
   // The layers themselves, for tests and benchmarks that look inside; drivers use the
   // accessors above.
   const Membership& membership() const { return membership_; }

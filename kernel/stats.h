@@ -52,6 +52,7 @@ struct NodeStats {
   uint64_t deletes = 0;
   uint64_t store_errors = 0;
   uint64_t commit_failures = 0;         // batches the store refused after the kernel acted on them
+  uint64_t values_expired = 0;          // values a get found past their TTL (made tombstones)
   uint64_t queries_sent = 0;            // query datagrams, retries included
   uint64_t query_retries = 0;           // rounds of re-asking silent members
   uint64_t query_timeouts = 0;          // reads that ended at their timeout
@@ -129,6 +130,8 @@ inline constexpr NodeCounter kNodeCounters[] = {
     {"ckv_puts_total", &NodeStats::puts, "Client puts."},
     {"ckv_deletes_total", &NodeStats::deletes, "Client deletes."},
     {"ckv_store_errors_total", &NodeStats::store_errors, "Store operations that failed."},
+    {"ckv_values_expired_total", &NodeStats::values_expired,
+     "Values a get found past their TTL (each then kept as a tombstone)."},
     {"ckv_commit_failures_total", &NodeStats::commit_failures,
      "Batches of writes the store refused (each ends as error replies, never as a crash)."},
     {"ckv_queries_sent_total", &NodeStats::queries_sent,

@@ -138,6 +138,7 @@ Result<DriverConfig> driver_config(const RunOptions& o, std::shared_ptr<const Ke
                                    : Address{first_interface_ip(), o.gossip.port};
   config.cluster_tag = cluster_tag(o.cluster);
   if (o.query_timeout) config.node.kv.query_timeout = *o.query_timeout;
+  if (o.default_ttl) config.node.kv.default_ttl = *o.default_ttl;
   for (const HostPort& target : o.join) {
     auto address = resolve(target);
     if (!address) return Error{address.error().code, "--join: " + address.error().detail};

@@ -104,6 +104,7 @@ void NodeDriver::after_input() {
       flush();
     });
   }
+  published_expiry_us_.store(node_->expiry_clock_us(), std::memory_order_release);
   published_epoch_.store(node_->serving_epoch(), std::memory_order_release);
   if (membership_changed) note_membership_change();
   arm_timer();
@@ -227,7 +228,14 @@ bool NodeDriver::try_local_get(std::string_view key, Reply& out) {
   if (epoch == 0) return false;  // the kernel has not run yet
   Record local;
   Result<bool> found = store_.get(key, local);
-  if (!found.ok() || !found.value() || !Node::answer_locally(local, epoch, out)) return false;
+  if (!found.ok() || !found.value()) return false;
+  // Expiry by the later of the clock and the kernel's expiry clock: a value the kernel has
+  // seen expire stays expired here too, whatever the wall clock does.
+  const auto wall = std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::system_clock::now().time_since_epoch());
+  const uint64_t wall_us = std::max(static_cast<uint64_t>(std::max<int64_t>(0, wall.count())),
+                                    published_expiry_us_.load(std::memory_order_acquire));
+  if (!Node::answer_locally(local, epoch, wall_us, out)) return false;
   out.op = ClientOp::kGet;
   fast_hits_.fetch_add(1, std::memory_order_relaxed);
   return true;
@@ -252,13 +260,14 @@ void NodeDriver::get(std::string key, std::optional<Duration> timeout, ReplyHand
   });
 }
 
-void NodeDriver::put(std::string key, std::string value, ReplyHandler done) {
-  asio::post(strand_, [this, key = std::move(key), value = std::move(value),
+void NodeDriver::put(std::string key, std::string value, std::optional<Duration> ttl,
+                     ReplyHandler done) {
+  asio::post(strand_, [this, key = std::move(key), value = std::move(value), ttl,
                        done = std::move(done)]() mutable {
     if (refuse_if_stopping(done)) return;
     uint64_t id = next_request();
     pending_.emplace(id, std::move(done));
-    node_->put(now(), id, key, std::move(value));
+    node_->put(now(), id, key, std::move(value), ttl);
     after_input();
   });
 }

@@ -88,7 +88,8 @@ class NodeDriver {
   // a local hit then never waits for the kernel's strand. False: use get().
   bool try_local_get(std::string_view key, Reply& out);
   void get(std::string key, std::optional<Duration> timeout, ReplyHandler done);
-  void put(std::string key, std::string value, ReplyHandler done);
+  // `ttl`: the value expires that long after the node takes it (none: --default-ttl).
+  void put(std::string key, std::string value, std::optional<Duration> ttl, ReplyHandler done);
   void erase(std::string key, ReplyHandler done);
   // A peer found by mDNS: joined unless a member of that name is already alive.
   void discovered(std::string name, Address peer);
@@ -146,7 +147,8 @@ class NodeDriver {
   std::vector<Address> seeds_;
   std::vector<Address> saved_peers_;
   std::atomic<bool> stopping_{false};
-  std::atomic<uint64_t> published_epoch_{0};  // node_->serving_epoch() after the last input
+  std::atomic<uint64_t> published_epoch_{0};      // node_->serving_epoch() after the last input
+  std::atomic<uint64_t> published_expiry_us_{0};  // node_->expiry_clock_us(), likewise
   std::atomic<uint64_t> fast_hits_{0};
   bool store_failing_ = false;
   std::string store_error_;  // why the store refuses writes; read on the strand

@@ -44,6 +44,9 @@ po::options_description run_flags() {
     ("query-timeout", po::value<std::string>(),
      "how long a cluster read waits for silent members, e.g. 500ms or 2s "
      "(default: serf's formula, 3.2 s up to 9 nodes); GET ?timeout= overrides it per request")
+    ("default-ttl", po::value<std::string>(),
+     "time to live of values written without ?ttl=, e.g. 30s, 1h or 7d (default: none, "
+     "values never expire)")
     ("sync", "fsync every write before answering (slower, survives power loss)")
     ("record-cache-mb", po::value<size_t>()->default_value(16),
      "memory for recently read records kept in front of RocksDB, in MiB (0: none)")
@@ -154,6 +157,11 @@ Command parse_run(int argc, const char* const* argv) {
     auto t = parse_duration(vm["query-timeout"].as<std::string>());
     if (!t) return UsageError{"--query-timeout: " + t.error().detail};
     o.query_timeout = *t;
+  }
+  if (vm.count("default-ttl")) {
+    auto t = parse_duration(vm["default-ttl"].as<std::string>(), kMaxTtl);
+    if (!t) return UsageError{"--default-ttl: " + t.error().detail};
+    o.default_ttl = *t;
   }
   o.sync = vm.count("sync") > 0;
   o.record_cache_mb = vm["record-cache-mb"].as<size_t>();

@@ -14,6 +14,7 @@
 
 #include "kernel/core/address.h"
 #include "kernel/core/time.h"
+#include "kernel/kv/config.h"
 #include "runtime/log.h"
 #include "runtime/text_parse.h"
 
@@ -33,6 +34,7 @@ struct RunOptions {
   std::string data_dir;  // default: ./cluster-kv-data/<node name>
   bool mdns = true;
   std::optional<Duration> query_timeout;  // default: the kernel's (serf's formula)
+  std::optional<Duration> default_ttl;    // default: values never expire
   bool sync = false;
   size_t record_cache_mb = 16;    // RocksStore's record cache; 0: none
   size_t min_free_disk_mb = 128;  // RocksStore refuses writes below this much free space

@@ -2,6 +2,8 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdio>
+#include <ctime>
 
 namespace ckv {
 namespace {
@@ -22,7 +24,7 @@ Result<uint16_t> parse_port(std::string_view text) {
 
 }  // namespace
 
-Result<Duration> parse_duration(std::string_view text) {
+Result<Duration> parse_duration(std::string_view text, Duration max) {
   size_t unit_at = 0;
   while (unit_at < text.size() &&
          ((text[unit_at] >= '0' && text[unit_at] <= '9') || text[unit_at] == '.')) {
@@ -44,14 +46,36 @@ Result<Duration> parse_duration(std::string_view text) {
     micros_per_unit = 1e6;
   } else if (unit == "m") {
     micros_per_unit = 60e6;
+  } else if (unit == "h") {
+    micros_per_unit = 3600e6;
+  } else if (unit == "d") {
+    micros_per_unit = 86400e6;
   } else {
-    return bad("bad duration unit in '" + std::string(text) + "' (use us, ms, s or m)");
+    return bad("bad duration unit in '" + std::string(text) + "' (use us, ms, s, m, h or d)");
   }
   double micros = value * micros_per_unit;
-  if (!(micros >= 1) || micros > 3600e6) {
-    return bad("duration '" + std::string(text) + "' out of range (1us..1h)");
+  if (!(micros >= 1) || micros > static_cast<double>(max.count())) {
+    const bool in_hours = max.count() % 3600'000'000 == 0;
+    return bad("duration '" + std::string(text) + "' out of range (1us.." +
+               (in_hours ? std::to_string(max.count() / 3600'000'000) + "h"
+                         : std::to_string(max.count()) + "us") +
+               ")");
   }
   return Duration(static_cast<int64_t>(std::llround(micros)));
+}
+
+std::string http_date(int64_t unix_seconds) {
+  const std::time_t t = static_cast<std::time_t>(unix_seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  static constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+  static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  char out[40];
+  std::snprintf(out, sizeof out, "%s, %02d %s %04d %02d:%02d:%02d GMT", kDays[tm.tm_wday % 7],
+                tm.tm_mday, kMonths[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
+                tm.tm_sec);
+  return out;
 }
 
 Result<Address> parse_listen_address(std::string_view text, uint32_t default_ip) {

@@ -12,9 +12,12 @@
 
 namespace ckv {
 
-// "250ms", "2s", "1.5s", "1m", "100us", or a bare number of milliseconds ("250").
-// Must be positive and at most one hour.
-Result<Duration> parse_duration(std::string_view text);
+// "250ms", "2s", "1.5s", "1m", "2h", "7d", "100us", or a bare number of milliseconds
+// ("250"). Must be at least 1 us and at most `max` (one hour unless said).
+Result<Duration> parse_duration(std::string_view text, Duration max = std::chrono::hours(1));
+
+// An HTTP date (RFC 9110 IMF-fixdate, "Sun, 06 Nov 1994 08:49:37 GMT") of a Unix time.
+std::string http_date(int64_t unix_seconds);
 
 // An IPv4 listen address: "a.b.c.d:port", ":port" or "port" (then the address is
 // `default_ip`). Port 0 is refused: peers must be told where to find us.

@@ -60,9 +60,10 @@ void KeyValue::on_query(const Address& from, const wire::Query& m) {
     return;  // the asker counts us as silent; better than a false "not found"
   }
   if (found.value()) {
-    r.answer = answer_of(record.kind);
+    r.answer = answer_of(record.kind);  // (a value past its TTL: a tombstone, see load)
     r.version = record.version;
     r.value = std::move(record.value);
+    r.expires_us = record.expires_us;
   }
   const bool large = r.value.size() > config_.inline_value_bytes;
   send(from, large ? Channel::kStream : Channel::kDatagram, r);
@@ -84,20 +85,31 @@ void KeyValue::on_query_reply(Now now, const Address& from, wire::QueryReply&& m
     q.holders.emplace_back(m.responder, m.version);
     // A marker means a newer write exists: if it is newer than every value, ask again.
     if (m.answer == wire::QueryAnswer::kInvalidated) q.floor = std::max(q.floor, m.version);
-    if (beats(kind_of(m.answer), m.version, q.best)) {
-      q.best = Candidate{kind_of(m.answer), m.version, std::move(m.value)};
-    }
+    Candidate answer{kind_of(m.answer), m.version, std::move(m.value), m.expires_us};
+    expire_if_due(answer);  // judged by our expiry clock, not the responder's
+    if (beats(answer.kind, answer.version, q.best)) q.best = std::move(answer);
   }
   maybe_complete(now, q, false);
 }
 
 // --- cluster reads ----------------------------------------------------------------------
 
+void KeyValue::expire_if_due(Candidate& c) const {
+  if (c.kind != RecordKind::kValue || c.expires_us == 0 || c.expires_us > wall_floor_us_) return;
+  c.kind = RecordKind::kTombstone;
+  c.value.clear();
+  c.expires_us = 0;
+}
+
 bool KeyValue::beats(RecordKind kind, const Version& version,
                      const std::optional<Candidate>& best) {
   if (!best || version > best->version) return true;
-  return version == best->version && best->kind == RecordKind::kInvalidated &&
-         kind != RecordKind::kInvalidated;
+  // At one version a value or tombstone beats a bare marker, and a tombstone a value: one
+  // write's version is a put or a delete, never both, so a tombstone there is the value
+  // expired by its holder's clock (ahead of ours by less than the skew).
+  return version == best->version &&
+         ((best->kind == RecordKind::kInvalidated && kind != RecordKind::kInvalidated) ||
+          (best->kind == RecordKind::kValue && kind == RecordKind::kTombstone));
 }
 
 Duration KeyValue::default_timeout() const {
@@ -141,7 +153,7 @@ void KeyValue::start_query(Now now, std::string key, uint64_t request, Duration 
           config_.query_retry};
   q.epoch = epoch_;
   if (local != nullptr) {
-    q.best = Candidate{local->kind, local->version, local->value};
+    q.best = Candidate{local->kind, local->version, local->value, local->expires_us};
     q.local_version = local->version;
   }
   std::vector<std::string> members;
@@ -177,7 +189,7 @@ void KeyValue::merge_local(Query& q) {
   if (!found.value()) return;
   q.local_version = local.version;
   if (beats(local.kind, local.version, q.best)) {
-    q.best = Candidate{local.kind, local.version, std::move(local.value)};
+    q.best = Candidate{local.kind, local.version, std::move(local.value), local.expires_us};
   }
 }
 
@@ -310,6 +322,7 @@ void KeyValue::conclude(MonoTime now, Query& q, bool complete, const std::vector
       !q.best || (q.best->kind != RecordKind::kInvalidated && q.best->version >= q.floor);
   r.current = complete && definite;
   r.rounds = q.rounds;
+  if (q.best) expire_if_due(*q.best);  // time passed while the members answered
   if (!q.best || q.best->kind == RecordKind::kInvalidated || q.best->version < q.floor) {
     // Nobody holds a value, or the newest version is held by nobody who answered.
     const bool nobody_answered = q.answered == 0 && q.asked > 0;
@@ -327,13 +340,15 @@ void KeyValue::conclude(MonoTime now, Query& q, bool complete, const std::vector
     if (!q.local_version || *q.local_version <= q.best->version) {
       // Current only if every member answered and no gap opened while they did.
       const bool current = complete && q.epoch == epoch_;
-      Record record{q.best->kind, q.best->version, current ? epoch_ : 0, q.best->value};
+      Record record{q.best->kind, q.best->version, current ? epoch_ : 0, q.best->value,
+                    q.best->expires_us};
       if (supersede(now, q.key, record)) q.local_version = record.version;
     }
     r.version = q.best->version;
     if (q.best->kind == RecordKind::kValue) {
       r.status = ReplyStatus::kOk;
       r.value = q.best->value;
+      r.expires_us = q.best->expires_us;
     }
   }
   if (!r.version.is_zero()) clock_.witness(r.version);  // writes follow what we answered

@@ -8,11 +8,19 @@
 
 namespace ckv {
 
+// The longest time to live a write may ask for: ten years.
+inline constexpr Duration kMaxTtl = std::chrono::hours(24 * 365 * 10);
+
 struct KvConfig {
   using ms = std::chrono::milliseconds;
 
   size_t max_key_bytes = 1024;
   size_t max_value_bytes = 16 * 1024 * 1024;
+
+  // Time to live of a value written without its own (zero: values never expire), and the
+  // longest a write may ask for.
+  Duration default_ttl{0};
+  Duration max_ttl = kMaxTtl;
 
   // How long a cluster read waits for members that do not answer. Zero: serf's formula,
   // gossip_interval * 16 * ceil(log10(n + 1)) (3.2 s up to 9 members). A get may bring

@@ -99,6 +99,7 @@ KeyValue::KeyValue(const KvConfig& config, const MembershipConfig& membership_co
       rng_(seed),
       clock_(node_id(membership.name()), clock_ceiling),
       clock_ceiling_(clock_ceiling),
+      wall_floor_us_(clock_ceiling),
       hold_writes_until_us_(clock_ceiling),
       epoch_(epoch),
       log_(rng_.next() | 1, config.log_entries, config.log_bytes),
@@ -106,8 +107,14 @@ KeyValue::KeyValue(const KvConfig& config, const MembershipConfig& membership_co
 
 // --- client operations ------------------------------------------------------------------
 
+void KeyValue::observe(Now now) {
+  const int64_t wall_us = now.wall.time_since_epoch().count();
+  if (wall_us > 0) wall_floor_us_ = std::max(wall_floor_us_, static_cast<uint64_t>(wall_us));
+}
+
 void KeyValue::get(Now now, uint64_t request, std::string_view key,
                    std::optional<Duration> timeout) {
+  observe(now);
   stats_.gets++;
   if (key.empty() || key.size() > config_.max_key_bytes) {
     reply_error(request, ClientOp::kGet,
@@ -133,14 +140,21 @@ void KeyValue::get(Now now, uint64_t request, std::string_view key,
 void KeyValue::read(Now now, uint64_t request, std::string_view key,
                     std::optional<Duration> timeout) {
   Record local;
-  Result<bool> found = load(key, local);
+  bool expired_now = false;
+  Result<bool> found = load(key, local, &expired_now);
   if (!found.ok()) {
     stats_.store_errors++;
     reply_error(request, ClientOp::kGet, found.error());
     return;
   }
+  if (expired_now) {
+    // Keep the 404 it is now: the tombstone outlives the expiry clock (a restart with the
+    // wall clock stepped back), and frees the value's bytes.
+    stats_.values_expired++;
+    supersede(now.mono, key, local);
+  }
   Reply r{request, ClientOp::kGet};
-  if (found.value() && answer_locally(local, serving_epoch(), r)) {
+  if (found.value() && answer_locally(local, serving_epoch(), wall_floor_us_, r)) {
     stats_.gets_local++;
     reply(std::move(r));
     return;
@@ -150,32 +164,45 @@ void KeyValue::read(Now now, uint64_t request, std::string_view key,
   start_query(now, std::string(key), request, wait, found.value() ? &local : nullptr);
 }
 
-bool KeyValue::answer_locally(Record& local, uint64_t epoch, Reply& out) {
+bool KeyValue::answer_locally(Record& local, uint64_t epoch, uint64_t wall_us, Reply& out) {
   if (epoch == 0 || local.kind == RecordKind::kInvalidated || local.validated_epoch != epoch) {
     return false;  // epoch 0: nothing is current (no copy confirmed in it counts)
   }
   out.version = local.version;
-  if (local.kind == RecordKind::kValue) {
+  if (local.kind == RecordKind::kValue && !expired(local, wall_us)) {
     out.status = ReplyStatus::kOk;
     out.value = std::move(local.value);
+    out.expires_us = local.expires_us;
   } else {
     out.status = ReplyStatus::kNotFound;
   }
   return true;
 }
 
-void KeyValue::put(Now now, uint64_t request, std::string_view key, std::string value) {
+void KeyValue::put(Now now, uint64_t request, std::string_view key, std::string value,
+                   std::optional<Duration> ttl) {
+  observe(now);
   stats_.puts++;
-  write(now, request, ClientOp::kPut, key, std::move(value));
+  if (!ttl && config_.default_ttl > Duration(0)) ttl = config_.default_ttl;
+  if (ttl && (*ttl <= Duration(0) || *ttl > config_.max_ttl)) {
+    reply_error(request, ClientOp::kPut,
+                Error{ErrorCode::kInvalidArgument,
+                      "ttl must be positive and at most " +
+                          std::to_string(config_.max_ttl.count() / 1'000'000) + " s"});
+    return;
+  }
+  const uint64_t expires_us = ttl ? wall_floor_us_ + static_cast<uint64_t>(ttl->count()) : 0;
+  write(now, request, ClientOp::kPut, key, std::move(value), expires_us);
 }
 
 void KeyValue::erase(Now now, uint64_t request, std::string_view key) {
+  observe(now);
   stats_.deletes++;
-  write(now, request, ClientOp::kDelete, key, {});
+  write(now, request, ClientOp::kDelete, key, {}, 0);
 }
 
 void KeyValue::write(Now now, uint64_t request, ClientOp op, std::string_view key,
-                     std::string value) {
+                     std::string value, uint64_t expires_us) {
   auto fail = [&](Error why) { reply_error(request, op, std::move(why)); };
   if (key.empty() || key.size() > config_.max_key_bytes) {
     return fail(Error{ErrorCode::kInvalidArgument,
@@ -192,7 +219,7 @@ void KeyValue::write(Now now, uint64_t request, ClientOp op, std::string_view ke
       return fail(
           Error{ErrorCode::kUnavailable, "too many writes waiting for the clock; retry later"});
     }
-    held_writes_.push_back(HeldWrite{request, op, std::string(key), std::move(value)});
+    held_writes_.push_back(HeldWrite{request, op, std::string(key), std::move(value), expires_us});
     const Duration wait(
         std::max<int64_t>(0, static_cast<int64_t>(hold_writes_until_us_) - wall_us));
     held_until_ = std::min(held_until_, now.mono + wait);
@@ -222,6 +249,7 @@ void KeyValue::write(Now now, uint64_t request, ClientOp op, std::string_view ke
   CKV_ASSERT(epoch_ >= 1, "the epoch is at least 1 once open (0 means never confirmed)");
   record.validated_epoch = epoch_;
   record.value = std::move(value);
+  record.expires_us = expires_us;
   if (Status s = store_.put(key, record); !s.ok()) {
     stats_.store_errors++;
     return fail(s.error());
@@ -261,13 +289,14 @@ void KeyValue::release_held_writes(Now now) {
   std::vector<HeldWrite> held = std::move(held_writes_);
   held_writes_.clear();
   for (HeldWrite& w : held) {
-    write(now, w.request, w.op, w.key, std::move(w.value));
+    write(now, w.request, w.op, w.key, std::move(w.value), w.expires_us);
   }
 }
 
 // --- messages ---------------------------------------------------------------------------
 
 void KeyValue::handle(Now now, const Address& from, Channel, wire::Message&& message) {
+  observe(now);
   std::visit(
       [&](auto&& m) {
         using T = std::decay_t<decltype(m)>;
@@ -414,12 +443,19 @@ bool KeyValue::supersede(MonoTime now, std::string_view key, const Record& recor
   return false;
 }
 
-Result<bool> KeyValue::load(std::string_view key, Record& out) {
+Result<bool> KeyValue::load(std::string_view key, Record& out, bool* expired_now) {
   Result<bool> found = store_.get(key, out);
+  if (found.ok() && found.value() && expired(out, wall_floor_us_)) {
+    out.kind = RecordKind::kTombstone;  // the same version: it still beats older copies
+    out.value.clear();
+    out.expires_us = 0;
+    if (expired_now != nullptr) *expired_now = true;
+  }
   if (!found.ok() || unstored_.empty()) return found;
   auto it = unstored_.find(key);
   if (it == unstored_.end() || (found.value() && out.version >= it->second)) return found;
   out = Record{RecordKind::kInvalidated, it->second, 0, {}};
+  if (expired_now != nullptr) *expired_now = false;
   return true;
 }
 
@@ -438,6 +474,7 @@ void KeyValue::store_unstored() {
 // --- timers -----------------------------------------------------------------------------
 
 void KeyValue::on_timer(Now now) {
+  observe(now);
   if (!held_reads_.empty()) release_held_reads(now);
   if (now.mono >= epoch_retry_at_) bump_or_owe(now.mono);
   if (now.mono >= held_until_) release_held_writes(now);

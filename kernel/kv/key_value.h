@@ -50,8 +50,11 @@ class KeyValue {
   // Fills `out` (status, version, value) and returns true if it may. Pure: a driver may
   // apply it to a store read and a published epoch on another thread, which answers like
   // a get that ran at the moment of the read.
-  static bool answer_locally(Record& local, uint64_t epoch, Reply& out);
-  void put(Now now, uint64_t request, std::string_view key, std::string value);
+  // A value whose TTL has run out by `wall_us` is answered as a 404 of its version.
+  static bool answer_locally(Record& local, uint64_t epoch, uint64_t wall_us, Reply& out);
+  // `ttl`: the value expires that long after `now.wall` (none: KvConfig::default_ttl).
+  void put(Now now, uint64_t request, std::string_view key, std::string value,
+           std::optional<Duration> ttl = std::nullopt);
   void erase(Now now, uint64_t request, std::string_view key);
 
   void handle(Now now, const Address& from, Channel channel, wire::Message&& message);
@@ -68,6 +71,10 @@ class KeyValue {
   void on_commit_failed(Now now);
 
   uint64_t epoch() const { return epoch_; }
+  // The latest wall-clock time (microseconds) of any input: expiry is judged by it, so a
+  // value once expired here stays expired if the wall clock steps back. A driver that
+  // answers local hits on other threads judges them by the later of it and its clock.
+  uint64_t expiry_clock_us() const { return wall_floor_us_; }
   // The epoch whose copies may be served without asking the cluster: `epoch()`, or 0
   // (which no copy carries) while an epoch bump could not be stored (see bump_or_owe).
   uint64_t serving_epoch() const { return epoch_owed_ ? 0 : epoch_; }
@@ -82,6 +89,7 @@ class KeyValue {
     RecordKind kind = RecordKind::kInvalidated;
     Version version;
     std::string value;
+    uint64_t expires_us = 0;  // kValue: see Record
   };
   struct Waiter {
     uint64_t request;
@@ -116,6 +124,7 @@ class KeyValue {
     ClientOp op;
     std::string key;
     std::string value;
+    uint64_t expires_us;
   };
   struct HeldRead {
     uint64_t request;
@@ -135,7 +144,10 @@ class KeyValue {
            const Membership& membership, Store& store, uint64_t seed, uint64_t clock_ceiling,
            uint64_t epoch, Outbox& out, NodeStats& stats);
 
-  void write(Now now, uint64_t request, ClientOp op, std::string_view key, std::string value);
+  // Advances the expiry clock to `now.wall` (never back); every input calls it first.
+  void observe(Now now);
+  void write(Now now, uint64_t request, ClientOp op, std::string_view key, std::string value,
+             uint64_t expires_us);
   // A get of a valid key by a node that has joined (or has waited long enough).
   void read(Now now, uint64_t request, std::string_view key, std::optional<Duration> timeout);
   // Runs the held reads that may run now: all of them once joined, else those due.
@@ -170,8 +182,11 @@ class KeyValue {
   void announce(MonoTime now, std::string_view key, const Version& version);
 
   // Whether (kind, version) beats `best`: a higher version, or the same version held as a
-  // value or tombstone rather than as a bare marker.
+  // value or tombstone rather than as a bare marker, or as a tombstone (expired) rather
+  // than a value.
   static bool beats(RecordKind kind, const Version& version, const std::optional<Candidate>& best);
+  // A value candidate whose TTL has run out by the expiry clock becomes a tombstone.
+  void expire_if_due(Candidate& c) const;
   // `local`: this node's record of the key, just read (null: none).
   void start_query(Now now, std::string key, uint64_t request, Duration timeout,
                    const Record* local);
@@ -194,8 +209,9 @@ class KeyValue {
   // copy left there is no longer served as current (bump_or_owe): false.
   bool supersede(MonoTime now, std::string_view key, const Record& record);
   // What this node holds of `key`: the store's record, unless a newer marker the store
-  // refused is held in memory (unstored_).
-  Result<bool> load(std::string_view key, Record& out);
+  // refused is held in memory (unstored_); a value whose TTL has run out (by the expiry
+  // clock) as a tombstone of its version. `*expired` (if given) tells whether it was that.
+  Result<bool> load(std::string_view key, Record& out, bool* expired = nullptr);
   // Hands the markers held in memory to the store, while it takes them; called whenever
   // an epoch bump is stored (a store refusing records refuses the bump too).
   void store_unstored();
@@ -227,6 +243,10 @@ class KeyValue {
   Prng rng_;
   HybridClock clock_;
   uint64_t clock_ceiling_;
+  // The expiry clock (see expiry_clock_us); starts at the persisted clock ceiling, so a
+  // value expired before a restart stays so even if the wall clock stepped back (up to
+  // the last lease; a value may then expire up to a lease, 200 ms, early).
+  uint64_t wall_floor_us_;
   // After a restart, writes wait until the wall clock passes the ceiling the last run
   // persisted (at most 200 ms), so their versions reflect real time.
   uint64_t hold_writes_until_us_;

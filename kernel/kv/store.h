@@ -42,9 +42,18 @@ struct Record {
   // never (epochs start at 1).
   uint64_t validated_epoch = 0;
   std::string value;  // kValue only
+  // kValue only: the wall-clock microsecond at which the value expires (its TTL ran out);
+  // 0: never. From then on the node treats it as a tombstone of the same version.
+  uint64_t expires_us = 0;
 
   friend bool operator==(const Record&, const Record&) = default;
 };
+
+// Whether `record` is a value whose TTL has run out by wall-clock microsecond `wall_us`.
+inline bool expired(const Record& record, uint64_t wall_us) {
+  return record.kind == RecordKind::kValue && record.expires_us != 0 &&
+         record.expires_us <= wall_us;
+}
 
 enum class MetaKey : uint8_t {
   kClockCeiling = 0,  // HybridClock lease, wall microseconds

@@ -22,6 +22,10 @@ constexpr size_t kMinEntryBytes = 2 + 1 + 1 + 1;
 template <class>
 inline constexpr bool kAlwaysFalse = false;
 
+// A QueryReply's answer byte for a value with an expiry (revision 2): version, varint
+// expiry, value.
+constexpr uint8_t kExpiringValueAnswer = 4;
+
 void write_version(ByteWriter& w, const Version& v) {
   w.varint(v.wall_us);
   w.varint(v.logical);
@@ -116,8 +120,10 @@ void encode_body(ByteWriter& w, const Message& m) {
         } else if constexpr (std::is_same_v<T, QueryReply>) {
           w.varint(msg.id);
           w.bytes(msg.responder);
-          w.u8(static_cast<uint8_t>(msg.answer));
+          const bool expiring = msg.answer == QueryAnswer::kValue && msg.expires_us != 0;
+          w.u8(expiring ? kExpiringValueAnswer : static_cast<uint8_t>(msg.answer));
           if (msg.answer != QueryAnswer::kNotFound) write_version(w, msg.version);
+          if (expiring) w.varint(msg.expires_us);
           if (msg.answer == QueryAnswer::kValue) w.bytes(msg.value);
         } else {
           static_assert(kAlwaysFalse<T>, "every message kind needs an encoding");
@@ -270,12 +276,17 @@ Message decode_body(MessageType type, ByteReader& r, const DecodeLimits& limits)
       m.id = r.varint();
       m.responder = read_name(r);
       const uint8_t answer = r.u8();
-      if (answer > static_cast<uint8_t>(QueryAnswer::kInvalidated)) {
+      const bool expiring = answer == kExpiringValueAnswer;
+      if (answer > static_cast<uint8_t>(QueryAnswer::kInvalidated) && !expiring) {
         r.fail(ErrorCode::kMalformed, "unknown query answer");
         return m;
       }
-      m.answer = static_cast<QueryAnswer>(answer);
+      m.answer = expiring ? QueryAnswer::kValue : static_cast<QueryAnswer>(answer);
       if (m.answer != QueryAnswer::kNotFound) m.version = read_version(r);
+      if (expiring) {
+        m.expires_us = r.varint();
+        if (m.expires_us == 0) r.fail(ErrorCode::kMalformed, "an expiring value without expiry");
+      }
       if (m.answer == QueryAnswer::kValue) m.value = r.string(r.remaining());
       return m;
     }

@@ -30,7 +30,9 @@
 
 namespace ckv::wire {
 
-inline constexpr uint8_t kWireVersion = 0x01;  // generation 0, revision 1
+// Generation 0, revision 2 (revision 2 added the QueryReply answer of a value with an
+// expiry, which a revision-1 decoder refuses; everything else reads both ways).
+inline constexpr uint8_t kWireVersion = 0x02;
 inline constexpr uint8_t wire_generation(uint8_t version) {
   return version >> 4;
 }

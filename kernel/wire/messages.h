@@ -163,6 +163,10 @@ struct QueryReply {
   QueryAnswer answer = QueryAnswer::kNotFound;
   Version version;    // all but kNotFound
   std::string value;  // kValue only
+  // kValue only: when the value expires (wall-clock microseconds), 0 never. On the wire a
+  // value with an expiry is answer 4 (version, expiry, value), which revision 1 does not
+  // know: a node of that build drops the packet (the responder looks silent to it).
+  uint64_t expires_us = 0;
   friend bool operator==(const QueryReply&, const QueryReply&) = default;
 };
 

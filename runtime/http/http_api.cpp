@@ -40,6 +40,18 @@ std::string etag(const Version& v) {
   return text;
 }
 
+// Cache-Control: max-age (the whole seconds left) and Expires, so that an HTTP cache in
+// front of the node keeps a value with a TTL no longer than the node does.
+void add_expiry_headers(HttpResponse& r, uint64_t expires_us) {
+  const auto now_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  const int64_t left_us = static_cast<int64_t>(expires_us) - now_us;
+  r.headers.emplace_back("Cache-Control",
+                         "max-age=" + std::to_string(std::max<int64_t>(0, left_us / 1'000'000)));
+  r.headers.emplace_back("Expires", http_date(static_cast<int64_t>(expires_us / 1'000'000)));
+}
+
 int hex_digit(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -58,6 +70,7 @@ HttpResponse key_response(HttpMethod method, const Reply& reply, std::optional<D
       if (method == HttpMethod::kGet || method == HttpMethod::kHead) {
         r.body = reply.value;
         r.content_type = "application/octet-stream";
+        if (reply.expires_us != 0) add_expiry_headers(r, reply.expires_us);
         // Some member never answered: this is the newest value the node could find.
         if (!reply.current) r.headers.emplace_back("X-Cluster-KV-Current", "false");
       } else {
@@ -179,6 +192,17 @@ Result<std::string> query_param(std::string_view query, std::string_view name) {
   return std::string();
 }
 
+Result<std::optional<Duration>> duration_param(std::string_view query, std::string_view name,
+                                               Duration max) {
+  auto text = query_param(query, name);
+  if (!text)
+    return Error{ErrorCode::kInvalidArgument, std::string(name) + ": " + text.error().detail};
+  if (text->empty()) return std::optional<Duration>();
+  auto d = parse_duration(*text, max);
+  if (!d) return Error{ErrorCode::kInvalidArgument, std::string(name) + ": " + d.error().detail};
+  return std::optional<Duration>(*d);
+}
+
 void HttpApi::handle(HttpRequest request, Done done) {
   auto started = std::chrono::steady_clock::now();
   auto routed = route_target(request.target, limits_.max_key_bytes);
@@ -236,20 +260,12 @@ void HttpApi::handle_key(HttpRequest& request, RoutedTarget& target, Done& done)
   switch (method) {
     case HttpMethod::kGet:
     case HttpMethod::kHead: {
-      auto timeout_text = query_param(target.query, "timeout");
-      if (!timeout_text) {
-        done(text(400, "timeout: " + timeout_text.error().detail));
+      auto timeout_param = duration_param(target.query, "timeout", std::chrono::hours(1));
+      if (!timeout_param) {
+        done(text(400, timeout_param.error().detail));
         return;
       }
-      std::optional<Duration> timeout;
-      if (!timeout_text->empty()) {
-        auto t = parse_duration(*timeout_text);
-        if (!t) {
-          done(text(400, "timeout: " + t.error().detail));
-          return;
-        }
-        timeout = *t;
-      }
+      const std::optional<Duration> timeout = *timeout_param;
       Reply local;
       if (driver_.try_local_get(target.key, local)) {
         done(key_response(method, local, timeout, false));
@@ -269,11 +285,18 @@ void HttpApi::handle_key(HttpRequest& request, RoutedTarget& target, Done& done)
                            std::to_string(limits_.max_value_bytes)));
         return;
       }
-      driver_.put(std::move(target.key), std::move(request.body),
-                  [this, method, done = std::move(done)](Reply reply) {
-                    done(key_response(method, reply, std::nullopt, driver_.stopping()));
-                  });
-      return;
+      {
+        auto ttl = duration_param(target.query, "ttl", kMaxTtl);
+        if (!ttl) {
+          done(text(400, ttl.error().detail));
+          return;
+        }
+        driver_.put(std::move(target.key), std::move(request.body), *ttl,
+                    [this, method, done = std::move(done)](Reply reply) {
+                      done(key_response(method, reply, std::nullopt, driver_.stopping()));
+                    });
+        return;
+      }
     case HttpMethod::kDelete: {
       // 404 when no member holds the key: a cluster read first, then the tombstone. A
       // read that failed (a store error, a shutdown) deletes nothing; a 404 that is not

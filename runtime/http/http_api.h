@@ -89,6 +89,10 @@ Result<RoutedTarget> route_target(std::string_view target, size_t max_key_bytes)
 // The value of `name` in a query string ("a=1&timeout=2s"), percent-decoded; empty when
 // absent. A bad escape is an error.
 Result<std::string> query_param(std::string_view query, std::string_view name);
+// A duration parameter (`?timeout=2s`, `?ttl=1h`): none when absent; an error naming the
+// parameter when it does not parse or is over `max`.
+Result<std::optional<Duration>> duration_param(std::string_view query, std::string_view name,
+                                               Duration max);
 
 // The kernel's reply to a key request, as HTTP. A reply that is not current (some member
 // never answered, or a newer version exists that no member could give) carries

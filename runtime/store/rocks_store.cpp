@@ -31,16 +31,20 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Record value, format 1:
-//   u8 format (1) | u8 kind | fixed64 wall_us | varint logical | fixed64 node
-//   | varint validated_epoch | value bytes (the rest)
+// Record value, format 2:
+//   u8 format (2) | u8 kind | fixed64 wall_us | varint logical | fixed64 node
+//   | varint validated_epoch | varint expires_us | value bytes (the rest)
+// Format 1 (written before TTLs) is the same without expires_us, and still reads (as a
+// record that never expires); a record without expiry is still written in format 1, so
+// a data directory stays readable by the build before this one unless TTLs are used.
 // Fixed-width little-endian for wall_us and node (both use most of their 64 bits),
 // varints for the usually small counters, written and read with the wire codec's
 // ByteWriter/ByteReader (kernel/wire/), so a varint has one form everywhere: the shortest.
 // This program has always written that form, so data directories written before this
 // rule still read back. The value is stored for every kind so a record
 // reads back exactly as written (a tombstone's is normally empty and costs nothing).
-constexpr uint8_t kRecordFormat = 1;
+constexpr uint8_t kRecordFormatNoExpiry = 1;
+constexpr uint8_t kRecordFormat = 2;
 // Peer snapshot, format 1: u8 format (1) | varint count | count x (ip u32 BE, port u16 BE).
 constexpr uint8_t kPeersFormat = 1;
 constexpr size_t kPeerBytes = 6;
@@ -72,14 +76,15 @@ int64_t steady_ms() {
 
 std::vector<uint8_t> encode_record(const Record& r) {
   std::vector<uint8_t> out;
-  out.reserve(2 + 8 + 5 + 8 + 10 + r.value.size());
+  out.reserve(2 + 8 + 5 + 8 + 10 + 10 + r.value.size());
   wire::ByteWriter w(out);
-  w.u8(kRecordFormat);
+  w.u8(r.expires_us != 0 ? kRecordFormat : kRecordFormatNoExpiry);
   w.u8(static_cast<uint8_t>(r.kind));
   w.fixed64(r.version.wall_us);
   w.varint(r.version.logical);
   w.fixed64(r.version.node);
   w.varint(r.validated_epoch);
+  if (r.expires_us != 0) w.varint(r.expires_us);
   w.raw(r.value);
   return out;
 }
@@ -88,7 +93,8 @@ std::vector<uint8_t> encode_record(const Record& r) {
 std::string decode_record(std::span<const uint8_t> data, Record& out) {
   wire::ByteReader in(data);
   if (data.empty()) return "empty";
-  if (in.u8() != kRecordFormat) return "unknown record format";
+  const uint8_t format = in.u8();
+  if (format != kRecordFormat && format != kRecordFormatNoExpiry) return "unknown record format";
   const uint8_t kind = in.u8();
   if (in.failed()) return "truncated";
   if (kind > static_cast<uint8_t>(RecordKind::kInvalidated)) return "unknown record kind";
@@ -97,6 +103,7 @@ std::string decode_record(std::span<const uint8_t> data, Record& out) {
   const uint64_t logical = in.varint();
   out.version.node = in.fixed64();
   out.validated_epoch = in.varint();
+  out.expires_us = format == kRecordFormat ? in.varint() : 0;
   if (in.failed()) return in.error().detail;
   if (logical > std::numeric_limits<uint32_t>::max()) return "logical counter out of range";
   out.version.logical = static_cast<uint32_t>(logical);

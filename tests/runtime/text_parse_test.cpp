@@ -5,6 +5,7 @@
 namespace ckv {
 namespace {
 
+using std::chrono::hours;
 using std::chrono::microseconds;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
@@ -16,11 +17,19 @@ TEST(ParseDuration, AcceptsUnitsAndBareMilliseconds) {
   EXPECT_EQ(*parse_duration("1.5s"), milliseconds(1500));
   EXPECT_EQ(*parse_duration("1m"), seconds(60));
   EXPECT_EQ(*parse_duration("100us"), microseconds(100));
+  EXPECT_EQ(*parse_duration("1h"), hours(1));
+  EXPECT_EQ(*parse_duration("7d", hours(24 * 7)), hours(24 * 7));
+  EXPECT_FALSE(parse_duration("8d", hours(24 * 7)).ok());
+}
+
+TEST(HttpDate, IsRfc9110ImfFixdate) {
+  EXPECT_EQ(http_date(784111777), "Sun, 06 Nov 1994 08:49:37 GMT");
+  EXPECT_EQ(http_date(0), "Thu, 01 Jan 1970 00:00:00 GMT");
 }
 
 TEST(ParseDuration, RefusesNonsenseZeroAndHuge) {
   for (const char* bad :
-       {"", "ms", "soon", "1h", "-5ms", "0", "0.0001us", "2 s", "1.2.3s", "99999999s"}) {
+       {"", "ms", "soon", "2h", "1y", "-5ms", "0", "0.0001us", "2 s", "1.2.3s", "99999999s"}) {
     auto r = parse_duration(bad);
     EXPECT_FALSE(r.ok()) << bad;
     if (!r.ok()) {

@@ -655,15 +655,99 @@ TEST_F(Cluster, ANodeStartedOnAStoreThatRefusesWritesServesReads) {
 TEST(AnswerLocally, OnlyACopyConfirmedInTheServingEpochAndNeverInEpochZero) {
   Reply out;
   Record never_confirmed{RecordKind::kValue, Version{1, 0, 1}, 0, "v"};
-  EXPECT_FALSE(KeyValue::answer_locally(never_confirmed, 0, out));  // 0: a bump is owed
+  EXPECT_FALSE(KeyValue::answer_locally(never_confirmed, 0, 0, out));  // 0: a bump is owed
   Record confirmed{RecordKind::kValue, Version{1, 0, 1}, 7, "v"};
-  EXPECT_FALSE(KeyValue::answer_locally(confirmed, 8, out));
-  EXPECT_FALSE(KeyValue::answer_locally(confirmed, 0, out));
-  ASSERT_TRUE(KeyValue::answer_locally(confirmed, 7, out));
+  EXPECT_FALSE(KeyValue::answer_locally(confirmed, 8, 0, out));
+  EXPECT_FALSE(KeyValue::answer_locally(confirmed, 0, 0, out));
+  ASSERT_TRUE(KeyValue::answer_locally(confirmed, 7, 0, out));
   EXPECT_EQ(out.status, ReplyStatus::kOk);
   EXPECT_EQ(out.value, "v");
   Record marker{RecordKind::kInvalidated, Version{1, 0, 1}, 7, ""};
-  EXPECT_FALSE(KeyValue::answer_locally(marker, 7, out));
+  EXPECT_FALSE(KeyValue::answer_locally(marker, 7, 0, out));
+}
+
+TEST(AnswerLocally, AValuePastItsTtlIsA404OfItsVersion) {
+  Reply out;
+  Record expiring{RecordKind::kValue, Version{1, 0, 1}, 7, "v", /*expires_us=*/5000};
+  ASSERT_TRUE(KeyValue::answer_locally(expiring, 7, 4999, out));
+  EXPECT_EQ(out.status, ReplyStatus::kOk);
+  EXPECT_EQ(out.expires_us, 5000u);
+  Record again{RecordKind::kValue, Version{1, 0, 1}, 7, "v", 5000};
+  ASSERT_TRUE(KeyValue::answer_locally(again, 7, 5000, out));
+  EXPECT_EQ(out.status, ReplyStatus::kNotFound);
+  EXPECT_EQ(out.version, (Version{1, 0, 1}));
+}
+
+// A value with a TTL is served until it runs out, then is a 404 everywhere: on the writer,
+// on a node holding a copy, and on one that asks the cluster; and a write after expiry
+// wins everywhere.
+TEST_F(Cluster, AValueWithATtlIsA404EverywhereOnceItRunsOut) {
+  nodes_[0]->put(now(0), 1, "k", "v", 1s);
+  run_for(5ms);
+  nodes_[2]->get(now(2), 2, "k");  // n2 caches a copy, with its expiry
+  pump();
+  Reply r = last_reply();
+  ASSERT_EQ(r.value, "v");
+  EXPECT_NE(r.expires_us, 0u);
+  ASSERT_NE(stores_[2]->peek("k"), nullptr);
+  EXPECT_EQ(stores_[2]->peek("k")->expires_us, r.expires_us);
+  run_for(1s);
+  for (size_t i : {0, 1, 2}) {
+    nodes_[i]->get(now(i), 10 + i, "k");
+    pump();
+    r = last_reply();
+    EXPECT_EQ(r.status, ReplyStatus::kNotFound) << "n" << i << " served an expired value";
+  }
+  EXPECT_EQ(stores_[0]->peek("k")->kind, RecordKind::kTombstone) << "the 404 was not kept";
+  nodes_[1]->put(now(1), 20, "k", "again");
+  run_for(5ms);
+  for (size_t i : {0, 1, 2}) {
+    nodes_[i]->get(now(i), 30 + i, "k");
+    pump();
+    EXPECT_EQ(last_reply().value, "again");
+  }
+}
+
+// A node that has answered 404 for an expired version never returns it again, even when
+// its wall clock steps back before the expiry.
+TEST_F(Cluster, AnExpiredValueStaysExpiredWhenTheClockStepsBack) {
+  nodes_[0]->put(now(0), 1, "k", "v", 1s);
+  run_for(1100ms);
+  nodes_[0]->get(now(0), 2, "k");
+  pump();
+  ASSERT_EQ(last_reply().status, ReplyStatus::kNotFound);
+  skew_us_[0] -= 10'000'000;  // ten seconds back
+  nodes_[0]->get(now(0), 3, "k");
+  pump();
+  EXPECT_EQ(last_reply().status, ReplyStatus::kNotFound);
+}
+
+// n1 holds an older value and is cut off while n0 writes a newer one with a TTL. Once that
+// runs out, n1's older value must not win a read: the expired version still beats it.
+TEST_F(Cluster, AnExpiredValueDoesNotLetAnOlderCopyWin) {
+  nodes_[1]->put(now(1), 1, "k", "old");
+  run_for(5ms);
+  // n0 and n1 cannot reach each other; n2 reaches both.
+  auto cut = [&](const InFlight& m) {
+    return (m.from == 0 && m.to == 1) || (m.from == 1 && m.to == 0);
+  };
+  nodes_[0]->put(now(0), 2, "k", "new", 1s);
+  advance(1100ms, cut);
+  ASSERT_EQ(stores_[1]->peek("k")->value, "old");
+  nodes_[2]->get(now(2), 3, "k");
+  pump(cut);
+  Reply r = last_reply();
+  EXPECT_EQ(r.status, ReplyStatus::kNotFound) << "answered " << r.value;
+  EXPECT_NE(r.value, "old");
+}
+
+TEST_F(Cluster, ATtlOutOfRangeIsRefused) {
+  nodes_[0]->put(now(0), 1, "k", "v", Duration(0));
+  pump();
+  Reply r = last_reply();
+  EXPECT_EQ(r.status, ReplyStatus::kError);
+  EXPECT_EQ(r.code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(stores_[0]->peek("k"), nullptr);
 }
 
 // The empty-log announcements of a cluster's formation end: each node announces its log

@@ -107,6 +107,39 @@ TEST_F(RocksStoreTest, RoundTripsEveryKind) {
   EXPECT_EQ(got, marker(RecordKind::kTombstone, 99));
 }
 
+// A value with a TTL is written in format 2 (its expiry) and reads back, across a reopen;
+// one without is still written in format 1, which the previous build reads.
+TEST_F(RocksStoreTest, AnExpiryRoundTripsAndRecordsWithoutOneKeepTheOldFormat) {
+  Record expiring = value_record("soon");
+  expiring.expires_us = 1'700'000'000'123'456;
+  {
+    auto store = open_store(dir_);
+    ASSERT_TRUE(store);
+    ASSERT_TRUE(store->put("e", expiring).ok());
+    ASSERT_TRUE(store->put("plain", value_record("always")).ok());
+  }
+  rocksdb::DB* raw = nullptr;
+  ASSERT_TRUE(rocksdb::DB::OpenForReadOnly(rocksdb::Options(), dir_, &raw).ok());
+  std::unique_ptr<rocksdb::DB> db(raw);
+  std::string bytes;
+  ASSERT_TRUE(
+      db->Get(rocksdb::ReadOptions(), std::string(1, RocksStore::kRecordPrefix) + "plain", &bytes)
+          .ok());
+  EXPECT_EQ(bytes[0], '\x01');
+  ASSERT_TRUE(
+      db->Get(rocksdb::ReadOptions(), std::string(1, RocksStore::kRecordPrefix) + "e", &bytes)
+          .ok());
+  EXPECT_EQ(bytes[0], '\x02');
+  db.reset();
+  auto store = open_store(dir_);
+  ASSERT_TRUE(store);
+  Record got;
+  ASSERT_TRUE(store->get("e", got).value());
+  EXPECT_EQ(got, expiring);
+  ASSERT_TRUE(store->get("plain", got).value());
+  EXPECT_EQ(got.expires_us, 0u);
+}
+
 TEST_F(RocksStoreTest, GetOfMissingKeyIsFalseAndLeavesOutAlone) {
   auto store = open_store(dir_);
   ASSERT_TRUE(store);
@@ -276,7 +309,7 @@ TEST_F(RocksStoreTest, CorruptDataIsAnErrorNotACrash) {
       std::string("\x01\x00", 2) + std::string(8, '\x01');  // format, kind, wall
   const std::vector<std::pair<std::string, std::string>> bad = {
       {r + "empty", ""},
-      {r + "format", std::string("\x02\x00", 2) + std::string(30, '\0')},
+      {r + "format", std::string("\x03\x00", 2) + std::string(30, '\0')},
       {r + "kind", std::string("\x01\x07", 2) + std::string(30, '\0')},
       {r + "short-wall", std::string("\x01\x00\x01\x02", 4)},
       {r + "no-node", ok_head + "\x05" + std::string(3, '\0')},
