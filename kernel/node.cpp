@@ -82,6 +82,7 @@ void Node::forward_changes(Now now, size_t first) {
 }
 
 void Node::join(Now now, std::span<const Address> seeds) {
+  kv_->observe(now);
   const size_t first = outbox_.changes.size();
   membership_.join(now.mono, seeds);
   forward_changes(now, first);
@@ -89,6 +90,7 @@ void Node::join(Now now, std::span<const Address> seeds) {
 }
 
 void Node::leave(Now now) {
+  kv_->observe(now);
   const size_t first = outbox_.changes.size();
   membership_.leave(now.mono);
   forward_changes(now, first);
@@ -96,6 +98,7 @@ void Node::leave(Now now) {
 }
 
 void Node::on_timer(Now now) {
+  kv_->observe(now);  // before membership: a member change may end a read
   const size_t first = outbox_.changes.size();
   membership_.on_timer(now.mono);
   forward_changes(now, first);
@@ -153,6 +156,7 @@ const std::string* sender_name(const wire::Message& m) {
 
 void Node::on_message(Now now, const Address& from, Channel channel,
                       std::span<const uint8_t> bytes) {
+  kv_->observe(now);  // before membership: a member change may end a read
   const bool stream = channel == Channel::kStream;
   (stream ? stats_.streams_received : stats_.datagrams_received)++;
   stats_.bytes_received += bytes.size();

@@ -24,6 +24,7 @@ void KvChecker::raise(uint32_t node, uint32_t key, const Version& v, bool of_val
   if (v > f.version) {
     f.version = v;
     f.of_value = of_value;
+    f.expired = false;
   }
 }
 
@@ -108,7 +109,7 @@ void KvChecker::on_error(MonoTime now, uint32_t node, bool excused, const std::s
 
 void KvChecker::on_get(MonoTime now, uint32_t node, uint32_t key, MonoTime started,
                        uint64_t acked_before, const Reply& r, const std::vector<bool>& heard,
-                       bool joined) {
+                       bool joined, uint64_t node_clock_us) {
   const std::string where = "n" + std::to_string(node) + " get " + key_name(key);
   const bool answered = r.status == ReplyStatus::kOk || r.status == ReplyStatus::kNotFound;
   if (answered && r.remote && r.current && !joined) {
@@ -132,12 +133,25 @@ void KvChecker::on_get(MonoTime now, uint32_t node, uint32_t key, MonoTime start
                   " bytes that differ from what was written at " + to_string(r.version));
       return;
     }
+    if (w->second.expires_us != 0 && node_clock_us >= w->second.expires_us) {
+      violate(now, "values expire",
+              where + " returned " + to_string(r.version) + ", which expired at " +
+                  std::to_string(w->second.expires_us) + " us, at node clock " +
+                  std::to_string(node_clock_us) + " us");
+      return;
+    }
   } else if (r.status == ReplyStatus::kNotFound) {
     latency_.get_404.push_back(took);
   }
   if (r.status == ReplyStatus::kOk || r.status == ReplyStatus::kNotFound) {
     const Floor& f = floors_[node][key];
     const bool older = r.version < f.version;
+    if (r.status == ReplyStatus::kOk && r.version == f.version && f.expired) {
+      violate(now, "values expire",
+              where + " returned " + to_string(r.version) +
+                  " after answering 404 for that version (it had expired)");
+      return;
+    }
     const bool bad = r.status == ReplyStatus::kOk ? older : (older && f.of_value);
     if (bad) {
       // A value older than one it had: stale; older than a delete it had: resurrected;
@@ -152,6 +166,14 @@ void KvChecker::on_get(MonoTime now, uint32_t node, uint32_t key, MonoTime start
     }
     if (r.remote && r.current) check_explained(now, where, key, acked_before, r, heard);
     raise(node, key, r.version, r.status == ReplyStatus::kOk);
+    // A current 404 at a put's version says the put expired (a 404 that is not current
+    // may name a version it merely knows of, which it may still find).
+    if (r.status == ReplyStatus::kNotFound && r.current) {
+      if (auto w = writes_.find(r.version); w != writes_.end() && !w->second.tombstone) {
+        Floor& raised = floors_[node][key];
+        if (raised.version == r.version) raised.expired = true;
+      }
+    }
   }
   if (prompt_bound_ && started >= formed_ && r.remote && r.status != ReplyStatus::kError) {
     const Duration bound = *prompt_bound_ * std::max<uint32_t>(1, r.rounds);
@@ -194,7 +216,9 @@ void KvChecker::check_explained(MonoTime now, const std::string& where, uint32_t
   if (r.status != ReplyStatus::kNotFound) return;
   // A 404 is explained by a delete (named or not: deletes may be forgotten), never by a
   // put at or above the version it names.
-  if (newest != nullptr && !newest->tombstone && r.version <= newest->version) {
+  const bool expired_newest =
+      newest != nullptr && may_have_expired(*newest) && r.version == newest->version;
+  if (newest != nullptr && !newest->tombstone && r.version <= newest->version && !expired_newest) {
     violate(now, "reads are explained by the history",
             answered + ", but the newest write it had to see is " + describe_write(*newest) +
                 ", acknowledged before the read began");
@@ -206,7 +230,7 @@ void KvChecker::check_explained(MonoTime now, const std::string& where, uint32_t
   auto w = writes_.find(r.version);
   if (w == writes_.end() || w->second.key != key) {
     violate(now, "integrity", answered + ", naming a version no write of this key made");
-  } else if (!w->second.tombstone) {
+  } else if (!w->second.tombstone && !may_have_expired(w->second)) {
     violate(now, "reads are explained by the history",
             answered + ", naming " + describe_write(w->second) +
                 ": a 404 that knows of a newer value is not current");
@@ -217,6 +241,12 @@ void KvChecker::check_convergence(MonoTime now, uint32_t key,
                                   const std::vector<std::pair<uint32_t, Reply>>& answers,
                                   bool highest_held_by_a_live_node) {
   if (answers.empty()) return;
+  const WriteRecord* top = highest(key);
+  // A put whose TTL runs out between the nodes' clocks may be a value on some and a 404
+  // on others (within the skew); once it ran out on every clock it is a 404 everywhere.
+  const bool expired =
+      top != nullptr && top->expires_us != 0 && top->expires_us <= lowest_clock_us_;
+  if (top != nullptr && !top->tombstone && !expired && may_have_expired(*top)) return;
   const Reply& first = answers.front().second;
   for (const auto& [node, r] : answers) {
     if (r.status != first.status || r.version != first.version) {
@@ -234,9 +264,8 @@ void KvChecker::check_convergence(MonoTime now, uint32_t key,
       return;
     }
   }
-  const WriteRecord* top = highest(key);
   if (top == nullptr || !highest_held_by_a_live_node) return;
-  const ReplyStatus want = top->tombstone ? ReplyStatus::kNotFound : ReplyStatus::kOk;
+  const ReplyStatus want = top->tombstone || expired ? ReplyStatus::kNotFound : ReplyStatus::kOk;
   if (first.version != top->version || first.status != want) {
     violate(now, "convergence",
             key_name(key) + ": every node answers " + describe(first) +

@@ -23,6 +23,11 @@
 //    a reader that knows of a newer value than any it found cannot claim the key is gone.
 //    (A local hit is held to the node's own history only: other nodes' invalidations
 //    reach it after their writes are acknowledged, the staleness the latency table shows.)
+//  - values expire: a node never returns a value whose TTL had run out by the latest wall
+//    time it had been given (so with clocks within d, never later than expiry + d), and
+//    never returns a value at a version it had answered 404 for (expired), even when its
+//    clock steps back; an expired put reads as a 404 of its version, so an older copy
+//    never wins over it;
 //  - a node's versions only go up: every write a node acknowledges is stamped above all
 //    its earlier ones, across crashes (lossy ones too) and steps of its wall clock;
 //  - no current answer before joining: a node that has not joined flags no cluster read
@@ -58,7 +63,8 @@ struct WriteRecord {
   uint64_t op_id;  // the value is value_for(op_id, bytes)
   size_t bytes;
   uint32_t node;
-  MonoTime at;  // acknowledged (or, unacknowledged, stored)
+  MonoTime at;              // acknowledged (or, unacknowledged, stored)
+  uint64_t expires_us = 0;  // a put with a TTL: when it expires (wall-clock us); 0 never
   // When the client sent it, for real-time order; unset: `at`. (A write may wait for its
   // node's commit a while after the kernel stamped it.)
   std::optional<MonoTime> started;
@@ -98,8 +104,18 @@ class KvChecker {
   // held alive or suspect when it answered (see "reads are explained by the history").
   // `joined`: whether the reader had joined the cluster when it answered (one that has not
   // cannot know whom it has not heard of, so it flags no cluster read current).
+  // `node_clock_us`: the latest wall time the answering node had been given since it
+  // started, when it answered (0: not checked): a value that had expired by it fails.
   void on_get(MonoTime now, uint32_t node, uint32_t key, MonoTime started, uint64_t acked_before,
-              const Reply& r, const std::vector<bool>& heard, bool joined = true);
+              const Reply& r, const std::vector<bool>& heard, bool joined = true,
+              uint64_t node_clock_us = 0);
+  // Bounds on the nodes' expiry clocks now: every running node's is at least `lowest_us`,
+  // and none can be past `highest_us`. A put whose TTL ran out by `highest_us` may be
+  // answered as a 404 of its version; one that ran out by `lowest_us` must be.
+  void set_expiry_clocks(uint64_t lowest_us, uint64_t highest_us) {
+    lowest_clock_us_ = lowest_us;
+    highest_clock_us_ = highest_us;
+  }
   // An error answered by `node`; `excused` tells whether its store failed the operation:
   // for a write, refused writes at some time since it began; for a get, refused a batch
   // of writes since it began (its answer may have ridden with it). Nothing else excuses
@@ -135,6 +151,7 @@ class KvChecker {
   struct Floor {
     Version version;
     bool of_value = false;  // set by a value (a put, or a get that returned one)
+    bool expired = false;   // the node answered a current 404 at this version of a put
   };
   void violate(MonoTime at, std::string property, std::string detail);
   void raise(uint32_t node, uint32_t key, const Version& v, bool of_value);
@@ -148,6 +165,12 @@ class KvChecker {
   std::map<Version, WriteRecord> writes_;
   std::map<uint32_t, std::vector<WriteRecord*>> by_key_;  // in acknowledgement order
   uint64_t acked_ = 0;
+  // Whether `w` is a put whose TTL may have run out on some node's expiry clock.
+  bool may_have_expired(const WriteRecord& w) const {
+    return !w.tombstone && w.expires_us != 0 && w.expires_us <= highest_clock_us_;
+  }
+  uint64_t lowest_clock_us_ = 0;
+  uint64_t highest_clock_us_ = 0;
   std::optional<Duration> prompt_bound_;
   MonoTime formed_ = kNever;
   LatencySamples latency_;

@@ -28,6 +28,10 @@ KvOp KvWorkload::next_op() {
   if (r < config_.put_share) {
     op.op = ClientOp::kPut;
     op.value_bytes = put_bytes();
+    if (static_cast<double>(rng_.below(1'000'000)) / 1e6 < config_.ttl_share) {
+      const auto span = static_cast<uint64_t>((config_.ttl_max - config_.ttl_min).count());
+      op.ttl = config_.ttl_min + Duration(static_cast<int64_t>(rng_.below(span + 1)));
+    }
   } else if (r < config_.put_share + config_.delete_share) {
     op.op = ClientOp::kDelete;
   }

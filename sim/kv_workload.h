@@ -44,6 +44,10 @@ struct KvWorkloadConfig {
   // unit tests and the real-process tests carry 1 MiB values).
   size_t large_bytes = 96 * 1024;
   size_t small_max_bytes = 300;
+  // Puts with a time to live, drawn from [ttl_min, ttl_max] (virtual time).
+  double ttl_share = 0.2;
+  Duration ttl_min = std::chrono::milliseconds(50);
+  Duration ttl_max = std::chrono::seconds(4);
   friend bool operator==(const KvWorkloadConfig&, const KvWorkloadConfig&) = default;
 };
 
@@ -51,7 +55,8 @@ struct KvOp {
   uint64_t id;
   ClientOp op;
   uint32_t key;
-  size_t value_bytes;  // puts
+  size_t value_bytes;                          // puts
+  std::optional<Duration> ttl = std::nullopt;  // puts
 };
 
 class KvWorkload {

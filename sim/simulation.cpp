@@ -402,6 +402,7 @@ void Simulation::start_node(uint32_t i, bool restart) {
   n.kernel = std::move(kernel.value());
   n.status = NodeStatus::kUp;
   n.up_since = now_;
+  n.max_wall_us = 0;
   n.timer_at = kNever;
   n.restart_at = kNever;
 
@@ -787,6 +788,11 @@ void Simulation::fire_timer(const Event& e) {
 
 void Simulation::drain(uint32_t i) {
   SimNode& n = nodes_[i];
+  // The latest wall time the process has been given (its kernel's expiry clock is at least
+  // this), and the latest any process has.
+  const auto wall_us = static_cast<uint64_t>(now_for(i).wall.time_since_epoch().count());
+  n.max_wall_us = std::max(n.max_wall_us, wall_us);
+  max_wall_ever_us_ = std::max(max_wall_ever_us_, wall_us);
   if (config_.workload.enabled) note_answers(i);
   n.gate->take(n.kernel->outbox(), effects_);
   perform(i, effects_);
@@ -904,6 +910,21 @@ Duration Simulation::clock_gap_at(MonoTime t) const {
     hi = std::max(hi, off);
   }
   return Duration(hi - lo);
+}
+
+uint64_t Simulation::lowest_running_clock_us() const {
+  uint64_t lowest = UINT64_MAX;
+  for (uint32_t i = 0; i < nodes_.size(); ++i) {
+    if (nodes_[i].running())
+      lowest = std::min(lowest, static_cast<uint64_t>(now_for(i).wall.time_since_epoch().count()));
+  }
+  return lowest == UINT64_MAX ? 0 : lowest;
+}
+
+void Simulation::note_expiry_clocks(uint64_t lowest_us) {
+  // A kernel's expiry clock starts at its persisted clock ceiling, up to a lease (200 ms)
+  // ahead of the wall time of its last write.
+  kv_checker_.set_expiry_clocks(lowest_us, max_wall_ever_us_ + 200'000);
 }
 
 Duration Simulation::max_clock_gap() const {

@@ -268,6 +268,9 @@ class Simulation {
     bool joined = false;
     std::vector<bool> heard;                     // a current cluster read: see must_hear
     std::optional<std::string> stale_local_hit;  // GapChecker's verdict on a local hit
+    std::optional<Duration> ttl;                 // a put's
+    // A get: the latest wall time its node had seen since it started, when it answered.
+    uint64_t node_clock_us = 0;
   };
   // One read-modify-write client per node (see kv_workload.h).
   struct LoopClient {
@@ -311,6 +314,11 @@ class Simulation {
   void watch_staleness(uint32_t i, uint32_t key, const Version& v);
   void update_stale_watches(uint32_t i);
   Duration max_clock_gap() const;
+  // Tells the KvChecker how far the nodes' expiry clocks may be (see set_expiry_clocks):
+  // at least `lowest_us`, at most the latest wall time any process had plus a lease.
+  void note_expiry_clocks(uint64_t lowest_us);
+  // The earliest wall clock of a running process now.
+  uint64_t lowest_running_clock_us() const;
   Duration clock_gap_at(MonoTime t) const;  // between the nodes' wall clocks, with steps
   KvResult kv_result() const;
 
@@ -356,6 +364,8 @@ class Simulation {
   KvChecker kv_checker_;
   GapChecker gap_checker_;
   std::map<uint64_t, PendingOp> pending_ops_;  // by request id
+  uint64_t max_wall_ever_us_ = 0;              // the latest wall time any process has been given
+  uint64_t round_lowest_clock_us_ = 0;         // lowest_running_clock_us() as the round started
   uint64_t next_request_ = 1;
   std::vector<StaleWatch> stale_watches_;
   enum class Round : uint8_t { kNotStarted, kRunning, kDone } round_ = Round::kNotStarted;

@@ -79,9 +79,10 @@ void Simulation::note_unacknowledged_writes(uint32_t i) {
       continue;
     }
     const PendingOp& op = it->second;
-    kv_checker_.on_unacknowledged_write(WriteRecord{op.key, r.version, op.op == ClientOp::kDelete,
-                                                    op.op_id, op.bytes, i,
-                                                    nodes_[i].commit_started});
+    WriteRecord w{op.key,   r.version, op.op == ClientOp::kDelete, op.op_id,
+                  op.bytes, i,         nodes_[i].commit_started};
+    w.expires_us = r.expires_us;
+    kv_checker_.on_unacknowledged_write(w);
   }
 }
 

@@ -36,6 +36,7 @@ void Simulation::issue(uint32_t i, const KvOp& op, bool loop) {
   const uint64_t request = next_request_++;
   PendingOp pending{i, op.key, op.op, now_, op.id, op.value_bytes, false};
   pending.loop = loop;
+  pending.ttl = op.ttl;
   pending.acked_before = kv_checker_.acked();
   pending_ops_[request] = pending;
   switch (op.op) {
@@ -73,7 +74,7 @@ void Simulation::call_kernel(uint32_t i, uint64_t request) {
       n.kernel->get(now_for(i), request, key);
       break;
     case ClientOp::kPut:
-      n.kernel->put(now_for(i), request, key, value_for(op.op_id, op.bytes));
+      n.kernel->put(now_for(i), request, key, value_for(op.op_id, op.bytes), op.ttl);
       break;
     case ClientOp::kDelete:
       n.kernel->erase(now_for(i), request, key);
@@ -166,6 +167,7 @@ void Simulation::note_answers(uint32_t i) {
     PendingOp& op = it->second;
     const bool answered = r.status == ReplyStatus::kOk || r.status == ReplyStatus::kNotFound;
     op.joined = n.kernel->joined();
+    op.node_clock_us = n.max_wall_us;
     if (answered && r.current && !r.remote)
       op.stale_local_hit = gap_checker_.check_local_hit(i, op.key, r.version);
     if (answered && r.current && r.remote) op.heard = must_hear(i);
@@ -225,13 +227,16 @@ void Simulation::on_reply(uint32_t i, Reply&& r) {
     last_write_ack_ = now_;
     WriteRecord w{op.key, r.version, op.op == ClientOp::kDelete, op.op_id, op.bytes, i, now_};
     w.started = op.started;
+    w.expires_us = r.expires_us;
     kv_checker_.on_write(now_, w, max_clock_gap());
     watch_staleness(i, op.key, r.version);
     return;
   }
   if (op.stale_local_hit)
     kv_checker_.report(now_, "copies revalidated after a member change", *op.stale_local_hit);
-  kv_checker_.on_get(now_, i, op.key, op.started, op.acked_before, r, op.heard, op.joined);
+  note_expiry_clocks(lowest_running_clock_us());
+  kv_checker_.on_get(now_, i, op.key, op.started, op.acked_before, r, op.heard, op.joined,
+                     op.node_clock_us);
   if (op.loop) on_loop_reply(i, op);
   if (op.convergence) {
     round_answers_[op.key].emplace_back(i, std::move(r));
@@ -294,6 +299,7 @@ void Simulation::update_stale_watches(uint32_t i) {
 
 void Simulation::start_convergence_round() {
   round_ = Round::kRunning;
+  round_lowest_clock_us_ = lowest_running_clock_us();
   trace_.note(now_, "key-value convergence round");
   for (uint32_t k = 0; k < config_.workload.keys; ++k) {
     for (uint32_t i = 0; i < nodes_.size(); ++i) {
@@ -319,6 +325,7 @@ void Simulation::finish_convergence_round() {
       held = held ||
              (r != nullptr && r->kind != RecordKind::kInvalidated && r->version == top->version);
     }
+    note_expiry_clocks(round_lowest_clock_us_);
     kv_checker_.check_convergence(now_, k, round_answers_[k], held);
     if (top != nullptr)
       kv_checker_.check_survival(now_, k, held, nodes_[top->node].status == NodeStatus::kUp);

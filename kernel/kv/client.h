@@ -32,7 +32,7 @@ struct Reply {
   Version version;
   std::string value;
   std::string error;
-  // Get of a value only: when it expires (wall-clock microseconds), 0 never.
+  // Get of a value, or put: when the value expires (wall-clock microseconds), 0 never.
   uint64_t expires_us = 0;
   // kError only: kInvalidArgument or kOversized (the request was bad), kNoSpace (the store
   // is full or at its bound), kIoError (the store failed), kUnavailable (retry later).

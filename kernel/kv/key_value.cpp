@@ -259,7 +259,9 @@ void KeyValue::write(Now now, uint64_t request, ClientOp op, std::string_view ke
   // A read of this key in flight must not install anything older than this write. (The
   // store already holds the write itself: nothing there to drop.)
   raise_query_floor(key, version);
-  reply(Reply{request, op, ReplyStatus::kOk, version});
+  Reply done{request, op, ReplyStatus::kOk, version};
+  done.expires_us = expires_us;
+  reply(std::move(done));
 }
 
 void KeyValue::release_held_reads(Now now) {

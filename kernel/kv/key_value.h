@@ -75,6 +75,9 @@ class KeyValue {
   // value once expired here stays expired if the wall clock steps back. A driver that
   // answers local hits on other threads judges them by the later of it and its clock.
   uint64_t expiry_clock_us() const { return wall_floor_us_; }
+  // Advances the expiry clock to `now.wall` (never back). Every input calls it first (Node
+  // does, before membership runs: a member change may end a read).
+  void observe(Now now);
   // The epoch whose copies may be served without asking the cluster: `epoch()`, or 0
   // (which no copy carries) while an epoch bump could not be stored (see bump_or_owe).
   uint64_t serving_epoch() const { return epoch_owed_ ? 0 : epoch_; }
@@ -144,8 +147,6 @@ class KeyValue {
            const Membership& membership, Store& store, uint64_t seed, uint64_t clock_ceiling,
            uint64_t epoch, Outbox& out, NodeStats& stats);
 
-  // Advances the expiry clock to `now.wall` (never back); every input calls it first.
-  void observe(Now now);
   void write(Now now, uint64_t request, ClientOp op, std::string_view key, std::string value,
              uint64_t expires_us);
   // A get of a valid key by a node that has joined (or has waited long enough).
