@@ -156,7 +156,7 @@ const std::string* sender_name(const wire::Message& m) {
 
 void Node::on_message(Now now, const Address& from, Channel channel,
                       std::span<const uint8_t> bytes) {
-  kv_->observe(now);  // before membership: a member change may end a read
+  kv_->observe(now);  // before membership: a member change it brings may end a read
   const bool stream = channel == Channel::kStream;
   (stream ? stats_.streams_received : stats_.datagrams_received)++;
   stats_.bytes_received += bytes.size();
