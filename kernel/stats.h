@@ -53,6 +53,8 @@ struct NodeStats {
   uint64_t store_errors = 0;
   uint64_t commit_failures = 0;         // batches the store refused after the kernel acted on them
   uint64_t values_expired = 0;          // values a get found past their TTL (made tombstones)
+  uint64_t copies_evicted = 0;          // copies replaced by markers to stay within the bound
+  uint64_t writes_refused_full = 0;     // own writes refused: they would pass the bound
   uint64_t queries_sent = 0;            // query datagrams, retries included
   uint64_t query_retries = 0;           // rounds of re-asking silent members
   uint64_t query_timeouts = 0;          // reads that ended at their timeout
@@ -130,6 +132,10 @@ inline constexpr NodeCounter kNodeCounters[] = {
     {"ckv_puts_total", &NodeStats::puts, "Client puts."},
     {"ckv_deletes_total", &NodeStats::deletes, "Client deletes."},
     {"ckv_store_errors_total", &NodeStats::store_errors, "Store operations that failed."},
+    {"ckv_copies_evicted_total", &NodeStats::copies_evicted,
+     "Copies replaced by markers of their versions to keep values within --max-data-mb."},
+    {"ckv_writes_refused_full_total", &NodeStats::writes_refused_full,
+     "Writes refused (507): this node's own writes would pass --max-data-mb."},
     {"ckv_values_expired_total", &NodeStats::values_expired,
      "Values a get found past their TTL (each then kept as a tombstone)."},
     {"ckv_commit_failures_total", &NodeStats::commit_failures,

@@ -139,6 +139,7 @@ Result<DriverConfig> driver_config(const RunOptions& o, std::shared_ptr<const Ke
   config.cluster_tag = cluster_tag(o.cluster);
   if (o.query_timeout) config.node.kv.query_timeout = *o.query_timeout;
   if (o.default_ttl) config.node.kv.default_ttl = *o.default_ttl;
+  config.node.kv.max_data_bytes = uint64_t{o.max_data_mb} << 20;
   for (const HostPort& target : o.join) {
     auto address = resolve(target);
     if (!address) return Error{address.error().code, "--join: " + address.error().detail};

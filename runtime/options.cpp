@@ -50,6 +50,10 @@ po::options_description run_flags() {
     ("sync", "fsync every write before answering (slower, survives power loss)")
     ("record-cache-mb", po::value<size_t>()->default_value(16),
      "memory for recently read records kept in front of RocksDB, in MiB (0: none)")
+    ("max-data-mb", po::value<size_t>()->default_value(0),
+     "bytes of values this node keeps, in MiB (0: no bound): copies of values it read are "
+     "evicted, least recently used first, to stay within it; its own writes never are, and "
+     "one that would pass it is refused (507)")
     ("min-free-disk-mb", po::value<size_t>()->default_value(128),
      "writes are refused (507) while the data directory's filesystem has less free space "
      "than this, in MiB: RocksDB needs room to flush and compact, and cannot run out of it "
@@ -168,6 +172,8 @@ Command parse_run(int argc, const char* const* argv) {
   if (o.record_cache_mb > kMaxRecordCacheMb) {
     return UsageError{"--record-cache-mb must be at most " + std::to_string(kMaxRecordCacheMb)};
   }
+  o.max_data_mb = vm["max-data-mb"].as<size_t>();
+  if (o.max_data_mb > (size_t{1} << 30)) return UsageError{"--max-data-mb is out of range"};
   o.min_free_disk_mb = vm["min-free-disk-mb"].as<size_t>();
   if (o.min_free_disk_mb < 1 || o.min_free_disk_mb > kMaxRecordCacheMb) {
     return UsageError{"--min-free-disk-mb must be in 1.." + std::to_string(kMaxRecordCacheMb)};

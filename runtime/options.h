@@ -38,6 +38,7 @@ struct RunOptions {
   bool sync = false;
   size_t record_cache_mb = 16;    // RocksStore's record cache; 0: none
   size_t min_free_disk_mb = 128;  // RocksStore refuses writes below this much free space
+  size_t max_data_mb = 0;         // KvConfig::max_data_bytes in MiB; 0: no bound
   std::string encrypt_key;        // base64; empty: see keyring_file
   std::string keyring_file;       // empty: gossip in plaintext unless encrypt_key is set
   LogLevel log_level = LogLevel::kInfo;

@@ -77,6 +77,10 @@ SimConfig prepared(SimConfig c) {
     const uint64_t draw = derive(c.seed, 10) % 4;
     c.workload.keys = draw < 2 ? 8 : draw == 2 ? 64 : 256;
   }
+  if (c.node.kv.max_data_bytes == 0 && c.bounded_data.value_or(derive(c.seed, 12) % 3 == 0)) {
+    c.bounded_data = true;
+    c.node.kv.max_data_bytes = 4096 + derive(c.seed, 13) % (28 * 1024);
+  }
   if (c.short_logs.value_or(derive(c.seed, 11) % 4 == 0)) {
     c.short_logs = true;
     c.node.kv.log_entries = std::min(c.node.kv.log_entries, kShortLog);
@@ -207,6 +211,10 @@ Simulation::Simulation(SimConfig config)
                              std::to_string(config_.workload.keys) + " keys";
   }
   plan_.profile_summary += "; commits take " + std::to_string(commit_latency_.count()) + " us";
+  if (config_.node.kv.max_data_bytes != 0) {
+    plan_.profile_summary +=
+        "; values bounded to " + std::to_string(config_.node.kv.max_data_bytes) + " bytes";
+  }
   if (config_.short_logs.value_or(false)) {
     plan_.profile_summary +=
         "; invalidation logs of " + std::to_string(config_.node.kv.log_entries) + " entries";

@@ -104,6 +104,10 @@ struct SimConfig {
   // seed (three runs in four). Otherwise stores are flushed every second, and a crash
   // loses what was written since.
   std::optional<bool> durable_writes;
+  // A tiny bound on each node's values (KvConfig::max_data_bytes, 4-32 KiB), so copies are
+  // evicted and large own writes refused; unset: drawn from the seed (one run in three).
+  // A bound set in node.kv is kept.
+  std::optional<bool> bounded_data;
   // How long a store commit takes (writes staged by a burst of inputs, written in one
   // batch: kernel/commit_gate.h); unset: drawn from the seed, 0.2-5 ms with durable
   // writes (an fsync) and 20-200 us without. kSlowDisk faults lengthen it for a while.
@@ -269,6 +273,7 @@ class Simulation {
     std::vector<bool> heard;                     // a current cluster read: see must_hear
     std::optional<std::string> stale_local_hit;  // GapChecker's verdict on a local hit
     std::optional<Duration> ttl;                 // a put's
+    bool refused_by_bound = false;  // a put refused (507) when own writes filled the bound
     // A get: the latest wall time its node had seen since it started, when it answered.
     uint64_t node_clock_us = 0;
   };
@@ -317,6 +322,12 @@ class Simulation {
   // Tells the KvChecker how far the nodes' expiry clocks may be (see set_expiry_clocks):
   // at least `lowest_us`, at most the latest wall time any process had plus a lease.
   void note_expiry_clocks(uint64_t lowest_us);
+  // Bytes of the values node i's store holds of its own writes (staged ones included),
+  // but that of `except`; O(keys), for the rare refused write.
+  uint64_t own_value_bytes(uint32_t i, std::string_view except);
+  // After a commit of node i: its values are within the bound, and no own write of it was
+  // evicted (turned into a marker).
+  void check_data_bound(uint32_t i);
   // The earliest wall clock of a running process now.
   uint64_t lowest_running_clock_us() const;
   Duration clock_gap_at(MonoTime t) const;  // between the nodes' wall clocks, with steps

@@ -61,6 +61,7 @@ void Simulation::finish_commit(uint32_t i) {
     push_for_process(n.commit_done_at, EventKind::kCommitDone, i, n.commits);
     return;
   }
+  if (config_.node.kv.max_data_bytes != 0) check_data_bound(i);
   n.committing = false;
   n.commit_started = n.commit_done_at = kNever;
   perform(i, n.committed);
@@ -69,6 +70,45 @@ void Simulation::finish_commit(uint32_t i) {
   schedule_inbox(i);
   schedule_timer(i);
   schedule_commit(i);
+}
+
+uint64_t Simulation::own_value_bytes(uint32_t i, std::string_view except) {
+  SimNode& n = nodes_[i];
+  const uint64_t self = node_id(n.name);
+  uint64_t bytes = 0;
+  (void)n.gate->store().for_each([&](std::string_view key, const Record& r) {
+    if (r.kind == RecordKind::kValue && r.version.node == self && key != except)
+      bytes += r.value.size();
+    return true;
+  });
+  return bytes;
+}
+
+void Simulation::check_data_bound(uint32_t i) {
+  SimNode& n = nodes_[i];
+  const uint64_t self = node_id(n.name);
+  uint64_t bytes = 0;
+  std::string evicted_own;
+  (void)n.store->for_each([&](std::string_view key, const Record& r) {
+    if (r.kind == RecordKind::kValue) bytes += r.value.size();
+    // A marker of its own version: only eviction makes one (a lossy store may lose an own
+    // write and learn its version back, so only durable stores are held to it).
+    if (r.kind == RecordKind::kInvalidated && r.version.node == self && durable_writes_)
+      evicted_own = std::string(key) + " at " + to_string(r.version);
+    return true;
+  });
+  if (!evicted_own.empty()) {
+    kv_checker_.report(now_, "eviction never removes a node's own write",
+                       n.name + " holds only a marker of its own write of " + evicted_own);
+  }
+  // Evictions go with the writes that call for them; while the store refuses writes they
+  // wait for the next write it takes.
+  if (bytes > config_.node.kv.max_data_bytes && !disk_failing(i) &&
+      n.disk_failed_last < n.commit_started) {
+    kv_checker_.report(now_, "values stay within the bound",
+                       n.name + " holds " + std::to_string(bytes) + " bytes of values, over its " +
+                           std::to_string(config_.node.kv.max_data_bytes) + "-byte bound");
+  }
 }
 
 void Simulation::note_unacknowledged_writes(uint32_t i) {

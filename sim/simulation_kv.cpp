@@ -162,9 +162,15 @@ void Simulation::note_answers(uint32_t i) {
   const SimNode& n = nodes_[i];
   for (const Reply& r : n.kernel->outbox().replies) {
     auto it = pending_ops_.find(r.request);
-    if (it == pending_ops_.end() || it->second.node != i || it->second.op != ClientOp::kGet)
-      continue;
+    if (it == pending_ops_.end() || it->second.node != i) continue;
     PendingOp& op = it->second;
+    if (op.op == ClientOp::kPut && r.status == ReplyStatus::kError &&
+        r.code == ErrorCode::kNoSpace && config_.node.kv.max_data_bytes != 0) {
+      // Refused by the bound: fair when its own writes and this one would pass it.
+      op.refused_by_bound =
+          own_value_bytes(i, key_name(op.key)) + op.bytes > config_.node.kv.max_data_bytes;
+    }
+    if (op.op != ClientOp::kGet) continue;
     const bool answered = r.status == ReplyStatus::kOk || r.status == ReplyStatus::kNotFound;
     op.joined = n.kernel->joined();
     op.node_clock_us = n.max_wall_us;
@@ -212,6 +218,7 @@ void Simulation::on_reply(uint32_t i, Reply&& r) {
       break;
     case ReplyStatus::kError:
       kv_counts_.errors++;
+      if (op.refused_by_bound) break;
       kv_checker_.on_error(now_, i,
                            op.op == ClientOp::kGet
                                ? nodes_[i].commit_failed_last >= op.started

@@ -21,6 +21,9 @@ struct KvConfig {
   // longest a write may ask for.
   Duration default_ttl{0};
   Duration max_ttl = kMaxTtl;
+  // Bytes of values a node keeps (0: no bound). Copies are evicted (least recently used
+  // first, roughly) to stay within it; an own write that would pass it is refused.
+  uint64_t max_data_bytes = 0;
 
   // How long a cluster read waits for members that do not answer. Zero: serf's formula,
   // gossip_interval * 16 * ceil(log10(n + 1)) (3.2 s up to 9 members). A get may bring

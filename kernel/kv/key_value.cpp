@@ -37,25 +37,40 @@ Result<std::unique_ptr<KeyValue>> KeyValue::open(const KvConfig& config,
   // A new process starts a new epoch: whatever it holds may have been overwritten while
   // it was down.
   const uint64_t next_epoch = epoch.value() + 1;
-  if (Status s = store.put_meta(MetaKey::kEpoch, next_epoch); !s.ok()) {
-    // The store takes no writes (a full disk): start anyway, serving nothing from local
-    // copies until the new epoch is stored (owed, as after a gap; on_timer retries it).
-    // Meanwhile the epoch number stays the last run's: copies confirmed in it are never
-    // served, and none confirmed now outlives the bump.
+  // The store may take no writes (a full disk): start anyway, serving nothing from local
+  // copies until the new epoch is stored (owed, as after a gap; on_timer retries it).
+  // Meanwhile the epoch number stays the last run's: copies confirmed in it are never
+  // served, and none confirmed now outlives the bump.
+  const bool epoch_stored = store.put_meta(MetaKey::kEpoch, next_epoch).ok();
+  std::unique_ptr<KeyValue> kv(
+      new KeyValue(config, membership_config, membership, store, seed, ceiling.value(),
+                   epoch_stored ? next_epoch : std::max<uint64_t>(1, epoch.value()), out, stats));
+  if (!epoch_stored) {
     stats.store_errors++;
-    std::unique_ptr<KeyValue> kv(new KeyValue(config, membership_config, membership, store, seed,
-                                              ceiling.value(), std::max<uint64_t>(1, epoch.value()),
-                                              out, stats));
     kv->epoch_owed_ = true;
     kv->epoch_retry_at_ = MonoTime{};
-    return kv;
   }
-  return std::unique_ptr<KeyValue>(new KeyValue(config, membership_config, membership, store, seed,
-                                                ceiling.value(), next_epoch, out, stats));
+  if (Status counted = kv->count_values(); !counted.ok()) return counted.error();
+  return kv;
+}
+
+Status KeyValue::count_values() {
+  if (!bound_.enabled()) return {};
+  // Copies are evicted in key order until reads and fills order them.
+  bound_ = DataBound(node_id(membership_.name()), config_.max_data_bytes);
+  Status counted = store_.for_each([&](std::string_view key, const Record& record) {
+    bound_.on_change(key, nullptr, &record);
+    return true;
+  });
+  if (!counted.ok()) return counted;
+  if (bound_.over()) evict_copies();  // (the bound was lowered since)
+  return {};
 }
 
 void KeyValue::on_commit_failed(Now now) {
   stats_.commit_failures++;
+  // The records it counted of the lost batch are not in the store.
+  if (!count_values().ok()) stats_.store_errors++;
   // The kernel acted on a batch the store did not keep, and what it did lives in memory:
   // its log's entries of writes that were not stored (their datagrams were dropped), what
   // it applied of others' logs (the markers were lost with the batch, the acks dropped),
@@ -100,6 +115,7 @@ KeyValue::KeyValue(const KvConfig& config, const MembershipConfig& membership_co
       clock_(node_id(membership.name()), clock_ceiling),
       clock_ceiling_(clock_ceiling),
       wall_floor_us_(clock_ceiling),
+      bound_(node_id(membership.name()), config.max_data_bytes),
       hold_writes_until_us_(clock_ceiling),
       epoch_(epoch),
       log_(rng_.next() | 1, config.log_entries, config.log_bytes),
@@ -155,6 +171,7 @@ void KeyValue::read(Now now, uint64_t request, std::string_view key,
   }
   Reply r{request, ClientOp::kGet};
   if (found.value() && answer_locally(local, serving_epoch(), wall_floor_us_, r)) {
+    bound_.touch(key);
     stats_.gets_local++;
     reply(std::move(r));
     return;
@@ -231,6 +248,23 @@ void KeyValue::write(Now now, uint64_t request, ClientOp op, std::string_view ke
     stats_.store_errors++;
     return fail(found.error());
   }
+  if (bound_.enabled() && op == ClientOp::kPut) {
+    // Own writes are never evicted (they may be the only copy): one that would pass the
+    // bound is refused; copies make room for one that fits.
+    Record raw;
+    Result<bool> stored = store_.get(key, raw);
+    const bool replaces_own = stored.ok() && stored.value() && raw.kind == RecordKind::kValue &&
+                              raw.version.node == clock_.last().node;
+    if (!bound_.own_write_fits(replaces_own ? raw.value.size() : 0, value.size())) {
+      stats_.writes_refused_full++;
+      return fail(Error{ErrorCode::kNoSpace,
+                        "this node's own writes hold " + std::to_string(bound_.own_bytes()) +
+                            " of the " + std::to_string(bound_.max_bytes()) +
+                            " bytes of values it may keep (--max-data-mb); copies of others' "
+                            "writes are evicted first, its own never: delete keys or raise "
+                            "the bound"});
+    }
+  }
   // The new version must beat whatever this node holds, even a marker of a version from
   // a node whose clock runs ahead.
   if (found.value()) clock_.witness(existing.version);
@@ -250,7 +284,7 @@ void KeyValue::write(Now now, uint64_t request, ClientOp op, std::string_view ke
   record.validated_epoch = epoch_;
   record.value = std::move(value);
   record.expires_us = expires_us;
-  if (Status s = store_.put(key, record); !s.ok()) {
+  if (Status s = store_put(key, record); !s.ok()) {
     stats_.store_errors++;
     return fail(s.error());
   }
@@ -427,7 +461,7 @@ void KeyValue::remember_newer(MonoTime now, std::string_view key, const Version&
 }
 
 bool KeyValue::supersede(MonoTime now, std::string_view key, const Record& record) {
-  if (store_.put(key, record).ok()) {
+  if (store_put(key, record).ok()) {
     if (!unstored_.empty()) unstored_.erase(std::string(key));
     return true;
   }
@@ -443,6 +477,40 @@ bool KeyValue::supersede(MonoTime now, std::string_view key, const Record& recor
     unstored_.emplace(std::string(key), record.version);
   }
   return false;
+}
+
+Status KeyValue::store_put(std::string_view key, const Record& record) {
+  if (!bound_.enabled()) return store_.put(key, record);
+  Record before;
+  Result<bool> had = store_.get(key, before);
+  if (!had.ok()) return had.error();
+  if (Status s = store_.put(key, record); !s.ok()) return s;
+  bound_.on_change(key, had.value() ? &before : nullptr, &record);
+  if (bound_.over() && !evicting_) evict_copies();
+  return {};
+}
+
+void KeyValue::evict_copies() {
+  evicting_ = true;
+  while (bound_.over()) {
+    std::optional<std::string> key = bound_.oldest_copy();
+    if (!key) break;  // own writes alone fill the bound
+    Record copy;
+    Result<bool> found = store_.get(*key, copy);
+    if (!found.ok() || !found.value() || copy.kind != RecordKind::kValue) {
+      bound_.forget_copy(*key);  // (nothing to evict: no longer a value there)
+      continue;
+    }
+    const Record marker{RecordKind::kInvalidated, copy.version, 0, {}};
+    if (!store_.put(*key, marker).ok()) {
+      stats_.store_errors++;
+      bound_.touch(*key);  // evicted later
+      break;
+    }
+    bound_.on_change(*key, &copy, &marker);
+    stats_.copies_evicted++;
+  }
+  evicting_ = false;
 }
 
 Result<bool> KeyValue::load(std::string_view key, Record& out, bool* expired_now) {
@@ -467,7 +535,7 @@ void KeyValue::store_unstored() {
     Result<bool> found = store_.get(it->first, held);
     if (!found.ok()) return;
     if (!found.value() || held.version < it->second) {
-      if (!store_.put(it->first, Record{RecordKind::kInvalidated, it->second, 0, {}}).ok()) return;
+      if (!store_put(it->first, Record{RecordKind::kInvalidated, it->second, 0, {}}).ok()) return;
     }
     it = unstored_.erase(it);
   }

@@ -23,6 +23,7 @@
 #include "kernel/core/time.h"
 #include "kernel/kv/client.h"
 #include "kernel/kv/config.h"
+#include "kernel/kv/data_bound.h"
 #include "kernel/kv/hlc.h"
 #include "kernel/kv/invalidation_log.h"
 #include "kernel/kv/store.h"
@@ -86,6 +87,7 @@ class KeyValue {
   size_t log_followers() const { return log_.followers(); }
   size_t known_origins() const { return origins_.size(); }
   size_t pending_queries() const { return queries_.size(); }
+  const DataBound& data_bound() const { return bound_; }
 
  private:
   struct Candidate {
@@ -206,6 +208,15 @@ class KeyValue {
   void ask_too(MonoTime now, Query& q, std::string_view member);
   // Keeps a marker of `version` for `key` unless the store holds that version or newer.
   void remember_newer(MonoTime now, std::string_view key, const Version& version);
+  // Every record write of this layer: the store's put, and when values are bounded
+  // (KvConfig::max_data_bytes) the accounting of what it replaced, then evict_copies.
+  Status store_put(std::string_view key, const Record& record);
+  // Replaces the least recently used copies by markers of their versions (so no older
+  // copy can win a later read) until the values fit the bound again.
+  void evict_copies();
+  // Counts the values the store holds, own and copies, from scratch (at open, and when a
+  // batch it had counted was lost).
+  Status count_values();
   // Stores `record` over whatever this node holds of `key`. If the store refuses it, the
   // copy left there is no longer served as current (bump_or_owe): false.
   bool supersede(MonoTime now, std::string_view key, const Record& record);
@@ -248,6 +259,8 @@ class KeyValue {
   // value expired before a restart stays so even if the wall clock stepped back (up to
   // the last lease; a value may then expire up to a lease, 200 ms, early).
   uint64_t wall_floor_us_;
+  DataBound bound_;
+  bool evicting_ = false;
   // After a restart, writes wait until the wall clock passes the ceiling the last run
   // persisted (at most 200 ms), so their versions reflect real time.
   uint64_t hold_writes_until_us_;

@@ -4,10 +4,12 @@ namespace ckv {
 
 using namespace std::chrono_literals;
 
-MemCluster::MemCluster(size_t size, uint64_t seed_base) : skew_us(size, 0) {
+MemCluster::MemCluster(size_t size, uint64_t seed_base, const NodeConfig& config)
+    : skew_us(size, 0) {
   for (size_t i = 0; i < size; ++i) {
     stores.push_back(std::make_unique<MemStore>(true));
-    auto n = Node::create({}, "n" + std::to_string(i), addr(i), seed_base + i, now(i), *stores[i]);
+    auto n =
+        Node::create(config, "n" + std::to_string(i), addr(i), seed_base + i, now(i), *stores[i]);
     if (!n.ok()) {
       error_ = n.error().detail;
       return;

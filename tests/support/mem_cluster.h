@@ -36,7 +36,7 @@ class MemCluster {
   // other node joins through it; time then runs until every node sees every member alive
   // (at most 60 s) and 3 s more, so the news of the joins has stopped travelling and
   // every invalidation log has been announced. error() says what went wrong, if anything.
-  explicit MemCluster(size_t size, uint64_t seed_base = 100);
+  explicit MemCluster(size_t size, uint64_t seed_base = 100, const NodeConfig& config = {});
 
   const std::string& error() const { return error_; }
   size_t size() const { return nodes.size(); }
@@ -62,7 +62,8 @@ class MemCluster {
   void step(Duration d, const Hold& hold = nullptr);
   // Runs timers and delivery for `d` in 1 ms steps, keeping the replies; stops early once
   // `until` holds.
-  void advance(Duration d, const Hold& hold = nullptr, const std::function<bool()>& until = nullptr);
+  void advance(Duration d, const Hold& hold = nullptr,
+               const std::function<bool()>& until = nullptr);
   // advance(), then forgets the replies.
   void run_for(Duration d, const Hold& hold = nullptr);
   // The reply to `request` among those kept, or null.

@@ -652,6 +652,58 @@ TEST_F(Cluster, ANodeStartedOnAStoreThatRefusesWritesServesReads) {
   EXPECT_NE(nodes_[2]->serving_epoch(), 0u);
 }
 
+// With values bounded, a node that reads more than it may keep evicts the least recently
+// used copies to markers of their versions (reads of them ask the cluster again and get
+// the value), never passes the bound, and refuses an own write that would pass it while
+// its own writes stay.
+TEST(DataBoundCluster, CopiesAreEvictedOwnWritesRefusedAndReadsStillAnswered) {
+  NodeConfig config;
+  config.kv.max_data_bytes = 1000;
+  MemCluster cluster(3, 100, config);
+  ASSERT_EQ(cluster.error(), "");
+  Node& writer = cluster.node(0);
+  Node& reader = cluster.node(2);
+  for (int k = 0; k < 10; ++k) {
+    writer.put(cluster.now(0), 100 + k, "k" + std::to_string(k), std::string(90, 'a' + k));
+    cluster.run_for(std::chrono::milliseconds(5));
+  }
+  for (int k = 0; k < 10; ++k) {  // n2 reads 10 x 90 bytes; copies fit...
+    reader.get(cluster.now(2), 200 + k, "k" + std::to_string(k));
+    cluster.pump();
+  }
+  EXPECT_EQ(reader.kv().data_bound().copy_bytes(), 900u);
+  reader.put(cluster.now(2), 300, "own", std::string(500, 'o'));  // ...until n2 writes
+  cluster.pump();
+  ASSERT_EQ(cluster.reply_to(300)->status, ReplyStatus::kOk);
+  EXPECT_LE(reader.kv().data_bound().own_bytes() + reader.kv().data_bound().copy_bytes(), 1000u);
+  EXPECT_EQ(reader.kv().data_bound().own_bytes(), 500u);
+  EXPECT_GT(reader.stats().copies_evicted, 0u);
+  // The oldest copies went first, as markers of their versions.
+  const Record* evicted = cluster.store(2).peek("k0");
+  ASSERT_NE(evicted, nullptr);
+  EXPECT_EQ(evicted->kind, RecordKind::kInvalidated);
+  EXPECT_EQ(evicted->version, cluster.store(0).peek("k0")->version);
+  EXPECT_EQ(cluster.store(2).peek("k9")->kind, RecordKind::kValue);
+  reader.get(cluster.now(2), 301, "k0");  // still answered, from the cluster
+  cluster.pump();
+  EXPECT_EQ(cluster.reply_to(301)->value, std::string(90, 'a'));
+  // Own writes alone would pass the bound: refused, and what it holds is untouched.
+  reader.put(cluster.now(2), 302, "own2", std::string(600, 'p'));
+  cluster.pump();
+  const Reply* refused = cluster.reply_to(302);
+  ASSERT_NE(refused, nullptr);
+  EXPECT_EQ(refused->status, ReplyStatus::kError);
+  EXPECT_EQ(refused->code, ErrorCode::kNoSpace);
+  EXPECT_EQ(cluster.store(2).peek("own2"), nullptr);
+  EXPECT_EQ(cluster.store(2).peek("own")->value, std::string(500, 'o'));
+  // Deleting an own write makes room again.
+  reader.erase(cluster.now(2), 303, "own");
+  cluster.pump();
+  reader.put(cluster.now(2), 304, "own2", std::string(600, 'p'));
+  cluster.pump();
+  EXPECT_EQ(cluster.reply_to(304)->status, ReplyStatus::kOk);
+}
+
 TEST(AnswerLocally, OnlyACopyConfirmedInTheServingEpochAndNeverInEpochZero) {
   Reply out;
   Record never_confirmed{RecordKind::kValue, Version{1, 0, 1}, 0, "v"};
