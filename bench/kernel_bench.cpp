@@ -2,12 +2,14 @@
 // wire codec and the broadcast queue cost. Release builds only give meaningful numbers:
 //   build/release/bench/kernel_bench
 #include <benchmark/benchmark.h>
+#include <malloc.h>
 
 #include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "kernel/kv/data_bound.h"
 #include "kernel/kv/mem_store.h"
 #include "kernel/membership/broadcast_queue.h"
 #include "kernel/node.h"
@@ -142,6 +144,33 @@ void BM_BroadcastQueue(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * 100 * 8);
 }
 BENCHMARK(BM_BroadcastQueue);
+
+// The bound on values (--max-data-mb): what accounting a copy costs (a fill, then a
+// touch), and the memory it keeps per copy (heap bytes, from glibc's mallinfo2), at
+// 1,000,000 copies of keys of 8-14 bytes ("key<n>", as memory_bench.sh's).
+void BM_DataBoundPerCopy(benchmark::State& state) {
+  const int64_t copies = state.range(0);
+  std::vector<std::string> keys;
+  keys.reserve(static_cast<size_t>(copies));
+  for (int64_t i = 0; i < copies; ++i)
+    keys.push_back("key" + std::to_string(i));
+  const Record copy{RecordKind::kValue, Version{1, 0, 99}, 0, std::string(100, 'v')};
+  double heap_per_copy = 0;
+  for (auto _ : state) {
+    const size_t heap_before = mallinfo2().uordblks;
+    DataBound bound(/*self_node_id=*/7, uint64_t{1} << 40);
+    for (const std::string& key : keys)
+      bound.on_change(key, nullptr, &copy);
+    for (const std::string& key : keys)
+      bound.touch(key);
+    heap_per_copy =
+        static_cast<double>(mallinfo2().uordblks - heap_before) / static_cast<double>(copies);
+    benchmark::DoNotOptimize(bound.copy_bytes());
+  }
+  state.SetItemsProcessed(state.iterations() * copies * 2);
+  state.counters["heap_bytes_per_copy"] = heap_per_copy;
+}
+BENCHMARK(BM_DataBoundPerCopy)->Arg(1'000'000)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace ckv

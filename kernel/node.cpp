@@ -106,6 +106,10 @@ void Node::on_timer(Now now) {
   kv_->on_timer(now);
 }
 
+void Node::note_local_hits(std::span<const std::string> keys) {
+  kv_->note_local_hits(keys);
+}
+
 void Node::on_commit_failed(Now now) {
   kv_->on_commit_failed(now);
 }

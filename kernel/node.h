@@ -86,6 +86,9 @@ class Node {
   static bool answer_locally(Record& local, uint64_t epoch, uint64_t wall_us, Reply& out) {
     return KeyValue::answer_locally(local, epoch, wall_us, out);
   }
+  // Copies a driver served without the kernel (local hits on other threads): they count
+  // as used for eviction (KvConfig::max_data_bytes). A hint: unknown keys are ignored.
+  void note_local_hits(std::span<const std::string> keys);
   // See KeyValue::expiry_clock_us.
   uint64_t expiry_clock_us() const { return kv_->expiry_clock_us(); }
   // The layers themselves, for tests and benchmarks that look inside; drivers use the

@@ -237,8 +237,24 @@ bool NodeDriver::try_local_get(std::string_view key, Reply& out) {
                                     published_expiry_us_.load(std::memory_order_acquire));
   if (!Node::answer_locally(local, epoch, wall_us, out)) return false;
   out.op = ClientOp::kGet;
-  fast_hits_.fetch_add(1, std::memory_order_relaxed);
+  const uint64_t hits = fast_hits_.fetch_add(1, std::memory_order_relaxed);
+  if (config_.node.kv.max_data_bytes != 0 && hits % kLocalHitSample == 0) note_local_hit(key);
   return true;
+}
+
+void NodeDriver::note_local_hit(std::string_view key) {
+  std::lock_guard lock(sampled_hits_mutex_);
+  if (sampled_hits_.size() >= kMaxSampledHits) return;  // the strand is behind: drop
+  sampled_hits_.emplace_back(key);
+  if (sampled_hits_.size() != kSampledHitBatch) return;
+  asio::post(strand_, [this] {
+    std::vector<std::string> keys;
+    {
+      std::lock_guard lock(sampled_hits_mutex_);
+      keys.swap(sampled_hits_);
+    }
+    node_->note_local_hits(keys);
+  });
 }
 
 bool NodeDriver::refuse_if_stopping(const ReplyHandler& done) {

@@ -30,6 +30,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -124,6 +125,12 @@ class NodeDriver {
   void save_peers();
   void note_membership_change();
   std::vector<Address> alive_peers() const;
+  // One in kLocalHitSample local hits is told to the kernel (for eviction's recency),
+  // in batches of kSampledHitBatch keys; at most kMaxSampledHits wait.
+  static constexpr uint64_t kLocalHitSample = 16;
+  static constexpr size_t kSampledHitBatch = 64;
+  static constexpr size_t kMaxSampledHits = 4096;
+  void note_local_hit(std::string_view key);
   // Fails `done` at once when the node is shutting down; true if it did.
   bool refuse_if_stopping(const ReplyHandler& done);
   void wait_for_leave(MonoTime give_up, std::function<void()> done);
@@ -150,6 +157,8 @@ class NodeDriver {
   std::atomic<uint64_t> published_epoch_{0};      // node_->serving_epoch() after the last input
   std::atomic<uint64_t> published_expiry_us_{0};  // node_->expiry_clock_us(), likewise
   std::atomic<uint64_t> fast_hits_{0};
+  std::mutex sampled_hits_mutex_;
+  std::vector<std::string> sampled_hits_;  // guarded by sampled_hits_mutex_
   bool store_failing_ = false;
   std::string store_error_;  // why the store refuses writes; read on the strand
   bool peers_save_pending_ = false;

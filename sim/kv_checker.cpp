@@ -244,15 +244,26 @@ void KvChecker::check_convergence(MonoTime now, uint32_t key,
   const WriteRecord* top = highest(key);
   // A put whose TTL runs out between the nodes' clocks may be a value on some and a 404
   // on others (within the skew); once it ran out on every clock it is a 404 everywhere.
+  auto expiring = [&](const WriteRecord& w) {
+    return !w.tombstone && w.expires_us > lowest_clock_us_ && may_have_expired(w);
+  };
+  if (top != nullptr && expiring(*top)) return;
+  for (const auto& [node, r] : answers) {  // (the highest may be lost: what they answer)
+    if (auto w = writes_.find(r.version); w != writes_.end() && expiring(w->second)) return;
+  }
   const bool expired =
       top != nullptr && top->expires_us != 0 && top->expires_us <= lowest_clock_us_;
-  if (top != nullptr && !top->tombstone && !expired && may_have_expired(*top)) return;
   const Reply& first = answers.front().second;
   for (const auto& [node, r] : answers) {
     if (r.status != first.status || r.version != first.version) {
       violate(now, "convergence",
               key_name(key) + ": n" + std::to_string(answers.front().first) + " answers " +
-                  describe(first) + " but n" + std::to_string(node) + " answers " + describe(r));
+                  describe(first) + " but n" + std::to_string(node) + " answers " + describe(r) +
+                  (top != nullptr ? " (the highest write: " + to_string(top->version) +
+                                        ", expiring at " + std::to_string(top->expires_us) +
+                                        " us; expiry clocks " + std::to_string(lowest_clock_us_) +
+                                        ".." + std::to_string(highest_clock_us_) + " us)"
+                                  : ""));
       return;
     }
     // Not current only when the newest write is gone (its only holders crashed and lost

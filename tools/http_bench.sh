@@ -14,7 +14,8 @@
 #   tools/http_bench.sh [seconds per measurement, default 10]
 # The cluster's gossip is encrypted, as the README recommends; CKV_BENCH_PLAINTEXT=1 runs it
 # in plaintext instead, to measure what encryption costs; CKV_BENCH_SYNC=1 runs the nodes
-# with --sync (every write on disk before its answer; group commit: one fsync per burst).
+# with --sync (every write on disk before its answer; group commit: one fsync per burst);
+# CKV_BENCH_MAX_DATA_MB=N runs them with --max-data-mb N.
 # Needs a Release build (tools/build.sh release) and wrk + nginx (tools/setup.sh bench).
 # CKV_BIN names another node binary, CKV_BENCH_DIR another results directory (the CI
 # smoke run uses both).
@@ -88,6 +89,8 @@ else
 fi
 durability=()
 [ "${CKV_BENCH_SYNC:-0}" = 1 ] && durability=(--sync)
+# CKV_BENCH_MAX_DATA_MB=N bounds each node's values (--max-data-mb N), to measure eviction.
+[ -n "${CKV_BENCH_MAX_DATA_MB:-}" ] && durability+=(--max-data-mb "$CKV_BENCH_MAX_DATA_MB")
 for i in 1 2 3; do
   join=()
   [ "$i" -gt 1 ] && join=(--join 127.0.0.1:17946)

@@ -418,6 +418,8 @@ void KeyValue::on_member_change(Now now, const MemberChange& change) {
         bump_or_owe(now.mono);
         // Reads in flight ask it too: it may hold the newest version.
         if (change.name != membership_.name()) join_reads(now.mono, change.name);
+        // Copies of its writes kept while it was gone may be evicted again.
+        if (bound_.over() && !evicting_) evict_copies();
       }
       return;
     }
@@ -492,13 +494,20 @@ Status KeyValue::store_put(std::string_view key, const Record& record) {
 
 void KeyValue::evict_copies() {
   evicting_ = true;
-  while (bound_.over()) {
+  // Copies of writes whose writer is not an active member may be the last copy anywhere:
+  // they are kept, as own writes are (and go back in the queue).
+  std::vector<std::string> kept;
+  for (size_t tries = bound_.copies(); bound_.over() && tries > 0; --tries) {
     std::optional<std::string> key = bound_.oldest_copy();
     if (!key) break;  // own writes alone fill the bound
     Record copy;
     Result<bool> found = store_.get(*key, copy);
     if (!found.ok() || !found.value() || copy.kind != RecordKind::kValue) {
       bound_.forget_copy(*key);  // (nothing to evict: no longer a value there)
+      continue;
+    }
+    if (!writer_active(copy.version.node)) {
+      kept.push_back(std::move(*key));
       continue;
     }
     const Record marker{RecordKind::kInvalidated, copy.version, 0, {}};
@@ -510,7 +519,16 @@ void KeyValue::evict_copies() {
     bound_.on_change(*key, &copy, &marker);
     stats_.copies_evicted++;
   }
+  for (const std::string& key : kept)
+    bound_.touch(key);
   evicting_ = false;
+}
+
+bool KeyValue::writer_active(uint64_t writer) const {
+  for (const Member& m : membership_.members()) {
+    if (m.active() && node_id(m.name.view()) == writer) return true;
+  }
+  return false;
 }
 
 Result<bool> KeyValue::load(std::string_view key, Record& out, bool* expired_now) {

@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -67,6 +68,11 @@ class KeyValue {
   void settle_reads(Now now);
   void on_timer(Now now);
   MonoTime next_deadline() const;
+  // Copies served without this layer (a driver's local hits): used, for eviction.
+  void note_local_hits(std::span<const std::string> keys) {
+    for (const std::string& key : keys)
+      bound_.touch(key);
+  }
   // The store refused a batch of writes this layer had already acted on (see
   // commit_gate.h): forgets what it did on their strength, as a restart would, and goes on.
   void on_commit_failed(Now now);
@@ -212,8 +218,10 @@ class KeyValue {
   // (KvConfig::max_data_bytes) the accounting of what it replaced, then evict_copies.
   Status store_put(std::string_view key, const Record& record);
   // Replaces the least recently used copies by markers of their versions (so no older
-  // copy can win a later read) until the values fit the bound again.
+  // copy can win a later read) until the values fit the bound again. Copies of a writer
+  // that is not an active member are kept: they may be the last copy.
   void evict_copies();
+  bool writer_active(uint64_t writer) const;
   // Counts the values the store holds, own and copies, from scratch (at open, and when a
   // batch it had counted was lost).
   Status count_values();

@@ -52,6 +52,8 @@ std::vector<Seed> seeds() {
        {InvalidateAck{"node-2", 0xfeed'beef, 42}, InvalidateReset{"node-1", 0xfeed'beef, 9000}}},
       {"query", {Query{1001, "user/42"}}},
       {"query_reply_value", {QueryReply{1001, "node-2", QueryAnswer::kValue, v1, "hello"}}},
+      {"query_reply_expiring_value",
+       {QueryReply{1005, "node-2", QueryAnswer::kValue, v1, "soon", 1700000000123456}}},
       {"query_replies_without_value",
        {QueryReply{1002, "node-2", QueryAnswer::kNotFound, {}, {}},
         QueryReply{1003, "node-3", QueryAnswer::kTombstone, v2, {}},

@@ -73,11 +73,14 @@ inline rc::Gen<Message> gen_kv_message() {
       gen::map(gen::tuple(gen::arbitrary<uint64_t>(), gen_name(),
                           gen::element(QueryAnswer::kNotFound, QueryAnswer::kValue,
                                        QueryAnswer::kTombstone, QueryAnswer::kInvalidated),
-                          gen_version(), gen::string<std::string>()),
+                          gen_version(), gen::string<std::string>(),
+                          gen::oneOf(gen::just(uint64_t{0}), gen::arbitrary<uint64_t>())),
                [](auto t) -> Message {
                  QueryReply r{std::get<0>(t), std::get<1>(t), std::get<2>(t)};
                  if (r.answer != QueryAnswer::kNotFound) r.version = std::get<3>(t);
                  if (r.answer == QueryAnswer::kValue) r.value = std::get<4>(t);
+                 // A value may carry an expiry (wire revision 2's answer 4).
+                 if (r.answer == QueryAnswer::kValue) r.expires_us = std::get<5>(t);
                  return r;
                }));
 }
