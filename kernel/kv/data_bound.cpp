@@ -1,11 +1,14 @@
 #include "kernel/kv/data_bound.h"
 
-#include <algorithm>
-#include <vector>
-
 #include "kernel/core/assert.h"
 
 namespace ckv {
+
+void DataBound::clear() {
+  copies_.clear();
+  newest_ = oldest_ = nullptr;
+  own_ = copy_ = 0;
+}
 
 void DataBound::on_change(std::string_view key, const Record* before, const Record* after) {
   if (!enabled()) return;
@@ -13,58 +16,63 @@ void DataBound::on_change(std::string_view key, const Record* before, const Reco
     if (own(*before)) {
       CKV_ASSERT(own_ >= before->value.size(), "own bytes never underflow");
       own_ -= before->value.size();
-    } else if (auto it = copies_.find(key); it != copies_.end()) {
-      CKV_ASSERT(copy_ >= it->second.bytes, "copy bytes never underflow");
-      copy_ -= it->second.bytes;
-      copies_.erase(it);
+    } else {
+      forget_copy(key);
     }
   }
   if (after != nullptr && after->kind == RecordKind::kValue) {
     if (own(*after)) {
       own_ += after->value.size();
     } else {
-      auto [it, added] = copies_.try_emplace(std::string(key), Copy{after->value.size(), 0});
-      if (!added) copy_ -= it->second.bytes;  // (a copy replaced without being told)
+      auto [it, added] = copies_.try_emplace(std::string(key));
+      if (!added) {  // (a copy replaced without being told)
+        copy_ -= it->second.bytes;
+        unlink(*it);
+      }
       it->second.bytes = after->value.size();
       copy_ += it->second.bytes;
-      enqueue(it->first, it->second);
+      link_newest(*it);
     }
   }
 }
 
 void DataBound::touch(std::string_view key) {
   if (!enabled()) return;
-  if (auto it = copies_.find(key); it != copies_.end()) enqueue(it->first, it->second);
-}
-
-void DataBound::enqueue(const std::string& key, Copy& copy) {
-  copy.stamp = ++next_stamp_;
-  order_.emplace_back(copy.stamp, key);
-  if (order_.size() <= 2 * copies_.size() + 1024) return;
-  // Mostly stale entries: rebuild the queue from the copies, in stamp order.
-  std::vector<std::pair<uint64_t, std::string>> live;
-  live.reserve(copies_.size());
-  for (const auto& [k, c] : copies_)
-    live.emplace_back(c.stamp, k);
-  std::sort(live.begin(), live.end());
-  order_.assign(std::make_move_iterator(live.begin()), std::make_move_iterator(live.end()));
+  auto it = copies_.find(key);
+  if (it == copies_.end() || newest_ == &*it) return;
+  unlink(*it);
+  link_newest(*it);
 }
 
 void DataBound::forget_copy(std::string_view key) {
-  if (auto it = copies_.find(key); it != copies_.end()) {
-    copy_ -= it->second.bytes;
-    copies_.erase(it);
-  }
+  auto it = copies_.find(key);
+  if (it == copies_.end()) return;
+  CKV_ASSERT(copy_ >= it->second.bytes, "copy bytes never underflow");
+  copy_ -= it->second.bytes;
+  unlink(*it);
+  copies_.erase(it);
 }
 
 std::optional<std::string> DataBound::oldest_copy() {
-  while (!order_.empty()) {
-    auto [stamp, key] = std::move(order_.front());
-    order_.pop_front();
-    auto it = copies_.find(key);
-    if (it != copies_.end() && it->second.stamp == stamp) return key;
-  }
-  return std::nullopt;
+  if (oldest_ == nullptr) return std::nullopt;
+  Entry& e = *oldest_;
+  unlink(e);
+  link_newest(e);
+  return e.first;
+}
+
+void DataBound::link_newest(Entry& e) {
+  e.second.older = newest_;
+  e.second.newer = nullptr;
+  if (newest_ != nullptr) newest_->second.newer = &e;
+  newest_ = &e;
+  if (oldest_ == nullptr) oldest_ = &e;
+}
+
+void DataBound::unlink(Entry& e) {
+  (e.second.newer != nullptr ? e.second.newer->second.older : newest_) = e.second.older;
+  (e.second.older != nullptr ? e.second.older->second.newer : oldest_) = e.second.newer;
+  e.second.newer = e.second.older = nullptr;
 }
 
 }  // namespace ckv

@@ -5,15 +5,15 @@
 // What it promises:
 //  - `own_bytes()` and `copy_bytes()` are the sums of the value sizes of the records it
 //    was told of (`on_change`), by whether the value's version was issued by this node;
-//  - `oldest_copy()` yields copies least recently filled or used first (`touch` moves a
-//    copy to the back), never an own write: own writes may be the only copy anywhere;
-//  - memory: one map entry and one queue entry per copy (about 150 bytes beyond the key),
-//    nothing per own write.
+//  - `oldest_copy()` yields the least recently filled or used copy (`touch` makes a copy
+//    the most recent): an exact LRU order. Never an own write: own writes may be the only
+//    copy anywhere;
+//  - memory: one hash-map entry per copy (the key, its size and two list links: about 100
+//    bytes with a short key), nothing per own write.
 // Disabled (max 0) it keeps nothing and says nothing is over. Pure; not thread-safe.
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <optional>
 #include <string>
@@ -28,6 +28,10 @@ namespace ckv {
 class DataBound {
  public:
   DataBound(uint64_t self_node_id, uint64_t max_bytes) : self_(self_node_id), max_(max_bytes) {}
+  DataBound(const DataBound&) = delete;
+  DataBound& operator=(const DataBound&) = delete;
+  // Forgets every copy and counts from zero.
+  void clear();
 
   bool enabled() const { return max_ > 0; }
   uint64_t max_bytes() const { return max_; }
@@ -48,7 +52,8 @@ class DataBound {
     return !enabled() || own_ - replacing + bytes <= max_;
   }
   // The copy to evict next, or none (only own writes are left). It stays counted until
-  // on_change tells of its eviction.
+  // on_change tells of its eviction, and becomes the most recent (so a copy that cannot be
+  // evicted now is not offered again at once).
   std::optional<std::string> oldest_copy();
 
  private:
@@ -56,21 +61,26 @@ class DataBound {
     using is_transparent = void;
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
+  struct Copy;
+  using Entry = std::pair<const std::string, Copy>;
+  // A copy's size and its place in the recency list (entries of an unordered_map keep
+  // their address while they exist, so the list links point at them directly).
   struct Copy {
-    uint64_t bytes;
-    uint64_t stamp;  // its latest entry in order_
+    uint64_t bytes = 0;
+    Entry* newer = nullptr;
+    Entry* older = nullptr;
   };
   bool own(const Record& r) const { return r.version.node == self_; }
-  void enqueue(const std::string& key, Copy& copy);
+  void link_newest(Entry& e);
+  void unlink(Entry& e);
 
   uint64_t self_;
   uint64_t max_;
   uint64_t own_ = 0;
   uint64_t copy_ = 0;
-  uint64_t next_stamp_ = 0;
   std::unordered_map<std::string, Copy, Hash, std::equal_to<>> copies_;
-  // (stamp, key), oldest first; an entry whose stamp is no longer its copy's is stale.
-  std::deque<std::pair<uint64_t, std::string>> order_;
+  Entry* newest_ = nullptr;
+  Entry* oldest_ = nullptr;
 };
 
 }  // namespace ckv

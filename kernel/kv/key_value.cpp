@@ -57,7 +57,7 @@ Result<std::unique_ptr<KeyValue>> KeyValue::open(const KvConfig& config,
 Status KeyValue::count_values() {
   if (!bound_.enabled()) return {};
   // Copies are evicted in key order until reads and fills order them.
-  bound_ = DataBound(node_id(membership_.name()), config_.max_data_bytes);
+  bound_.clear();
   Status counted = store_.for_each([&](std::string_view key, const Record& record) {
     bound_.on_change(key, nullptr, &record);
     return true;

@@ -2,6 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "kernel/core/random.h"
+
 namespace ckv {
 namespace {
 
@@ -38,9 +44,17 @@ TEST(DataBound, EvictsLeastRecentlyUsedCopiesAndNeverOwnWrites) {
   EXPECT_TRUE(bound.over());
   bound.touch("c1");  // used since: c2 goes first
   EXPECT_EQ(bound.oldest_copy(), "c2");
-  EXPECT_EQ(bound.oldest_copy(), "c3");
+  EXPECT_EQ(bound.oldest_copy(), "c3");  // (an offered copy becomes the most recent)
   EXPECT_EQ(bound.oldest_copy(), "c1");
+  EXPECT_EQ(bound.oldest_copy(), "c2");
+  // Evicted copies leave the order; an own write never enters it.
+  for (const char* key : {"c1", "c2", "c3"}) {
+    const Record marker{RecordKind::kInvalidated, c1.version, 0, {}};
+    bound.on_change(key, &c1, &marker);
+  }
+  EXPECT_EQ(bound.copies(), 0u);
   EXPECT_EQ(bound.oldest_copy(), std::nullopt) << "an own write was offered for eviction";
+  EXPECT_FALSE(bound.over());
 }
 
 TEST(DataBound, AnOwnWriteFitsOnlyWithinTheBoundWhateverTheCopies) {
@@ -62,14 +76,37 @@ TEST(DataBound, DisabledKeepsNothing) {
   EXPECT_TRUE(bound.own_write_fits(0, 1 << 30));
 }
 
-TEST(DataBound, ManyTouchesKeepTheQueueBounded) {
+// The order is exact LRU over any sequence of fills, touches and evictions.
+TEST(DataBound, TheOrderIsLeastRecentlyUsedFirst) {
   DataBound bound(kSelf, 1 << 20);
+  std::vector<std::string> lru;  // the model: least recent first
+  auto use = [&](const std::string& key) {
+    std::erase(lru, key);
+    lru.push_back(key);
+  };
   const Record copy = value_of(9, 10);
-  bound.on_change("c", nullptr, &copy);
-  for (int i = 0; i < 100000; ++i)
-    bound.touch("c");
-  EXPECT_EQ(bound.oldest_copy(), "c");
-  EXPECT_EQ(bound.oldest_copy(), std::nullopt);
+  uint64_t state = 42;
+  for (int step = 0; step < 2000; ++step) {
+    const std::string key = "k" + std::to_string(splitmix64(state) % 50);
+    switch (splitmix64(state) % 3) {
+      case 0:
+        bound.on_change(key, nullptr, &copy);
+        use(key);
+        break;
+      case 1:
+        bound.touch(key);
+        if (std::find(lru.begin(), lru.end(), key) != lru.end()) use(key);
+        break;
+      default:
+        bound.forget_copy(key);
+        std::erase(lru, key);
+        break;
+    }
+    ASSERT_EQ(bound.copies(), lru.size());
+  }
+  for (const std::string& want : std::vector<std::string>(lru)) {
+    EXPECT_EQ(bound.oldest_copy(), want);
+  }
 }
 
 }  // namespace
