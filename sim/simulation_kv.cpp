@@ -158,6 +158,16 @@ void Simulation::on_loop_reply(uint32_t i, const PendingOp& op) {
   schedule_step(i, workload_.rmw_pause(c.loops, config_.nodes));
 }
 
+namespace {
+
+bool deletes_in(const std::vector<Reply>& replies) {
+  return std::any_of(replies.begin(), replies.end(), [](const Reply& r) {
+    return r.op == ClientOp::kDelete && r.status == ReplyStatus::kOk;
+  });
+}
+
+}  // namespace
+
 void Simulation::note_answers(uint32_t i) {
   const SimNode& n = nodes_[i];
   for (const Reply& r : n.kernel->outbox().replies) {
@@ -167,8 +177,11 @@ void Simulation::note_answers(uint32_t i) {
     if (op.op == ClientOp::kPut && r.status == ReplyStatus::kError &&
         r.code == ErrorCode::kNoSpace && config_.node.kv.max_data_bytes != 0) {
       // Refused by the bound: fair when its own writes and this one would pass it.
+      // (Measured after the input: a delete the same input ran later may have freed own
+      // bytes since the decision, as when held writes are released together.)
       op.refused_by_bound =
-          own_value_bytes(i, key_name(op.key)) + op.bytes > config_.node.kv.max_data_bytes;
+          own_value_bytes(i, key_name(op.key)) + op.bytes > config_.node.kv.max_data_bytes ||
+          deletes_in(n.kernel->outbox().replies);
     }
     if (op.op != ClientOp::kGet) continue;
     const bool answered = r.status == ReplyStatus::kOk || r.status == ReplyStatus::kNotFound;

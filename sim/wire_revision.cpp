@@ -26,7 +26,9 @@ std::optional<std::vector<uint8_t>> as_later_revision(std::span<const uint8_t> p
     r.take(length);
     if (r.failed()) return std::nullopt;
     const std::span<const uint8_t> body = packet.subspan(body_at, length);
-    const bool append = type != static_cast<uint8_t>(wire::MessageType::kQueryReply);
+    // (A query reply's value runs to the end of its frame.)
+    const bool append = type != static_cast<uint8_t>(wire::MessageType::kQueryReply) &&
+                        type != static_cast<uint8_t>(wire::MessageType::kExpiringQueryReply);
     w.u8(type);
     w.varint(length + (append ? sizeof kAddedField : 0));
     out.insert(out.end(), body.begin(), body.end());

@@ -22,9 +22,10 @@ constexpr size_t kMinEntryBytes = 2 + 1 + 1 + 1;
 template <class>
 inline constexpr bool kAlwaysFalse = false;
 
-// A QueryReply's answer byte for a value with an expiry (revision 2): version, varint
-// expiry, value.
-constexpr uint8_t kExpiringValueAnswer = 4;
+// A QueryReply that travels as kExpiringQueryReply (a value with an expiry).
+bool expiring(const QueryReply& m) {
+  return m.answer == QueryAnswer::kValue && m.expires_us != 0;
+}
 
 void write_version(ByteWriter& w, const Version& v) {
   w.varint(v.wall_us);
@@ -120,10 +121,14 @@ void encode_body(ByteWriter& w, const Message& m) {
         } else if constexpr (std::is_same_v<T, QueryReply>) {
           w.varint(msg.id);
           w.bytes(msg.responder);
-          const bool expiring = msg.answer == QueryAnswer::kValue && msg.expires_us != 0;
-          w.u8(expiring ? kExpiringValueAnswer : static_cast<uint8_t>(msg.answer));
+          if (expiring(msg)) {  // kExpiringQueryReply (see type_of)
+            write_version(w, msg.version);
+            w.varint(msg.expires_us);
+            w.bytes(msg.value);
+            return;
+          }
+          w.u8(static_cast<uint8_t>(msg.answer));
           if (msg.answer != QueryAnswer::kNotFound) write_version(w, msg.version);
-          if (expiring) w.varint(msg.expires_us);
           if (msg.answer == QueryAnswer::kValue) w.bytes(msg.value);
         } else {
           static_assert(kAlwaysFalse<T>, "every message kind needs an encoding");
@@ -276,18 +281,24 @@ Message decode_body(MessageType type, ByteReader& r, const DecodeLimits& limits)
       m.id = r.varint();
       m.responder = read_name(r);
       const uint8_t answer = r.u8();
-      const bool expiring = answer == kExpiringValueAnswer;
-      if (answer > static_cast<uint8_t>(QueryAnswer::kInvalidated) && !expiring) {
+      if (answer > static_cast<uint8_t>(QueryAnswer::kInvalidated)) {
         r.fail(ErrorCode::kMalformed, "unknown query answer");
         return m;
       }
-      m.answer = expiring ? QueryAnswer::kValue : static_cast<QueryAnswer>(answer);
+      m.answer = static_cast<QueryAnswer>(answer);
       if (m.answer != QueryAnswer::kNotFound) m.version = read_version(r);
-      if (expiring) {
-        m.expires_us = r.varint();
-        if (m.expires_us == 0) r.fail(ErrorCode::kMalformed, "an expiring value without expiry");
-      }
       if (m.answer == QueryAnswer::kValue) m.value = r.string(r.remaining());
+      return m;
+    }
+    case MessageType::kExpiringQueryReply: {
+      QueryReply m;
+      m.id = r.varint();
+      m.responder = read_name(r);
+      m.answer = QueryAnswer::kValue;
+      m.version = read_version(r);
+      m.expires_us = r.varint();
+      if (m.expires_us == 0) r.fail(ErrorCode::kMalformed, "an expiring value without expiry");
+      m.value = r.string(r.remaining());
       return m;
     }
   }
@@ -297,7 +308,7 @@ Message decode_body(MessageType type, ByteReader& r, const DecodeLimits& limits)
 
 bool known_type(uint8_t t) {
   return t >= static_cast<uint8_t>(MessageType::kPing) &&
-         t <= static_cast<uint8_t>(MessageType::kNewer);
+         t <= static_cast<uint8_t>(MessageType::kExpiringQueryReply);
 }
 
 Status check_header(std::span<const uint8_t> bytes, size_t max_bytes) {
@@ -315,6 +326,8 @@ Status check_header(std::span<const uint8_t> bytes, size_t max_bytes) {
 }  // namespace
 
 MessageType type_of(const Message& m) {
+  if (const auto* reply = std::get_if<QueryReply>(&m); reply != nullptr && expiring(*reply))
+    return MessageType::kExpiringQueryReply;
   return static_cast<MessageType>(m.index() + static_cast<size_t>(MessageType::kPing));
 }
 static_assert(std::is_same_v<std::variant_alternative_t<0, Message>, Ping> &&
@@ -452,6 +465,8 @@ const char* to_string(MessageType type) {
       return "query-reply";
     case MessageType::kNewer:
       return "newer";
+    case MessageType::kExpiringQueryReply:
+      return "expiring-query-reply";
   }
   return "?";
 }

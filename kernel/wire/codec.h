@@ -30,8 +30,8 @@
 
 namespace ckv::wire {
 
-// Generation 0, revision 2 (revision 2 added the QueryReply answer of a value with an
-// expiry, which a revision-1 decoder refuses; everything else reads both ways).
+// Generation 0, revision 2 (revision 2 added the frame type kExpiringQueryReply, which a
+// revision-1 decoder skips as a later revision's addition).
 inline constexpr uint8_t kWireVersion = 0x02;
 inline constexpr uint8_t wire_generation(uint8_t version) {
   return version >> 4;

@@ -40,6 +40,8 @@ enum class MessageType : uint8_t {
   kQuery = 12,
   kQueryReply = 13,
   kNewer = 14,
+  // Revision 2: a QueryReply holding a value with an expiry (see QueryReply::expires_us).
+  kExpiringQueryReply = 15,
 };
 const char* to_string(MessageType type);
 
@@ -163,9 +165,9 @@ struct QueryReply {
   QueryAnswer answer = QueryAnswer::kNotFound;
   Version version;    // all but kNotFound
   std::string value;  // kValue only
-  // kValue only: when the value expires (wall-clock microseconds), 0 never. On the wire a
-  // value with an expiry is answer 4 (version, expiry, value), which revision 1 does not
-  // know: a node of that build drops the packet (the responder looks silent to it).
+  // kValue only: when the value expires (wall-clock microseconds), 0 never. A reply with
+  // an expiry travels as a frame of its own type (kExpiringQueryReply: id, responder,
+  // version, expiry, value), which a revision-1 node skips: to it that responder is silent.
   uint64_t expires_us = 0;
   friend bool operator==(const QueryReply&, const QueryReply&) = default;
 };
