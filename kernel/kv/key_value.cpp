@@ -419,7 +419,7 @@ void KeyValue::on_member_change(Now now, const MemberChange& change) {
         // Reads in flight ask it too: it may hold the newest version.
         if (change.name != membership_.name()) join_reads(now.mono, change.name);
         // Copies of its writes kept while it was gone may be evicted again.
-        if (bound_.over() && !evicting_) evict_copies();
+        if (!evicting_ && bound_.over()) evict_copies();
       }
       return;
     }
