@@ -494,9 +494,9 @@ Status KeyValue::store_put(std::string_view key, const Record& record) {
 
 void KeyValue::evict_copies() {
   evicting_ = true;
-  // Copies of writes whose writer is not an active member may be the last copy anywhere:
-  // they are kept, as own writes are (and go back in the queue).
-  std::vector<std::string> kept;
+  // Each copy is offered once (an offered copy becomes the most recent). Copies of writes
+  // whose writer is not an active member may be the last copy anywhere: they are kept, as
+  // own writes are.
   for (size_t tries = bound_.copies(); bound_.over() && tries > 0; --tries) {
     std::optional<std::string> key = bound_.oldest_copy();
     if (!key) break;  // own writes alone fill the bound
@@ -506,21 +506,15 @@ void KeyValue::evict_copies() {
       bound_.forget_copy(*key);  // (nothing to evict: no longer a value there)
       continue;
     }
-    if (!writer_active(copy.version.node)) {
-      kept.push_back(std::move(*key));
-      continue;
-    }
+    if (!writer_active(copy.version.node)) continue;
     const Record marker{RecordKind::kInvalidated, copy.version, 0, {}};
     if (!store_.put(*key, marker).ok()) {
       stats_.store_errors++;
-      bound_.touch(*key);  // evicted later
-      break;
+      break;  // evicted by a later write
     }
     bound_.on_change(*key, &copy, &marker);
     stats_.copies_evicted++;
   }
-  for (const std::string& key : kept)
-    bound_.touch(key);
   evicting_ = false;
 }
 
