@@ -53,6 +53,14 @@ Status Node::validate(const NodeConfig& config) {
       kv.stream_chunk_bytes > m.max_stream_bytes / 2 || kv.max_pending_queries < 1) {
     return bad("key-value limits out of range");
   }
+  // A read in flight may still carry an answer older than what is collected: the horizon
+  // must outlast every read by far.
+  if (kv.tombstone_horizon < Duration(0) ||
+      (kv.tombstone_horizon > Duration(0) && kv.tombstone_horizon <= 2 * kv.max_query_timeout)) {
+    return bad(
+        "tombstone horizon must be 0 (never collect) or more than twice the longest read "
+        "timeout");
+  }
   return {};
 }
 
@@ -143,9 +151,11 @@ const std::string* sender_name(const wire::Message& m) {
       [](const auto& message) -> const std::string* {
         using T = std::decay_t<decltype(message)>;
         if constexpr (std::is_same_v<T, wire::Invalidate> ||
-                      std::is_same_v<T, wire::InvalidateReset>) {
+                      std::is_same_v<T, wire::InvalidateReset> ||
+                      std::is_same_v<T, wire::CollectCheck>) {
           return &message.origin;
-        } else if constexpr (std::is_same_v<T, wire::InvalidateAck>) {
+        } else if constexpr (std::is_same_v<T, wire::InvalidateAck> ||
+                             std::is_same_v<T, wire::CollectAck>) {
           return &message.member;
         } else if constexpr (std::is_same_v<T, wire::QueryReply>) {
           return &message.responder;

@@ -51,20 +51,25 @@ struct NodeStats {
   uint64_t puts = 0;
   uint64_t deletes = 0;
   uint64_t store_errors = 0;
-  uint64_t commit_failures = 0;         // batches the store refused after the kernel acted on them
-  uint64_t values_expired = 0;          // values a get found past their TTL (made tombstones)
-  uint64_t copies_evicted = 0;          // copies replaced by markers to stay within the bound
-  uint64_t writes_refused_full = 0;     // own writes refused: they would pass the bound
-  uint64_t queries_sent = 0;            // query datagrams, retries included
-  uint64_t query_retries = 0;           // rounds of re-asking silent members
-  uint64_t query_timeouts = 0;          // reads that ended at their timeout
-  uint64_t reads_reissued = 0;          // reads asked again: answers older than an invalidation
-  uint64_t queries_answered = 0;        // queries from others
-  uint64_t invalidations_sent = 0;      // entries, resends included
-  uint64_t invalidations_received = 0;  // entries
-  uint64_t invalidations_refused = 0;   // from a non-member
-  uint64_t invalidation_gaps = 0;       // batches that arrived ahead of a missing one
-  uint64_t copies_dropped = 0;          // local copies replaced by a newer version's marker
+  uint64_t commit_failures = 0;      // batches the store refused after the kernel acted on them
+  uint64_t values_expired = 0;       // values a get found past their TTL (made tombstones)
+  uint64_t copies_evicted = 0;       // copies replaced by markers to stay within the bound
+  uint64_t writes_refused_full = 0;  // own writes refused: they would pass the bound
+  uint64_t records_collected = 0;    // tombstones, markers, expired values removed
+  uint64_t collect_rounds = 0;       // collection checks completed by every member (both)
+  uint64_t collect_rounds_abandoned = 0;  // ended without collecting (see collection.cpp)
+  uint64_t collect_checks_answered = 0;   // other nodes' collection checks this node applied
+  uint64_t records_dropped_absent = 0;    // old records dropped after a long absence
+  uint64_t queries_sent = 0;              // query datagrams, retries included
+  uint64_t query_retries = 0;             // rounds of re-asking silent members
+  uint64_t query_timeouts = 0;            // reads that ended at their timeout
+  uint64_t reads_reissued = 0;            // reads asked again: answers older than an invalidation
+  uint64_t queries_answered = 0;          // queries from others
+  uint64_t invalidations_sent = 0;        // entries, resends included
+  uint64_t invalidations_received = 0;    // entries
+  uint64_t invalidations_refused = 0;     // from a non-member
+  uint64_t invalidation_gaps = 0;         // batches that arrived ahead of a missing one
+  uint64_t copies_dropped = 0;            // local copies replaced by a newer version's marker
   uint64_t resets_sent = 0;
   uint64_t resets_received = 0;
   uint64_t epoch_bumps = 0;   // times every copy became due for revalidation
@@ -138,6 +143,16 @@ inline constexpr NodeCounter kNodeCounters[] = {
      "Writes refused (507): this node's own writes would pass --max-data-mb."},
     {"ckv_values_expired_total", &NodeStats::values_expired,
      "Values a get found past their TTL (each then kept as a tombstone)."},
+    {"ckv_records_collected_total", &NodeStats::records_collected,
+     "Tombstones, markers and expired values removed past --tombstone-ttl."},
+    {"ckv_collect_rounds_total", &NodeStats::collect_rounds,
+     "Collection checks every member answered (two per batch of records collected)."},
+    {"ckv_collect_rounds_abandoned_total", &NodeStats::collect_rounds_abandoned,
+     "Collection checks ended without collecting (a member changed, refused or was silent)."},
+    {"ckv_collect_checks_answered_total", &NodeStats::collect_checks_answered,
+     "Other nodes' collection checks this node applied and answered."},
+    {"ckv_records_dropped_absent_total", &NodeStats::records_dropped_absent,
+     "Records older than the horizon dropped because this node was away longer than half of it."},
     {"ckv_commit_failures_total", &NodeStats::commit_failures,
      "Batches of writes the store refused (each ends as error replies, never as a crash)."},
     {"ckv_queries_sent_total", &NodeStats::queries_sent,

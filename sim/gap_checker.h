@@ -42,6 +42,9 @@ class GapChecker {
               const Version& newer);
   // `node`'s process crashed: its own notes go, and it witnesses nothing noted before.
   void on_crash(uint32_t node);
+  // `node` dropped its old records, back from a long absence: it may no longer hold what it
+  // witnessed.
+  void on_absence_drop(uint32_t node) { forget_witness(std::nullopt, node); }
   // A local, current answer `served` of `key` by `observer`: what is wrong with it, if
   // anything.
   std::optional<std::string> check_local_hit(uint32_t observer, uint32_t key,

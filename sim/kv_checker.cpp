@@ -1,5 +1,7 @@
 #include "sim/kv_checker.h"
 
+#include <algorithm>
+
 #include "sim/kv_workload.h"
 
 namespace ckv::sim {
@@ -92,6 +94,29 @@ void KvChecker::on_lossy_crash(MonoTime now, uint32_t node, MonoTime durable_unt
   }
 }
 
+bool KvChecker::collected_since(uint32_t key, const Version& at_least,
+                                const std::function<bool(const WriteRecord&)>& may_skip) const {
+  auto it = by_key_.find(key);
+  if (it == by_key_.end()) return false;
+  for (const WriteRecord* w : it->second) {
+    if (w->version < at_least) continue;
+    if (may_have_been_collected(*w)) return true;
+    if (horizon_us_ != 0 && w->version.wall_us + horizon_us_ <= highest_clock_us_ && may_skip(*w))
+      return true;
+  }
+  return false;
+}
+
+void KvChecker::on_absence_drop(MonoTime now, uint32_t node, uint64_t cutoff_us) {
+  floors_[node].clear();
+  for (auto& [version, w] : writes_) {
+    if (w.node == node && w.version.wall_us < cutoff_us && w.lost_at == kNever) {
+      w.lost_at = now;
+      w.dropped_after_absence = true;
+    }
+  }
+}
+
 const WriteRecord* KvChecker::highest(uint32_t key) const {
   auto it = by_key_.find(key);
   if (it == by_key_.end() || it->second.empty()) return nullptr;
@@ -152,7 +177,19 @@ void KvChecker::on_get(MonoTime now, uint32_t node, uint32_t key, MonoTime start
                   " after answering 404 for that version (it had expired)");
       return;
     }
-    const bool bad = r.status == ReplyStatus::kOk ? older : (older && f.of_value);
+    bool bad = r.status == ReplyStatus::kOk ? older : (older && f.of_value);
+    // (A delete or an expired put, once collected, leaves nothing to name in a 404.)
+    // (A node may not know who it must hear from: any writer but itself.)
+    if (bad && r.status == ReplyStatus::kNotFound && r.version.is_zero() &&
+        collected_since(key, f.version, [&](const WriteRecord& w) { return w.node != node; })) {
+      bad = false;
+    }
+    // (Nor is the 404 of a value its writer lost wrong: every copy may have gone since,
+    // dropped by nodes back from a long absence.)
+    if (bad && r.status == ReplyStatus::kNotFound) {
+      auto had = writes_.find(f.version);
+      if (had != writes_.end() && had->second.dropped_after_absence) bad = false;
+    }
     if (bad) {
       // A value older than one it had: stale; older than a delete it had: resurrected;
       // a 404 below a value it had: that value is lost.
@@ -194,7 +231,8 @@ void KvChecker::check_explained(MonoTime now, const std::string& where, uint32_t
   };
   auto describe_write = [&](const WriteRecord& w) {
     return std::string(w.tombstone ? "the delete " : "the put ") + to_string(w.version) + " on n" +
-           std::to_string(w.node);
+           std::to_string(w.node) +
+           (w.expires_us != 0 ? " (expiring at " + std::to_string(w.expires_us) + " us)" : "");
   };
   // The newest write the read had to see: acknowledged before it began, by a node it had
   // to hear from, and not lost since.
@@ -218,7 +256,11 @@ void KvChecker::check_explained(MonoTime now, const std::string& where, uint32_t
   // put at or above the version it names.
   const bool expired_newest =
       newest != nullptr && may_have_expired(*newest) && r.version == newest->version;
-  if (newest != nullptr && !newest->tombstone && r.version <= newest->version && !expired_newest) {
+  const bool collected =
+      newest != nullptr && r.version.is_zero() &&
+      collected_since(key, newest->version, [&](const WriteRecord& w) { return !must_see(w); });
+  if (newest != nullptr && !newest->tombstone && r.version <= newest->version && !expired_newest &&
+      !collected) {
     violate(now, "reads are explained by the history",
             answered + ", but the newest write it had to see is " + describe_write(*newest) +
                 ", acknowledged before the read began");
@@ -254,8 +296,26 @@ void KvChecker::check_convergence(MonoTime now, uint32_t key,
   const bool expired =
       top != nullptr && top->expires_us != 0 && top->expires_us <= lowest_clock_us_;
   const Reply& first = answers.front().second;
+  // Two 404s agree when one names a version whose records may have been collected (a
+  // delete or an expired put; or, when its value is lost or its writer down, the markers
+  // of it) and the other names nothing: nodes collect on their own schedules.
+  auto writer_down = [&](const WriteRecord& w) {
+    return std::none_of(answers.begin(), answers.end(),
+                        [&](const auto& a) { return a.first == w.node; });
+  };
+  auto collected_404 = [&](const Reply& a, const Reply& b) {
+    if (a.status != ReplyStatus::kNotFound || b.status != ReplyStatus::kNotFound) return false;
+    const Version& named = a.version.is_zero() ? b.version : a.version;
+    if (!a.version.is_zero() && !b.version.is_zero()) return false;
+    auto w = writes_.find(named);
+    if (w == writes_.end()) return false;
+    const bool markers_old =
+        horizon_us_ != 0 && w->second.version.wall_us + horizon_us_ <= highest_clock_us_;
+    return may_have_been_collected(w->second) ||
+           (markers_old && (w->second.lost_at <= now || writer_down(w->second)));
+  };
   for (const auto& [node, r] : answers) {
-    if (r.status != first.status || r.version != first.version) {
+    if ((r.status != first.status || r.version != first.version) && !collected_404(first, r)) {
       violate(now, "convergence",
               key_name(key) + ": n" + std::to_string(answers.front().first) + " answers " +
                   describe(first) + " but n" + std::to_string(node) + " answers " + describe(r) +
@@ -277,7 +337,9 @@ void KvChecker::check_convergence(MonoTime now, uint32_t key,
   }
   if (top == nullptr || !highest_held_by_a_live_node) return;
   const ReplyStatus want = top->tombstone || expired ? ReplyStatus::kNotFound : ReplyStatus::kOk;
-  if (first.version != top->version || first.status != want) {
+  const bool gone = first.status == ReplyStatus::kNotFound && first.version.is_zero() &&
+                    want == ReplyStatus::kNotFound && may_have_been_collected(*top);
+  if ((first.version != top->version || first.status != want) && !gone) {
     violate(now, "convergence",
             key_name(key) + ": every node answers " + describe(first) +
                 " but the highest write is " + to_string(top->version) +
@@ -289,6 +351,7 @@ void KvChecker::check_survival(MonoTime now, uint32_t key, bool highest_held_by_
                                bool writer_up) {
   const WriteRecord* top = highest(key);
   if (top == nullptr || highest_held_by_a_live_node || !writer_up || top->lost_at != kNever) return;
+  if (may_have_been_collected(*top)) return;  // a delete or an expired put, past the horizon
   violate(now, "acknowledged writes survive",
           key_name(key) + ": no live node holds " + (top->tombstone ? "the delete " : "the put ") +
               to_string(top->version) + " that n" + std::to_string(top->node) +

@@ -46,6 +46,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -74,6 +75,7 @@ struct WriteRecord {
   static constexpr uint64_t kUnacknowledged = UINT64_MAX;
   uint64_t ack_index = 0;
   MonoTime lost_at = kNever;
+  bool dropped_after_absence = false;  // lost when its node came back from a long absence
 };
 
 struct LatencySamples {
@@ -116,6 +118,11 @@ class KvChecker {
     lowest_clock_us_ = lowest_us;
     highest_clock_us_ = highest_us;
   }
+  // The nodes' tombstone horizon (0: nothing is collected): a put whose TTL ran out more
+  // than that long ago by some node's clock may be gone altogether (a 404 at version 0).
+  void set_horizon(Duration horizon) {
+    horizon_us_ = static_cast<uint64_t>(std::max<int64_t>(0, horizon.count()));
+  }
   // An error answered by `node`; `excused` tells whether its store failed the operation:
   // for a write, refused writes at some time since it began; for a get, refused a batch
   // of writes since it began (its answer may have ridden with it). Nothing else excuses
@@ -124,6 +131,10 @@ class KvChecker {
   // `node` crashed at `now` and lost the writes it had not made durable, which are those
   // since `durable_until`.
   void on_lossy_crash(MonoTime now, uint32_t node, MonoTime durable_until);
+  // `node` was away from every other member for more than half the tombstone horizon and
+  // dropped its records of versions older than `cutoff_us` (wall microseconds): its writes
+  // older than that are lost, the trade-off the README states, and it starts over.
+  void on_absence_drop(MonoTime now, uint32_t node, uint64_t cutoff_us);
 
   // The highest-versioned write of `key`, if any.
   const WriteRecord* highest(uint32_t key) const;
@@ -169,6 +180,19 @@ class KvChecker {
   bool may_have_expired(const WriteRecord& w) const {
     return !w.tombstone && w.expires_us != 0 && w.expires_us <= highest_clock_us_;
   }
+  // Whether `w` is a delete, or a put that expired, written more than the horizon ago by
+  // some node's clock: then it may have been collected everywhere.
+  bool may_have_been_collected(const WriteRecord& w) const {
+    if (horizon_us_ == 0 || w.version.wall_us + horizon_us_ > highest_clock_us_) return false;
+    return w.tombstone || may_have_expired(w);
+  }
+  // Whether a 404 at version 0 of `key` may be explained by collection: a write at or above
+  // `at_least` may have been collected, or is a put older than the horizon (the markers
+  // that told other nodes of it may have been collected: it is found only where it lives)
+  // whose writer `may_skip` allows the reader not to hear from.
+  bool collected_since(uint32_t key, const Version& at_least,
+                       const std::function<bool(const WriteRecord&)>& may_skip) const;
+  uint64_t horizon_us_ = 0;
   uint64_t lowest_clock_us_ = 0;
   uint64_t highest_clock_us_ = 0;
   std::optional<Duration> prompt_bound_;

@@ -56,9 +56,10 @@ struct SimNode {
   MonoTime meta_fail_until{};    // the store refuses meta writes before this
   MonoTime disk_failed_last = MonoTime::min();    // when its store last stopped refusing writes
   MonoTime commit_failed_last = MonoTime::min();  // when its store last refused a commit
-  uint64_t max_wall_us = 0;    // the latest wall time its process has been given (see drain)
-  MonoTime up_since{};         // when its process last started
-  MonoTime slow_disk_until{};  // commits take `slow_disk_lag` before this
+  uint64_t max_wall_us = 0;         // the latest wall time its process has been given (see drain)
+  uint64_t absence_drops_seen = 0;  // its kernel's absence_drops() the checker was told of
+  MonoTime up_since{};              // when its process last started
+  MonoTime slow_disk_until{};       // commits take `slow_disk_lag` before this
   Duration slow_disk_lag{};
   // Group commit, run as the runtime runs it: a commit is scheduled once the inputs of a
   // burst have run; while its batch is being written the process waits (messages and

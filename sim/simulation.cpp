@@ -41,8 +41,13 @@ FaultPlan make_plan(const SimConfig& c, Prng& rng) {
   }
   const Duration active = std::max(Duration(0), c.chaos - c.warm_up);
   FaultPlan plan = swarm_plan(rng, c.nodes, active);
-  for (FaultAction& a : plan.actions)
+  const Duration max_step =
+      c.short_horizon.value_or(false) ? c.node.kv.tombstone_horizon / 32 : Duration::max();
+  for (FaultAction& a : plan.actions) {
     a.at += c.warm_up;
+    if (a.kind == FaultKind::kClockStep)
+      a.clock_step = std::clamp(a.clock_step, -max_step, max_step);
+  }
   return plan;
 }
 
@@ -80,6 +85,23 @@ SimConfig prepared(SimConfig c) {
   if (c.node.kv.max_data_bytes == 0 && c.bounded_data.value_or(derive(c.seed, 12) % 3 == 0)) {
     c.bounded_data = true;
     c.node.kv.max_data_bytes = 4096 + derive(c.seed, 13) % (28 * 1024);
+  }
+  if (c.node.kv.tombstone_horizon == KvConfig{}.tombstone_horizon &&
+      c.short_horizon.value_or(c.faults == FaultMode::kSwarm && derive(c.seed, 14) % 2 == 0)) {
+    c.short_horizon = true;
+    const auto horizon =
+        std::chrono::milliseconds(20000 + static_cast<int64_t>(derive(c.seed, 15) % 20000));
+    c.node.kv.tombstone_horizon = horizon;
+    c.node.kv.max_query_timeout =
+        std::min<Duration>(c.node.kv.max_query_timeout, horizon / 2 - std::chrono::milliseconds(1));
+    const Duration reap =
+        horizon / 2 + std::chrono::milliseconds(static_cast<int64_t>(derive(c.seed, 16) % 16000));
+    // (Reap timeouts a test chose are its own.)
+    const MembershipConfig defaults;
+    if (c.node.membership.reconnect_timeout == defaults.reconnect_timeout)
+      c.node.membership.reconnect_timeout = reap;
+    if (c.node.membership.tombstone_timeout == defaults.tombstone_timeout)
+      c.node.membership.tombstone_timeout = reap;
   }
   if (c.short_logs.value_or(derive(c.seed, 11) % 4 == 0)) {
     c.short_logs = true;
@@ -146,6 +168,7 @@ std::string repro_command(const SimConfig& c) {
     cmd += " --keys " + std::to_string(c.workload.keys);
   }
   if (c.lan_latency) cmd += " --lan";
+  if (c.short_horizon) cmd += *c.short_horizon ? " --horizon short" : " --horizon long";
   if (c.upgrade) cmd += " --rolling-upgrade";
   auto ms = [](Duration t) {
     return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(t).count());
@@ -215,10 +238,17 @@ Simulation::Simulation(SimConfig config)
     plan_.profile_summary +=
         "; values bounded to " + std::to_string(config_.node.kv.max_data_bytes) + " bytes";
   }
+  if (config_.short_horizon.value_or(false)) {
+    plan_.profile_summary +=
+        "; tombstone horizon " + std::to_string(config_.node.kv.tombstone_horizon.count() / 1000) +
+        " ms, reap after " +
+        std::to_string(config_.node.membership.reconnect_timeout.count() / 1000) + " ms";
+  }
   if (config_.short_logs.value_or(false)) {
     plan_.profile_summary +=
         "; invalidation logs of " + std::to_string(config_.node.kv.log_entries) + " entries";
   }
+  kv_checker_.set_horizon(config_.node.kv.tombstone_horizon);
   if (config_.faults == FaultMode::kNone) {
     // Fault-free: each round of a cluster read is one round trip (a write racing the read
     // adds a round); allow two per round, and the invalidation batching delay, and six
@@ -364,6 +394,9 @@ void Simulation::dispatch(MonoTime at, Event&& e) {
     case EventKind::kQuiet:
       begin_quiet();
       break;
+    case EventKind::kDiscovery:
+      discover();
+      break;
     case EventKind::kCheck:
       check();
       break;
@@ -411,6 +444,7 @@ void Simulation::start_node(uint32_t i, bool restart) {
   n.status = NodeStatus::kUp;
   n.up_since = now_;
   n.max_wall_us = 0;
+  n.absence_drops_seen = 0;
   n.timer_at = kNever;
   n.restart_at = kNever;
 
@@ -630,6 +664,24 @@ void Simulation::apply(const FaultAction& a) {
   }
 }
 
+void Simulation::discover() {
+  if (done_) return;
+  for (uint32_t i = 0; i < nodes_.size(); ++i) {
+    SimNode& n = nodes_[i];
+    if (n.status != NodeStatus::kUp) continue;
+    std::vector<Address> lost;
+    for (uint32_t j = 0; j < nodes_.size(); ++j) {
+      if (j == i || nodes_[j].status != NodeStatus::kUp) continue;
+      const Member* m = n.kernel->members().find(nodes_[j].name);
+      if (m == nullptr || !m->alive()) lost.push_back(nodes_[j].addr);
+    }
+    if (lost.empty()) continue;
+    n.kernel->join(now_for(i), lost);
+    drain(i);
+  }
+  queue_.push(now_ + std::chrono::seconds(5), Event{EventKind::kDiscovery});
+}
+
 void Simulation::begin_quiet() {
   quiet_start_ = now_;
   trace_.add(TraceRecord{now_, TraceKind::kPhase, 1});
@@ -673,6 +725,9 @@ void Simulation::begin_quiet() {
     if (n.status == NodeStatus::kDown && n.restart_at != kNever) start_node(i, true);
   }
   queue_.push(now_, Event{EventKind::kCheck});
+  if (config_.short_horizon.value_or(false)) {
+    queue_.push(now_ + std::chrono::seconds(1), Event{EventKind::kDiscovery});
+  }
 }
 
 void Simulation::check() {
@@ -697,7 +752,14 @@ void Simulation::check() {
       });
   // The invalidations of the last acknowledged write get as long to arrive.
   const MonoTime quiet_since = std::max(stable_since, last_write_ack_);
-  if (kv && round_ == Round::kNotStarted && settled && !writes_pending &&
+  // Nor while a node is away (KeyValue::absent): it is about to drop its old records.
+  bool dropping = false;
+  for (uint32_t i = 0; i < nodes_.size(); ++i) {
+    const auto wall_us = static_cast<uint64_t>(now_for(i).wall.time_since_epoch().count());
+    dropping =
+        dropping || (nodes_[i].status == NodeStatus::kUp && nodes_[i].kernel->kv().away(wall_us));
+  }
+  if (kv && round_ == Round::kNotStarted && settled && !writes_pending && !dropping &&
       now_ - quiet_since >= 2 * config_.node.kv.resend_interval && now_ >= chaos_drained_) {
     start_convergence_round();
   }
@@ -802,6 +864,14 @@ void Simulation::drain(uint32_t i) {
   n.max_wall_us = std::max(n.max_wall_us, wall_us);
   max_wall_ever_us_ = std::max(max_wall_ever_us_, wall_us);
   if (config_.workload.enabled) note_answers(i);
+  if (const uint64_t drops = n.kernel->kv().absence_drops(); drops > n.absence_drops_seen) {
+    n.absence_drops_seen = drops;
+    const uint64_t cutoff = n.kernel->kv().last_absence_cutoff_us();
+    trace_.note(now_, n.name + " was away over half the horizon: dropped its records older than " +
+                          std::to_string(cutoff) + " us");
+    kv_checker_.on_absence_drop(now_, i, cutoff);
+    gap_checker_.on_absence_drop(i);
+  }
   n.gate->take(n.kernel->outbox(), effects_);
   perform(i, effects_);
   if (!stale_watches_.empty()) update_stale_watches(i);

@@ -108,6 +108,14 @@ struct SimConfig {
   // evicted and large own writes refused; unset: drawn from the seed (one run in three).
   // A bound set in node.kv is kept.
   std::optional<bool> bounded_data;
+  // A tombstone horizon of 20-40 virtual seconds (KvConfig::tombstone_horizon), so that
+  // tombstones, markers and expired values are collected during the run and nodes are
+  // away longer than half of it; failed and left members are reaped after half to one
+  // and a half horizons, and wall-clock steps are at most 1/32 of it (the guarantee
+  // assumes clocks within a quarter of it). Unset: drawn from the seed for swarm runs (one
+  // in two), off for scripted and fault-free ones.
+  // A horizon or reap timeouts set in node are kept.
+  std::optional<bool> short_horizon;
   // How long a store commit takes (writes staged by a burst of inputs, written in one
   // batch: kernel/commit_gate.h); unset: drawn from the seed, 0.2-5 ms with durable
   // writes (an fsync) and 20-200 us without. kSlowDisk faults lengthen it for a while.
@@ -200,6 +208,7 @@ class Simulation {
     kUpgrade,
     kCommit,      // node's burst is over: commit its staged writes
     kCommitDone,  // node's commit is written
+    kDiscovery,   // quiet phase, short reaping: nodes find running nodes they lost (mDNS)
   };
   struct Event {
     EventKind kind;
@@ -228,6 +237,11 @@ class Simulation {
   bool disk_failing(uint32_t i) const;
   void apply(const FaultAction& a);
   void begin_quiet();
+  // What mDNS does for a real node (runtime/node_driver.cpp, discovered): every running
+  // node joins the running nodes it does not hold alive. Only in runs that reap failed
+  // members within the run (short_horizon): two sides of a long partition may each have
+  // forgotten the other, and nothing in the protocol alone brings them back together.
+  void discover();
   void check();
   // After every input of node i: its outbox through its gate, then what the gate released.
   void drain(uint32_t i);
@@ -328,6 +342,8 @@ class Simulation {
   // After a commit of node i: its values are within the bound, and no own write of it was
   // evicted (turned into a marker).
   void check_data_bound(uint32_t i);
+  // Whether `v` is older than the tombstone horizon by node i's expiry clock.
+  bool older_than_horizon(uint32_t i, const Version& v) const;
   // The earliest wall clock of a running process now.
   uint64_t lowest_running_clock_us() const;
   Duration clock_gap_at(MonoTime t) const;  // between the nodes' wall clocks, with steps

@@ -86,6 +86,12 @@ uint64_t Simulation::own_value_bytes(uint32_t i, std::string_view except) {
   return bytes;
 }
 
+bool Simulation::older_than_horizon(uint32_t i, const Version& v) const {
+  const int64_t horizon = config_.node.kv.tombstone_horizon.count();
+  return horizon > 0 &&
+         v.wall_us + static_cast<uint64_t>(horizon) <= nodes_[i].kernel->kv().expiry_clock_us();
+}
+
 void Simulation::check_data_bound(uint32_t i) {
   SimNode& n = nodes_[i];
   const uint64_t self = node_id(n.name);
@@ -101,8 +107,13 @@ void Simulation::check_data_bound(uint32_t i) {
     if (r.kind == RecordKind::kValue && r.version.node != self && active.contains(r.version.node))
       evictable = std::string(key);
     // A marker of its own version: only eviction makes one (a lossy store may lose an own
-    // write and learn its version back, so only durable stores are held to it).
-    if (r.kind == RecordKind::kInvalidated && r.version.node == self && durable_writes_)
+    // write and learn its version back, so only durable stores are held to it; and once
+    // the horizon has passed, a read may learn back the version of its own tombstone it
+    // collected, from a node that still has a marker of it, as after it dropped its old
+    // records when it came back from a long absence).
+    if (r.kind == RecordKind::kInvalidated && r.version.node == self && durable_writes_ &&
+        !older_than_horizon(i, r.version) &&
+        r.version.wall_us >= n.kernel->kv().last_absence_cutoff_us())
       evicted_own = std::string(key) + " at " + to_string(r.version);
     return true;
   });

@@ -24,6 +24,12 @@ struct KvConfig {
   // Bytes of values a node keeps (0: no bound). Copies are evicted (least recently used
   // first, roughly) to stay within it; an own write that would pass it is refused.
   uint64_t max_data_bytes = 0;
+  // Tombstones, markers and expired values older than this are collected, once every
+  // member has confirmed it holds nothing older (zero: kept for ever). A node cut off
+  // from every other member, or down, for more than half of it drops its records older
+  // than three quarters of it when it is back (see docs/kv-protocol.md, "Collection").
+  // It must be more than twice max_query_timeout.
+  Duration tombstone_horizon = std::chrono::hours(24 * 7);
 
   // How long a cluster read waits for members that do not answer. Zero: serf's formula,
   // gossip_interval * 16 * ceil(log10(n + 1)) (3.2 s up to 9 members). A get may bring

@@ -51,6 +51,11 @@ Result<std::unique_ptr<KeyValue>> KeyValue::open(const KvConfig& config,
     kv->epoch_retry_at_ = MonoTime{};
   }
   if (Status counted = kv->count_values(); !counted.ok()) return counted.error();
+  Result<uint64_t> contact = store.get_meta(MetaKey::kLastContact);
+  if (!contact.ok()) return contact.error();
+  kv->last_probed_us_ = contact.value();
+  kv->last_contact_saved_us_ = contact.value();
+  kv->had_peer_ = contact.value() != 0;
   return kv;
 }
 
@@ -126,6 +131,7 @@ KeyValue::KeyValue(const KvConfig& config, const MembershipConfig& membership_co
 void KeyValue::observe(Now now) {
   const int64_t wall_us = now.wall.time_since_epoch().count();
   if (wall_us > 0) wall_floor_us_ = std::max(wall_floor_us_, static_cast<uint64_t>(wall_us));
+  check_contact(now, /*request=*/false);
 }
 
 void KeyValue::get(Now now, uint64_t request, std::string_view key,
@@ -333,6 +339,11 @@ void KeyValue::release_held_writes(Now now) {
 
 void KeyValue::handle(Now now, const Address& from, Channel, wire::Message&& message) {
   observe(now);
+  // A node back from a long absence drops its old records before it answers anyone.
+  if (std::holds_alternative<wire::Query>(message) ||
+      std::holds_alternative<wire::CollectCheck>(message)) {
+    check_contact(now, /*request=*/true);
+  }
   std::visit(
       [&](auto&& m) {
         using T = std::decay_t<decltype(m)>;
@@ -348,6 +359,10 @@ void KeyValue::handle(Now now, const Address& from, Channel, wire::Message&& mes
           on_query_reply(now, from, std::move(m));
         } else if constexpr (std::is_same_v<T, wire::Newer>) {
           on_newer(now.mono, from, m);
+        } else if constexpr (std::is_same_v<T, wire::CollectCheck>) {
+          on_collect_check(now.mono, from, m);
+        } else if constexpr (std::is_same_v<T, wire::CollectAck>) {
+          on_collect_ack(now.mono, from, m);
         }
       },
       message);
@@ -394,6 +409,7 @@ bool KeyValue::is_member_address(const Address& addr) const {
 }
 
 void KeyValue::on_member_change(Now now, const MemberChange& change) {
+  collection_member_change(now, change);
   // Reads do not wait for gone members to appear; a member that is back is waited for.
   const bool active_now = !change.reaped && (change.to_state == MemberState::kAlive ||
                                              change.to_state == MemberState::kSuspect);
@@ -560,6 +576,7 @@ void KeyValue::on_timer(Now now) {
   if (!held_reads_.empty()) release_held_reads(now);
   if (now.mono >= epoch_retry_at_) bump_or_owe(now.mono);
   if (now.mono >= held_until_) release_held_writes(now);
+  collection_timer(now);
   if (now.mono >= flush_at_ || now.mono >= resend_at_) {
     flush_at_ = kNever;
     flush_invalidations(now.mono);
@@ -606,6 +623,11 @@ void KeyValue::on_timer(Now now) {
 
 MonoTime KeyValue::next_deadline() const {
   MonoTime next = std::min({flush_at_, resend_at_, held_until_, epoch_retry_at_});
+  if (collect_) {
+    next = std::min({next, collect_->resend_at, collect_->give_up_at});
+  } else if (config_.tombstone_horizon > Duration(0)) {
+    next = std::min(next, collect_at_);
+  }
   // Held reads run as soon as the node has joined (a deadline already passed: at once).
   for (const HeldRead& r : held_reads_)
     next = std::min(next, membership_.joined() ? MonoTime{} : r.until);

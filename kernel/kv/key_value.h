@@ -1,8 +1,9 @@
 // KeyValue: the key-value layer of a node — versioned writes, invalidation logs, epochs,
 // cluster reads — as a pure state machine beside Membership. The protocol is described in
-// docs/kv-protocol.md; the implementation is split in three: key_value.cpp (client
-// operations, writes, epochs, member changes, timers), invalidations.cpp and
-// cluster_read.cpp.
+// docs/kv-protocol.md; the implementation is split in four: key_value.cpp (client
+// operations, writes, epochs, member changes, timers), invalidations.cpp,
+// cluster_read.cpp and collection.cpp (removing tombstones, markers and expired values
+// past the horizon, and what a node that was away long does).
 //
 // Contract: driven only through Node, one input at a time (not thread-safe); every effect
 // goes to the Outbox; a Store error is answered as an error reply, never thrown.
@@ -94,6 +95,13 @@ class KeyValue {
   size_t known_origins() const { return origins_.size(); }
   size_t pending_queries() const { return queries_.size(); }
   const DataBound& data_bound() const { return bound_; }
+  // Times this node dropped its old records after a long absence (see collection.cpp),
+  // and the version wall time below which the last one dropped them.
+  uint64_t absence_drops() const { return absence_drops_; }
+  // Whether it is away at wall-clock microsecond `wall_us` (by its inputs so far): it then
+  // drops its old records when it is next probed or asked.
+  bool away(uint64_t wall_us) const;
+  uint64_t last_absence_cutoff_us() const { return last_absence_cutoff_us_; }
 
  private:
   struct Candidate {
@@ -214,6 +222,48 @@ class KeyValue {
   void ask_too(MonoTime now, Query& q, std::string_view member);
   // Keeps a marker of `version` for `key` unless the store holds that version or newer.
   void remember_newer(MonoTime now, std::string_view key, const Version& version);
+  // --- collection (collection.cpp) ---
+  struct CollectRound {
+    uint64_t id = 0;
+    bool second = false;  // the second check of the same entries
+    std::vector<wire::KeyVersion> entries;
+    std::vector<std::string> asked;  // every member in the table but this node
+    std::vector<std::string> waiting;
+    MonoTime resend_at = kNever;
+    MonoTime give_up_at = kNever;
+  };
+  // Whether `record` may be collected now: a tombstone or marker, or a value past its TTL,
+  // of a version older than the horizon by the expiry clock.
+  bool collectable(const Record& record) const;
+  // The members a collection round must hear from (every member in the table but this
+  // node and those that left); false if collection must wait: one of them is not active,
+  // this node has not joined, or it is cut off.
+  bool collect_members(std::vector<std::string>& out) const;
+  // Scans the store from the cursor for records to collect and checks them with every
+  // member (or collects them at once when there is nobody to ask).
+  void start_collection(Now now);
+  void send_collect_check(const CollectRound& round, const std::vector<std::string>& to);
+  // Removes the records of a round every member checked twice, if still the same.
+  void finish_collection(MonoTime now, const std::vector<wire::KeyVersion>& entries);
+  void abandon_collection(MonoTime now);
+  void collection_timer(Now now);
+  void on_collect_check(MonoTime now, const Address& from, const wire::CollectCheck& m);
+  void on_collect_ack(MonoTime now, const Address& from, const wire::CollectAck& m);
+  // Makes sure this node holds nothing older than `version` of `key` (a marker replaces an
+  // older record; reads in flight install nothing older); false if the store refused.
+  bool hold_nothing_older(MonoTime now, std::string_view key, const Version& version);
+  // Member changes, for collection: a round in flight is void when the table changes.
+  void collection_member_change(Now now, const MemberChange& change);
+  // Absence: a node that no other member probed (Membership::probes_received) for more
+  // than half the horizon, running or down, is away (others may hold it dead, forget it
+  // and collect without it); when it is probed again, or asked first (`request`: a query
+  // or a collection check came), it drops its old records before it answers anything.
+  void check_contact(Now now, bool request);
+  // Drops every record older than three quarters of the horizon (see collection.cpp).
+  void drop_records_after_absence(Now now);
+  // The store's erase, with the bound's accounting.
+  Status store_erase(std::string_view key);
+
   // Every record write of this layer: the store's put, and when values are bounded
   // (KvConfig::max_data_bytes) the accounting of what it replaced, then evict_copies.
   Status store_put(std::string_view key, const Record& record);
@@ -300,6 +350,20 @@ class KeyValue {
   std::map<uint64_t, Query> queries_;                       // by query id
   std::unordered_map<std::string, uint64_t> query_of_key_;  // key -> query id
   uint64_t next_query_id_;
+
+  std::optional<CollectRound> collect_;
+  std::string collect_cursor_;  // the next scan starts at this key
+  MonoTime collect_at_ = MonoTime{};
+  // The expiry clock when another member last probed this node (see check_contact);
+  // persisted (MetaKey::kLastContact) every horizon/16 at most, and read at open, so a
+  // restart counts the time the node was down.
+  uint64_t last_probed_us_ = 0;
+  uint64_t last_contact_saved_us_ = 0;
+  uint64_t probes_seen_ = 0;
+  bool had_peer_ = false;  // a member has probed it (and not every member left since)
+  bool absent_ = false;    // away too long: drops its old records at the next contact
+  uint64_t absence_drops_ = 0;
+  uint64_t last_absence_cutoff_us_ = 0;
 };
 
 }  // namespace ckv

@@ -53,10 +53,11 @@ Status MemStore::write_batch(std::span<const RecordWrite> writes) {
   return {};
 }
 
-Status MemStore::for_each(
+Status MemStore::for_each_from(
+    std::string_view from,
     const std::function<bool(std::string_view key, const Record& record)>& visit) {
-  for (const auto& [key, record] : live_) {
-    if (!visit(key, record)) break;
+  for (auto it = live_.lower_bound(from); it != live_.end(); ++it) {
+    if (!visit(it->first, it->second)) break;
   }
   return {};
 }

@@ -24,7 +24,9 @@ class MemStore final : public Store {
   Status put(std::string_view key, const Record& record) override;
   Status erase(std::string_view key) override;
   Status write_batch(std::span<const RecordWrite> writes) override;
-  Status for_each(
+  using Store::for_each;
+  Status for_each_from(
+      std::string_view from,
       const std::function<bool(std::string_view key, const Record& record)>& visit) override;
   Result<uint64_t> get_meta(MetaKey key) override;
   Status put_meta(MetaKey key, uint64_t value) override;

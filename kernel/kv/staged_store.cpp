@@ -58,17 +58,18 @@ Status StagedStore::write_batch(std::span<const RecordWrite> writes) {
   return {};
 }
 
-Status StagedStore::for_each(
+Status StagedStore::for_each_from(
+    std::string_view from,
     const std::function<bool(std::string_view key, const Record& record)>& visit) {
   bool stopped = false;
-  Status s = durable_.for_each([&](std::string_view key, const Record& record) {
+  Status s = durable_.for_each_from(from, [&](std::string_view key, const Record& record) {
     if (!staged_.empty() && staged_.contains(key)) return true;  // visited below
     stopped = !visit(key, record);
     return !stopped;
   });
   if (!s.ok() || stopped) return s;
   for (const auto& [key, record] : staged_) {
-    if (record && !visit(key, *record)) break;
+    if (record && std::string_view(key) >= from && !visit(key, *record)) break;
   }
   return {};
 }

@@ -44,8 +44,10 @@ class StagedStore final : public Store {
   Status erase(std::string_view key) override;
   // Stages the writes like so many puts and erases (the stage is applied atomically anyway).
   Status write_batch(std::span<const RecordWrite> writes) override;
-  // Every record, staged ones last (not in key order); commits nothing.
-  Status for_each(
+  // Records from `from` on, staged ones last (not in key order); commits nothing.
+  using Store::for_each;
+  Status for_each_from(
+      std::string_view from,
       const std::function<bool(std::string_view key, const Record& record)>& visit) override;
   Result<uint64_t> get_meta(MetaKey key) override { return durable_.get_meta(key); }
   Status put_meta(MetaKey key, uint64_t value) override { return durable_.put_meta(key, value); }

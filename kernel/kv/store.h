@@ -58,6 +58,7 @@ inline bool expired(const Record& record, uint64_t wall_us) {
 enum class MetaKey : uint8_t {
   kClockCeiling = 0,  // HybridClock lease, wall microseconds
   kEpoch = 1,         // last epoch this node used
+  kLastContact = 2,   // wall microseconds when this node last had another member active
 };
 
 // One write of a batch: `record` null erases the key.
@@ -76,9 +77,15 @@ class Store {
   virtual Status erase(std::string_view key) = 0;
   // Applies every write at once (in order: the last write of a key wins); on failure none.
   virtual Status write_batch(std::span<const RecordWrite> writes) = 0;
-  // Visits every record until `visit` returns false.
-  virtual Status for_each(
+  // Visits every record whose key is `from` or after it until `visit` returns false, in
+  // key order except that a store may visit the writes it has not applied yet last.
+  virtual Status for_each_from(
+      std::string_view from,
       const std::function<bool(std::string_view key, const Record& record)>& visit) = 0;
+  // Visits every record until `visit` returns false.
+  Status for_each(const std::function<bool(std::string_view key, const Record& record)>& visit) {
+    return for_each_from({}, visit);
+  }
 
   // 0 when never written.
   virtual Result<uint64_t> get_meta(MetaKey key) = 0;

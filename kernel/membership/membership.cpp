@@ -150,6 +150,7 @@ void Membership::on_ping(MonoTime /*now*/, const Address& from, const wire::Ping
     stats_.misdirected_pings++;
     return;
   }
+  probes_received_++;
   const Message ack = wire::Ack{p.seq};
   send_datagram(from, {&ack, 1});
 }

@@ -55,6 +55,11 @@ class Membership {
   Incarnation incarnation() const { return incarnation_; }
   int health_score() const { return awareness_.score(); }
   bool joined() const { return joined_; }
+  // Pings addressed to this node so far (from a member probing it, or from a helper probing
+  // it for one). Members probe only those they hold alive or suspect: a node that gets none
+  // for a while may be held dead, and forgotten, by everyone, whatever it hears from them
+  // and whoever answers its own probes (a member that holds it dead still does).
+  uint64_t probes_received() const { return probes_received_; }
   size_t pending_broadcasts() const { return broadcasts_.size(); }
 
  private:
@@ -151,6 +156,7 @@ class Membership {
   // Push-pulls a member sends seeds given after it joined (see join()).
   static constexpr uint32_t kMemberJoinTries = 6;
   std::vector<Address> seeds_;
+  uint64_t probes_received_ = 0;
   bool joined_ = false;
   MonoTime next_join_try_ = kNever;  // kNever: not retrying
   Duration join_backoff_{};

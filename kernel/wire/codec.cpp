@@ -107,6 +107,14 @@ void encode_body(ByteWriter& w, const Message& m) {
           write_entries(w, msg.entries);
         } else if constexpr (std::is_same_v<T, Newer>) {
           write_entries(w, msg.entries);
+        } else if constexpr (std::is_same_v<T, CollectCheck>) {
+          w.bytes(msg.origin);
+          w.varint(msg.round);
+          write_entries(w, msg.entries);
+        } else if constexpr (std::is_same_v<T, CollectAck>) {
+          w.bytes(msg.member);
+          w.varint(msg.round);
+          w.boolean(msg.clean);
         } else if constexpr (std::is_same_v<T, InvalidateAck>) {
           w.bytes(msg.member);
           w.varint(msg.log_id);
@@ -256,6 +264,24 @@ Message decode_body(MessageType type, ByteReader& r, const DecodeLimits& limits)
       read_entries(r, count, m.entries);
       return m;
     }
+    case MessageType::kCollectCheck: {
+      CollectCheck m;
+      m.origin = read_name(r);
+      m.round = r.varint();
+      const uint64_t count = read_count(r, limits.max_members, kMinEntryBytes,
+                                        "collection check holds more entries than allowed",
+                                        "collection check entry count exceeds its bytes");
+      if (r.failed()) return m;
+      read_entries(r, count, m.entries);
+      return m;
+    }
+    case MessageType::kCollectAck: {
+      CollectAck m;
+      m.member = read_name(r);
+      m.round = r.varint();
+      m.clean = r.boolean();
+      return m;
+    }
     case MessageType::kInvalidateAck: {
       InvalidateAck m;
       m.member = read_name(r);
@@ -308,7 +334,7 @@ Message decode_body(MessageType type, ByteReader& r, const DecodeLimits& limits)
 
 bool known_type(uint8_t t) {
   return t >= static_cast<uint8_t>(MessageType::kPing) &&
-         t <= static_cast<uint8_t>(MessageType::kExpiringQueryReply);
+         t <= static_cast<uint8_t>(MessageType::kCollectAck);
 }
 
 Status check_header(std::span<const uint8_t> bytes, size_t max_bytes) {
@@ -328,6 +354,8 @@ Status check_header(std::span<const uint8_t> bytes, size_t max_bytes) {
 MessageType type_of(const Message& m) {
   if (const auto* reply = std::get_if<QueryReply>(&m); reply != nullptr && expiring(*reply))
     return MessageType::kExpiringQueryReply;
+  if (std::holds_alternative<CollectCheck>(m)) return MessageType::kCollectCheck;
+  if (std::holds_alternative<CollectAck>(m)) return MessageType::kCollectAck;
   return static_cast<MessageType>(m.index() + static_cast<size_t>(MessageType::kPing));
 }
 static_assert(std::is_same_v<std::variant_alternative_t<0, Message>, Ping> &&
@@ -467,6 +495,10 @@ const char* to_string(MessageType type) {
       return "newer";
     case MessageType::kExpiringQueryReply:
       return "expiring-query-reply";
+    case MessageType::kCollectCheck:
+      return "collect-check";
+    case MessageType::kCollectAck:
+      return "collect-ack";
   }
   return "?";
 }
@@ -502,11 +534,17 @@ std::string describe(const Message& m) {
                  " head=" + std::to_string(msg.head);
         } else if constexpr (std::is_same_v<T, Query>) {
           out += " id=" + std::to_string(msg.id) + " key=" + msg.key;
-        } else if constexpr (std::is_same_v<T, Newer>) {
+        } else if constexpr (std::is_same_v<T, Newer> || std::is_same_v<T, CollectCheck>) {
+          if constexpr (std::is_same_v<T, CollectCheck>) {
+            out += " " + msg.origin + " round=" + std::to_string(msg.round);
+          }
           out += " entries=" + std::to_string(msg.entries.size());
           if (!msg.entries.empty()) {
             out += " first=" + msg.entries[0].key + "@" + to_string(msg.entries[0].version);
           }
+        } else if constexpr (std::is_same_v<T, CollectAck>) {
+          out += " " + msg.member + " round=" + std::to_string(msg.round) +
+                 (msg.clean ? " clean" : " refused");
         } else {
           static const char* answers[] = {"not-found", "value", "tombstone", "invalidated"};
           out += " id=" + std::to_string(msg.id) + " from=" + msg.responder + " " +

@@ -30,9 +30,10 @@
 
 namespace ckv::wire {
 
-// Generation 0, revision 2 (revision 2 added the frame type kExpiringQueryReply, which a
-// revision-1 decoder skips as a later revision's addition).
-inline constexpr uint8_t kWireVersion = 0x02;
+// Generation 0, revision 3 (revision 2 added the frame type kExpiringQueryReply, revision
+// 3 kCollectCheck and kCollectAck; an earlier revision's decoder skips them as a later
+// revision's additions).
+inline constexpr uint8_t kWireVersion = 0x03;
 inline constexpr uint8_t wire_generation(uint8_t version) {
   return version >> 4;
 }

@@ -42,6 +42,9 @@ enum class MessageType : uint8_t {
   kNewer = 14,
   // Revision 2: a QueryReply holding a value with an expiry (see QueryReply::expires_us).
   kExpiringQueryReply = 15,
+  // Revision 3: collection of tombstones and markers (see CollectCheck).
+  kCollectCheck = 16,
+  kCollectAck = 17,
 };
 const char* to_string(MessageType type);
 
@@ -181,8 +184,30 @@ struct Newer {
   friend bool operator==(const Newer&, const Newer&) = default;
 };
 
+// From a node about to collect (remove) its records of these keys: "hold nothing older
+// than these versions". The receiver treats each entry as an invalidation, even of a key
+// it holds no record of (reads it has in flight install nothing older), and answers with
+// a CollectAck once what it holds is at least as new. The collector removes a record only
+// after every member has answered two checks of it in a row (see docs/kv-protocol.md).
+struct CollectCheck {
+  std::string origin;
+  uint64_t round = 0;
+  std::vector<KeyVersion> entries;
+  friend bool operator==(const CollectCheck&, const CollectCheck&) = default;
+};
+
+// From `member` to a collector: round `round` is applied (`clean`), or could not be (its
+// store refused a marker: `clean` false).
+struct CollectAck {
+  std::string member;
+  uint64_t round = 0;
+  bool clean = false;
+  friend bool operator==(const CollectAck&, const CollectAck&) = default;
+};
+
 using Message = std::variant<Ping, IndirectPing, Ack, Nack, Alive, Suspect, Dead, PushPull,
-                             Invalidate, InvalidateAck, InvalidateReset, Query, QueryReply, Newer>;
+                             Invalidate, InvalidateAck, InvalidateReset, Query, QueryReply, Newer,
+                             CollectCheck, CollectAck>;
 
 MessageType type_of(const Message& m);
 

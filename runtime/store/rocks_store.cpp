@@ -366,9 +366,11 @@ Status RocksStore::write_batch(std::span<const RecordWrite> writes) {
   return {};
 }
 
-Status RocksStore::for_each(
+Status RocksStore::for_each_from(
+    std::string_view from,
     const std::function<bool(std::string_view key, const Record& record)>& visit) {
-  const std::string begin(1, kRecordPrefix);
+  std::string begin(1, kRecordPrefix);
+  begin.append(from);
   const std::string end(1, static_cast<char>(kRecordPrefix + 1));
   rocksdb::Slice upper(end);
   rocksdb::ReadOptions options;

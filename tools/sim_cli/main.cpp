@@ -3,6 +3,7 @@
 //   cluster-kv-sim --nodes N --seeds K [--first-seed S] [--faults none|swarm]
 //                  [--virtual-seconds T] [--no-lifeguard] [--workload kv|random|rmw|none]
 //                  [--joins drawn|n0|peers] [--start-spread-ms M] [--lan] [--rolling-upgrade]
+//                  [--horizon drawn|short|long]
 //   cluster-kv-sim --nodes N --seed S [--trace] [...]
 //   --jobs J runs seeds on J threads, with the same output as one; on a terminal, a
 //   multi-seed run shows its progress on standard error.
@@ -58,6 +59,9 @@ options:
   --keys K               size of the key space (default: drawn from the seed, 8 in half
                          the seeds, where writes conflict often, 64 or 256 in the others)
   --lan                  one switch's latency (0.05-0.5 ms) instead of one drawn per seed
+  --horizon H            tombstone horizon: short (20-40 s, so collection and long
+                         absences happen in the run), long (the default 7 days: nothing
+                         is collected) or drawn (from the seed, short in half: the default)
   --rolling-upgrade      from the end of the warm-up (10 s), stop each node in turn for 2 s
                          and bring it back speaking a later wire revision (a synthetic one
                          until a real one exists), spread over the chaos phase
@@ -184,6 +188,13 @@ Options parse(int argc, char** argv) {
       o.base.workload.keys = static_cast<uint32_t>(parse_number(flag, value(), 1, 1000000));
     } else if (flag == "--lan") {
       o.base.lan_latency = true;
+    } else if (flag == "--horizon") {
+      const std::string_view v = value();
+      if (v == "short" || v == "long") {
+        o.base.short_horizon = v == "short";
+      } else if (v != "drawn") {
+        usage_error("--horizon wants drawn, short or long");
+      }
     } else if (flag == "--rolling-upgrade") {
       rolling_upgrade = true;
     } else if (flag == "--jobs") {
