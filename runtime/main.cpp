@@ -140,6 +140,13 @@ Result<DriverConfig> driver_config(const RunOptions& o, std::shared_ptr<const Ke
   if (o.query_timeout) config.node.kv.query_timeout = *o.query_timeout;
   if (o.default_ttl) config.node.kv.default_ttl = *o.default_ttl;
   config.node.kv.max_data_bytes = uint64_t{o.max_data_mb} << 20;
+  config.node.kv.tombstone_horizon = o.tombstone_ttl;
+  if (o.tombstone_ttl > Duration(0)) {
+    // A read must not outlast half the horizon (an answer it carries may be older than
+    // what is collected meanwhile): a short horizon caps ?timeout= below it.
+    config.node.kv.max_query_timeout = std::min<Duration>(
+        config.node.kv.max_query_timeout, o.tombstone_ttl / 2 - std::chrono::milliseconds(1));
+  }
   for (const HostPort& target : o.join) {
     auto address = resolve(target);
     if (!address) return Error{address.error().code, "--join: " + address.error().detail};

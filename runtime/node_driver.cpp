@@ -91,6 +91,7 @@ Result<std::unique_ptr<NodeDriver>> NodeDriver::start(asio::io_context& io, Driv
 void NodeDriver::after_input() {
   gate_.take(node_->outbox(), effects_);
   note_store_health();
+  note_collection();
   const bool membership_changed = !effects_.changes.empty();
   perform(effects_);
   if (gate_.commit_urgent()) {
@@ -145,6 +146,37 @@ void NodeDriver::flush() {
   }
   perform(effects_);
   note_store_health();
+}
+
+void NodeDriver::note_collection() {
+  const NodeStats& stats = node_->stats();
+  if (node_->kv().absence_drops() != absence_drops_seen_) {
+    absence_drops_seen_ = node_->kv().absence_drops();
+    log_warn(
+        "no member probed this node for more than half of --tombstone-ttl (it was down "
+        "or cut off): it dropped its records older than three quarters of it (" +
+        std::to_string(stats.records_dropped_absent) +
+        " so far), own writes included, since others may have collected deletes of them "
+        "without it");
+  }
+  // Collection runs in small batches: say so once per 10,000 records, not per batch.
+  const uint64_t removed = stats.records_collected + stats.records_dropped_absent;
+  if (stats.records_collected >= collected_logged_ + 10000) {
+    collected_logged_ = stats.records_collected;
+    log_info("collected " + std::to_string(stats.records_collected) +
+             " tombstones, markers and expired values so far (older than --tombstone-ttl)");
+  }
+  // RocksDB gives the space of removed records back when it compacts them away: ask for a
+  // compaction every 100,000 removed, and once removal has paused for 10 s.
+  const auto now = std::chrono::steady_clock::now();
+  if (removed != removed_seen_) {
+    removed_seen_ = removed;
+    removed_changed_at_ = now;
+  }
+  const uint64_t pending = removed - removed_compacted_;
+  if (pending >= 100000 || (pending > 0 && now - removed_changed_at_ >= std::chrono::seconds(10))) {
+    if (store_.compact_in_background()) removed_compacted_ = removed;
+  }
 }
 
 void NodeDriver::note_store_health() {

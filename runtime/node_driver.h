@@ -27,6 +27,7 @@
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -122,6 +123,9 @@ class NodeDriver {
   // Logs when the store starts or stops refusing writes (once per change, not per
   // request) and keeps its error for view().
   void note_store_health();
+  // Logs when the node, back from a long absence, dropped its old records (see
+  // kernel/kv/collection.cpp), and when a pass of collection removed records.
+  void note_collection();
   void save_peers();
   void note_membership_change();
   std::vector<Address> alive_peers() const;
@@ -160,6 +164,13 @@ class NodeDriver {
   std::mutex sampled_hits_mutex_;
   std::vector<std::string> sampled_hits_;  // guarded by sampled_hits_mutex_
   bool store_failing_ = false;
+  uint64_t absence_drops_seen_ = 0;
+  uint64_t collected_logged_ = 0;  // records_collected when the last collection was logged
+  // Records removed (collected, or dropped after an absence): so far, when that number last
+  // changed, and when a compaction was last asked for.
+  uint64_t removed_seen_ = 0;
+  std::chrono::steady_clock::time_point removed_changed_at_{};
+  uint64_t removed_compacted_ = 0;
   std::string store_error_;  // why the store refuses writes; read on the strand
   bool peers_save_pending_ = false;
   boost::asio::steady_timer peers_timer_;

@@ -47,6 +47,12 @@ po::options_description run_flags() {
     ("default-ttl", po::value<std::string>(),
      "time to live of values written without ?ttl=, e.g. 30s, 1h or 7d (default: none, "
      "values never expire)")
+    ("tombstone-ttl", po::value<std::string>()->default_value("7d"),
+     "how long deletes (tombstones), markers of newer versions and expired values are kept "
+     "before they are collected, e.g. 1d (0: for ever). A node cut off from the cluster, or "
+     "down, for more than half of it drops its records older than three quarters of it when "
+     "it is back, so that it never brings a collected delete back (see the README); below "
+     "10m it also caps how long a read may wait (?timeout=) at half of it")
     ("sync", "fsync every write before answering (slower, survives power loss)")
     ("record-cache-mb", po::value<size_t>()->default_value(16),
      "memory for recently read records kept in front of RocksDB, in MiB (0: none)")
@@ -166,6 +172,15 @@ Command parse_run(int argc, const char* const* argv) {
     auto t = parse_duration(vm["default-ttl"].as<std::string>(), kMaxTtl);
     if (!t) return UsageError{"--default-ttl: " + t.error().detail};
     o.default_ttl = *t;
+  }
+  if (const std::string t = vm["tombstone-ttl"].as<std::string>(); t == "0") {
+    o.tombstone_ttl = Duration(0);
+  } else {
+    auto ttl = parse_duration(t, kMaxTtl);
+    if (!ttl) return UsageError{"--tombstone-ttl: " + ttl.error().detail};
+    if (*ttl < std::chrono::seconds(1))
+      return UsageError{"--tombstone-ttl must be 0 or at least 1s"};
+    o.tombstone_ttl = *ttl;
   }
   o.sync = vm.count("sync") > 0;
   o.record_cache_mb = vm["record-cache-mb"].as<size_t>();

@@ -33,8 +33,9 @@ struct RunOptions {
   std::vector<HostPort> join;
   std::string data_dir;  // default: ./cluster-kv-data/<node name>
   bool mdns = true;
-  std::optional<Duration> query_timeout;  // default: the kernel's (serf's formula)
-  std::optional<Duration> default_ttl;    // default: values never expire
+  std::optional<Duration> query_timeout;                // default: the kernel's (serf's formula)
+  std::optional<Duration> default_ttl;                  // default: values never expire
+  Duration tombstone_ttl = std::chrono::hours(24 * 7);  // KvConfig::tombstone_horizon; 0: keep
   bool sync = false;
   size_t record_cache_mb = 16;    // RocksStore's record cache; 0: none
   size_t min_free_disk_mb = 128;  // RocksStore refuses writes below this much free space

@@ -20,6 +20,7 @@
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
 #include <rocksdb/utilities/backup_engine.h>
+#include <rocksdb/utilities/table_properties_collectors.h>
 #include <rocksdb/write_batch.h>
 
 #include "kernel/wire/byte_reader.h"
@@ -158,6 +159,11 @@ rocksdb::Options make_options() {
   // later).
   // RocksDB's own text log (LOG, LOG.old.*) in the data directory: keep a few.
   options.keep_log_file_num = 4;
+  // Collection (--tombstone-ttl) removes records in bulk: a table file in which deletes
+  // dominate (half of any 1,024 consecutive entries) is compacted soon, so the space of
+  // what was collected comes back, instead of waiting for the level to fill.
+  options.table_properties_collector_factories.emplace_back(
+      rocksdb::NewCompactOnDeletionCollectorFactory(1024, 512, 0.5));
   // Defaults relied on: the ordinary write path (not unordered_write, not two-phase
   // commit): a write is visible to Get only once it is complete, and a batch all at
   // once (RecordCache's promise rests on it); wal_recovery_mode kPointInTimeRecovery
@@ -225,9 +231,30 @@ RocksStore::RocksStore(std::unique_ptr<rocksdb::DB> db, RocksStoreOptions option
       min_free_bytes_(options.min_free_bytes) {}
 
 RocksStore::~RocksStore() {
+  if (compactor_.joinable()) {
+    if (db_) db_->DisableManualCompaction();  // (it ends the compaction running)
+    compactor_.join();
+  }
   // A destructor has nowhere to report Close()'s error; call flush() first to know that
   // everything is durable.
   if (db_) (void)db_->Close();
+}
+
+bool RocksStore::compact_in_background() {
+  if (read_only_ || compacting_.load() || !room_to_write(false).ok()) return false;
+  if (compactor_.joinable()) compactor_.join();  // (the last one has ended)
+  compacting_ = true;
+  compactor_ = std::thread([this] {
+    rocksdb::CompactRangeOptions options;
+    options.exclusive_manual_compaction = false;  // RocksDB's own compactions go on
+    options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+    rocksdb::Status s = db_->CompactRange(options, nullptr, nullptr);
+    if (!s.ok() && !s.IsManualCompactionPaused()) {
+      log_warn("compaction of " + dir_ + " after a collection failed: " + s.ToString());
+    }
+    compacting_ = false;
+  });
+  return true;
 }
 
 Result<std::unique_ptr<RocksStore>> RocksStore::open(const RocksStoreOptions& options) {

@@ -35,6 +35,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "kernel/core/address.h"
@@ -100,6 +101,10 @@ class RocksStore final : public Store {
   Status flush();
   // RocksDB's estimate of the number of keys (records, meta and peers), for metrics.
   uint64_t approximate_keys();
+  // Compacts the whole database on a thread of its own (false: one is running already, or
+  // the disk is short of space), so that what was deleted in bulk (collection) gives its
+  // space back now. The destructor stops it and waits for it.
+  bool compact_in_background();
 
   // Ok when a write may go to RocksDB: the database is writable and the filesystem has at
   // least `min_free_bytes` free (a quarter of it for `small` writes: meta, peers).
@@ -135,6 +140,8 @@ class RocksStore final : public Store {
   std::atomic<int64_t> last_resume_ms_{0};  // steady clock, of the last try_resume
   uint64_t min_free_bytes_;
   bool read_only_ = false;  // opened on a full disk
+  std::thread compactor_;
+  std::atomic<bool> compacting_{false};
 };
 
 }  // namespace ckv

@@ -277,5 +277,79 @@ TEST(KvProperties, AMemberThatLivedAgainUnseenOpensAGap) {
   }
 }
 
+// Collection never brings a delete back. n2 holds a copy of key0 and misses n0's delete of
+// it: it is cut off while n0 deletes it and writes on, past its two-entry log, so n2 gets
+// a reset and keeps its old copy (nobody reads key0 to repair it). n0 may collect its
+// tombstone once the 30 s horizon has passed, but only after every member has checked it
+// (which repairs n2), and not while n2 is held dead (in the second run n2 is down when the
+// horizon passes, for less than half of it: it keeps its records when it comes back).
+// A read of key0 afterwards must not find the deleted value.
+TEST(KvProperties, CollectionNeverBringsADeleteBack) {
+  for (const bool crash : {false, true}) {
+    for (uint64_t seed = 1; seed <= 3; ++seed) {
+      SimConfig c = scripted_exact(seed, 3, 60s);
+      c.node.membership.lifeguard = false;  // n2 is held dead within seconds of its crash
+      c.node.kv.log_entries = 2;
+      c.node.kv.tombstone_horizon = 30s;
+      c.node.kv.max_query_timeout = 5s;
+      c.workload.keys = 5;
+      c.client_script = {{MonoTime{} + 5s, 0, ClientOp::kPut, 0},
+                         {MonoTime{} + 6s, 2, ClientOp::kGet, 0},
+                         {MonoTime{} + 11s, 0, ClientOp::kDelete, 0},
+                         {MonoTime{} + 11200ms, 0, ClientOp::kPut, 1},
+                         {MonoTime{} + 11400ms, 0, ClientOp::kPut, 2},
+                         {MonoTime{} + 11600ms, 0, ClientOp::kPut, 3},
+                         {MonoTime{} + 11800ms, 0, ClientOp::kPut, 4},
+                         {MonoTime{} + 50s, 1, ClientOp::kGet, 0},
+                         {MonoTime{} + 51s, 2, ClientOp::kGet, 0}};
+      FaultAction cut{MonoTime{} + 10s, FaultKind::kPartition, 2, 4s};
+      cut.shape = PartitionShape::kIsolateOne;
+      c.script = {cut};
+      if (crash) c.script.push_back({MonoTime{} + 33s, FaultKind::kCrash, 2, 10s});
+      Simulation sim(c);
+      const SimResult r = sim.run();
+      ASSERT_TRUE(r.violations.empty()) << r.report;
+      EXPECT_TRUE(r.kv.converged);
+      uint64_t resets = 0;
+      uint64_t collected = 0;
+      for (uint32_t i = 0; i < c.nodes; ++i) {
+        resets += sim.node(i).kernel->stats().resets_received;
+        collected += sim.node(i).kernel->stats().records_collected;
+      }
+      EXPECT_GT(resets, 0u) << "seed " << seed << ": n2 missed the delete";
+      EXPECT_GT(collected, 0u) << "seed " << seed << ": the tombstone was collected";
+      EXPECT_EQ(sim.node(2).kernel->kv().absence_drops(), 0u) << "n2 was never away long";
+    }
+  }
+}
+
+// A node away longer than half the horizon drops its old records when it is back. n2 is
+// down from before n0 deletes key0 until after n0, having forgotten n2 (reaped), collected
+// the tombstone without it; n0's two-entry log can only reset n2. n2's copy of key0 must
+// not come back.
+TEST(KvProperties, ANodeAwayLongerThanTheHorizonAllowsDropsItsOldRecords) {
+  for (uint64_t seed = 1; seed <= 3; ++seed) {
+    SimConfig c = scripted_exact(seed, 3, 60s);
+    c.node.membership.lifeguard = false;
+    c.node.membership.reconnect_timeout = 5s;
+    c.node.kv.log_entries = 2;
+    c.node.kv.tombstone_horizon = 20s;
+    c.node.kv.max_query_timeout = 5s;
+    c.workload.keys = 5;
+    c.client_script = {
+        {MonoTime{} + 5s, 0, ClientOp::kPut, 0},      {MonoTime{} + 6s, 2, ClientOp::kGet, 0},
+        {MonoTime{} + 11s, 0, ClientOp::kDelete, 0},  {MonoTime{} + 11200ms, 0, ClientOp::kPut, 1},
+        {MonoTime{} + 11400ms, 0, ClientOp::kPut, 2}, {MonoTime{} + 11600ms, 0, ClientOp::kPut, 3},
+        {MonoTime{} + 50s, 1, ClientOp::kGet, 0},     {MonoTime{} + 51s, 2, ClientOp::kGet, 0}};
+    c.script = {{MonoTime{} + 10s, FaultKind::kCrash, 2, 30s}};
+    Simulation sim(c);
+    const SimResult r = sim.run();
+    ASSERT_TRUE(r.violations.empty()) << r.report;
+    EXPECT_TRUE(r.kv.converged);
+    EXPECT_GT(sim.node(0).kernel->stats().records_collected, 0u) << "seed " << seed;
+    EXPECT_EQ(sim.node(2).kernel->kv().absence_drops(), 1u) << "seed " << seed;
+  }
+}
+
 }  // namespace
 }  // namespace ckv::sim

@@ -43,7 +43,9 @@ TEST(Codec, EachKindHasItsOwnTypeByte) {
                              InvalidateReset{"a", 1, 1},
                              Query{1, "k"},
                              QueryReply{1, "a"},
-                             Newer{}};
+                             Newer{},
+                             CollectCheck{"a", 1, {}},
+                             CollectAck{"a", 1, true}};
   for (const Message& m : samples) {
     const auto bytes = encode_packet({&m, 1});
     ASSERT_GE(bytes.size(), 3u);

@@ -62,6 +62,19 @@ inline rc::Gen<Message> gen_kv_message() {
                [](auto t) -> Message {
                  return InvalidateAck{std::get<0>(t), std::get<1>(t), std::get<2>(t)};
                }),
+      gen::map(gen::tuple(gen_name(), gen::arbitrary<uint64_t>(),
+                          gen::container<std::vector<KeyVersion>>(
+                              gen::map(gen::pair(gen_key(), gen_version()),
+                                       [](auto p) {
+                                         return KeyVersion{p.first, p.second};
+                                       }))),
+               [](auto t) -> Message {
+                 return CollectCheck{std::get<0>(t), std::get<1>(t), std::get<2>(t)};
+               }),
+      gen::map(gen::tuple(gen_name(), gen::arbitrary<uint64_t>(), gen::arbitrary<bool>()),
+               [](auto t) -> Message {
+                 return CollectAck{std::get<0>(t), std::get<1>(t), std::get<2>(t)};
+               }),
       gen::map(gen::tuple(gen_name(), gen::arbitrary<uint64_t>(), gen::arbitrary<uint64_t>()),
                [](auto t) -> Message {
                  return InvalidateReset{std::get<0>(t), std::get<1>(t), std::get<2>(t)};
