@@ -327,8 +327,11 @@ void KvChecker::check_convergence(MonoTime now, uint32_t key,
       return;
     }
     // Not current only when the newest write is gone (its only holders crashed and lost
-    // it): then every node knows of a version nobody can give.
-    if (!r.current && highest_held_by_a_live_node) {
+    // it): then every node knows of a version nobody can give. Or while a delete is being
+    // collected: a node may keep a marker of it that its holders no longer answer with.
+    const bool collecting = top != nullptr && r.status == ReplyStatus::kNotFound &&
+                            r.version == top->version && may_have_been_collected(*top);
+    if (!r.current && highest_held_by_a_live_node && !collecting) {
       violate(now, "convergence",
               key_name(key) + ": n" + std::to_string(node) + " answers " + describe(r) +
                   " although a live node holds the newest write");
