@@ -551,7 +551,13 @@ Result<bool> KeyValue::load(std::string_view key, Record& out, bool* expired_now
   }
   if (!found.ok() || unstored_.empty()) return found;
   auto it = unstored_.find(key);
-  if (it == unstored_.end() || (found.value() && out.version >= it->second)) return found;
+  // (A marker at the very version of a value it holds says that value is gone there: it
+  // expired, by some node's clock, and the store refused the tombstone.)
+  if (it == unstored_.end() ||
+      (found.value() && (out.version > it->second ||
+                         (out.version == it->second && out.kind != RecordKind::kValue)))) {
+    return found;
+  }
   out = Record{RecordKind::kInvalidated, it->second, 0, {}};
   if (expired_now != nullptr) *expired_now = false;
   return true;
