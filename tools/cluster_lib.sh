@@ -58,3 +58,24 @@ ckv_stop() {
     wait "$p" 2>/dev/null || true
   done
 }
+
+# ckv_write_keys PORT WANT WORKDIR: POSTs distinct keys "/w<round>-<thread>-<n>" with
+# 100-byte values to the node at PORT with wrk (bench/http/walk.lua), in rounds of 5 s,
+# until at least WANT are written; every write must answer 200. Sets ckv_written and
+# ckv_rounds; wrk's output goes to WORKDIR/wrk.out. Returns 1 (saying why) on failure.
+ckv_write_keys() {
+  local port=$1 want=$2 dir=$3 n bad
+  ckv_written=0
+  ckv_rounds=0
+  while [ "$ckv_written" -lt "$want" ]; do
+    ckv_rounds=$((ckv_rounds + 1))
+    WRK_PREFIX="w$ckv_rounds-" WRK_METHOD=POST WRK_EXPECT=200 \
+      wrk -t2 -c50 -d5s -s bench/http/walk.lua "http://127.0.0.1:$port" > "$dir/wrk.out"
+    n=$(awk '/requests in/ { print $1 }' "$dir/wrk.out")
+    [ "${n:-0}" -gt 0 ] || { echo "no write got through" >&2; return 1; }
+    bad=$(awk '/Non-2xx or 3xx responses:/ { print $NF }' "$dir/wrk.out")
+    [ "${bad:-0}" -eq 0 ] || { echo "$bad writes failed" >&2; return 1; }
+    ckv_written=$((ckv_written + n))
+    echo "  written $ckv_written keys" >&2
+  done
+}

@@ -37,17 +37,9 @@ empty=$(data_bytes "$work/empty")
 ckv_start "$bin" full 19892 17992 "$work/node.log" --data-dir "$work/data" "${flags[@]}"
 pid=$ckv_pid
 ckv_wait_healthy 19892 5 || { echo "collection_bench: the node did not start:" >&2; cat "$work/node.log" >&2; exit 1; }
-written=0
-round=0
-while [ "$written" -lt "$want" ]; do
-  round=$((round + 1))
-  WRK_PREFIX="w$round-" WRK_METHOD=POST WRK_EXPECT=200 \
-    wrk -t2 -c50 -d5s -s bench/http/walk.lua http://127.0.0.1:19892 > "$work/wrk.out"
-  n=$(awk '/requests in/ { print $1 }' "$work/wrk.out")
-  [ "${n:-0}" -gt 0 ] || { echo "collection_bench: no write got through (see $work/node.log)" >&2; exit 1; }
-  written=$((written + n))
-  echo "  written $written keys" >&2
-done
+ckv_write_keys 19892 "$want" "$work" || { echo "collection_bench: see $work/node.log" >&2; exit 1; }
+written=$ckv_written
+round=$ckv_rounds
 deleted=0
 for r in $(seq 1 "$round"); do
   WRK_PREFIX="w$r-" WRK_METHOD=DELETE WRK_EXPECT=200 \

@@ -24,19 +24,9 @@ rss() { awk '/^VmRSS:/ { print $2 * 1024 }' "/proc/$pid/status"; }
 before=$(rss)
 
 # Distinct keys "/w<round>-<thread>-<n>" (7 to 14 bytes), 100-byte values, until `want`.
-written=0
-round=0
-while [ "$written" -lt "$want" ]; do
-  round=$((round + 1))
-  WRK_PREFIX="w$round-" WRK_METHOD=POST WRK_EXPECT=200 \
-    wrk -t2 -c50 -d5s -s bench/http/walk.lua http://127.0.0.1:19890 > "$work/wrk.out"
-  n=$(awk '/requests in/ { print $1 }' "$work/wrk.out")
-  [ "${n:-0}" -gt 0 ] || { echo "memory_bench: no write got through (see $work/node.log)" >&2; cat "$work/node.log" >&2; exit 1; }
-  bad=$(awk '/Non-2xx or 3xx responses:/ { print $NF }' "$work/wrk.out")
-  [ "${bad:-0}" -eq 0 ] || { echo "memory_bench: $bad writes failed" >&2; exit 1; }
-  written=$((written + n))
-  echo "  written $written keys" >&2
-done
+ckv_write_keys 19890 "$want" "$work" || { echo "memory_bench: see $work/node.log" >&2; cat "$work/node.log" >&2; exit 1; }
+written=$ckv_written
+round=$ckv_rounds
 sleep 2  # let RocksDB's background flushes settle
 after=$(rss)
 # Average key: "w<round>-<thread>-<n>" with n up to ~written/100.

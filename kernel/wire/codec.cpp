@@ -162,6 +162,13 @@ uint64_t read_count(ByteReader& r, size_t max, size_t min_bytes, const char* too
   return count;
 }
 
+// A count of (key, version) entries, then the entries.
+void read_entry_list(ByteReader& r, const DecodeLimits& limits, const char* too_many,
+                     const char* too_few_bytes, std::vector<KeyVersion>& out) {
+  const uint64_t count = read_count(r, limits.max_members, kMinEntryBytes, too_many, too_few_bytes);
+  if (!r.failed()) read_entries(r, count, out);
+}
+
 std::string read_name(ByteReader& r) {
   std::string name = r.string(kMaxNameBytes);
   if (!r.failed() && name.empty()) r.fail(ErrorCode::kMalformed, "empty node name");
@@ -257,22 +264,16 @@ Message decode_body(MessageType type, ByteReader& r, const DecodeLimits& limits)
     }
     case MessageType::kNewer: {
       Newer m;
-      const uint64_t count = read_count(r, limits.max_members, kMinEntryBytes,
-                                        "newer-versions message holds more entries than allowed",
-                                        "newer-versions entry count exceeds its bytes");
-      if (r.failed()) return m;
-      read_entries(r, count, m.entries);
+      read_entry_list(r, limits, "newer-versions message holds more entries than allowed",
+                      "newer-versions entry count exceeds its bytes", m.entries);
       return m;
     }
     case MessageType::kCollectCheck: {
       CollectCheck m;
       m.origin = read_name(r);
       m.round = r.varint();
-      const uint64_t count = read_count(r, limits.max_members, kMinEntryBytes,
-                                        "collection check holds more entries than allowed",
-                                        "collection check entry count exceeds its bytes");
-      if (r.failed()) return m;
-      read_entries(r, count, m.entries);
+      read_entry_list(r, limits, "collection check holds more entries than allowed",
+                      "collection check entry count exceeds its bytes", m.entries);
       return m;
     }
     case MessageType::kCollectAck: {

@@ -277,6 +277,26 @@ TEST(KvProperties, AMemberThatLivedAgainUnseenOpensAGap) {
   }
 }
 
+// Three nodes; n0 writes key0 at 5 s and n2 reads it (a copy); n0 deletes it at 11 s and
+// writes four more keys past its two-entry log, so a node that missed the delete gets a
+// reset; nobody reads key0 again until n1 and n2 do at 50 and 51 s. Lifeguard is off, so
+// a node that fails is held dead within seconds.
+SimConfig delete_missed_by_n2(uint64_t seed, Duration horizon) {
+  SimConfig c = scripted_exact(seed, 3, 60s);
+  c.node.membership.lifeguard = false;
+  c.node.kv.log_entries = 2;
+  c.node.kv.tombstone_horizon = horizon;
+  c.node.kv.max_query_timeout = 5s;
+  c.workload.keys = 5;
+  c.client_script = {
+      {MonoTime{} + 5s, 0, ClientOp::kPut, 0},      {MonoTime{} + 6s, 2, ClientOp::kGet, 0},
+      {MonoTime{} + 11s, 0, ClientOp::kDelete, 0},  {MonoTime{} + 11200ms, 0, ClientOp::kPut, 1},
+      {MonoTime{} + 11400ms, 0, ClientOp::kPut, 2}, {MonoTime{} + 11600ms, 0, ClientOp::kPut, 3},
+      {MonoTime{} + 11800ms, 0, ClientOp::kPut, 4}, {MonoTime{} + 50s, 1, ClientOp::kGet, 0},
+      {MonoTime{} + 51s, 2, ClientOp::kGet, 0}};
+  return c;
+}
+
 // Collection never brings a delete back. n2 holds a copy of key0 and misses n0's delete of
 // it: it is cut off while n0 deletes it and writes on, past its two-entry log, so n2 gets
 // a reset and keeps its old copy (nobody reads key0 to repair it). n0 may collect its
@@ -287,21 +307,7 @@ TEST(KvProperties, AMemberThatLivedAgainUnseenOpensAGap) {
 TEST(KvProperties, CollectionNeverBringsADeleteBack) {
   for (const bool crash : {false, true}) {
     for (uint64_t seed = 1; seed <= 3; ++seed) {
-      SimConfig c = scripted_exact(seed, 3, 60s);
-      c.node.membership.lifeguard = false;  // n2 is held dead within seconds of its crash
-      c.node.kv.log_entries = 2;
-      c.node.kv.tombstone_horizon = 30s;
-      c.node.kv.max_query_timeout = 5s;
-      c.workload.keys = 5;
-      c.client_script = {{MonoTime{} + 5s, 0, ClientOp::kPut, 0},
-                         {MonoTime{} + 6s, 2, ClientOp::kGet, 0},
-                         {MonoTime{} + 11s, 0, ClientOp::kDelete, 0},
-                         {MonoTime{} + 11200ms, 0, ClientOp::kPut, 1},
-                         {MonoTime{} + 11400ms, 0, ClientOp::kPut, 2},
-                         {MonoTime{} + 11600ms, 0, ClientOp::kPut, 3},
-                         {MonoTime{} + 11800ms, 0, ClientOp::kPut, 4},
-                         {MonoTime{} + 50s, 1, ClientOp::kGet, 0},
-                         {MonoTime{} + 51s, 2, ClientOp::kGet, 0}};
+      SimConfig c = delete_missed_by_n2(seed, 30s);
       FaultAction cut{MonoTime{} + 10s, FaultKind::kPartition, 2, 4s};
       cut.shape = PartitionShape::kIsolateOne;
       c.script = {cut};
@@ -329,18 +335,8 @@ TEST(KvProperties, CollectionNeverBringsADeleteBack) {
 // not come back.
 TEST(KvProperties, ANodeAwayLongerThanTheHorizonAllowsDropsItsOldRecords) {
   for (uint64_t seed = 1; seed <= 3; ++seed) {
-    SimConfig c = scripted_exact(seed, 3, 60s);
-    c.node.membership.lifeguard = false;
+    SimConfig c = delete_missed_by_n2(seed, 20s);
     c.node.membership.reconnect_timeout = 5s;
-    c.node.kv.log_entries = 2;
-    c.node.kv.tombstone_horizon = 20s;
-    c.node.kv.max_query_timeout = 5s;
-    c.workload.keys = 5;
-    c.client_script = {
-        {MonoTime{} + 5s, 0, ClientOp::kPut, 0},      {MonoTime{} + 6s, 2, ClientOp::kGet, 0},
-        {MonoTime{} + 11s, 0, ClientOp::kDelete, 0},  {MonoTime{} + 11200ms, 0, ClientOp::kPut, 1},
-        {MonoTime{} + 11400ms, 0, ClientOp::kPut, 2}, {MonoTime{} + 11600ms, 0, ClientOp::kPut, 3},
-        {MonoTime{} + 50s, 1, ClientOp::kGet, 0},     {MonoTime{} + 51s, 2, ClientOp::kGet, 0}};
     c.script = {{MonoTime{} + 10s, FaultKind::kCrash, 2, 30s}};
     Simulation sim(c);
     const SimResult r = sim.run();
