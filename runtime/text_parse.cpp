@@ -78,6 +78,39 @@ std::string http_date(int64_t unix_seconds) {
   return out;
 }
 
+std::optional<int64_t> parse_http_date(std::string_view text) {
+  // "Sun, 06 Nov 1994 08:49:37 GMT"
+  static constexpr std::string_view kMonths = "JanFebMarAprMayJunJulAugSepOctNovDec";
+  if (text.size() != 29 || text[3] != ',' || text[4] != ' ' || text[7] != ' ' || text[11] != ' ' ||
+      text[16] != ' ' || text[19] != ':' || text[22] != ':' || text.substr(25) != " GMT") {
+    return std::nullopt;
+  }
+  auto number = [&](size_t at, size_t digits) -> int {
+    int v = 0;
+    for (size_t i = at; i < at + digits; ++i) {
+      if (text[i] < '0' || text[i] > '9') return -1;
+      v = v * 10 + (text[i] - '0');
+    }
+    return v;
+  };
+  const size_t month_at = kMonths.find(text.substr(8, 3));
+  const int day = number(5, 2), year = number(12, 4), hour = number(17, 2);
+  const int minute = number(20, 2), second = number(23, 2);
+  if (month_at == std::string_view::npos || month_at % 3 != 0 || day < 1 || day > 31 ||
+      year < 1970 || hour > 23 || minute > 59 || second > 60) {
+    return std::nullopt;
+  }
+  // Days since the epoch of a civil date (Howard Hinnant's algorithm).
+  const int month = static_cast<int>(month_at / 3) + 1;
+  const int y = year - (month <= 2 ? 1 : 0);
+  const int era = y / 400;
+  const int yoe = y - era * 400;
+  const int doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1;
+  const int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  const int64_t days = static_cast<int64_t>(era) * 146097 + doe - 719468;
+  return days * 86400 + hour * 3600 + minute * 60 + second;
+}
+
 Result<Address> parse_listen_address(std::string_view text, uint32_t default_ip) {
   size_t colon = text.rfind(':');
   if (colon == std::string_view::npos) {

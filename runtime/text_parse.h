@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -18,6 +19,9 @@ Result<Duration> parse_duration(std::string_view text, Duration max = std::chron
 
 // An HTTP date (RFC 9110 IMF-fixdate, "Sun, 06 Nov 1994 08:49:37 GMT") of a Unix time.
 std::string http_date(int64_t unix_seconds);
+// The seconds since the epoch of an HTTP date in its preferred form (IMF-fixdate, as
+// http_date writes it); none for anything else.
+std::optional<int64_t> parse_http_date(std::string_view text);
 
 // An IPv4 listen address: "a.b.c.d:port", ":port" or "port" (then the address is
 // `default_ip`). Port 0 is refused: peers must be told where to find us.

@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "kernel/core/enum_names.h"
+#include "runtime/http/conditional.h"
 #include "runtime/http/members_json.h"
 #include "runtime/log.h"
 #include "runtime/metrics.h"
@@ -31,7 +32,9 @@ HttpResponse json(std::string body) {
   return r;
 }
 
-std::string etag(const Version& v) {
+}  // namespace
+
+std::string etag_of(const Version& v) {
   std::string text;
   text.reserve(50);  // every version fits: one allocation per answer
   text += '"';
@@ -39,6 +42,8 @@ std::string etag(const Version& v) {
   text += '"';
   return text;
 }
+
+namespace {
 
 // Cache-Control: max-age (the whole seconds left) and Expires, so that an HTTP cache in
 // front of the node keeps a value with a TTL no longer than the node does.
@@ -66,10 +71,11 @@ HttpResponse key_response(HttpMethod method, const Reply& reply, std::optional<D
   switch (reply.status) {
     case ReplyStatus::kOk: {
       HttpResponse r;
-      r.etag = etag(reply.version);
+      r.etag = etag_of(reply.version);
       if (method == HttpMethod::kGet || method == HttpMethod::kHead) {
         r.body = reply.value;
         r.content_type = "application/octet-stream";
+        r.headers.emplace_back("Last-Modified", http_date(last_modified_seconds(reply.version)));
         if (reply.expires_us != 0) add_expiry_headers(r, reply.expires_us);
         // Some member never answered: this is the newest value the node could find.
         if (!reply.current) r.headers.emplace_back("X-Cluster-KV-Current", "false");
@@ -257,6 +263,15 @@ void HttpApi::handle(HttpRequest request, Done done) {
 
 void HttpApi::handle_key(HttpRequest& request, RoutedTarget& target, Done& done) {
   HttpMethod method = request.method;
+  const bool write =
+      method == HttpMethod::kPost || method == HttpMethod::kPut || method == HttpMethod::kDelete;
+  if (write &&
+      (!request.conditions.if_match.empty() || !request.conditions.if_none_match.empty())) {
+    // Compare-and-set is not built yet; doing the write unconditionally would lie.
+    done(text(501, "conditional writes (If-Match, If-None-Match on " +
+                       std::string(to_string(method)) + ") are not supported yet"));
+    return;
+  }
   switch (method) {
     case HttpMethod::kGet:
     case HttpMethod::kHead: {
@@ -268,12 +283,16 @@ void HttpApi::handle_key(HttpRequest& request, RoutedTarget& target, Done& done)
       const std::optional<Duration> timeout = *timeout_param;
       Reply local;
       if (driver_.try_local_get(target.key, local)) {
-        done(key_response(method, local, timeout, false));
+        std::optional<HttpResponse> conditional = conditional_read(request.conditions, local);
+        done(conditional ? std::move(*conditional) : key_response(method, local, timeout, false));
         return;
       }
       driver_.get(std::move(target.key), timeout,
-                  [this, method, timeout, done = std::move(done)](Reply reply) {
-                    done(key_response(method, reply, timeout, driver_.stopping()));
+                  [this, method, timeout, conditions = std::move(request.conditions),
+                   done = std::move(done)](Reply reply) {
+                    std::optional<HttpResponse> conditional = conditional_read(conditions, reply);
+                    done(conditional ? std::move(*conditional)
+                                     : key_response(method, reply, timeout, driver_.stopping()));
                   });
       return;
     }

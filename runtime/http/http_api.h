@@ -1,6 +1,8 @@
 // HttpApi: what each HTTP request means, independent of the HTTP library that parsed it.
 //
-//   GET|HEAD /{key}[?timeout=D]   200 + the raw value bytes and ETag "<version>", or 404;
+//   GET|HEAD /{key}[?timeout=D]   200 + the raw value bytes, ETag "<version>" and
+//                                 Last-Modified, or 404; 304/412 for conditional requests
+//                                 (conditional.h);
 //                                 504 when no member answered within the timeout;
 //                                 "X-Cluster-KV-Current: false" on an answer that may not
 //                                 be the newest (see key_response)
@@ -43,10 +45,19 @@ inline constexpr size_t kHttpMethodCount = 6;
 static_assert(static_cast<size_t>(HttpMethod::kOther) + 1 == kHttpMethodCount);
 const char* to_string(HttpMethod method);
 
+// The precondition fields of a request (RFC 9110 section 13.1), as sent; empty: absent.
+// See conditional.h.
+struct HttpConditions {
+  std::string if_match;
+  std::string if_none_match;
+  std::string if_modified_since;
+};
+
 struct HttpRequest {
   HttpMethod method = HttpMethod::kGet;
   std::string target;  // path and query, as sent
   std::string body;
+  HttpConditions conditions;
 };
 
 struct HttpResponse {
@@ -93,6 +104,14 @@ Result<std::string> query_param(std::string_view query, std::string_view name);
 // parameter when it does not parse or is over `max`.
 Result<std::optional<Duration>> duration_param(std::string_view query, std::string_view name,
                                                Duration max);
+
+// A version's ETag, quotes included: "<wall us>.<logical>@<node hex>".
+std::string etag_of(const Version& version);
+// A version's Last-Modified, in whole seconds since the epoch: its wall time (the writer's
+// hybrid clock when it took the write).
+inline int64_t last_modified_seconds(const Version& version) {
+  return static_cast<int64_t>(version.wall_us / 1'000'000);
+}
 
 // The kernel's reply to a key request, as HTTP. A reply that is not current (some member
 // never answered, or a newer version exists that no member could give) carries

@@ -55,6 +55,10 @@ HttpRequest to_api_request(BeastRequest& request) {
   out.method = method_of(request.method());
   out.target = std::string(request.target());
   out.body = std::move(request.body());
+  auto field = [&](http::field name) { return std::string(request[name]); };
+  out.conditions.if_match = field(http::field::if_match);
+  out.conditions.if_none_match = field(http::field::if_none_match);
+  out.conditions.if_modified_since = field(http::field::if_modified_since);
   return out;
 }
 
@@ -118,10 +122,14 @@ WireResponse serialize_response(HttpResponse response, unsigned request_version,
   } else if (request_version < 11) {
     h += "Connection: keep-alive\r\n";
   }
-  h += "Content-Length: ";
-  h += length;  // for HEAD, the length a GET would send, and no body
-  h += "\r\n\r\n";
-  if (!head) out.body = std::move(response.body);
+  // A 304 has no body, and no Content-Length: it would have to be the 200's (RFC 9110 8.6).
+  if (response.status != 304) {
+    h += "Content-Length: ";
+    h += length;  // for HEAD, the length a GET would send, and no body
+    h += "\r\n";
+  }
+  h += "\r\n";
+  if (!head && response.status != 304) out.body = std::move(response.body);
   return out;
 }
 

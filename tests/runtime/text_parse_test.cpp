@@ -27,6 +27,19 @@ TEST(HttpDate, IsRfc9110ImfFixdate) {
   EXPECT_EQ(http_date(0), "Thu, 01 Jan 1970 00:00:00 GMT");
 }
 
+TEST(HttpDate, ParsesWhatItWritesAndNothingElse) {
+  for (int64_t t : {int64_t{0}, int64_t{784111777}, int64_t{1767225600}, int64_t{4102444799}}) {
+    EXPECT_EQ(parse_http_date(http_date(t)), t) << http_date(t);
+  }
+  EXPECT_EQ(parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"), 784111777);
+  for (const char* bad : {"", "Sunday, 06-Nov-94 08:49:37 GMT", "Sun Nov  6 08:49:37 1994",
+                          "Sun, 06 Nov 1994 08:49:37 UTC", "Sun, 06 Nox 1994 08:49:37 GMT",
+                          "Sun, 32 Nov 1994 08:49:37 GMT", "Sun, 06 Nov 1994 24:49:37 GMT",
+                          "Sun, 0x Nov 1994 08:49:37 GMT"}) {
+    EXPECT_FALSE(parse_http_date(bad).has_value()) << bad;
+  }
+}
+
 TEST(ParseDuration, RefusesNonsenseZeroAndHuge) {
   for (const char* bad :
        {"", "ms", "soon", "2h", "1y", "-5ms", "0", "0.0001us", "2 s", "1.2.3s", "99999999s"}) {

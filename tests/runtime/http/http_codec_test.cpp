@@ -114,5 +114,30 @@ TEST(HttpCodec, ResponsesAreHttp11AndSayWhetherTheConnectionStaysOpen) {
   EXPECT_FALSE(closing.keep_alive());
 }
 
+TEST(HttpCodec, A304HasNeitherBodyNorContentLength) {
+  HttpResponse r;
+  r.status = 304;
+  r.content_type = nullptr;
+  r.etag = "\"1\"";
+  r.body = "ignored";
+  WireResponse wire = serialize_response(r, 11, /*head=*/false, /*keep_alive=*/true);
+  EXPECT_TRUE(wire.body.empty());
+  EXPECT_EQ(wire.head.find("Content-Length"), std::string::npos);
+  EXPECT_NE(wire.head.find("ETag: \"1\"\r\n"), std::string::npos);
+}
+
+TEST(HttpCodec, ARequestKeepsItsPreconditions) {
+  BeastRequest beast{http::verb::get, "/k", 11};
+  beast.set(http::field::if_none_match, "\"a\", W/\"b\"");
+  beast.set(http::field::if_match, "*");
+  beast.set(http::field::if_modified_since, "Sun, 06 Nov 1994 08:49:37 GMT");
+  const HttpRequest request = to_api_request(beast);
+  EXPECT_EQ(request.conditions.if_none_match, "\"a\", W/\"b\"");
+  EXPECT_EQ(request.conditions.if_match, "*");
+  EXPECT_EQ(request.conditions.if_modified_since, "Sun, 06 Nov 1994 08:49:37 GMT");
+  BeastRequest plain{http::verb::get, "/k", 11};
+  EXPECT_TRUE(to_api_request(plain).conditions.if_none_match.empty());
+}
+
 }  // namespace
 }  // namespace ckv
