@@ -49,7 +49,7 @@ bool KeyValue::collectable(const Record& record) const {
 
 bool KeyValue::collect_members(std::vector<std::string>& out) const {
   out.clear();
-  if (!membership_.joined() || absent_) return false;
+  if (!membership_.joined() || absent_ || wall_floor_us_ < collect_paused_until_us_) return false;
   for (const Member& m : membership_.members()) {
     if (m.name.view() == membership_.name() || m.state == MemberState::kLeft) continue;
     if (!m.active()) return false;  // it may hold anything: wait until it is back or reaped
@@ -237,6 +237,17 @@ void KeyValue::collection_member_change(Now now, const MemberChange& change) {
   const bool is_active = !change.reaped && active(change.to_state);
   // The members a round must hear from changed: what it heard may not cover them.
   if (collect_ && (was_active != is_active || change.is_new)) abandon_collection(now.mono);
+  if (change.reaped && change.to_state == MemberState::kDead) {
+    // A failed member forgotten: it may come back to the others before to this node (a
+    // partition between the two only), holding versions of deletes it never heard of.
+    // Collect nothing for a horizon: back within it, it is a member here again and the
+    // checks repair it; back later, it was away more than half a horizon and drops.
+    const uint64_t until = wall_floor_us_ + micros(config_.tombstone_horizon);
+    if (until > collect_paused_until_us_) {
+      collect_paused_until_us_ = until;
+      if (!store_.put_meta(MetaKey::kCollectPausedUntil, until).ok()) stats_.store_errors++;
+    }
+  }
   if (change.to_state != MemberState::kLeft) return;
   // Every other member left on purpose: nobody collects anything without this node, which
   // is the cluster now (and not away, however long it stays alone).

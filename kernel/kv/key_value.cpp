@@ -56,6 +56,9 @@ Result<std::unique_ptr<KeyValue>> KeyValue::open(const KvConfig& config,
   kv->last_probed_us_ = contact.value();
   kv->last_contact_saved_us_ = contact.value();
   kv->had_peer_ = contact.value() != 0;
+  Result<uint64_t> paused = store.get_meta(MetaKey::kCollectPausedUntil);
+  if (!paused.ok()) return paused.error();
+  kv->collect_paused_until_us_ = paused.value();
   return kv;
 }
 

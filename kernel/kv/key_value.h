@@ -362,6 +362,10 @@ class KeyValue {
   uint64_t probes_seen_ = 0;
   bool had_peer_ = false;  // a member has probed it (and not every member left since)
   bool absent_ = false;    // away too long: drops its old records at the next contact
+  // No collection before this expiry-clock time (persisted, MetaKey::kCollectPausedUntil):
+  // a failed member was forgotten less than a horizon ago, and may be back among others
+  // before this node hears of it (see collection_member_change).
+  uint64_t collect_paused_until_us_ = 0;
   uint64_t absence_drops_ = 0;
   uint64_t last_absence_cutoff_us_ = 0;
 };

@@ -56,9 +56,10 @@ inline bool expired(const Record& record, uint64_t wall_us) {
 }
 
 enum class MetaKey : uint8_t {
-  kClockCeiling = 0,  // HybridClock lease, wall microseconds
-  kEpoch = 1,         // last epoch this node used
-  kLastContact = 2,   // wall microseconds when this node last had another member active
+  kClockCeiling = 0,        // HybridClock lease, wall microseconds
+  kEpoch = 1,               // last epoch this node used
+  kLastContact = 2,         // wall microseconds when another member last probed this node
+  kCollectPausedUntil = 3,  // wall microseconds: no collection before (a failed member was reaped)
 };
 
 // One write of a batch: `record` null erases the key.

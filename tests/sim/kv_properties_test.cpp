@@ -330,14 +330,14 @@ TEST(KvProperties, CollectionNeverBringsADeleteBack) {
 }
 
 // A node away longer than half the horizon drops its old records when it is back. n2 is
-// down from before n0 deletes key0 until after n0, having forgotten n2 (reaped), collected
-// the tombstone without it; n0's two-entry log can only reset n2. n2's copy of key0 must
-// not come back.
+// down from before n0 deletes key0 (at 10 s) until after n0, having forgotten n2 (reaped
+// at about 20 s) and waited a horizon (20 s) more, collected the tombstone without it;
+// n0's two-entry log can only reset n2. n2's copy of key0 must not come back.
 TEST(KvProperties, ANodeAwayLongerThanTheHorizonAllowsDropsItsOldRecords) {
   for (uint64_t seed = 1; seed <= 3; ++seed) {
     SimConfig c = delete_missed_by_n2(seed, 20s);
     c.node.membership.reconnect_timeout = 5s;
-    c.script = {{MonoTime{} + 10s, FaultKind::kCrash, 2, 30s}};
+    c.script = {{MonoTime{} + 10s, FaultKind::kCrash, 2, 35s}};
     Simulation sim(c);
     const SimResult r = sim.run();
     ASSERT_TRUE(r.violations.empty()) << r.report;
