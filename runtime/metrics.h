@@ -22,8 +22,8 @@ namespace ckv {
 class Metrics {
  public:
   // The HTTP statuses counted one by one; any other is counted as "other".
-  static constexpr std::array<unsigned, 10> kStatuses = {200, 400, 404, 405, 413,
-                                                         431, 500, 503, 504, 0};
+  static constexpr std::array<unsigned, 14> kStatuses = {200, 304, 400, 404, 405, 412, 413,
+                                                         431, 500, 501, 503, 504, 507, 0};
   // Upper bounds of the latency buckets, in seconds (+Inf is implied).
   static constexpr std::array<double, 15> kBuckets = {
       0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};

@@ -24,29 +24,29 @@ data_bytes() {  # data_bytes NAME: the data directory's size, without RocksDB's 
   du -sb --exclude='LOG*' "$work/$1" | awk '{ print $1 }'
 }
 
-head -c 20000 /dev/zero | tr '\0' 'v' > "$work/value"
+head -c 40000 /dev/zero | tr '\0' 'v' > "$work/value"
 expect "a value without a TTL" "200 " "$(http POST 19980 /keep -d kept)"
 expect "b's own write" "200 " "$(http POST 19981 /b-own -d mine)"
-echo "# 300 keys of 20 kB written on a, 50 of them read on b, then all deleted on a"
+echo "# 120 keys of 40 kB written on a, 30 of them read on b, then all deleted on a"
 bad=0
-for i in $(seq 1 300); do
+for i in $(seq 1 120); do
   [ "$(status POST 19980 "/k$i" --data-binary @"$work/value")" == 200 ] || bad=$((bad + 1))
 done
-expect "300 writes" 0 "$bad"
-for i in $(seq 1 50); do
+expect "120 writes" 0 "$bad"
+for i in $(seq 1 30); do
   [ "$(status GET 19981 "/k$i")" == 200 ] || bad=$((bad + 1))
 done
-expect "50 reads on b" 0 "$bad"
-for i in $(seq 1 300); do
+expect "30 reads on b" 0 "$bad"
+for i in $(seq 1 120); do
   [ "$(status DELETE 19980 "/k$i")" == 200 ] || bad=$((bad + 1))
 done
-expect "300 deletes" 0 "$bad"
+expect "120 deletes" 0 "$bad"
 before=$(data_bytes a)
 echo "a's data directory after the deletes: $before bytes"
 
 echo "# past the horizon"
-wait_for 60 "a collected its 300 tombstones" at_least 19980 ckv_records_collected_total 300
-wait_for 30 "b collected its 50 markers" at_least 19981 ckv_records_collected_total 50
+wait_for 60 "a collected its 120 tombstones" at_least 19980 ckv_records_collected_total 120
+wait_for 30 "b collected its 30 markers" at_least 19981 ckv_records_collected_total 30
 expect "a deleted key on a" "404" "$(status GET 19980 /k7)"
 expect "a deleted key on b" "404" "$(status GET 19981 /k7)"
 expect "the value without a TTL on b" "200 kept" "$(http GET 19981 /keep)"
