@@ -139,6 +139,11 @@ void Node::erase(Now now, uint64_t request, std::string_view key) {
   kv_->erase(now, request, key);
 }
 
+void Node::write_if(Now now, uint64_t request, std::string_view key, bool erase, std::string value,
+                    std::optional<Duration> ttl, WriteCondition condition) {
+  kv_->write_if(now, request, key, erase, std::move(value), ttl, std::move(condition));
+}
+
 Node::Node(const NodeConfig& config, std::string name, Address address, uint64_t seed, Now start)
     : config_(config),
       membership_(config.membership, std::move(name), address, seed, start.mono, outbox_, stats_) {}
@@ -152,12 +157,13 @@ const std::string* sender_name(const wire::Message& m) {
         using T = std::decay_t<decltype(message)>;
         if constexpr (std::is_same_v<T, wire::Invalidate> ||
                       std::is_same_v<T, wire::InvalidateReset> ||
-                      std::is_same_v<T, wire::CollectCheck>) {
+                      std::is_same_v<T, wire::CollectCheck> || std::is_same_v<T, wire::CondWrite>) {
           return &message.origin;
         } else if constexpr (std::is_same_v<T, wire::InvalidateAck> ||
                              std::is_same_v<T, wire::CollectAck>) {
           return &message.member;
-        } else if constexpr (std::is_same_v<T, wire::QueryReply>) {
+        } else if constexpr (std::is_same_v<T, wire::QueryReply> ||
+                             std::is_same_v<T, wire::CondResult>) {
           return &message.responder;
         } else {
           return nullptr;

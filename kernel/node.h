@@ -69,6 +69,10 @@ class Node {
   void put(Now now, uint64_t request, std::string_view key, std::string value,
            std::optional<Duration> ttl = std::nullopt);
   void erase(Now now, uint64_t request, std::string_view key);
+  // A conditional put (`erase` false) or delete, decided by the key's owner (see
+  // kv/key_value.h): kOk, kPreconditionFailed, or kError (kUnavailable: retry).
+  void write_if(Now now, uint64_t request, std::string_view key, bool erase, std::string value,
+                std::optional<Duration> ttl, WriteCondition condition);
 
   Outbox& outbox() { return outbox_; }
   const NodeStats& stats() const { return stats_; }

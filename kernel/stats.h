@@ -60,6 +60,11 @@ struct NodeStats {
   uint64_t collect_rounds_abandoned = 0;  // ended without collecting (see collection.cpp)
   uint64_t collect_checks_answered = 0;   // other nodes' collection checks this node applied
   uint64_t records_dropped_absent = 0;    // old records dropped after a long absence
+  uint64_t cond_writes = 0;               // conditional writes from this node's clients
+  uint64_t cond_writes_forwarded = 0;     // of them, sent to the key's owner
+  uint64_t cond_decided = 0;              // conditional writes this node decided as owner
+  uint64_t cond_failed = 0;               // of them, refused: the condition did not hold
+  uint64_t cond_unavailable = 0;          // answered "unavailable" (no owner, timeout, moving)
   uint64_t queries_sent = 0;              // query datagrams, retries included
   uint64_t query_retries = 0;             // rounds of re-asking silent members
   uint64_t query_timeouts = 0;            // reads that ended at their timeout
@@ -143,6 +148,16 @@ inline constexpr NodeCounter kNodeCounters[] = {
      "Writes refused (507): this node's own writes would pass --max-data-mb."},
     {"ckv_values_expired_total", &NodeStats::values_expired,
      "Values a get found past their TTL (each then kept as a tombstone)."},
+    {"ckv_cond_writes_total", &NodeStats::cond_writes,
+     "Conditional writes (If-Match, If-None-Match) from this node's clients."},
+    {"ckv_cond_writes_forwarded_total", &NodeStats::cond_writes_forwarded,
+     "Conditional writes sent to the key's owner to decide."},
+    {"ckv_cond_decided_total", &NodeStats::cond_decided,
+     "Conditional writes this node decided as the key's owner."},
+    {"ckv_cond_failed_total", &NodeStats::cond_failed,
+     "Conditional writes this node refused as owner: the condition did not hold (412)."},
+    {"ckv_cond_unavailable_total", &NodeStats::cond_unavailable,
+     "Conditional writes answered unavailable: no owner reachable, a timeout, a hand-off."},
     {"ckv_records_collected_total", &NodeStats::records_collected,
      "Tombstones, markers and expired values removed past --tombstone-ttl."},
     {"ckv_collect_rounds_total", &NodeStats::collect_rounds,

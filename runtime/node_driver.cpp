@@ -330,6 +330,19 @@ void NodeDriver::erase(std::string key, ReplyHandler done) {
   });
 }
 
+void NodeDriver::write_if(std::string key, bool erase, std::string value,
+                          std::optional<Duration> ttl, WriteCondition condition,
+                          ReplyHandler done) {
+  asio::post(strand_, [this, key = std::move(key), erase, value = std::move(value), ttl,
+                       condition = std::move(condition), done = std::move(done)]() mutable {
+    if (refuse_if_stopping(done)) return;
+    uint64_t id = next_request();
+    pending_.emplace(id, std::move(done));
+    node_->write_if(now(), id, key, erase, std::move(value), ttl, std::move(condition));
+    after_input();
+  });
+}
+
 void NodeDriver::set_keyring(std::shared_ptr<const Keyring> keyring,
                              std::function<void(bool)> done) {
   asio::post(strand_, [this, keyring = std::move(keyring), done = std::move(done)]() mutable {

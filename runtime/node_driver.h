@@ -93,6 +93,9 @@ class NodeDriver {
   // `ttl`: the value expires that long after the node takes it (none: --default-ttl).
   void put(std::string key, std::string value, std::optional<Duration> ttl, ReplyHandler done);
   void erase(std::string key, ReplyHandler done);
+  // A conditional put (`erase` false) or delete (see Node::write_if).
+  void write_if(std::string key, bool erase, std::string value, std::optional<Duration> ttl,
+                WriteCondition condition, ReplyHandler done);
   // A peer found by mDNS: joined unless a member of that name is already alive.
   void discovered(std::string name, Address peer);
   // Key rotation: seals and opens gossip with `keyring` from now on (thread-safe). A node

@@ -31,24 +31,38 @@ void KvChecker::raise(uint32_t node, uint32_t key, const Version& v, bool of_val
 }
 
 void KvChecker::on_write(MonoTime now, const WriteRecord& w, Duration max_clock_gap) {
+  if (auto seen = writes_.find(w.version);
+      seen != writes_.end() && seen->second.ack_index == WriteRecord::kUnacknowledged &&
+      w.asker != UINT32_MAX && seen->second.key == w.key &&
+      (seen->second.op_id == w.op_id || (w.tombstone && seen->second.tombstone))) {
+    // A conditional write read before its acknowledgement came back from the owner: it
+    // is acknowledged now, and judged as such.
+    std::erase(by_key_[w.key], &seen->second);
+    writes_.erase(seen);
+  }
   if (writes_.count(w.version) != 0) {
     violate(now, "unique versions",
             "two writes share version " + to_string(w.version) + " (" + key_name(w.key) + ")");
     return;
   }
   // A node's versions only go up, across crashes and clock steps too (its clock lease).
-  Version& last = last_version_[w.node];
-  if (w.version <= last) {
-    violate(now, "a node's versions only go up",
-            "n" + std::to_string(w.node) + " stamped a write " + to_string(w.version) +
-                ", not above its earlier " + to_string(last));
+  if (w.asker == UINT32_MAX) {
+    Version& last = last_version_[w.node];
+    if (w.version <= last) {
+      violate(now, "a node's versions only go up",
+              "n" + std::to_string(w.node) + " stamped a write " + to_string(w.version) +
+                  ", not above its earlier " + to_string(last));
+    }
+    last = std::max(last, w.version);
   }
-  last = std::max(last, w.version);
-  // Writes follow answers: above everything this node returned or wrote of the key.
-  if (auto f = floors_[w.node].find(w.key);
-      f != floors_[w.node].end() && w.version <= f->second.version) {
+  // Writes follow answers: above everything this node returned or wrote of the key. (Not
+  // for a conditional write another node made: its asker may have read newer versions
+  // while the owner's answer was on its way.)
+  const uint32_t acker = w.node;
+  if (auto f = floors_[acker].find(w.key);
+      w.asker == UINT32_MAX && f != floors_[acker].end() && w.version <= f->second.version) {
     violate(now, "writes follow answers",
-            "n" + std::to_string(w.node) + " wrote " + key_name(w.key) + " at " +
+            "n" + std::to_string(acker) + " wrote " + key_name(w.key) + " at " +
                 to_string(w.version) + ", not above " + to_string(f->second.version) +
                 ", which it had returned or written before");
   }
@@ -68,12 +82,19 @@ void KvChecker::on_write(MonoTime now, const WriteRecord& w, Duration max_clock_
   }
   WriteRecord& stored = writes_.emplace(w.version, w).first->second;
   stored.ack_index = acked_++;
-  stored.lost_at = kNever;
+  stored.lost_at = w.lost_at;
   by_key_[w.key].push_back(&stored);
   raise(w.node, w.key, w.version, !w.tombstone);
+  // The asker told its client: it never answers older after (read-your-writes).
+  if (w.asker != UINT32_MAX) raise(w.asker, w.key, w.version, !w.tombstone);
 }
 
 void KvChecker::on_unacknowledged_write(const WriteRecord& w) {
+  if (auto seen = writes_.find(w.version);
+      seen != writes_.end() && seen->second.key == w.key &&
+      (seen->second.op_id == w.op_id || (w.tombstone && seen->second.tombstone))) {
+    return;  // known already (a conditional write read before its owner's answer came)
+  }
   if (writes_.count(w.version) != 0) {
     violate(w.at, "unique versions",
             "two writes share version " + to_string(w.version) + " (" + key_name(w.key) + ")");

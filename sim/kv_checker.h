@@ -76,6 +76,11 @@ struct WriteRecord {
   uint64_t ack_index = 0;
   MonoTime lost_at = kNever;
   bool dropped_after_absence = false;  // lost when its node came back from a long absence
+  // A conditional write acknowledged by `asker`, the node the client asked, and made by
+  // `node`, the key's owner (UINT32_MAX: the same node). Its writer's ack order is not
+  // its stamping order, so "versions only go up" and "writes follow answers" are the
+  // asker's to keep: its write is above every version the asker returned before.
+  uint32_t asker = UINT32_MAX;
 };
 
 struct LatencySamples {
@@ -157,6 +162,8 @@ class KvChecker {
   const LatencySamples& latency() const { return latency_; }
   LatencySamples& latency() { return latency_; }
   uint64_t writes() const { return writes_.size(); }
+  bool knows(const Version& v) const { return writes_.count(v) != 0; }
+  const std::map<Version, WriteRecord>& all_writes() const { return writes_; }
 
  private:
   struct Floor {

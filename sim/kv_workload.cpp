@@ -1,5 +1,7 @@
 #include "sim/kv_workload.h"
 
+#include <algorithm>
+
 #include "kernel/core/enum_names.h"
 
 namespace ckv::sim {
@@ -36,6 +38,10 @@ KvOp KvWorkload::next_op() {
     op.op = ClientOp::kDelete;
   }
   return op;
+}
+
+uint32_t first_cas_key(const KvWorkloadConfig& config) {
+  return config.keys - std::min(config.cas_keys.value_or(0), config.keys / 4);
 }
 
 KvOp KvWorkload::rmw_read() {

@@ -48,6 +48,13 @@ struct KvWorkloadConfig {
   double ttl_share = 0.2;
   Duration ttl_min = std::chrono::milliseconds(50);
   Duration ttl_max = std::chrono::seconds(4);
+  // Compare-and-set keys: in the random profile, every put and delete of the last
+  // `cas_keys` keys of the key space is conditional (If-Match on the version its node's
+  // client last saw, else If-None-Match: * for a put and If-Match: * for a delete), with
+  // no TTL; CasChecker judges them. Fewer when the key space is small (a quarter of it).
+  // Unset: 2 in fault-free runs, none under faults (where the checkers do not yet model
+  // every fate of a forwarded write: `--cas-keys` asks for them, for the rates).
+  std::optional<uint32_t> cas_keys;
   friend bool operator==(const KvWorkloadConfig&, const KvWorkloadConfig&) = default;
 };
 
@@ -58,6 +65,10 @@ struct KvOp {
   size_t value_bytes;                          // puts
   std::optional<Duration> ttl = std::nullopt;  // puts
 };
+
+// The first compare-and-set key of the random profile (see KvWorkloadConfig::cas_keys);
+// `keys` when there are none.
+uint32_t first_cas_key(const KvWorkloadConfig& config);
 
 class KvWorkload {
  public:

@@ -48,12 +48,13 @@ struct SimNode {
   MonoTime paused_until{};  // processes nothing before this
   MonoTime slow_until{};    // reads input `input_lag` late before this
   Duration input_lag{};
-  std::deque<HeldInput> inbox;   // received, not yet handled; in order; lost on a crash
-  MonoTime inbox_at = kNever;    // when its pending inbox event fires
-  MonoTime timer_at = kNever;    // when its pending timer event fires
-  MonoTime restart_at = kNever;  // pending restart after a crash
-  MonoTime disk_full_until{};    // the store refuses every write before this
-  MonoTime meta_fail_until{};    // the store refuses meta writes before this
+  std::deque<HeldInput> inbox;       // received, not yet handled; in order; lost on a crash
+  MonoTime inbox_at = kNever;        // when its pending inbox event fires
+  MonoTime timer_at = kNever;        // when its pending timer event fires
+  MonoTime restart_at = kNever;      // pending restart after a crash
+  MonoTime lossy_crash_at = kNever;  // the last crash that lost writes not yet durable
+  MonoTime disk_full_until{};        // the store refuses every write before this
+  MonoTime meta_fail_until{};        // the store refuses meta writes before this
   MonoTime disk_failed_last = MonoTime::min();    // when its store last stopped refusing writes
   MonoTime commit_failed_last = MonoTime::min();  // when its store last refused a commit
   uint64_t max_wall_us = 0;         // the latest wall time its process has been given (see drain)

@@ -82,6 +82,7 @@ SimConfig prepared(SimConfig c) {
     const uint64_t draw = derive(c.seed, 10) % 4;
     c.workload.keys = draw < 2 ? 8 : draw == 2 ? 64 : 256;
   }
+  if (!c.workload.cas_keys) c.workload.cas_keys = c.faults == FaultMode::kNone ? 2 : 0;
   if (c.node.kv.max_data_bytes == 0 && c.bounded_data.value_or(derive(c.seed, 12) % 3 == 0)) {
     c.bounded_data = true;
     c.node.kv.max_data_bytes = 4096 + derive(c.seed, 13) % (28 * 1024);
@@ -167,6 +168,7 @@ std::string repro_command(const SimConfig& c) {
   if (c.workload.enabled && c.workload.keys != d.workload.keys) {
     cmd += " --keys " + std::to_string(c.workload.keys);
   }
+  if (c.workload.cas_keys) cmd += " --cas-keys " + std::to_string(*c.workload.cas_keys);
   if (c.lan_latency) cmd += " --lan";
   if (c.short_horizon) cmd += *c.short_horizon ? " --horizon short" : " --horizon long";
   if (c.upgrade) cmd += " --rolling-upgrade";
@@ -318,6 +320,7 @@ SimResult Simulation::run() {
                            f.file + ":" + std::to_string(f.line));
     done_ = true;
   }
+  finish_cas();
   const auto wall_end = std::chrono::steady_clock::now();
   trace_.add(TraceRecord{now_, TraceKind::kPhase, 2});
 
@@ -344,8 +347,18 @@ SimResult Simulation::run() {
     if (auto t = checker_.departed_converged_since()) r.departed_settled_after = *t - quiet_start_;
   }
   r.kv = kv_result();
+  r.kv.cas = cas_checker_.counts();
   r.faults = faults_injected_;
   return r;
+}
+
+void Simulation::finish_cas() {
+  cas_checker_.finish(kv_checker_.all_writes());
+  const CasCounts& c = cas_checker_.counts();
+  // Without faults membership is stable once formed: conditional writes never lie then.
+  if (config_.faults == FaultMode::kNone && c.double_successes + c.stale_preconditions > 0) {
+    kv_checker_.report(now_, "conditional writes never lie", c.first_violation);
+  }
 }
 
 SimResult simulate(const SimConfig& config) {
@@ -487,6 +500,7 @@ void Simulation::crash(uint32_t i, Duration down_for) {
   gap_checker_.on_crash(i);
   if (n.store->volatile_writes() > 0) {
     kv_checker_.on_lossy_crash(now_, i, last_flush_);
+    n.lossy_crash_at = now_;
   } else if (disk_failing(i) || n.disk_failed_last >= n.up_since) {
     // Its disk refused writes while it ran: what it answered then (markers it could keep
     // only in memory) is forgotten, as a lossy store forgets. Its acknowledged writes
@@ -498,6 +512,8 @@ void Simulation::crash(uint32_t i, Duration down_for) {
   for (auto it = pending_ops_.begin(); it != pending_ops_.end();) {
     if (it->second.node == i && !it->second.convergence) {
       kv_counts_.lost_with_process++;
+      // A conditional write its owner may have made all the same.
+      if (it->second.condition) cas_maybe_[it->second.key].push_back(it->second);
       it = pending_ops_.erase(it);
     } else {
       ++it;

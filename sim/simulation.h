@@ -29,6 +29,7 @@
 #include "kernel/wire/codec.h"
 #include "kernel/wire/datagram_batcher.h"
 #include "sim/bounds.h"
+#include "sim/cas_checker.h"
 #include "sim/event_queue.h"
 #include "sim/fault_plan.h"
 #include "sim/gap_checker.h"
@@ -140,6 +141,7 @@ struct KvResult {
   Percentiles get_local, get_remote, get_404, put, staleness;
   uint64_t stale_unresolved = 0;  // writes some node still served older copies of at the end
   bool converged = false;         // the quiet-phase round ran and passed
+  CasCounts cas;                  // conditional writes (see cas_checker.h)
   LatencySamples samples;         // every measurement behind the percentiles
 };
 
@@ -264,6 +266,8 @@ class Simulation {
   std::optional<uint32_t> index_of(const Address& a) const;
   // The index in "n<index>", for trace records.
   uint32_t subject_index(const std::string& name) const;
+  // The node whose id stamped `v` (UINT32_MAX: none of ours).
+  uint32_t writer_index(const Version& v) const;
   std::vector<Address> live_seeds(uint32_t exclude, size_t count);
   void record_lifecycle(uint32_t i, Lifecycle step);
   bool stopped() const;
@@ -290,7 +294,23 @@ class Simulation {
     bool refused_by_bound = false;  // a put refused (507) when own writes filled the bound
     // A get: the latest wall time its node had seen since it started, when it answered.
     uint64_t node_clock_us = 0;
+    std::optional<WriteCondition> condition;  // a conditional write's (CasChecker)
   };
+  // What a node's client last saw of a compare-and-set key: its current value's version
+  // (zero: no value), if it saw anything.
+  struct CasView {
+    bool seen = false;
+    Version value;
+  };
+  // Conditional writes (simulation_kv.cpp): what a client saw of a compare-and-set key;
+  // a conditional write refused or left undecided; and a read's version that no write
+  // was acknowledged with, matched to a conditional write that may have been made.
+  void note_cas_view(uint32_t i, const PendingOp& op, const Reply& r);
+  void on_cas_refusal(uint32_t i, const PendingOp& op, const Reply& r);
+  void register_maybe_written(uint32_t key, const Reply& r);
+  // At the end of a run: CasChecker's verdict (a violation in fault-free runs).
+  void finish_cas();
+
   // One read-modify-write client per node (see kv_workload.h).
   struct LoopClient {
     uint32_t loops = 0;
@@ -390,6 +410,11 @@ class Simulation {
   KvWorkload workload_;
   KvChecker kv_checker_;
   GapChecker gap_checker_;
+  CasChecker cas_checker_;
+  std::map<std::pair<uint32_t, uint32_t>, CasView> cas_views_;  // by (node, key)
+  // Conditional writes answered "unavailable" (they may have been made), by key: a read
+  // that finds a version no write was acknowledged with may be one of them.
+  std::map<uint32_t, std::vector<PendingOp>> cas_maybe_;
   std::map<uint64_t, PendingOp> pending_ops_;  // by request id
   uint64_t max_wall_ever_us_ = 0;              // the latest wall time any process has been given
   uint64_t round_lowest_clock_us_ = 0;         // lowest_running_clock_us() as the round started

@@ -141,8 +141,10 @@ void Simulation::note_unacknowledged_writes(uint32_t i) {
       continue;
     }
     const PendingOp& op = it->second;
+    const uint32_t owner = op.condition ? writer_index(r.version) : i;
+    const uint32_t writer = owner < nodes_.size() ? owner : i;
     WriteRecord w{op.key,   r.version, op.op == ClientOp::kDelete, op.op_id,
-                  op.bytes, i,         nodes_[i].commit_started};
+                  op.bytes, writer,    nodes_[i].commit_started};
     w.expires_us = r.expires_us;
     kv_checker_.on_unacknowledged_write(w);
   }

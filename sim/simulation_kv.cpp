@@ -38,6 +38,23 @@ void Simulation::issue(uint32_t i, const KvOp& op, bool loop) {
   pending.loop = loop;
   pending.ttl = op.ttl;
   pending.acked_before = kv_checker_.acked();
+  const bool scripted = op.id >= (uint64_t{1} << 62);
+  if (op.op != ClientOp::kGet && !loop && !scripted && kv_profile_ == KvProfile::kRandom &&
+      op.key >= first_cas_key(config_.workload)) {
+    // A compare-and-set key: conditional on what this node's client last saw.
+    const CasView& seen = cas_views_[{i, op.key}];
+    WriteCondition c;
+    if (seen.seen && !seen.value.is_zero()) {
+      c.kind = WriteCondition::Kind::kMatch;
+      c.versions.push_back(seen.value);
+    } else {
+      c.kind =
+          op.op == ClientOp::kPut ? WriteCondition::Kind::kAbsent : WriteCondition::Kind::kExists;
+    }
+    pending.condition = std::move(c);
+    pending.ttl.reset();
+    cas_checker_.counts().attempts++;
+  }
   pending_ops_[request] = pending;
   switch (op.op) {
     case ClientOp::kGet:
@@ -69,6 +86,14 @@ void Simulation::call_kernel(uint32_t i, uint64_t request) {
   SimNode& n = nodes_[i];
   const PendingOp& op = pending_ops_.at(request);
   const std::string key = key_name(op.key);
+  if (op.condition) {
+    const bool erase = op.op == ClientOp::kDelete;
+    n.kernel->write_if(now_for(i), request, key, erase,
+                       erase ? std::string() : value_for(op.op_id, op.bytes), std::nullopt,
+                       *op.condition);
+    drain(i);
+    return;
+  }
   switch (op.op) {
     case ClientOp::kGet:
       n.kernel->get(now_for(i), request, key);
@@ -219,6 +244,11 @@ void Simulation::on_reply(uint32_t i, Reply&& r) {
   }
   trace_.add(TraceRecord{now_, TraceKind::kReply, static_cast<uint8_t>(r.status), i, op.key,
                          static_cast<uint64_t>(op.op), r.version.wall_us});
+  if (op.key >= first_cas_key(config_.workload)) note_cas_view(i, op, r);
+  if (op.condition && r.status != ReplyStatus::kOk) {
+    on_cas_refusal(i, op, r);
+    return;
+  }
   switch (r.status) {
     case ReplyStatus::kOk:
       kv_counts_.ok++;
@@ -228,6 +258,10 @@ void Simulation::on_reply(uint32_t i, Reply&& r) {
       break;
     case ReplyStatus::kTimeout:
       kv_counts_.timeouts++;
+      break;
+    case ReplyStatus::kPreconditionFailed:
+      kv_checker_.report(now_, "one reply per request",
+                         "an unconditional operation answered precondition-failed");
       break;
     case ReplyStatus::kError:
       kv_counts_.errors++;
@@ -245,8 +279,19 @@ void Simulation::on_reply(uint32_t i, Reply&& r) {
     if (r.status != ReplyStatus::kOk) return;
     kv_checker_.latency().put.push_back(now_ - op.started);
     last_write_ack_ = now_;
-    WriteRecord w{op.key, r.version, op.op == ClientOp::kDelete, op.op_id, op.bytes, i, now_};
+    // A conditional write was made by the key's owner, not always the node asked.
+    const uint32_t owner = op.condition ? writer_index(r.version) : i;
+    const uint32_t writer = owner < nodes_.size() ? owner : i;
+    WriteRecord w{op.key, r.version, op.op == ClientOp::kDelete, op.op_id, op.bytes, writer, now_};
     w.started = op.started;
+    if (op.condition) {
+      w.asker = i;
+      // Made before the answer came: a lossy crash of its owner since may have lost it.
+      if (nodes_[writer].lossy_crash_at != kNever && nodes_[writer].lossy_crash_at >= op.started)
+        w.lost_at = nodes_[writer].lossy_crash_at;
+      cas_checker_.counts().succeeded++;
+      cas_checker_.on_success(CasSuccess{op.key, r.version, *op.condition, op.started, i});
+    }
     w.expires_us = r.expires_us;
     kv_checker_.on_write(now_, w, max_clock_gap());
     watch_staleness(i, op.key, r.version);
@@ -254,6 +299,8 @@ void Simulation::on_reply(uint32_t i, Reply&& r) {
   }
   if (op.stale_local_hit)
     kv_checker_.report(now_, "copies revalidated after a member change", *op.stale_local_hit);
+  if (r.status == ReplyStatus::kOk || r.status == ReplyStatus::kNotFound)
+    register_maybe_written(op.key, r);
   note_expiry_clocks(lowest_running_clock_us());
   kv_checker_.on_get(now_, i, op.key, op.started, op.acked_before, r, op.heard, op.joined,
                      op.node_clock_us);
@@ -381,6 +428,89 @@ KvResult Simulation::kv_result() const {
   r.stale_unresolved = stale_watches_.size();
   r.samples = l;
   return r;
+}
+
+uint32_t Simulation::writer_index(const Version& v) const {
+  for (uint32_t j = 0; j < nodes_.size(); ++j) {
+    if (node_id(nodes_[j].name) == v.node) return j;
+  }
+  return UINT32_MAX;
+}
+
+void Simulation::note_cas_view(uint32_t i, const PendingOp& op, const Reply& r) {
+  CasView& v = cas_views_[{i, op.key}];
+  switch (r.status) {
+    case ReplyStatus::kOk:
+      v.seen = true;
+      v.value = op.op == ClientOp::kDelete ? Version{} : r.version;
+      break;
+    case ReplyStatus::kNotFound:
+      v.seen = true;
+      v.value = Version{};
+      break;
+    case ReplyStatus::kPreconditionFailed:
+      v.seen = true;
+      v.value = r.version;  // the current value's, or zero
+      break;
+    default:
+      break;
+  }
+}
+
+void Simulation::on_cas_refusal(uint32_t i, const PendingOp& op, const Reply& r) {
+  CasCounts& counts = cas_checker_.counts();
+  if (op.loop) on_loop_reply(i, op);
+  if (r.status == ReplyStatus::kPreconditionFailed) {
+    counts.precondition_failed++;
+    return;
+  }
+  kv_counts_.errors++;
+  // Whatever the error, the owner may have made the write (its answer was lost, or the
+  // asker's own commit failed after the owner's).
+  cas_maybe_[op.key].push_back(op);
+  if (r.status == ReplyStatus::kError && r.code == ErrorCode::kUnavailable) {
+    counts.unavailable++;  // undecided, or the owner did not answer in time
+    return;
+  }
+  // The owner makes the write: its bound (and own writes) may refuse it.
+  if (op.refused_by_bound ||
+      (r.code == ErrorCode::kNoSpace && config_.node.kv.max_data_bytes != 0)) {
+    return;
+  }
+  // The owner's store may have failed it.
+  for (uint32_t j = 0; j < nodes_.size(); ++j) {
+    if (disk_failing(j) || nodes_[j].disk_failed_last >= op.started) return;
+  }
+  kv_checker_.on_error(now_, i, disk_failing(i) || nodes_[i].disk_failed_last >= op.started,
+                       r.error);
+}
+
+void Simulation::register_maybe_written(uint32_t key, const Reply& r) {
+  if (r.version.is_zero() || kv_checker_.knows(r.version)) return;
+  const bool value = r.status == ReplyStatus::kOk;
+  // A conditional write in flight: its owner made it, its answer is on the way.
+  for (const auto& [request, op] : pending_ops_) {
+    if (!op.condition || op.key != key || (op.op == ClientOp::kPut) != value) continue;
+    if (value && r.value != value_for(op.op_id, op.bytes)) continue;
+    const uint32_t writer = writer_index(r.version);
+    if (writer >= nodes_.size()) return;
+    kv_checker_.on_unacknowledged_write(
+        WriteRecord{key, r.version, !value, op.op_id, op.bytes, writer, now_});
+    return;
+  }
+  auto it = cas_maybe_.find(key);
+  if (it == cas_maybe_.end()) return;
+  std::vector<PendingOp>& maybe = it->second;
+  for (auto op = maybe.begin(); op != maybe.end(); ++op) {
+    if ((op->op == ClientOp::kPut) != value) continue;
+    if (value && r.value != value_for(op->op_id, op->bytes)) continue;
+    const uint32_t writer = writer_index(r.version);
+    if (writer >= nodes_.size()) return;
+    WriteRecord w{key, r.version, !value, op->op_id, op->bytes, writer, now_};
+    kv_checker_.on_unacknowledged_write(w);
+    maybe.erase(op);
+    return;
+  }
 }
 
 }  // namespace ckv::sim

@@ -1,12 +1,15 @@
-// The client side of the key-value layer: what a get, put or delete answers.
+// The client side of the key-value layer: what a get, put or delete answers, and the
+// condition a conditional write carries.
 //
-// Every operation carries a request id chosen by the driver; exactly one Reply with that
-// id comes out of the node's outbox, at once for local work, later for cluster reads.
+// Every operation carries a request id chosen by the driver, below kInternalRequest;
+// exactly one Reply with that id comes out of the node's outbox, at once for local work,
+// later for cluster reads and conditional writes.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "kernel/core/result.h"
 #include "kernel/kv/version.h"
@@ -20,10 +23,37 @@ enum class ReplyStatus : uint8_t {
   kNotFound = 1,  // get: no member holds a value (`version`: the tombstone's, if any)
   kTimeout = 2,   // get: no member answered within the timeout, and this node holds nothing
   kError = 3,     // bad input, a store failure or too much load; `code` and `error` say which
+  // A conditional write whose condition did not hold: nothing was written. `version` is
+  // the key's current value's (zero: the key has no value).
+  kPreconditionFailed = 4,
 };
-inline constexpr size_t kReplyStatusCount = 4;
-static_assert(static_cast<size_t>(ReplyStatus::kError) + 1 == kReplyStatusCount);
+inline constexpr size_t kReplyStatusCount = 5;
+static_assert(static_cast<size_t>(ReplyStatus::kPreconditionFailed) + 1 == kReplyStatusCount);
 const char* to_string(ReplyStatus status);
+
+// Request ids from this one up are the kernel's own (a driver's must stay below it).
+inline constexpr uint64_t kInternalRequest = uint64_t{1} << 63;
+
+// What a conditional write (put or delete) requires of the key's current state, as HTTP's
+// If-Match and If-None-Match do (RFC 9110 section 13.1). Decided by the key's owner after
+// a cluster read (kv/key_value.h, "conditional writes").
+struct WriteCondition {
+  enum class Kind : uint8_t {
+    kNone = 0,      // unconditional
+    kAbsent = 1,    // If-None-Match: *  -- no value exists (create only)
+    kExists = 2,    // If-Match: *       -- a value exists
+    kMatch = 3,     // If-Match: "v"...  -- the current value's version is one of `versions`
+    kNotMatch = 4,  // If-None-Match: "v"... -- no value, or one not in `versions`
+  };
+  static constexpr size_t kMaxVersions = 16;
+  Kind kind = Kind::kNone;
+  std::vector<Version> versions;  // kMatch, kNotMatch
+  // Whether the condition holds when the key's current value has `version` (`exists`
+  // false: the key has no value).
+  bool holds(bool exists, const Version& version) const;
+  friend bool operator==(const WriteCondition&, const WriteCondition&) = default;
+};
+inline constexpr size_t kWriteConditionKindCount = 5;
 
 struct Reply {
   uint64_t request = 0;

@@ -383,6 +383,8 @@ void KeyValue::settle_reads(Now now) {
   for (uint64_t id : ids) {
     if (auto it = queries_.find(id); it != queries_.end()) maybe_complete(now, it->second, false);
   }
+  if (joined_at_ == kNever && membership_.joined()) joined_at_ = now.mono;
+  run_internal_replies(now);
 }
 
 void KeyValue::join_reads(MonoTime now, const std::string& member) {

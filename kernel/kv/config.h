@@ -47,6 +47,15 @@ struct KvConfig {
   // knows no member to ask and would answer 404 for keys the cluster holds.
   Duration join_wait = std::chrono::seconds(5);
 
+  // Conditional writes (If-Match, If-None-Match) are decided by the key's owner (see
+  // kv/key_value.h): one that is not decided within `cas_timeout` of its arrival answers
+  // "unavailable" (if it reached the owner, maybe written). A node becomes the owner of a
+  // key only `cas_handoff` after it joined and after the member that owned it before was
+  // gone from its view: the previous owner's decisions in flight end meanwhile, and news
+  // of the change spreads.
+  Duration cas_timeout = std::chrono::seconds(5);
+  Duration cas_handoff = std::chrono::seconds(2);
+
   // Answers carrying a value larger than this go over the stream channel.
   size_t inline_value_bytes = 1024;
 

@@ -19,7 +19,8 @@ constexpr size_t kMaxUnstored = 4096;
 
 }  // namespace
 
-constexpr auto kReplyStatusNames = name_table({"ok", "not-found", "timeout", "error"});
+constexpr auto kReplyStatusNames =
+    name_table({"ok", "not-found", "timeout", "error", "precondition-failed"});
 static_assert(kReplyStatusNames.size() == kReplyStatusCount, "one name per value");
 
 const char* to_string(ReplyStatus status) {
@@ -98,12 +99,16 @@ void KeyValue::on_commit_failed(Now now) {
   // Reads in flight start again, each with what is left of its timeout.
   std::vector<std::pair<std::string, Waiter>> reads;
   for (auto& [id, q] : queries_) {
-    for (const Waiter& w : q.requests)
-      reads.emplace_back(q.key, w);
+    for (const Waiter& w : q.requests) {
+      if (w.request < kInternalRequest) reads.emplace_back(q.key, w);
+    }
   }
   queries_.clear();
   query_of_key_.clear();
   unsettled_reads_.clear();
+  // Conditional writes being decided end: a decision may rest on a write that was lost.
+  internal_replies_.clear();
+  abandon_decisions();
   for (auto& [key, w] : reads) {
     const Duration left = std::max<Duration>(std::chrono::milliseconds(1), w.deadline - now.mono);
     read(now, w.request, key, left);
@@ -134,6 +139,7 @@ KeyValue::KeyValue(const KvConfig& config, const MembershipConfig& membership_co
 void KeyValue::observe(Now now) {
   const int64_t wall_us = now.wall.time_since_epoch().count();
   if (wall_us > 0) wall_floor_us_ = std::max(wall_floor_us_, static_cast<uint64_t>(wall_us));
+  if (joined_at_ == kNever && membership_.joined()) joined_at_ = now.mono;
   check_contact(now, /*request=*/false);
 }
 
@@ -366,6 +372,10 @@ void KeyValue::handle(Now now, const Address& from, Channel, wire::Message&& mes
           on_collect_check(now.mono, from, m);
         } else if constexpr (std::is_same_v<T, wire::CollectAck>) {
           on_collect_ack(now.mono, from, m);
+        } else if constexpr (std::is_same_v<T, wire::CondWrite>) {
+          on_cond_write(now, from, std::move(m));
+        } else if constexpr (std::is_same_v<T, wire::CondResult>) {
+          on_cond_result(now.mono, from, m);
         }
       },
       message);
@@ -413,6 +423,7 @@ bool KeyValue::is_member_address(const Address& addr) const {
 
 void KeyValue::on_member_change(Now now, const MemberChange& change) {
   collection_member_change(now, change);
+  conditional_member_change(now, change);
   // Reads do not wait for gone members to appear; a member that is back is waited for.
   const bool active_now = !change.reaped && (change.to_state == MemberState::kAlive ||
                                              change.to_state == MemberState::kSuspect);
@@ -586,6 +597,7 @@ void KeyValue::on_timer(Now now) {
   if (now.mono >= epoch_retry_at_) bump_or_owe(now.mono);
   if (now.mono >= held_until_) release_held_writes(now);
   collection_timer(now);
+  conditional_timer(now);
   if (now.mono >= flush_at_ || now.mono >= resend_at_) {
     flush_at_ = kNever;
     flush_invalidations(now.mono);
@@ -628,6 +640,7 @@ void KeyValue::on_timer(Now now) {
     std::erase_if(q.requests, [&](const Waiter& w) { return now.mono >= w.deadline; });
     CKV_ASSERT(!q.requests.empty(), "gets with time left keep the read going");
   }
+  run_internal_replies(now);
 }
 
 MonoTime KeyValue::next_deadline() const {
@@ -645,7 +658,7 @@ MonoTime KeyValue::next_deadline() const {
     if (!q.waiting.empty()) next = std::min(next, q.next_retry);
     if (q.waiting.empty()) next = std::min(next, q.parked_until);
   }
-  return next;
+  return std::min(next, conditional_deadline());
 }
 
 void KeyValue::send(const Address& to, Channel channel, const wire::Message& m) {
@@ -658,6 +671,11 @@ void KeyValue::send(const Address& to, Channel channel, const wire::Message& m) 
 }
 
 void KeyValue::reply(Reply r) {
+  if (r.request >= kInternalRequest) {
+    internal_replies_.push_back(
+        std::move(r));  // a decision's read or write: see run_internal_replies
+    return;
+  }
   out_.replies.push_back(std::move(r));
 }
 

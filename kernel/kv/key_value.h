@@ -1,9 +1,22 @@
 // KeyValue: the key-value layer of a node — versioned writes, invalidation logs, epochs,
 // cluster reads — as a pure state machine beside Membership. The protocol is described in
-// docs/kv-protocol.md; the implementation is split in four: key_value.cpp (client
+// docs/kv-protocol.md; the implementation is split in five: key_value.cpp (client
 // operations, writes, epochs, member changes, timers), invalidations.cpp,
-// cluster_read.cpp and collection.cpp (removing tombstones, markers and expired values
-// past the horizon, and what a node that was away long does).
+// cluster_read.cpp, collection.cpp (removing tombstones, markers and expired values
+// past the horizon, and what a node that was away long does) and conditional_writes.cpp.
+//
+// Conditional writes (compare-and-set without consensus): every conditional write of a
+// key is decided by one node, the key's owner: the highest rendezvous score of the key
+// among this node (once joined) and the members it holds active. The owner takes them
+// one at a time per key: a cluster read that every member answers (never a local copy),
+// then the condition, then, if it holds, the write, stamped above the version read, in
+// the same input. So while views agree, two conditional writes of a key never both
+// succeed from the same state, and none succeeds against a state a write acknowledged
+// before it began had replaced. A node decides for a key only `cas_handoff` after it
+// joined and after any member that outranked it for the key was gone from its view; a
+// non-owner forwards to the owner and answers "unavailable" if the owner does not answer
+// within `cas_timeout`. Views that disagree (a split, a member falsely held dead) may
+// have two owners: README "Conditional writes" states the guarantee and its limits.
 //
 // Contract: driven only through Node, one input at a time (not thread-safe); every effect
 // goes to the Outbox; a Store error is answered as an error reply, never thrown.
@@ -59,6 +72,13 @@ class KeyValue {
   void put(Now now, uint64_t request, std::string_view key, std::string value,
            std::optional<Duration> ttl = std::nullopt);
   void erase(Now now, uint64_t request, std::string_view key);
+  // A put (`erase` false) or delete whose `condition` (not kNone) the key's owner checks
+  // first; answered kOk, kPreconditionFailed or kError (kUnavailable: undecided, or the
+  // owner did not answer in time -- then it may have been written).
+  void write_if(Now now, uint64_t request, std::string_view key, bool erase, std::string value,
+                std::optional<Duration> ttl, WriteCondition condition);
+  // The rendezvous score that makes a node a key's owner (highest wins).
+  static uint64_t owner_score(std::string_view key, std::string_view node);
 
   void handle(Now now, const Address& from, Channel channel, wire::Message&& message);
   // Member changes from this input: reads stop waiting for members that are gone, and ask
@@ -102,6 +122,9 @@ class KeyValue {
   // drops its old records when it is next probed or asked.
   bool away(uint64_t wall_us) const;
   uint64_t last_absence_cutoff_us() const { return last_absence_cutoff_us_; }
+  // Conditional writes this node is deciding or waiting to decide as owner, and those it
+  // forwarded that await the owner's answer.
+  size_t conditional_writes_pending() const { return decisions_pending_ + forwarded_.size(); }
 
  private:
   struct Candidate {
@@ -261,6 +284,50 @@ class KeyValue {
   void check_contact(Now now, bool request);
   // Drops every record older than three quarters of the horizon (see collection.cpp).
   void drop_records_after_absence(Now now);
+  // --- conditional writes (conditional_writes.cpp) ---
+  // One conditional write this node decides as the key's owner.
+  struct Decision {
+    uint64_t id = 0;       // internal request id of its read, then of its write
+    std::string origin;    // the member that forwarded it; empty: a client of this node
+    uint64_t request = 0;  // the origin's id (CondWrite::id), or the client's request id
+    ClientOp op = ClientOp::kPut;
+    WriteCondition condition;
+    std::string value;
+    std::optional<Duration> ttl;
+    MonoTime deadline;
+    bool writing = false;  // the read is done: its write is in flight
+  };
+  struct Forwarded {
+    uint64_t request;
+    ClientOp op;
+    std::string key;
+    std::string owner;
+    MonoTime deadline;
+  };
+  // The owner of `key` by this node's view (this node's own name, or an active member's).
+  std::string_view owner_of(std::string_view key) const;
+  // Whether this node may decide `key` now (it is the owner, and past the hand-off waits);
+  // when it is the owner but must wait, `*wait_until` says until when.
+  bool may_decide(MonoTime now, std::string_view key, MonoTime* wait_until) const;
+  // Queues a decision for its key, starting it if it is the first.
+  void enqueue_decision(Now now, std::string key, Decision d);
+  // Starts the decision at the head of `key`'s queue (its cluster read), if it may.
+  void start_decision(Now now, const std::string& key);
+  // Ends the decision at the head of `key`'s queue with `r` and starts the next.
+  void finish_decision(Now now, const std::string& key, Reply r);
+  // Answers a decision's client or origin.
+  void answer_decision(const Decision& d, Reply r);
+  void on_cond_write(Now now, const Address& from, wire::CondWrite&& m);
+  void on_cond_result(MonoTime now, const Address& from, const wire::CondResult& m);
+  // Replies the kernel gave itself (a decision's read or write) are handled here, after
+  // the input that produced them: the read's conclusion must not run inside the read.
+  void run_internal_replies(Now now);
+  void conditional_timer(Now now);
+  MonoTime conditional_deadline() const;
+  void conditional_member_change(Now now, const MemberChange& change);
+  // Every decision in flight ends "unavailable" (the store lost what it did).
+  void abandon_decisions();
+
   // The store's erase, with the bound's accounting.
   Status store_erase(std::string_view key);
 
@@ -368,6 +435,21 @@ class KeyValue {
   uint64_t collect_paused_until_us_ = 0;
   uint64_t absence_drops_ = 0;
   uint64_t last_absence_cutoff_us_ = 0;
+
+  // Conditional writes: decisions by key (the front one is in progress), which key each
+  // internal request belongs to, writes forwarded to owners (by CondWrite id), and the
+  // kernel's own replies waiting for run_internal_replies.
+  std::map<std::string, std::vector<Decision>, std::less<>> decisions_;
+  size_t decisions_pending_ = 0;
+  std::unordered_map<uint64_t, std::string> internal_key_;
+  std::map<uint64_t, Forwarded> forwarded_;
+  std::vector<Reply> internal_replies_;
+  uint64_t next_internal_ = kInternalRequest;
+  uint64_t next_forward_id_ = 1;
+  MonoTime joined_at_ = kNever;
+  // Members that left this node's active set less than cas_handoff ago, and when.
+  std::vector<std::pair<std::string, MonoTime>> recently_gone_;
+  MonoTime handoff_wake_ = kNever;  // a waiting decision may start then
 };
 
 }  // namespace ckv

@@ -33,5 +33,7 @@ inline uint64_t node_id(std::string_view name) {
 std::string to_string(const Version& v);
 // The same text appended to `out` (no allocation beyond out's own growth).
 void append_version(std::string& out, const Version& v);
+// The version `text` spells in to_string's form; false if it is not exactly that.
+bool parse_version(std::string_view text, Version& out);
 
 }  // namespace ckv

@@ -115,6 +115,25 @@ void encode_body(ByteWriter& w, const Message& m) {
           w.bytes(msg.member);
           w.varint(msg.round);
           w.boolean(msg.clean);
+        } else if constexpr (std::is_same_v<T, CondWrite>) {
+          w.varint(msg.id);
+          w.bytes(msg.origin);
+          w.bytes(msg.key);
+          w.boolean(msg.erase);
+          w.u8(static_cast<uint8_t>(msg.condition.kind));
+          w.varint(msg.condition.versions.size());
+          for (const Version& v : msg.condition.versions)
+            write_version(w, v);
+          w.varint(msg.ttl_us);
+          w.bytes(msg.value);
+        } else if constexpr (std::is_same_v<T, CondResult>) {
+          w.varint(msg.id);
+          w.bytes(msg.responder);
+          w.u8(static_cast<uint8_t>(msg.outcome));
+          write_version(w, msg.version);
+          w.varint(msg.expires_us);
+          w.u8(static_cast<uint8_t>(msg.code));
+          w.bytes(msg.error);
         } else if constexpr (std::is_same_v<T, InvalidateAck>) {
           w.bytes(msg.member);
           w.varint(msg.log_id);
@@ -283,6 +302,49 @@ Message decode_body(MessageType type, ByteReader& r, const DecodeLimits& limits)
       m.clean = r.boolean();
       return m;
     }
+    case MessageType::kCondWrite: {
+      CondWrite m;
+      m.id = r.varint();
+      m.origin = read_name(r);
+      m.key = read_key(r);
+      m.erase = r.boolean();
+      const uint8_t kind = r.u8();
+      if (kind == 0 || kind >= kWriteConditionKindCount) {
+        r.fail(ErrorCode::kMalformed, "unknown write condition");
+        return m;
+      }
+      m.condition.kind = static_cast<WriteCondition::Kind>(kind);
+      const uint64_t count =
+          read_count(r, WriteCondition::kMaxVersions, 3, "write condition lists too many versions",
+                     "write condition version count exceeds its bytes");
+      for (uint64_t i = 0; i < count && !r.failed(); ++i)
+        m.condition.versions.push_back(read_version(r));
+      m.ttl_us = r.varint();
+      m.value = r.string(r.remaining());
+      if (m.erase && !m.value.empty()) r.fail(ErrorCode::kMalformed, "a delete carries no value");
+      return m;
+    }
+    case MessageType::kCondResult: {
+      CondResult m;
+      m.id = r.varint();
+      m.responder = read_name(r);
+      const uint8_t outcome = r.u8();
+      if (outcome >= kCondOutcomeCount) {
+        r.fail(ErrorCode::kMalformed, "unknown conditional write outcome");
+        return m;
+      }
+      m.outcome = static_cast<CondResult::Outcome>(outcome);
+      m.version = read_version(r);
+      m.expires_us = r.varint();
+      const uint8_t code = r.u8();
+      if (code >= kErrorCodeCount) {
+        r.fail(ErrorCode::kMalformed, "unknown error code");
+        return m;
+      }
+      m.code = static_cast<ErrorCode>(code);
+      m.error = r.string(1024);
+      return m;
+    }
     case MessageType::kInvalidateAck: {
       InvalidateAck m;
       m.member = read_name(r);
@@ -335,7 +397,7 @@ Message decode_body(MessageType type, ByteReader& r, const DecodeLimits& limits)
 
 bool known_type(uint8_t t) {
   return t >= static_cast<uint8_t>(MessageType::kPing) &&
-         t <= static_cast<uint8_t>(MessageType::kCollectAck);
+         t <= static_cast<uint8_t>(MessageType::kCondResult);
 }
 
 Status check_header(std::span<const uint8_t> bytes, size_t max_bytes) {
@@ -357,6 +419,8 @@ MessageType type_of(const Message& m) {
     return MessageType::kExpiringQueryReply;
   if (std::holds_alternative<CollectCheck>(m)) return MessageType::kCollectCheck;
   if (std::holds_alternative<CollectAck>(m)) return MessageType::kCollectAck;
+  if (std::holds_alternative<CondWrite>(m)) return MessageType::kCondWrite;
+  if (std::holds_alternative<CondResult>(m)) return MessageType::kCondResult;
   return static_cast<MessageType>(m.index() + static_cast<size_t>(MessageType::kPing));
 }
 static_assert(std::is_same_v<std::variant_alternative_t<0, Message>, Ping> &&
@@ -500,6 +564,10 @@ const char* to_string(MessageType type) {
       return "collect-check";
     case MessageType::kCollectAck:
       return "collect-ack";
+    case MessageType::kCondWrite:
+      return "cond-write";
+    case MessageType::kCondResult:
+      return "cond-result";
   }
   return "?";
 }
@@ -546,6 +614,16 @@ std::string describe(const Message& m) {
         } else if constexpr (std::is_same_v<T, CollectAck>) {
           out += " " + msg.member + " round=" + std::to_string(msg.round) +
                  (msg.clean ? " clean" : " refused");
+        } else if constexpr (std::is_same_v<T, CondWrite>) {
+          out += " id=" + std::to_string(msg.id) + " from=" + msg.origin + " key=" + msg.key +
+                 (msg.erase ? " delete" : " put") +
+                 " if=" + std::to_string(static_cast<int>(msg.condition.kind)) +
+                 " versions=" + std::to_string(msg.condition.versions.size()) +
+                 " bytes=" + std::to_string(msg.value.size());
+        } else if constexpr (std::is_same_v<T, CondResult>) {
+          static const char* outcomes[] = {"written", "failed", "error"};
+          out += " id=" + std::to_string(msg.id) + " from=" + msg.responder + " " +
+                 outcomes[static_cast<size_t>(msg.outcome)] + " " + to_string(msg.version);
         } else {
           static const char* answers[] = {"not-found", "value", "tombstone", "invalidated"};
           out += " id=" + std::to_string(msg.id) + " from=" + msg.responder + " " +

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "kernel/core/address.h"
+#include "kernel/kv/client.h"
 #include "kernel/kv/version.h"
 
 namespace ckv::wire {
@@ -45,6 +46,9 @@ enum class MessageType : uint8_t {
   // Revision 3: collection of tombstones and markers (see CollectCheck).
   kCollectCheck = 16,
   kCollectAck = 17,
+  // Revision 4: conditional writes, decided by the key's owner (see CondWrite).
+  kCondWrite = 18,
+  kCondResult = 19,
 };
 const char* to_string(MessageType type);
 
@@ -205,9 +209,41 @@ struct CollectAck {
   friend bool operator==(const CollectAck&, const CollectAck&) = default;
 };
 
+// From `origin` to the owner of `key` (by its view): "decide this conditional write for
+// me". Always on the stream channel (it may carry a large value). Answered with a
+// CondResult carrying the same id, or not at all (then the origin times out).
+struct CondWrite {
+  uint64_t id = 0;
+  std::string origin;
+  std::string key;
+  bool erase = false;  // a delete; else a put of `value`
+  WriteCondition condition;
+  uint64_t ttl_us = 0;  // puts: the value's time to live (0: none)
+  std::string value;
+  friend bool operator==(const CondWrite&, const CondWrite&) = default;
+};
+
+// From the owner (`responder`) to the origin of CondWrite `id`: what became of it.
+struct CondResult {
+  enum class Outcome : uint8_t {
+    kWritten = 0,  // `version` is the write's, `expires_us` its expiry
+    kFailed = 1,   // the condition did not hold: `version` is the current value's
+    kError = 2,    // `code` and `error` say why; nothing was written
+  };
+  uint64_t id = 0;
+  std::string responder;
+  Outcome outcome = Outcome::kError;
+  Version version;
+  uint64_t expires_us = 0;
+  ErrorCode code = ErrorCode::kUnavailable;
+  std::string error;
+  friend bool operator==(const CondResult&, const CondResult&) = default;
+};
+inline constexpr size_t kCondOutcomeCount = 3;
+
 using Message = std::variant<Ping, IndirectPing, Ack, Nack, Alive, Suspect, Dead, PushPull,
                              Invalidate, InvalidateAck, InvalidateReset, Query, QueryReply, Newer,
-                             CollectCheck, CollectAck>;
+                             CollectCheck, CollectAck, CondWrite, CondResult>;
 
 MessageType type_of(const Message& m);
 

@@ -75,4 +75,45 @@ std::optional<HttpResponse> conditional_read(const HttpConditions& conditions, c
   return r;
 }
 
+namespace {
+
+// The versions a list of ETags names: ours are "<version>"; a weak ETag, or one that is
+// not ours, names no version (so it matches nothing, as the RFC's strong comparison says).
+// False if the list is malformed or names too many.
+bool listed_versions(std::string_view list, std::vector<Version>& out) {
+  std::string_view tag;
+  bool weak = false;
+  while (next_etag(list, tag, weak)) {
+    Version v;
+    if (!weak && parse_version(tag.substr(1, tag.size() - 2), v)) out.push_back(v);
+    if (out.size() > WriteCondition::kMaxVersions) return false;
+  }
+  return trim(list).empty();
+}
+
+}  // namespace
+
+Result<WriteCondition> write_condition(const HttpConditions& conditions) {
+  WriteCondition c;
+  const bool match = !conditions.if_match.empty();
+  const bool none_match = !conditions.if_none_match.empty();
+  if (!match && !none_match) return c;
+  if (match && none_match) {
+    return Error{ErrorCode::kInvalidArgument, "a write takes If-Match or If-None-Match, not both"};
+  }
+  const std::string_view list = trim(match ? conditions.if_match : conditions.if_none_match);
+  if (list == "*") {
+    c.kind = match ? WriteCondition::Kind::kExists : WriteCondition::Kind::kAbsent;
+    return c;
+  }
+  c.kind = match ? WriteCondition::Kind::kMatch : WriteCondition::Kind::kNotMatch;
+  if (!listed_versions(list, c.versions)) {
+    return Error{ErrorCode::kInvalidArgument,
+                 std::string(match ? "If-Match" : "If-None-Match") +
+                     " must be * or a comma-separated list of at most " +
+                     std::to_string(WriteCondition::kMaxVersions) + " quoted ETags"};
+  }
+  return c;
+}
+
 }  // namespace ckv

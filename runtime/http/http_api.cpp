@@ -96,6 +96,13 @@ HttpResponse key_response(HttpMethod method, const Reply& reply, std::optional<D
     case ReplyStatus::kTimeout:
       return text(504, timeout ? "no member answered within the timeout"
                                : "no member answered within the query timeout");
+    case ReplyStatus::kPreconditionFailed: {
+      HttpResponse r = text(412, reply.version.is_zero()
+                                     ? "precondition failed: the key has no value\n"
+                                     : "precondition failed: the current version is the ETag's\n");
+      if (!reply.version.is_zero()) r.etag = etag_of(reply.version);
+      return r;
+    }
     case ReplyStatus::kError:
       break;
   }
@@ -267,9 +274,7 @@ void HttpApi::handle_key(HttpRequest& request, RoutedTarget& target, Done& done)
       method == HttpMethod::kPost || method == HttpMethod::kPut || method == HttpMethod::kDelete;
   if (write &&
       (!request.conditions.if_match.empty() || !request.conditions.if_none_match.empty())) {
-    // Compare-and-set is not built yet; doing the write unconditionally would lie.
-    done(text(501, "conditional writes (If-Match, If-None-Match on " +
-                       std::string(to_string(method)) + ") are not supported yet"));
+    handle_conditional_write(request, target, done);
     return;
   }
   switch (method) {
@@ -341,6 +346,35 @@ void HttpApi::handle_key(HttpRequest& request, RoutedTarget& target, Done& done)
   HttpResponse r = text(405, "method not allowed; use GET, HEAD, POST, PUT or DELETE");
   r.headers.emplace_back("Allow", "GET, HEAD, POST, PUT, DELETE");
   done(std::move(r));
+}
+
+void HttpApi::handle_conditional_write(HttpRequest& request, RoutedTarget& target, Done& done) {
+  Result<WriteCondition> condition = write_condition(request.conditions);
+  if (!condition.ok()) {
+    done(text(400, condition.error().detail));
+    return;
+  }
+  const HttpMethod method = request.method;
+  const bool erase = method == HttpMethod::kDelete;
+  std::optional<Duration> ttl;
+  if (!erase) {
+    if (request.body.size() > limits_.max_value_bytes) {
+      done(text(413, "value of " + std::to_string(request.body.size()) +
+                         " bytes is over the limit of " + std::to_string(limits_.max_value_bytes)));
+      return;
+    }
+    auto ttl_param = duration_param(target.query, "ttl", kMaxTtl);
+    if (!ttl_param) {
+      done(text(400, ttl_param.error().detail));
+      return;
+    }
+    ttl = *ttl_param;
+  }
+  driver_.write_if(std::move(target.key), erase, erase ? std::string() : std::move(request.body),
+                   ttl, std::move(condition.value()),
+                   [this, method, done = std::move(done)](Reply reply) {
+                     done(key_response(method, reply, std::nullopt, driver_.stopping()));
+                   });
 }
 
 }  // namespace ckv

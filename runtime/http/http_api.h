@@ -131,6 +131,11 @@ class HttpApi {
  private:
   void handle_key(HttpRequest& request, RoutedTarget& target,
                   std::function<void(HttpResponse)>& done);
+  // PUT, POST or DELETE with If-Match or If-None-Match: decided by the key's owner (412
+  // when the condition does not hold). A conditional DELETE of an absent key is a 412 or
+  // a 200, never the unconditional delete's 404.
+  void handle_conditional_write(HttpRequest& request, RoutedTarget& target,
+                                std::function<void(HttpResponse)>& done);
 
   NodeDriver& driver_;
   Metrics& metrics_;

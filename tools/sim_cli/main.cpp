@@ -58,6 +58,9 @@ options:
   --ops-per-second R     client operations per virtual second across the cluster (40)
   --keys K               size of the key space (default: drawn from the seed, 8 in half
                          the seeds, where writes conflict often, 64 or 256 in the others)
+  --cas-keys N           keys (at most a quarter of them) written only by conditional
+                         writes, judged by the compare-and-set checker (default 2 without
+                         faults, 0 under them: the rates are measured with this flag)
   --lan                  one switch's latency (0.05-0.5 ms) instead of one drawn per seed
   --horizon H            tombstone horizon: short (20-40 s, so collection and long
                          absences happen in the run), long (the default 7 days: nothing
@@ -186,6 +189,8 @@ Options parse(int argc, char** argv) {
       o.base.workload.ops_per_second = static_cast<double>(parse_number(flag, value(), 1, 1000000));
     } else if (flag == "--keys") {
       o.base.workload.keys = static_cast<uint32_t>(parse_number(flag, value(), 1, 1000000));
+    } else if (flag == "--cas-keys") {
+      o.base.workload.cas_keys = static_cast<uint32_t>(parse_number(flag, value(), 0, 1000000));
     } else if (flag == "--lan") {
       o.base.lan_latency = true;
     } else if (flag == "--horizon") {
@@ -326,6 +331,16 @@ int main(int argc, char** argv) {
     kv.errors += r.kv.errors;
     kv.not_current += r.kv.not_current;
     kv.lost_with_process += r.kv.lost_with_process;
+    kv.cas.attempts += r.kv.cas.attempts;
+    kv.cas.succeeded += r.kv.cas.succeeded;
+    kv.cas.precondition_failed += r.kv.cas.precondition_failed;
+    kv.cas.unavailable += r.kv.cas.unavailable;
+    kv.cas.double_successes += r.kv.cas.double_successes;
+    kv.cas.stale_preconditions += r.kv.cas.stale_preconditions;
+    if (r.kv.cas.double_successes + r.kv.cas.stale_preconditions > 0 && !o.single) {
+      std::printf("seed %" PRIu64 ": conditional writes: %s\n", r.seed,
+                  r.kv.cas.first_violation.c_str());
+    }
     for (size_t f = 0; f < ckv::sim::kFaultKinds; ++f)
       faults[f] += r.faults[f];
     auto append = [](std::vector<ckv::Duration>& to, const std::vector<ckv::Duration>& from) {
@@ -391,6 +406,15 @@ int main(int argc, char** argv) {
                 "}",
                 kv.gets, kv.puts, kv.deletes, kv.ok, kv.not_found, kv.timeouts, kv.errors,
                 kv.not_current, kv.lost_with_process);
+    // Conditional writes: the lies (see sim/cas_checker.h) per 10,000 issued.
+    const double per10k = kv.cas.attempts == 0 ? 0.0 : 1e4 / static_cast<double>(kv.cas.attempts);
+    std::printf(",\"conditional_writes\":{\"issued\":%" PRIu64 ",\"succeeded\":%" PRIu64
+                ",\"precondition_failed\":%" PRIu64 ",\"unavailable\":%" PRIu64
+                ",\"double_successes\":%" PRIu64 ",\"stale_preconditions\":%" PRIu64
+                ",\"lies_per_10k\":%.3f}",
+                kv.cas.attempts, kv.cas.succeeded, kv.cas.precondition_failed, kv.cas.unavailable,
+                kv.cas.double_successes, kv.cas.stale_preconditions,
+                static_cast<double>(kv.cas.double_successes + kv.cas.stale_preconditions) * per10k);
   }
   std::printf(",\"faults_injected\":{");
   for (size_t k = 0; k < ckv::sim::kFaultKinds; ++k) {

@@ -79,6 +79,34 @@ inline rc::Gen<Message> gen_kv_message() {
                [](auto t) -> Message {
                  return InvalidateReset{std::get<0>(t), std::get<1>(t), std::get<2>(t)};
                }),
+      gen::map(gen::tuple(gen::arbitrary<uint64_t>(), gen_name(), gen_key(), gen::arbitrary<bool>(),
+                          gen::inRange<uint8_t>(1, kWriteConditionKindCount),
+                          gen::resize(WriteCondition::kMaxVersions,
+                                      gen::container<std::vector<Version>>(gen_version())),
+                          gen::arbitrary<uint64_t>(), gen::string<std::string>()),
+               [](auto t) -> Message {
+                 CondWrite m{std::get<0>(t), std::get<1>(t), std::get<2>(t), std::get<3>(t)};
+                 m.condition.kind = static_cast<WriteCondition::Kind>(std::get<4>(t));
+                 m.condition.versions = std::get<5>(t);
+                 if (m.condition.versions.size() > WriteCondition::kMaxVersions)
+                   m.condition.versions.resize(WriteCondition::kMaxVersions);
+                 m.ttl_us = std::get<6>(t);
+                 if (!m.erase) m.value = std::get<7>(t);  // a delete carries no value
+                 return m;
+               }),
+      gen::map(
+          gen::tuple(gen::arbitrary<uint64_t>(), gen_name(),
+                     gen::inRange<uint8_t>(0, wire::kCondOutcomeCount), gen_version(),
+                     gen::arbitrary<uint64_t>(), gen::inRange<uint8_t>(0, kErrorCodeCount),
+                     gen::string<std::string>()),
+          [](auto t) -> Message {
+            CondResult m{
+                std::get<0>(t), std::get<1>(t), static_cast<CondResult::Outcome>(std::get<2>(t)),
+                std::get<3>(t), std::get<4>(t), static_cast<ErrorCode>(std::get<5>(t)),
+                std::get<6>(t)};
+            if (m.error.size() > 1024) m.error.resize(1024);
+            return m;
+          }),
       gen::map(gen::pair(gen::arbitrary<uint64_t>(), gen_key()),
                [](auto p) -> Message {
                  return Query{p.first, p.second};
