@@ -14,6 +14,15 @@ bool precondition_of(const CasSuccess& s, const WriteRecord* before) {
   return s.condition.holds(value, value ? before->version : Version{});
 }
 
+std::string describe(const WriteCondition& c) {
+  static const char* kinds[] = {"none", "If-None-Match: *", "If-Match: *",
+                                "If-Match:", "If-None-Match:"};
+  std::string out = kinds[static_cast<size_t>(c.kind)];
+  for (const Version& v : c.versions)
+    out += " " + to_string(v);
+  return out;
+}
+
 bool same_precondition(const CasSuccess& a, const CasSuccess& b) {
   return a.condition == b.condition;
 }
@@ -25,18 +34,27 @@ void CasChecker::finish(const std::map<Version, WriteRecord>& writes) {
   for (const CasSuccess& s : successes_)
     by_version[s.version] = &s;
   for (const CasSuccess& s : successes_) {
-    // The state it replaced: the highest write of the key below it that had not been lost
-    // before it began.
+    // The state it replaced: the highest write of the key below it. One that a crash or a
+    // long absence lost before it began may or may not have been seen (a copy elsewhere
+    // may have outlived its writer's loss): it is the state replaced if the condition
+    // names it, else it is looked through.
     const WriteRecord* before = nullptr;
+    bool explained = false;
     for (auto it = writes.lower_bound(s.version); it != writes.begin();) {
       --it;
       const WriteRecord& w = it->second;
       if (w.key != s.key) continue;
-      if (w.dropped_after_absence || w.lost_at <= s.started) continue;
+      if (w.lost_at <= s.started) {
+        if (precondition_of(s, &w)) {
+          explained = true;
+          break;
+        }
+        continue;
+      }
       before = &w;
       break;
     }
-    if (precondition_of(s, before)) continue;
+    if (explained || precondition_of(s, before)) continue;
     auto other = before != nullptr ? by_version.find(before->version) : by_version.end();
     const bool twin = other != by_version.end() && same_precondition(s, *other->second);
     (twin ? counts_.double_successes : counts_.stale_preconditions)++;
@@ -45,7 +63,8 @@ void CasChecker::finish(const std::map<Version, WriteRecord>& writes) {
                                 key_name(s.key) + " written at " + to_string(s.version) + " via n" +
                                 std::to_string(s.node) + " replaced " +
                                 (before ? to_string(before->version) : std::string("nothing")) +
-                                (before && before->tombstone ? " (a delete)" : "");
+                                (before && before->tombstone ? " (a delete)" : "") +
+                                ", its condition " + describe(s.condition);
     }
   }
 }

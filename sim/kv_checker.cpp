@@ -100,8 +100,10 @@ void KvChecker::on_unacknowledged_write(const WriteRecord& w) {
             "two writes share version " + to_string(w.version) + " (" + key_name(w.key) + ")");
     return;
   }
-  Version& last = last_version_[w.node];
-  last = std::max(last, w.version);
+  if (w.asker == UINT32_MAX) {  // (a conditional write is stamped out of its node's order)
+    Version& last = last_version_[w.node];
+    last = std::max(last, w.version);
+  }
   WriteRecord& stored = writes_.emplace(w.version, w).first->second;
   stored.ack_index = WriteRecord::kUnacknowledged;
   stored.lost_at = kNever;

@@ -52,8 +52,7 @@ struct KvWorkloadConfig {
   // `cas_keys` keys of the key space is conditional (If-Match on the version its node's
   // client last saw, else If-None-Match: * for a put and If-Match: * for a delete), with
   // no TTL; CasChecker judges them. Fewer when the key space is small (a quarter of it).
-  // Unset: 2 in fault-free runs, none under faults (where the checkers do not yet model
-  // every fate of a forwarded write: `--cas-keys` asks for them, for the rates).
+  // Unset: 2.
   std::optional<uint32_t> cas_keys;
   friend bool operator==(const KvWorkloadConfig&, const KvWorkloadConfig&) = default;
 };

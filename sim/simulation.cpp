@@ -82,7 +82,7 @@ SimConfig prepared(SimConfig c) {
     const uint64_t draw = derive(c.seed, 10) % 4;
     c.workload.keys = draw < 2 ? 8 : draw == 2 ? 64 : 256;
   }
-  if (!c.workload.cas_keys) c.workload.cas_keys = c.faults == FaultMode::kNone ? 2 : 0;
+  if (!c.workload.cas_keys) c.workload.cas_keys = 2;
   if (c.node.kv.max_data_bytes == 0 && c.bounded_data.value_or(derive(c.seed, 12) % 3 == 0)) {
     c.bounded_data = true;
     c.node.kv.max_data_bytes = 4096 + derive(c.seed, 13) % (28 * 1024);
@@ -168,7 +168,8 @@ std::string repro_command(const SimConfig& c) {
   if (c.workload.enabled && c.workload.keys != d.workload.keys) {
     cmd += " --keys " + std::to_string(c.workload.keys);
   }
-  if (c.workload.cas_keys) cmd += " --cas-keys " + std::to_string(*c.workload.cas_keys);
+  if (c.workload.cas_keys && *c.workload.cas_keys != 2)
+    cmd += " --cas-keys " + std::to_string(*c.workload.cas_keys);
   if (c.lan_latency) cmd += " --lan";
   if (c.short_horizon) cmd += *c.short_horizon ? " --horizon short" : " --horizon long";
   if (c.upgrade) cmd += " --rolling-upgrade";

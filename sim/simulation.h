@@ -308,6 +308,12 @@ class Simulation {
   void note_cas_view(uint32_t i, const PendingOp& op, const Reply& r);
   void on_cas_refusal(uint32_t i, const PendingOp& op, const Reply& r);
   void register_maybe_written(uint32_t key, const Reply& r);
+  // Records of compare-and-set keys that node i stamped itself and is about to commit,
+  // which no write reported yet: conditional writes it decided as owner, whose askers
+  // hear of them later (or never). note_decided makes each known to the checker as an
+  // unacknowledged write of the conditional operation that carried its value.
+  std::vector<std::pair<uint32_t, Record>> decided_writes(uint32_t i) const;
+  void note_decided(uint32_t i, uint32_t key, const Record& r);
   // At the end of a run: CasChecker's verdict (a violation in fault-free runs).
   void finish_cas();
 

@@ -31,6 +31,8 @@ void Simulation::start_commit(uint32_t i) {
     return;
   }
   const size_t writes = n.gate->staged_writes();
+  // Conditional writes this node made as an owner, known from now on (see note_decided).
+  std::vector<std::pair<uint32_t, Record>> decided = decided_writes(i);
   if (Status s = n.gate->commit(n.committed); !s.ok()) {
     // As the runtime does: the batch's requests are answered with the store's error, and
     // the node forgets what it did on the strength of writes that were not stored.
@@ -42,6 +44,8 @@ void Simulation::start_commit(uint32_t i) {
     drain(i);
     return;
   }
+  for (auto& [key, record] : decided)
+    note_decided(i, key, record);
   if (writes == 0) {  // only batched datagrams: nothing to write
     perform(i, n.committed);
     return;
@@ -131,6 +135,49 @@ void Simulation::check_data_bound(uint32_t i) {
                            std::to_string(config_.node.kv.max_data_bytes) +
                            "-byte bound, and could evict its copy of " + evictable);
   }
+}
+
+std::vector<std::pair<uint32_t, Record>> Simulation::decided_writes(uint32_t i) const {
+  std::vector<std::pair<uint32_t, Record>> out;
+  const SimNode& n = nodes_[i];
+  const uint64_t self = node_id(n.name);
+  for (uint32_t key = first_cas_key(config_.workload); key < config_.workload.keys; ++key) {
+    const Record* r = nullptr;
+    if (n.gate->staged_store().staged(key_name(key), &r) && r != nullptr &&
+        r->kind != RecordKind::kInvalidated && r->version.node == self &&
+        !kv_checker_.knows(r->version)) {
+      out.emplace_back(key, *r);
+    }
+  }
+  return out;
+}
+
+void Simulation::note_decided(uint32_t i, uint32_t key, const Record& r) {
+  const bool value = r.kind == RecordKind::kValue;
+  auto matches = [&](const PendingOp& op) {
+    return op.condition && op.key == key && (op.op == ClientOp::kPut) == value &&
+           (!value || r.value == value_for(op.op_id, op.bytes));
+  };
+  const PendingOp* made = nullptr;
+  for (const auto& [request, op] : pending_ops_) {
+    if (matches(op)) {
+      made = &op;
+      break;
+    }
+  }
+  if (made == nullptr) {
+    for (const PendingOp& op : cas_maybe_[key]) {
+      if (matches(op)) {
+        made = &op;
+        break;
+      }
+    }
+  }
+  if (made == nullptr) return;  // an unconditional write: its reply comes with this commit
+  WriteRecord w{key, r.version, !value, made->op_id, made->bytes, i, now_};
+  w.expires_us = r.expires_us;
+  w.asker = made->node;
+  kv_checker_.on_unacknowledged_write(w);
 }
 
 void Simulation::note_unacknowledged_writes(uint32_t i) {

@@ -224,6 +224,26 @@ void KeyValue::start_decision(Now now, const std::string& key) {
     stats_.cond_unavailable++;
     return finish_decision(now, key, std::move(r));
   }
+  // A majority of the members it knows (all but those that left) must be active in its
+  // view: a node cut off with a minority (one side of a split) decides nothing, so two
+  // sides cannot both say yes from one state.
+  size_t known = 1;
+  size_t active = 1;
+  for (const Member& m : membership_.members()) {
+    if (m.name.view() == membership_.name() || m.state == MemberState::kLeft) continue;
+    known++;
+    if (m.active()) active++;
+  }
+  if (2 * active <= known) {
+    Reply r{d.request, d.op, ReplyStatus::kError};
+    r.code = ErrorCode::kUnavailable;
+    r.error = "the key's owner sees " + std::to_string(active) + " of the " +
+              std::to_string(known) +
+              " members it knows alive: conditional writes need a majority; nothing was "
+              "written; retry";
+    stats_.cond_unavailable++;
+    return finish_decision(now, key, std::move(r));
+  }
   MonoTime wait_until = kNever;
   if (!may_decide(now.mono, key, &wait_until)) {
     handoff_wake_ = std::min(handoff_wake_, wait_until);

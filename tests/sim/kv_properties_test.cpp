@@ -63,6 +63,30 @@ RC_GTEST_PROP(KvProperties, FaultFreeReadsArePrompt, ()) {
   RC_ASSERT(r.kv.get_404.count > 0u);
 }
 
+// Compare-and-set without faults: clients on every node race conditional writes of two
+// keys (If-Match on the ETag they last saw, If-None-Match: * when they saw none), so two
+// of them often start from one state. With membership stable, the owner of each key
+// decides them one at a time: no two succeed from one state, none succeeds against a
+// state already replaced (sim/cas_checker.h), and every other property holds. Planting
+// "every node decides itself" (tools/mutations.txt, cas-no-owner) fails this.
+RC_GTEST_PROP(KvProperties, ConditionalWritesNeverLieWithoutFaults, ()) {
+  SimConfig c;
+  c.seed = *rc::gen::arbitrary<uint64_t>();
+  c.nodes = *rc::gen::inRange<uint32_t>(3, 6);
+  c.faults = FaultMode::kNone;
+  c.chaos = 20s;
+  c.workload.profile = KvProfile::kRandom;
+  c.workload.keys = 8;
+  c.workload.cas_keys = 2;
+  c.workload.ops_per_second = 200;
+  const SimResult r = simulate(c);
+  if (!r.violations.empty()) RC_FAIL(r.report);
+  RC_ASSERT(r.kv.converged);
+  RC_ASSERT(r.kv.cas.succeeded > 0u);
+  RC_ASSERT(r.kv.cas.precondition_failed > 0u);  // races happened, and lost
+  RC_ASSERT(r.kv.cas.double_successes + r.kv.cas.stale_preconditions == 0u);
+}
+
 // A new user's first minute: nodes started together, each told to join the first (so
 // they learn of one another by gossip), and from the moment the first sees everyone it
 // writes every key while every node reads a key and writes it back, over and over. Every

@@ -59,8 +59,8 @@ options:
   --keys K               size of the key space (default: drawn from the seed, 8 in half
                          the seeds, where writes conflict often, 64 or 256 in the others)
   --cas-keys N           keys (at most a quarter of them) written only by conditional
-                         writes, judged by the compare-and-set checker (default 2 without
-                         faults, 0 under them: the rates are measured with this flag)
+                         writes, judged by the compare-and-set checker (default 2; a lie
+                         fails a run without faults, and is counted under faults)
   --lan                  one switch's latency (0.05-0.5 ms) instead of one drawn per seed
   --horizon H            tombstone horizon: short (20-40 s, so collection and long
                          absences happen in the run), long (the default 7 days: nothing

@@ -122,6 +122,25 @@ TEST_F(ConditionalWrites, AnOwnerThatIsGoneMakesTheWriteUnavailable) {
   EXPECT_NE(late->error.find("may or may not"), std::string::npos) << late->error;
 }
 
+TEST_F(ConditionalWrites, AnOwnerCutOffWithAMinorityDecidesNothing) {
+  // Two of three nodes crash; the third, once it holds them dead, owns every key but sees
+  // one member of three: it refuses rather than risk a split deciding twice.
+  const size_t survivor = 0;
+  cluster_.nodes[1].reset();
+  cluster_.nodes[2].reset();
+  cluster_.advance(60s);
+  ASSERT_EQ(cluster_.node(survivor).members().count(MemberState::kAlive), 1u);
+  Reply r = write_if(survivor, 1, "k", when(Kind::kAbsent));
+  EXPECT_EQ(r.status, ReplyStatus::kError);
+  EXPECT_EQ(r.code, ErrorCode::kUnavailable);
+  EXPECT_NE(r.error.find("majority"), std::string::npos) << r.error;
+  // Unconditional writes go on as ever.
+  cluster_.node(survivor).put(cluster_.now(survivor), 2, "k", "v");
+  cluster_.pump();
+  ASSERT_NE(cluster_.reply_to(2), nullptr);
+  EXPECT_EQ(cluster_.reply_to(2)->status, ReplyStatus::kOk);
+}
+
 TEST_F(ConditionalWrites, ConditionsAreChecked) {
   WriteCondition none;
   Reply r = write_if(0, 1, "k", none);
