@@ -139,6 +139,11 @@ void Node::erase(Now now, uint64_t request, std::string_view key) {
   kv_->erase(now, request, key);
 }
 
+void Node::list(Now now, uint64_t request, std::string_view prefix, std::string_view after,
+                size_t limit, std::optional<Duration> timeout) {
+  kv_->list(now, request, prefix, after, limit, timeout);
+}
+
 void Node::write_if(Now now, uint64_t request, std::string_view key, bool erase, std::string value,
                     std::optional<Duration> ttl, WriteCondition condition) {
   kv_->write_if(now, request, key, erase, std::move(value), ttl, std::move(condition));
@@ -163,7 +168,8 @@ const std::string* sender_name(const wire::Message& m) {
                              std::is_same_v<T, wire::CollectAck>) {
           return &message.member;
         } else if constexpr (std::is_same_v<T, wire::QueryReply> ||
-                             std::is_same_v<T, wire::CondResult>) {
+                             std::is_same_v<T, wire::CondResult> ||
+                             std::is_same_v<T, wire::ListKeysReply>) {
           return &message.responder;
         } else {
           return nullptr;

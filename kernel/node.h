@@ -74,6 +74,10 @@ class Node {
   void write_if(Now now, uint64_t request, std::string_view key, bool erase, std::string value,
                 std::optional<Duration> ttl, WriteCondition condition);
 
+  // Lists the keys the cluster holds (see KeyValue::list).
+  void list(Now now, uint64_t request, std::string_view prefix, std::string_view after,
+            size_t limit, std::optional<Duration> timeout = std::nullopt);
+
   Outbox& outbox() { return outbox_; }
   const NodeStats& stats() const { return stats_; }
   // Whether the node has joined a cluster (or founded one); until then it holds reads.

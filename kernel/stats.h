@@ -60,6 +60,8 @@ struct NodeStats {
   uint64_t collect_rounds_abandoned = 0;  // ended without collecting (see collection.cpp)
   uint64_t collect_checks_answered = 0;   // other nodes' collection checks this node applied
   uint64_t records_dropped_absent = 0;    // old records dropped after a long absence
+  uint64_t listings = 0;                  // key listings this node answered its clients
+  uint64_t listings_reissued = 0;         // listing rounds asked again: a write raced them
   uint64_t cond_writes = 0;               // conditional writes from this node's clients
   uint64_t cond_writes_forwarded = 0;     // of them, sent to the key's owner
   uint64_t cond_decided = 0;              // conditional writes this node decided as owner
@@ -148,6 +150,9 @@ inline constexpr NodeCounter kNodeCounters[] = {
      "Writes refused (507): this node's own writes would pass --max-data-mb."},
     {"ckv_values_expired_total", &NodeStats::values_expired,
      "Values a get found past their TTL (each then kept as a tombstone)."},
+    {"ckv_listings_total", &NodeStats::listings, "Key listings answered to clients."},
+    {"ckv_listings_reissued_total", &NodeStats::listings_reissued,
+     "Listing rounds asked again because a write raced them."},
     {"ckv_cond_writes_total", &NodeStats::cond_writes,
      "Conditional writes (If-Match, If-None-Match) from this node's clients."},
     {"ckv_cond_writes_forwarded_total", &NodeStats::cond_writes_forwarded,

@@ -330,6 +330,18 @@ void NodeDriver::erase(std::string key, ReplyHandler done) {
   });
 }
 
+void NodeDriver::list(std::string prefix, std::string after, size_t limit,
+                      std::optional<Duration> timeout, ReplyHandler done) {
+  asio::post(strand_, [this, prefix = std::move(prefix), after = std::move(after), limit, timeout,
+                       done = std::move(done)]() mutable {
+    if (refuse_if_stopping(done)) return;
+    uint64_t id = next_request();
+    pending_.emplace(id, std::move(done));
+    node_->list(now(), id, prefix, after, limit, timeout);
+    after_input();
+  });
+}
+
 void NodeDriver::write_if(std::string key, bool erase, std::string value,
                           std::optional<Duration> ttl, WriteCondition condition,
                           ReplyHandler done) {

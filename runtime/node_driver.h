@@ -93,6 +93,9 @@ class NodeDriver {
   // `ttl`: the value expires that long after the node takes it (none: --default-ttl).
   void put(std::string key, std::string value, std::optional<Duration> ttl, ReplyHandler done);
   void erase(std::string key, ReplyHandler done);
+  // Lists the cluster's keys (see Node::list).
+  void list(std::string prefix, std::string after, size_t limit, std::optional<Duration> timeout,
+            ReplyHandler done);
   // A conditional put (`erase` false) or delete (see Node::write_if).
   void write_if(std::string key, bool erase, std::string value, std::optional<Duration> ttl,
                 WriteCondition condition, ReplyHandler done);

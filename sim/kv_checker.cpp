@@ -89,6 +89,51 @@ void KvChecker::on_write(MonoTime now, const WriteRecord& w, Duration max_clock_
   if (w.asker != UINT32_MAX) raise(w.asker, w.key, w.version, !w.tombstone);
 }
 
+void KvChecker::on_list(MonoTime now, uint32_t node, uint64_t acked_before, const Reply& r,
+                        const std::vector<bool>& heard, const std::set<uint32_t>& touched) {
+  std::map<uint32_t, const ListedKey*> listed;
+  for (const ListedKey& k : r.keys) {
+    if (uint32_t key = key_index(k.key); key < keys_) listed[key] = &k;
+  }
+  for (uint32_t key = 0; key < keys_; ++key) {
+    if (touched.contains(key)) continue;
+    auto it = by_key_.find(key);
+    if (it == by_key_.end()) continue;
+    const WriteRecord* latest = nullptr;
+    bool unknown_after = false;
+    for (const WriteRecord* w : it->second) {
+      if (w->ack_index < acked_before) {
+        if (latest == nullptr || w->version > latest->version) latest = w;
+      }
+    }
+    if (latest == nullptr) continue;
+    for (const WriteRecord* w : it->second) {
+      // Acknowledged since it began, or never: it may be what the listing found.
+      if (w->ack_index >= acked_before && w->version > latest->version) unknown_after = true;
+    }
+    if (unknown_after || latest->lost_at != kNever || latest->dropped_after_absence) continue;
+    if (latest->node >= heard.size() || !heard[latest->node]) continue;
+    auto shown = listed.find(key);
+    const std::string where = "n" + std::to_string(node) + " listed the cluster's keys";
+    if (!latest->tombstone) {
+      if (latest->expires_us != 0) continue;  // it may have expired
+      if (shown == listed.end() || shown->second->version < latest->version) {
+        violate(
+            now, "listings show every value",
+            where + " without " + key_name(key) + " at " + to_string(latest->version) +
+                " (or newer), acknowledged on n" + std::to_string(latest->node) +
+                " before the listing began" +
+                (shown == listed.end() ? "" : "; it showed " + to_string(shown->second->version)));
+      }
+    } else if (shown != listed.end() && shown->second->version <= latest->version) {
+      violate(now, "listings never show a deleted key",
+              where + " with " + key_name(key) + " at " + to_string(shown->second->version) +
+                  ", deleted at " + to_string(latest->version) + " on n" +
+                  std::to_string(latest->node) + " before the listing began");
+    }
+  }
+}
+
 void KvChecker::on_unacknowledged_write(const WriteRecord& w) {
   if (auto seen = writes_.find(w.version);
       seen != writes_.end() && seen->second.key == w.key &&

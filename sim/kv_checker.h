@@ -49,6 +49,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -116,6 +117,13 @@ class KvChecker {
   void on_get(MonoTime now, uint32_t node, uint32_t key, MonoTime started, uint64_t acked_before,
               const Reply& r, const std::vector<bool>& heard, bool joined = true,
               uint64_t node_clock_us = 0);
+  // A current listing of every key by `node`, started after the first `acked_before`
+  // writes, answered `r` at `now`; `heard` as for on_get. For each key not in `touched`
+  // (written while it ran): when the highest write acknowledged before it began is a
+  // value with no TTL by a node it had to hear, the listing shows the key at that version
+  // or a newer one; when it is a delete by such a node, it does not show the key.
+  void on_list(MonoTime now, uint32_t node, uint64_t acked_before, const Reply& r,
+               const std::vector<bool>& heard, const std::set<uint32_t>& touched);
   // Bounds on the nodes' expiry clocks now: every running node's is at least `lowest_us`,
   // and none can be past `highest_us`. A put whose TTL ran out by `highest_us` may be
   // answered as a 404 of its version; one that ran out by `lowest_us` must be.

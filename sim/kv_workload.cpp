@@ -36,6 +36,8 @@ KvOp KvWorkload::next_op() {
     }
   } else if (r < config_.put_share + config_.delete_share) {
     op.op = ClientOp::kDelete;
+  } else if (r >= 1.0 - config_.list_share) {
+    op.op = ClientOp::kList;
   }
   return op;
 }
@@ -63,6 +65,16 @@ Duration KvWorkload::rmw_pause(uint32_t loops, uint32_t clients) {
 
 std::string key_name(uint32_t key) {
   return "key" + std::to_string(key);
+}
+
+uint32_t key_index(std::string_view name) {
+  if (name.size() < 4 || name.size() > 13 || name.substr(0, 3) != "key") return UINT32_MAX;
+  uint64_t n = 0;
+  for (char c : name.substr(3)) {
+    if (c < '0' || c > '9') return UINT32_MAX;
+    n = n * 10 + static_cast<uint64_t>(c - '0');
+  }
+  return n < UINT32_MAX ? static_cast<uint32_t>(n) : UINT32_MAX;
 }
 
 std::string value_for(uint64_t op_id, size_t bytes) {

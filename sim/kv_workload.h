@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "kernel/core/random.h"
 #include "kernel/core/time.h"
@@ -38,7 +39,8 @@ struct KvWorkloadConfig {
   // The key space; 0: drawn from the seed (see SimConfig::workload).
   uint32_t keys = 0;
   double put_share = 0.35;
-  double delete_share = 0.10;  // the rest are gets
+  double delete_share = 0.10;  // the rest are gets, but for listings:
+  double list_share = 0.02;    // listings of every key (KvChecker::on_list judges them)
   double large_share = 0.03;   // of puts
   // Beyond a datagram's 64 KiB, so they must travel on the stream channel (the kernel
   // unit tests and the real-process tests carry 1 MiB values).
@@ -104,6 +106,8 @@ struct ScriptedOp {
 };
 
 std::string key_name(uint32_t key);
+// The index key_name gave `name` (UINT32_MAX: not a name it gives).
+uint32_t key_index(std::string_view name);
 // The value a put with this id writes.
 std::string value_for(uint64_t op_id, size_t bytes);
 

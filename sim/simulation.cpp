@@ -765,7 +765,8 @@ void Simulation::check() {
   // holds writes until its clock passes the lease it had taken).
   const bool writes_pending =
       std::any_of(pending_ops_.begin(), pending_ops_.end(), [&](const auto& p) {
-        return p.second.op != ClientOp::kGet && nodes_[p.second.node].status == NodeStatus::kUp;
+        return (p.second.op == ClientOp::kPut || p.second.op == ClientOp::kDelete) &&
+               nodes_[p.second.node].status == NodeStatus::kUp;
       });
   // The invalidations of the last acknowledged write get as long to arrive.
   const MonoTime quiet_since = std::max(stable_since, last_write_ack_);

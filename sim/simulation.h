@@ -20,6 +20,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <vector>
@@ -135,8 +136,9 @@ struct Percentiles {
 struct KvResult {
   bool enabled = false;
   bool durable_writes = true;
-  uint64_t gets = 0, puts = 0, deletes = 0;
+  uint64_t gets = 0, puts = 0, deletes = 0, lists = 0;
   uint64_t ok = 0, not_found = 0, timeouts = 0, errors = 0, not_current = 0;
+  uint64_t lists_not_current = 0;  // listings a write raced on every round (or a silence)
   uint64_t lost_with_process = 0;  // operations whose node crashed before answering
   Percentiles get_local, get_remote, get_404, put, staleness;
   uint64_t stale_unresolved = 0;  // writes some node still served older copies of at the end
@@ -295,6 +297,9 @@ class Simulation {
     // A get: the latest wall time its node had seen since it started, when it answered.
     uint64_t node_clock_us = 0;
     std::optional<WriteCondition> condition;  // a conditional write's (CasChecker)
+    // A listing: keys written (or being written) while it ran; KvChecker::on_list does
+    // not judge them.
+    std::set<uint32_t> touched;
   };
   // What a node's client last saw of a compare-and-set key: its current value's version
   // (zero: no value), if it saw anything.
@@ -314,6 +319,8 @@ class Simulation {
   // unacknowledged write of the conditional operation that carried its value.
   std::vector<std::pair<uint32_t, Record>> decided_writes(uint32_t i) const;
   void note_decided(uint32_t i, uint32_t key, const Record& r);
+  // A listing's answer: judged by KvChecker::on_list when current.
+  void on_list_reply(uint32_t i, const PendingOp& op, const Reply& r);
   // At the end of a run: CasChecker's verdict (a violation in fault-free runs).
   void finish_cas();
 

@@ -184,7 +184,7 @@ void Simulation::note_unacknowledged_writes(uint32_t i) {
   for (const Reply& r : nodes_[i].committed.replies) {
     auto it = pending_ops_.find(r.request);
     if (it == pending_ops_.end() || it->second.op == ClientOp::kGet ||
-        r.status != ReplyStatus::kOk) {
+        it->second.op == ClientOp::kList || r.status != ReplyStatus::kOk) {
       continue;
     }
     const PendingOp& op = it->second;

@@ -39,7 +39,8 @@ void Simulation::issue(uint32_t i, const KvOp& op, bool loop) {
   pending.ttl = op.ttl;
   pending.acked_before = kv_checker_.acked();
   const bool scripted = op.id >= (uint64_t{1} << 62);
-  if (op.op != ClientOp::kGet && !loop && !scripted && kv_profile_ == KvProfile::kRandom &&
+  const bool write = op.op == ClientOp::kPut || op.op == ClientOp::kDelete;
+  if (write && !loop && !scripted && kv_profile_ == KvProfile::kRandom &&
       op.key >= first_cas_key(config_.workload)) {
     // A compare-and-set key: conditional on what this node's client last saw.
     const CasView& seen = cas_views_[{i, op.key}];
@@ -55,10 +56,22 @@ void Simulation::issue(uint32_t i, const KvOp& op, bool loop) {
     pending.ttl.reset();
     cas_checker_.counts().attempts++;
   }
+  if (op.op == ClientOp::kList) {
+    for (const auto& [r, p] : pending_ops_) {
+      if (p.op == ClientOp::kPut || p.op == ClientOp::kDelete) pending.touched.insert(p.key);
+    }
+  } else if (write) {
+    for (auto& [r, p] : pending_ops_) {
+      if (p.op == ClientOp::kList) p.touched.insert(op.key);
+    }
+  }
   pending_ops_[request] = pending;
   switch (op.op) {
     case ClientOp::kGet:
       kv_counts_.gets++;
+      break;
+    case ClientOp::kList:
+      kv_counts_.lists++;
       break;
     case ClientOp::kPut:
       kv_counts_.puts++;
@@ -97,6 +110,9 @@ void Simulation::call_kernel(uint32_t i, uint64_t request) {
   switch (op.op) {
     case ClientOp::kGet:
       n.kernel->get(now_for(i), request, key);
+      break;
+    case ClientOp::kList:
+      n.kernel->list(now_for(i), request, "", "", KeyValue::kMaxListLimit);
       break;
     case ClientOp::kPut:
       n.kernel->put(now_for(i), request, key, value_for(op.op_id, op.bytes), op.ttl);
@@ -208,7 +224,7 @@ void Simulation::note_answers(uint32_t i) {
           own_value_bytes(i, key_name(op.key)) + op.bytes > config_.node.kv.max_data_bytes ||
           deletes_in(n.kernel->outbox().replies);
     }
-    if (op.op != ClientOp::kGet) continue;
+    if (op.op != ClientOp::kGet && op.op != ClientOp::kList) continue;
     const bool answered = r.status == ReplyStatus::kOk || r.status == ReplyStatus::kNotFound;
     op.joined = n.kernel->joined();
     op.node_clock_us = n.max_wall_us;
@@ -244,6 +260,10 @@ void Simulation::on_reply(uint32_t i, Reply&& r) {
   }
   trace_.add(TraceRecord{now_, TraceKind::kReply, static_cast<uint8_t>(r.status), i, op.key,
                          static_cast<uint64_t>(op.op), r.version.wall_us});
+  if (op.op == ClientOp::kList) {
+    on_list_reply(i, op, r);
+    return;
+  }
   if (op.key >= first_cas_key(config_.workload)) note_cas_view(i, op, r);
   if (op.condition && r.status != ReplyStatus::kOk) {
     on_cas_refusal(i, op, r);
@@ -511,6 +531,29 @@ void Simulation::register_maybe_written(uint32_t key, const Reply& r) {
     maybe.erase(op);
     return;
   }
+}
+
+void Simulation::on_list_reply(uint32_t i, const PendingOp& op, const Reply& r) {
+  if (r.status == ReplyStatus::kOk) {
+    kv_counts_.ok++;
+  } else {
+    kv_counts_.errors++;
+    // As a get's: only a failed batch its answer rode with excuses an error.
+    kv_checker_.on_error(now_, i, nodes_[i].commit_failed_last >= op.started, r.error);
+    return;
+  }
+  if (!r.current) {
+    kv_counts_.lists_not_current++;
+    return;
+  }
+  for (const ListedKey& k : r.keys) {
+    if (key_index(k.key) >= config_.workload.keys) {
+      kv_checker_.report(now_, "listings name written keys",
+                         "n" + std::to_string(i) + " listed key " + k.key + ", never written");
+    }
+  }
+  if (!op.joined) return;
+  kv_checker_.on_list(now_, i, op.acked_before, r, op.heard, op.touched);
 }
 
 }  // namespace ckv::sim

@@ -20,19 +20,19 @@ work=$(mktemp -d /tmp/ckv-cas-bench.XXXXXX)
 pids=()
 trap 'for p in "${pids[@]}"; do ckv_stop "$p"; done; rm -rf "$work"' EXIT
 flags=(--no-mdns --log-level warn)
-ckv_start "$bin" a 19893 17993 "$work/a.log" --data-dir "$work/a" "${flags[@]}"
+ckv_start "$bin" a 19950 17950 "$work/a.log" --data-dir "$work/a" "${flags[@]}"
 pids+=("$ckv_pid")
 for n in b c; do
-  port=$((19893 + ${#pids[@]}))
-  ckv_start "$bin" "$n" "$port" $((17993 + ${#pids[@]})) "$work/$n.log" --data-dir "$work/$n" \
-    --join 127.0.0.1:17993 "${flags[@]}"
+  port=$((19950 + ${#pids[@]}))
+  ckv_start "$bin" "$n" "$port" $((17950 + ${#pids[@]})) "$work/$n.log" --data-dir "$work/$n" \
+    --join 127.0.0.1:17950 "${flags[@]}"
   pids+=("$ckv_pid")
 done
-for port in 19893 19894 19895; do
+for port in 19950 19951 19952; do
   ckv_wait_formed "$port" 3 20 || { echo "cas_bench: the cluster did not form" >&2; cat "$work"/*.log >&2; exit 1; }
 done
 sleep 3  # past the owners' hand-off wait (2 s after joining)
-wrk -t3 -c3 -d"${seconds}s" --latency -s bench/http/cas.lua http://127.0.0.1:19893 | tee "$work/wrk.out"
+wrk -t3 -c3 -d"${seconds}s" --latency -s bench/http/cas.lua http://127.0.0.1:19950 | tee "$work/wrk.out"
 line=$(awk '
   /^ +50%/ { p50 = $2 } /^ +99%/ { p99 = $2 } /requests in/ { n = $1 }
   /cas_answers/ { split($2, a, "="); ok = a[2]; split($3, b, "="); failed = b[2]; split($4, c, "="); other = c[2] }

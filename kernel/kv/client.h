@@ -16,7 +16,7 @@
 
 namespace ckv {
 
-enum class ClientOp : uint8_t { kGet = 0, kPut = 1, kDelete = 2 };
+enum class ClientOp : uint8_t { kGet = 0, kPut = 1, kDelete = 2, kList = 3 };
 
 enum class ReplyStatus : uint8_t {
   kOk = 0,        // get: `value` holds the value; put/delete: done, `version` is the write's
@@ -55,6 +55,15 @@ struct WriteCondition {
 };
 inline constexpr size_t kWriteConditionKindCount = 5;
 
+// One key of a listing: its current value's version, size and expiry (0: never).
+struct ListedKey {
+  std::string key;
+  Version version;
+  uint64_t size = 0;
+  uint64_t expires_us = 0;
+  friend bool operator==(const ListedKey&, const ListedKey&) = default;
+};
+
 struct Reply {
   uint64_t request = 0;
   ClientOp op = ClientOp::kGet;
@@ -72,6 +81,11 @@ struct Reply {
   // a newer version may exist; the answer is then the newest this node could find.
   bool remote = false;
   bool current = true;
+  // List only: the keys with a value, in key order, and where the next page starts
+  // (empty: this was the last page). `current` is false when a member stayed silent or a
+  // newest version was held by nobody who answered (as for a get).
+  std::vector<ListedKey> keys;
+  std::string next;
   // Get only: rounds of questions this get waited for — one, plus one for each write of
   // the key that raced it (its answers predated an invalidation that arrived meanwhile).
   // A get that joined a read already in flight counts from the round asked for it.

@@ -350,6 +350,7 @@ void KeyValue::handle(Now now, const Address& from, Channel, wire::Message&& mes
   observe(now);
   // A node back from a long absence drops its old records before it answers anyone.
   if (std::holds_alternative<wire::Query>(message) ||
+      std::holds_alternative<wire::ListKeys>(message) ||
       std::holds_alternative<wire::CollectCheck>(message)) {
     check_contact(now, /*request=*/true);
   }
@@ -376,6 +377,10 @@ void KeyValue::handle(Now now, const Address& from, Channel, wire::Message&& mes
           on_cond_write(now, from, std::move(m));
         } else if constexpr (std::is_same_v<T, wire::CondResult>) {
           on_cond_result(now.mono, from, m);
+        } else if constexpr (std::is_same_v<T, wire::ListKeys>) {
+          on_list_keys(from, m);
+        } else if constexpr (std::is_same_v<T, wire::ListKeysReply>) {
+          on_list_keys_reply(now, from, std::move(m));
         }
       },
       message);
@@ -424,6 +429,7 @@ bool KeyValue::is_member_address(const Address& addr) const {
 void KeyValue::on_member_change(Now now, const MemberChange& change) {
   collection_member_change(now, change);
   conditional_member_change(now, change);
+  listing_member_change(change);
   // Reads do not wait for gone members to appear; a member that is back is waited for.
   const bool active_now = !change.reaped && (change.to_state == MemberState::kAlive ||
                                              change.to_state == MemberState::kSuspect);
@@ -598,6 +604,7 @@ void KeyValue::on_timer(Now now) {
   if (now.mono >= held_until_) release_held_writes(now);
   collection_timer(now);
   conditional_timer(now);
+  listing_timer(now);
   if (now.mono >= flush_at_ || now.mono >= resend_at_) {
     flush_at_ = kNever;
     flush_invalidations(now.mono);
@@ -658,6 +665,8 @@ MonoTime KeyValue::next_deadline() const {
     if (!q.waiting.empty()) next = std::min(next, q.next_retry);
     if (q.waiting.empty()) next = std::min(next, q.parked_until);
   }
+  for (const auto& [id, l] : listings_)
+    next = std::min(next, l.deadline);
   return std::min(next, conditional_deadline());
 }
 

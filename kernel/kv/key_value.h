@@ -3,7 +3,9 @@
 // docs/kv-protocol.md; the implementation is split in five: key_value.cpp (client
 // operations, writes, epochs, member changes, timers), invalidations.cpp,
 // cluster_read.cpp, collection.cpp (removing tombstones, markers and expired values
-// past the horizon, and what a node that was away long does) and conditional_writes.cpp.
+// past the horizon, and what a node that was away long does), conditional_writes.cpp and
+// listing.cpp (listing the keys the cluster holds: a scatter-gather of every member's
+// records, merged by version).
 //
 // Conditional writes (compare-and-set without consensus): every conditional write of a
 // key is decided by one node, the key's owner: the highest rendezvous score of the key
@@ -77,6 +79,14 @@ class KeyValue {
   // owner did not answer in time -- then it may have been written).
   void write_if(Now now, uint64_t request, std::string_view key, bool erase, std::string value,
                 std::optional<Duration> ttl, WriteCondition condition);
+  // Lists the keys with a value that start with `prefix` and sort after `after`, at most
+  // `limit` (1..kMaxListLimit), from every active member's records and this node's,
+  // merged by version (a key deleted or overwritten on one member does not come back
+  // from a stale copy on another); waits for silent members up to `timeout` (none: the
+  // query timeout). Answered with a kList Reply (keys, next, current).
+  static constexpr size_t kMaxListLimit = 10000;
+  void list(Now now, uint64_t request, std::string_view prefix, std::string_view after,
+            size_t limit, std::optional<Duration> timeout = std::nullopt);
   // The rendezvous score that makes a node a key's owner (highest wins).
   static uint64_t owner_score(std::string_view key, std::string_view node);
 
@@ -328,6 +338,43 @@ class KeyValue {
   // Every decision in flight ends "unavailable" (the store lost what it did).
   void abandon_decisions();
 
+  // --- listing (listing.cpp) ---
+  struct ListBest {
+    RecordKind kind = RecordKind::kInvalidated;
+    Version version;
+    uint64_t size = 0;
+    uint64_t expires_us = 0;
+  };
+  struct Listing {
+    uint64_t request = 0;
+    std::string prefix;
+    std::string after;
+    size_t limit = 0;
+    MonoTime deadline;
+    std::vector<std::string> waiting;  // members asked that have not answered
+    std::map<std::string, ListBest, std::less<>> merged;
+    // The lowest last key of the answers that stopped at the limit: beyond it, some
+    // member's records are missing, so the page ends there.
+    std::optional<std::string> bound;
+    uint32_t rounds = 0;
+  };
+  // Rounds a listing may take when writes race its scans (see conclude_listing).
+  static constexpr uint32_t kListRounds = 3;
+  // Scans this node's store and asks every active member, under a new listing id.
+  void start_listing_round(Listing&& listing);
+  // This node's records for a listing (at most `limit`), in key order; `more`: it stopped
+  // at the limit.
+  Status scan_for_listing(std::string_view prefix, std::string_view after, size_t limit,
+                          std::vector<wire::ListedRecord>& out, bool& more);
+  // Folds one member's answer (or this node's) into `l`.
+  static void merge_listing(Listing& l, const std::vector<wire::ListedRecord>& records, bool more);
+  void on_list_keys(const Address& from, const wire::ListKeys& m);
+  void on_list_keys_reply(Now now, const Address& from, wire::ListKeysReply&& m);
+  // Answers the listing (complete: every member asked answered).
+  void conclude_listing(uint64_t id, bool complete);
+  void listing_timer(Now now);
+  void listing_member_change(const MemberChange& change);
+
   // The store's erase, with the bound's accounting.
   Status store_erase(std::string_view key);
 
@@ -450,6 +497,9 @@ class KeyValue {
   // Members that left this node's active set less than cas_handoff ago, and when.
   std::vector<std::pair<std::string, MonoTime>> recently_gone_;
   MonoTime handoff_wake_ = kNever;  // a waiting decision may start then
+
+  std::map<uint64_t, Listing> listings_;  // by listing id (ListKeys::id)
+  uint64_t next_listing_id_ = 1;
 };
 
 }  // namespace ckv

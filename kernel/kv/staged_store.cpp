@@ -1,5 +1,6 @@
 #include "kernel/kv/staged_store.h"
 
+#include <algorithm>
 #include <utility>
 #include <vector>
 
@@ -61,16 +62,34 @@ Status StagedStore::write_batch(std::span<const RecordWrite> writes) {
 Status StagedStore::for_each_from(
     std::string_view from,
     const std::function<bool(std::string_view key, const Record& record)>& visit) {
+  // The staged writes from `from` on, in key order, merged into the durable records'
+  // walk: a staged write replaces (or, erased, hides) the durable record of its key.
+  std::vector<std::pair<std::string_view, const std::optional<Record>*>> staged;
+  for (const auto& [key, record] : staged_) {
+    if (std::string_view(key) >= from) staged.emplace_back(key, &record);
+  }
+  std::sort(staged.begin(), staged.end());
+  size_t next = 0;
   bool stopped = false;
+  // Visits the staged writes before `key` (all of them when `key` is null).
+  auto staged_before = [&](const std::string_view* key) {
+    for (; next < staged.size() && (key == nullptr || staged[next].first < *key); ++next) {
+      const std::optional<Record>& record = *staged[next].second;
+      if (record && !visit(staged[next].first, *record)) return false;
+    }
+    return true;
+  };
   Status s = durable_.for_each_from(from, [&](std::string_view key, const Record& record) {
-    if (!staged_.empty() && staged_.contains(key)) return true;  // visited below
+    if (!staged_before(&key)) {
+      stopped = true;
+      return false;
+    }
+    if (next < staged.size() && staged[next].first == key) return true;  // visited next
     stopped = !visit(key, record);
     return !stopped;
   });
   if (!s.ok() || stopped) return s;
-  for (const auto& [key, record] : staged_) {
-    if (record && std::string_view(key) >= from && !visit(key, *record)) break;
-  }
+  staged_before(nullptr);
   return {};
 }
 

@@ -44,7 +44,7 @@ class StagedStore final : public Store {
   Status erase(std::string_view key) override;
   // Stages the writes like so many puts and erases (the stage is applied atomically anyway).
   Status write_batch(std::span<const RecordWrite> writes) override;
-  // Records from `from` on, staged ones last (not in key order); commits nothing.
+  // Records from `from` on in key order, staged ones where they belong; commits nothing.
   using Store::for_each;
   Status for_each_from(
       std::string_view from,

@@ -78,8 +78,8 @@ class Store {
   virtual Status erase(std::string_view key) = 0;
   // Applies every write at once (in order: the last write of a key wins); on failure none.
   virtual Status write_batch(std::span<const RecordWrite> writes) = 0;
-  // Visits every record whose key is `from` or after it until `visit` returns false, in
-  // key order except that a store may visit the writes it has not applied yet last.
+  // Visits every record whose key is `from` or after it, in key order, until `visit`
+  // returns false.
   virtual Status for_each_from(
       std::string_view from,
       const std::function<bool(std::string_view key, const Record& record)>& visit) = 0;

@@ -134,6 +134,24 @@ void encode_body(ByteWriter& w, const Message& m) {
           w.varint(msg.expires_us);
           w.u8(static_cast<uint8_t>(msg.code));
           w.bytes(msg.error);
+        } else if constexpr (std::is_same_v<T, ListKeys>) {
+          w.varint(msg.id);
+          w.bytes(msg.origin);
+          w.bytes(msg.prefix);
+          w.bytes(msg.after);
+          w.varint(msg.limit);
+        } else if constexpr (std::is_same_v<T, ListKeysReply>) {
+          w.varint(msg.id);
+          w.bytes(msg.responder);
+          w.boolean(msg.more);
+          w.varint(msg.records.size());
+          for (const ListedRecord& e : msg.records) {
+            w.bytes(e.key);
+            w.u8(static_cast<uint8_t>(e.kind));
+            write_version(w, e.version);
+            w.varint(e.size);
+            w.varint(e.expires_us);
+          }
         } else if constexpr (std::is_same_v<T, InvalidateAck>) {
           w.bytes(msg.member);
           w.varint(msg.log_id);
@@ -345,6 +363,41 @@ Message decode_body(MessageType type, ByteReader& r, const DecodeLimits& limits)
       m.error = r.string(1024);
       return m;
     }
+    case MessageType::kListKeys: {
+      ListKeys m;
+      m.id = r.varint();
+      m.origin = read_name(r);
+      m.prefix = r.string(kMaxKeyBytes);
+      m.after = r.string(kMaxKeyBytes);
+      m.limit = r.u32();
+      return m;
+    }
+    case MessageType::kListKeysReply: {
+      ListKeysReply m;
+      m.id = r.varint();
+      m.responder = read_name(r);
+      m.more = r.boolean();
+      const uint64_t count = read_count(r, limits.max_members, kMinEntryBytes + 3,
+                                        "listing holds more records than allowed",
+                                        "listing record count exceeds its bytes");
+      m.records.reserve(count);
+      for (uint64_t i = 0; i < count && !r.failed(); ++i) {
+        ListedRecord e;
+        e.key = read_key(r);
+        const uint8_t kind = r.u8();
+        if (kind == static_cast<uint8_t>(QueryAnswer::kNotFound) ||
+            kind > static_cast<uint8_t>(QueryAnswer::kInvalidated)) {
+          r.fail(ErrorCode::kMalformed, "unknown listed record kind");
+          return m;
+        }
+        e.kind = static_cast<QueryAnswer>(kind);
+        e.version = read_version(r);
+        e.size = r.varint();
+        e.expires_us = r.varint();
+        m.records.push_back(std::move(e));
+      }
+      return m;
+    }
     case MessageType::kInvalidateAck: {
       InvalidateAck m;
       m.member = read_name(r);
@@ -397,7 +450,7 @@ Message decode_body(MessageType type, ByteReader& r, const DecodeLimits& limits)
 
 bool known_type(uint8_t t) {
   return t >= static_cast<uint8_t>(MessageType::kPing) &&
-         t <= static_cast<uint8_t>(MessageType::kCondResult);
+         t <= static_cast<uint8_t>(MessageType::kListKeysReply);
 }
 
 Status check_header(std::span<const uint8_t> bytes, size_t max_bytes) {
@@ -421,6 +474,8 @@ MessageType type_of(const Message& m) {
   if (std::holds_alternative<CollectAck>(m)) return MessageType::kCollectAck;
   if (std::holds_alternative<CondWrite>(m)) return MessageType::kCondWrite;
   if (std::holds_alternative<CondResult>(m)) return MessageType::kCondResult;
+  if (std::holds_alternative<ListKeys>(m)) return MessageType::kListKeys;
+  if (std::holds_alternative<ListKeysReply>(m)) return MessageType::kListKeysReply;
   return static_cast<MessageType>(m.index() + static_cast<size_t>(MessageType::kPing));
 }
 static_assert(std::is_same_v<std::variant_alternative_t<0, Message>, Ping> &&
@@ -568,6 +623,10 @@ const char* to_string(MessageType type) {
       return "cond-write";
     case MessageType::kCondResult:
       return "cond-result";
+    case MessageType::kListKeys:
+      return "list-keys";
+    case MessageType::kListKeysReply:
+      return "list-keys-reply";
   }
   return "?";
 }
@@ -620,6 +679,18 @@ std::string describe(const Message& m) {
                  " if=" + std::to_string(static_cast<int>(msg.condition.kind)) +
                  " versions=" + std::to_string(msg.condition.versions.size()) +
                  " bytes=" + std::to_string(msg.value.size());
+        } else if constexpr (std::is_same_v<T, ListKeys>) {
+          out += " id=" + std::to_string(msg.id) + " from=" + msg.origin + " prefix=" + msg.prefix +
+                 " after=" + msg.after + " limit=" + std::to_string(msg.limit);
+        } else if constexpr (std::is_same_v<T, ListKeysReply>) {
+          out += " id=" + std::to_string(msg.id) + " from=" + msg.responder +
+                 " records=" + std::to_string(msg.records.size()) + (msg.more ? " more" : "");
+        } else if constexpr (std::is_same_v<T, ListKeys>) {
+          out += " id=" + std::to_string(msg.id) + " from=" + msg.origin + " prefix=" + msg.prefix +
+                 " after=" + msg.after + " limit=" + std::to_string(msg.limit);
+        } else if constexpr (std::is_same_v<T, ListKeysReply>) {
+          out += " id=" + std::to_string(msg.id) + " from=" + msg.responder +
+                 " records=" + std::to_string(msg.records.size()) + (msg.more ? " more" : "");
         } else if constexpr (std::is_same_v<T, CondResult>) {
           static const char* outcomes[] = {"written", "failed", "error"};
           out += " id=" + std::to_string(msg.id) + " from=" + msg.responder + " " +

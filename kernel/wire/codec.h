@@ -31,8 +31,8 @@
 namespace ckv::wire {
 
 // Generation 0, revision 4 (revision 2 added the frame type kExpiringQueryReply, revision
-// 3 kCollectCheck and kCollectAck, revision 4 kCondWrite and kCondResult; an earlier
-// revision's decoder skips them as a later revision's additions).
+// 3 kCollectCheck and kCollectAck, revision 4 kCondWrite, kCondResult, kListKeys and
+// kListKeysReply; an earlier revision's decoder skips them as a later revision's additions).
 inline constexpr uint8_t kWireVersion = 0x04;
 inline constexpr uint8_t wire_generation(uint8_t version) {
   return version >> 4;

@@ -49,6 +49,9 @@ enum class MessageType : uint8_t {
   // Revision 4: conditional writes, decided by the key's owner (see CondWrite).
   kCondWrite = 18,
   kCondResult = 19,
+  // Revision 4 too: listing keys (see ListKeys).
+  kListKeys = 20,
+  kListKeysReply = 21,
 };
 const char* to_string(MessageType type);
 
@@ -241,9 +244,43 @@ struct CondResult {
 };
 inline constexpr size_t kCondOutcomeCount = 3;
 
-using Message = std::variant<Ping, IndirectPing, Ack, Nack, Alive, Suspect, Dead, PushPull,
-                             Invalidate, InvalidateAck, InvalidateReset, Query, QueryReply, Newer,
-                             CollectCheck, CollectAck, CondWrite, CondResult>;
+// From `origin`, listing keys, to every member it holds active: "your records of the keys
+// that start with `prefix` and sort after `after`, the first `limit` of them". Stream
+// channel; answered with a ListKeysReply.
+struct ListKeys {
+  uint64_t id = 0;
+  std::string origin;
+  std::string prefix;
+  std::string after;
+  uint32_t limit = 0;
+  friend bool operator==(const ListKeys&, const ListKeys&) = default;
+};
+
+// One record in a listing's answer: values with their size and expiry, tombstones and
+// markers with their version only (they hide older values held elsewhere).
+struct ListedRecord {
+  std::string key;
+  QueryAnswer kind = QueryAnswer::kValue;  // kValue, kTombstone or kInvalidated
+  Version version;
+  uint64_t size = 0;
+  uint64_t expires_us = 0;
+  friend bool operator==(const ListedRecord&, const ListedRecord&) = default;
+};
+
+// `responder`'s records for ListKeys `id`, in key order; `more`: it holds more after the
+// last one (it stopped at the limit).
+struct ListKeysReply {
+  uint64_t id = 0;
+  std::string responder;
+  bool more = false;
+  std::vector<ListedRecord> records;
+  friend bool operator==(const ListKeysReply&, const ListKeysReply&) = default;
+};
+
+using Message =
+    std::variant<Ping, IndirectPing, Ack, Nack, Alive, Suspect, Dead, PushPull, Invalidate,
+                 InvalidateAck, InvalidateReset, Query, QueryReply, Newer, CollectCheck, CollectAck,
+                 CondWrite, CondResult, ListKeys, ListKeysReply>;
 
 MessageType type_of(const Message& m);
 

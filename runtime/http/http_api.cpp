@@ -5,6 +5,7 @@
 
 #include "kernel/core/enum_names.h"
 #include "runtime/http/conditional.h"
+#include "runtime/http/listing.h"
 #include "runtime/http/members_json.h"
 #include "runtime/log.h"
 #include "runtime/metrics.h"
@@ -130,7 +131,7 @@ const char* to_string(HttpMethod method) {
   return name_of(kHttpMethodNames, method);
 }
 
-constexpr auto kRouteNames = name_table({"key", "members", "health", "metrics", "unknown"});
+constexpr auto kRouteNames = name_table({"key", "members", "health", "metrics", "keys", "unknown"});
 static_assert(kRouteNames.size() == kRouteCount, "one name per value");
 
 const char* to_string(Route route) {
@@ -170,6 +171,7 @@ Result<RoutedTarget> route_target(std::string_view target, size_t max_key_bytes)
     out.route = name == "members"   ? Route::kMembers
                 : name == "health"  ? Route::kHealth
                 : name == "metrics" ? Route::kMetrics
+                : name == "keys"    ? Route::kKeys
                                     : Route::kUnknown;
     return out;
   }
@@ -238,7 +240,7 @@ void HttpApi::handle(HttpRequest request, Done done) {
     case Route::kUnknown:
       finish(text(404,
                   "no such cluster endpoint; see /_cluster/members, /_cluster/health, "
-                  "/_cluster/metrics"));
+                  "/_cluster/metrics, /_cluster/keys"));
       return;
     default:
       break;
@@ -247,6 +249,10 @@ void HttpApi::handle(HttpRequest request, Done done) {
     HttpResponse r = text(405, "cluster endpoints answer GET only");
     r.headers.emplace_back("Allow", "GET, HEAD");
     finish(std::move(r));
+    return;
+  }
+  if (routed->route == Route::kKeys) {
+    handle_listing(*routed, finish);
     return;
   }
   Route which = routed->route;
@@ -375,6 +381,25 @@ void HttpApi::handle_conditional_write(HttpRequest& request, RoutedTarget& targe
                    [this, method, done = std::move(done)](Reply reply) {
                      done(key_response(method, reply, std::nullopt, driver_.stopping()));
                    });
+}
+
+void HttpApi::handle_listing(const RoutedTarget& target, Done& done) {
+  Result<ListParams> params = list_params(target.query, limits_.max_key_bytes);
+  if (!params.ok()) {
+    done(text(400, params.error().detail));
+    return;
+  }
+  ListParams& p = params.value();
+  driver_.list(std::move(p.prefix), std::move(p.after), p.limit, p.timeout,
+               [this, done = std::move(done)](Reply reply) {
+                 if (reply.status != ReplyStatus::kOk) {
+                   done(key_response(HttpMethod::kGet, reply, std::nullopt, driver_.stopping()));
+                   return;
+                 }
+                 HttpResponse r = json(listing_json(reply));
+                 if (!reply.current) r.headers.emplace_back("X-Cluster-KV-Current", "false");
+                 done(std::move(r));
+               });
 }
 
 }  // namespace ckv

@@ -79,8 +79,8 @@ struct HttpConnectionStats {
 };
 
 // What a request is about, for routing and metrics.
-enum class Route : uint8_t { kKey, kMembers, kHealth, kMetrics, kUnknown };
-inline constexpr size_t kRouteCount = 5;
+enum class Route : uint8_t { kKey, kMembers, kHealth, kMetrics, kKeys, kUnknown };
+inline constexpr size_t kRouteCount = 6;
 static_assert(static_cast<size_t>(Route::kUnknown) + 1 == kRouteCount);
 const char* to_string(Route route);
 
@@ -134,6 +134,8 @@ class HttpApi {
   // PUT, POST or DELETE with If-Match or If-None-Match: decided by the key's owner (412
   // when the condition does not hold). A conditional DELETE of an absent key is a 412 or
   // a 200, never the unconditional delete's 404.
+  // GET /_cluster/keys (runtime/http/listing.h).
+  void handle_listing(const RoutedTarget& target, std::function<void(HttpResponse)>& done);
   void handle_conditional_write(HttpRequest& request, RoutedTarget& target,
                                 std::function<void(HttpResponse)>& done);
 

@@ -109,12 +109,15 @@ TEST_F(StagedStoreTest, ForEachSeesStagedWritesWithoutCommittingAndMetaIsNotStag
   ASSERT_TRUE(staged_->put_meta(MetaKey::kEpoch, 9).ok());
   EXPECT_EQ(*durable_.get_meta(MetaKey::kEpoch), 9u);
   std::map<std::string, std::string> seen;
+  std::vector<std::string> order;
   ASSERT_TRUE(staged_
                   ->for_each([&](std::string_view key, const Record& r) {
                     EXPECT_TRUE(seen.emplace(std::string(key), r.value).second) << key;
+                    order.emplace_back(key);
                     return true;
                   })
                   .ok());
+  EXPECT_EQ(order, (std::vector<std::string>{"a", "c", "d"})) << "in key order, staged included";
   EXPECT_EQ(seen,
             (std::map<std::string, std::string>{{"a", "new"}, {"c", "kept"}, {"d", "added"}}));
   EXPECT_EQ(staged_->staged_writes(), 3u);
@@ -123,6 +126,15 @@ TEST_F(StagedStoreTest, ForEachSeesStagedWritesWithoutCommittingAndMetaIsNotStag
   ASSERT_TRUE(
       staged_->for_each([&](std::string_view, const Record&) { return ++visited < 2; }).ok());
   EXPECT_EQ(visited, 2);
+  std::vector<std::string> from_b;
+  ASSERT_TRUE(staged_
+                  ->for_each_from("b",
+                                  [&](std::string_view key, const Record&) {
+                                    from_b.emplace_back(key);
+                                    return true;
+                                  })
+                  .ok());
+  EXPECT_EQ(from_b, (std::vector<std::string>{"c", "d"}));
 }
 
 }  // namespace

@@ -47,7 +47,9 @@ TEST(Codec, EachKindHasItsOwnTypeByte) {
                              CollectCheck{"a", 1, {}},
                              CollectAck{"a", 1, true},
                              CondWrite{1, "a", "k", true, {WriteCondition::Kind::kAbsent, {}}},
-                             CondResult{1, "a"}};
+                             CondResult{1, "a"},
+                             ListKeys{1, "a", "p", "", 10},
+                             ListKeysReply{1, "a"}};
   for (const Message& m : samples) {
     const auto bytes = encode_packet({&m, 1});
     ASSERT_GE(bytes.size(), 3u);
