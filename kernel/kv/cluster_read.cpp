@@ -7,36 +7,10 @@
 
 #include "kernel/core/assert.h"
 #include "kernel/kv/key_value.h"
+#include "kernel/kv/record_answer.h"
 #include "kernel/wire/codec.h"
 
 namespace ckv {
-
-namespace {
-
-wire::QueryAnswer answer_of(RecordKind kind) {
-  switch (kind) {
-    case RecordKind::kValue:
-      return wire::QueryAnswer::kValue;
-    case RecordKind::kTombstone:
-      return wire::QueryAnswer::kTombstone;
-    case RecordKind::kInvalidated:
-      return wire::QueryAnswer::kInvalidated;
-  }
-  return wire::QueryAnswer::kNotFound;
-}
-
-RecordKind kind_of(wire::QueryAnswer answer) {
-  switch (answer) {
-    case wire::QueryAnswer::kValue:
-      return RecordKind::kValue;
-    case wire::QueryAnswer::kTombstone:
-      return RecordKind::kTombstone;
-    default:
-      return RecordKind::kInvalidated;
-  }
-}
-
-}  // namespace
 
 void KeyValue::raise_query_floor(std::string_view key, const Version& version) {
   if (query_of_key_.empty()) return;

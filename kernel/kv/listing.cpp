@@ -2,6 +2,7 @@
 
 #include "kernel/core/assert.h"
 #include "kernel/kv/key_value.h"
+#include "kernel/kv/record_answer.h"
 
 // KeyValue, part six: listing the keys the cluster holds (see key_value.h and
 // docs/kv-protocol.md, "Listing").
@@ -18,29 +19,6 @@
 namespace ckv {
 
 namespace {
-
-wire::QueryAnswer answer_of(RecordKind kind) {
-  switch (kind) {
-    case RecordKind::kValue:
-      return wire::QueryAnswer::kValue;
-    case RecordKind::kTombstone:
-      return wire::QueryAnswer::kTombstone;
-    case RecordKind::kInvalidated:
-      return wire::QueryAnswer::kInvalidated;
-  }
-  return wire::QueryAnswer::kInvalidated;
-}
-
-RecordKind kind_of(wire::QueryAnswer answer) {
-  switch (answer) {
-    case wire::QueryAnswer::kValue:
-      return RecordKind::kValue;
-    case wire::QueryAnswer::kTombstone:
-      return RecordKind::kTombstone;
-    default:
-      return RecordKind::kInvalidated;
-  }
-}
 
 bool starts_with(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
