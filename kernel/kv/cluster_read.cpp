@@ -358,6 +358,7 @@ void KeyValue::settle_reads(Now now) {
     if (auto it = queries_.find(id); it != queries_.end()) maybe_complete(now, it->second, false);
   }
   if (joined_at_ == kNever && membership_.joined()) joined_at_ = now.mono;
+  if (!listings_.empty()) settle_listings();
   run_internal_replies(now);
 }
 

@@ -132,7 +132,11 @@ KeyValue::KeyValue(const KvConfig& config, const MembershipConfig& membership_co
       hold_writes_until_us_(clock_ceiling),
       epoch_(epoch),
       log_(rng_.next() | 1, config.log_entries, config.log_bytes),
-      next_query_id_(rng_.next() >> 1) {}
+      next_query_id_(rng_.next() >> 1),
+      // Random starts, as for query ids: a restarted node must not take an answer meant
+      // for its previous process (a forwarded write's result, a listing's records) as its own.
+      next_forward_id_(rng_.next() >> 1),
+      next_listing_id_(rng_.next() >> 1) {}
 
 // --- client operations ------------------------------------------------------------------
 

@@ -373,7 +373,10 @@ class KeyValue {
   // Answers the listing (complete: every member asked answered).
   void conclude_listing(uint64_t id, bool complete);
   void listing_timer(Now now);
+  // Member changes, for listings in flight: one gone is not waited for, one that appears
+  // is asked too; settle_listings ends those with nobody left to wait for.
   void listing_member_change(const MemberChange& change);
+  void settle_listings();
 
   // The store's erase, with the bound's accounting.
   Status store_erase(std::string_view key);
@@ -492,14 +495,14 @@ class KeyValue {
   std::map<uint64_t, Forwarded> forwarded_;
   std::vector<Reply> internal_replies_;
   uint64_t next_internal_ = kInternalRequest;
-  uint64_t next_forward_id_ = 1;
+  uint64_t next_forward_id_;
   MonoTime joined_at_ = kNever;
   // Members that left this node's active set less than cas_handoff ago, and when.
   std::vector<std::pair<std::string, MonoTime>> recently_gone_;
   MonoTime handoff_wake_ = kNever;  // a waiting decision may start then
 
   std::map<uint64_t, Listing> listings_;  // by listing id (ListKeys::id)
-  uint64_t next_listing_id_ = 1;
+  uint64_t next_listing_id_;
 };
 
 }  // namespace ckv

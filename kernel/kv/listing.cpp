@@ -199,13 +199,35 @@ void KeyValue::listing_timer(Now now) {
 }
 
 void KeyValue::listing_member_change(const MemberChange& change) {
+  if (listings_.empty() || change.name == membership_.name()) return;
   const bool active_now = !change.reaped && (change.to_state == MemberState::kAlive ||
                                              change.to_state == MemberState::kSuspect);
-  if (active_now || listings_.empty()) return;
-  // A member gone is not waited for (as a read does not wait for it).
-  std::vector<uint64_t> done;
+  const bool was_active =
+      change.from_state == MemberState::kAlive || change.from_state == MemberState::kSuspect;
   for (auto& [id, l] : listings_) {
-    if (std::erase(l.waiting, change.name) > 0 && l.waiting.empty()) done.push_back(id);
+    if (!active_now) {
+      // A member gone is not waited for (as a read does not wait for it); the listing
+      // ends in settle_listings, once the whole input is handled.
+      std::erase(l.waiting, change.name);
+    } else if (!was_active || change.reaped) {
+      // One that appears or comes back is asked too: it may hold the newest versions.
+      const Member* m = active_member(change.name);
+      if (m == nullptr ||
+          std::find(l.waiting.begin(), l.waiting.end(), change.name) != l.waiting.end()) {
+        continue;
+      }
+      l.waiting.push_back(change.name);
+      send(m->addr, Channel::kStream,
+           wire::ListKeys{id, std::string(membership_.name()), l.prefix, l.after,
+                          static_cast<uint32_t>(l.limit)});
+    }
+  }
+}
+
+void KeyValue::settle_listings() {
+  std::vector<uint64_t> done;
+  for (const auto& [id, l] : listings_) {
+    if (l.waiting.empty()) done.push_back(id);
   }
   for (uint64_t id : done)
     conclude_listing(id, true);
