@@ -72,12 +72,12 @@ TEST_F(ConditionalWrites, ASeesAWriteAcknowledgedElsewhereBeforeIt) {
   const size_t other = not_owner("k");
   cluster_.node(other).put(cluster_.now(other), 1, "k", "plain");
   cluster_.pump();
-  const Reply* plain = cluster_.reply_to(1);
-  ASSERT_NE(plain, nullptr);
+  ASSERT_NE(cluster_.reply_to(1), nullptr);
+  const Version plain = cluster_.reply_to(1)->version;  // (replies move as more come)
   Reply created = write_if(owner("k"), 2, "k", when(Kind::kAbsent));
   EXPECT_EQ(created.status, ReplyStatus::kPreconditionFailed);
-  EXPECT_EQ(created.version, plain->version);
-  Reply matched = write_if(owner("k"), 3, "k", when(Kind::kMatch, {plain->version}));
+  EXPECT_EQ(created.version, plain);
+  Reply matched = write_if(owner("k"), 3, "k", when(Kind::kMatch, {plain}));
   EXPECT_EQ(matched.status, ReplyStatus::kOk);
 }
 
