@@ -88,7 +88,8 @@ struct Reply {
   std::string next;
   // Get only: rounds of questions this get waited for — one, plus one for each write of
   // the key that raced it (its answers predated an invalidation that arrived meanwhile).
-  // A get that joined a read already in flight counts from the round asked for it.
+  // A get that joined a read already in flight counts the round then in flight too (it
+  // waited for it to end before its own round was asked).
   uint32_t rounds = 0;
 };
 

@@ -102,7 +102,7 @@ void KeyValue::start_query(Now now, std::string key, uint64_t request, Duration 
     // acknowledged since): it is answered from the next round of questions.
     Query& q = queries_.at(existing->second);
     CKV_ASSERT(q.key == key, "the read found for a key is that key's");
-    q.requests.push_back(Waiter{request, now.mono + timeout, q.rounds + 1});
+    q.requests.push_back(Waiter{request, now.mono + timeout, q.rounds + 1, q.rounds});
     stats_.gets_remote++;
     if (!q.waiting.empty() && now.mono >= q.last_ask + config_.query_retry) {
       ask(q, q.waiting);
@@ -121,7 +121,7 @@ void KeyValue::start_query(Now now, std::string key, uint64_t request, Duration 
   const uint64_t id = next_query_id_++;
   Query q{id,
           key,
-          {Waiter{request, now.mono + timeout, 1}},
+          {Waiter{request, now.mono + timeout, 1, 1}},
           now.mono,
           now.mono + config_.query_retry,
           config_.query_retry};
@@ -339,7 +339,7 @@ void KeyValue::conclude(MonoTime now, Query& q, bool complete, const std::vector
     Reply each = i + 1 == waiters.size() ? std::move(r) : r;
     each.request = waiters[i].request;
     // The rounds this get waited for: a get that joined later waited for fewer.
-    each.rounds = q.rounds >= waiters[i].round ? q.rounds - waiters[i].round + 1 : 1;
+    each.rounds = q.rounds >= waiters[i].counted_from ? q.rounds - waiters[i].counted_from + 1 : 1;
     reply(std::move(each));
   }
 }

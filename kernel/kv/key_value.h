@@ -147,6 +147,10 @@ class KeyValue {
     uint64_t request;
     MonoTime deadline;  // each get keeps its own timeout
     uint32_t round;     // the first round of questions asked after the get arrived
+    // The round it waited out first (Reply::rounds counts from it): `round`, or, for a get
+    // that joined a read in flight, the round then in flight, whose answers it waited for
+    // before its own were asked.
+    uint32_t counted_from;
   };
   struct Query {
     uint64_t id;
