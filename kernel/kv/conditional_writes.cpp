@@ -154,7 +154,8 @@ void KeyValue::on_cond_write(Now now, const Address& from, wire::CondWrite&& m) 
                   " does not own it by its view); retry");
   }
   if (m.key.size() > config_.max_key_bytes || m.value.size() > config_.max_value_bytes ||
-      m.condition.kind == WriteCondition::Kind::kNone) {
+      m.condition.kind == WriteCondition::Kind::kNone ||
+      m.ttl_us > static_cast<uint64_t>(config_.max_ttl.count())) {
     return refuse("the conditional write exceeds the owner's limits");
   }
   if (decisions_pending_ >= config_.max_pending_queries) {
@@ -166,8 +167,7 @@ void KeyValue::on_cond_write(Now now, const Address& from, wire::CondWrite&& m) 
   d.op = m.erase ? ClientOp::kDelete : ClientOp::kPut;
   d.condition = std::move(m.condition);
   d.value = std::move(m.value);
-  if (m.ttl_us != 0)
-    d.ttl = Duration(static_cast<int64_t>(std::min<uint64_t>(m.ttl_us, INT64_MAX)));
+  if (m.ttl_us != 0) d.ttl = Duration(static_cast<int64_t>(m.ttl_us));  // at most max_ttl
   d.deadline = now.mono + config_.cas_timeout;
   enqueue_decision(now, std::move(m.key), std::move(d));
 }

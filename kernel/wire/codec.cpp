@@ -450,7 +450,7 @@ Message decode_body(MessageType type, ByteReader& r, const DecodeLimits& limits)
 
 bool known_type(uint8_t t) {
   return t >= static_cast<uint8_t>(MessageType::kPing) &&
-         t <= static_cast<uint8_t>(MessageType::kListKeysReply);
+         t <= static_cast<uint8_t>(kLastMessageType);
 }
 
 Status check_header(std::span<const uint8_t> bytes, size_t max_bytes) {

@@ -53,6 +53,8 @@ enum class MessageType : uint8_t {
   kListKeys = 20,
   kListKeysReply = 21,
 };
+// The highest type this revision knows (types from kPing up to it are all defined).
+inline constexpr MessageType kLastMessageType = MessageType::kListKeysReply;
 const char* to_string(MessageType type);
 
 // "Are you alive?" to `target`; answered with an Ack carrying the same seq.

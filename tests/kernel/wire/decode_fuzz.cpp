@@ -71,7 +71,7 @@ bool decode_and_check(std::span<const uint8_t> bytes, const DecodeLimits& limits
   const Status walked = for_each_frame(bytes, [&](uint8_t type, size_t n) {
     frame_bytes += n;
     const bool ours = type >= static_cast<uint8_t>(MessageType::kPing) &&
-                      type <= static_cast<uint8_t>(MessageType::kCollectAck);
+                      type <= static_cast<uint8_t>(kLastMessageType);
     if (!ours) {
       types_match = types_match && later;
       return;
