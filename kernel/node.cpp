@@ -131,8 +131,8 @@ void Node::get(Now now, uint64_t request, std::string_view key, std::optional<Du
 }
 
 void Node::put(Now now, uint64_t request, std::string_view key, std::string value,
-               std::optional<Duration> ttl) {
-  kv_->put(now, request, key, std::move(value), ttl);
+               std::optional<Duration> ttl, ContentType content) {
+  kv_->put(now, request, key, std::move(value), ttl, std::move(content));
 }
 
 void Node::erase(Now now, uint64_t request, std::string_view key) {
@@ -140,13 +140,14 @@ void Node::erase(Now now, uint64_t request, std::string_view key) {
 }
 
 void Node::list(Now now, uint64_t request, std::string_view prefix, std::string_view after,
-                size_t limit, std::optional<Duration> timeout) {
-  kv_->list(now, request, prefix, after, limit, timeout);
+                size_t limit, std::optional<Duration> timeout, bool values) {
+  kv_->list(now, request, prefix, after, limit, timeout, values);
 }
 
 void Node::write_if(Now now, uint64_t request, std::string_view key, bool erase, std::string value,
-                    std::optional<Duration> ttl, WriteCondition condition) {
-  kv_->write_if(now, request, key, erase, std::move(value), ttl, std::move(condition));
+                    std::optional<Duration> ttl, WriteCondition condition, ContentType content) {
+  kv_->write_if(now, request, key, erase, std::move(value), ttl, std::move(condition),
+                std::move(content));
 }
 
 Node::Node(const NodeConfig& config, std::string name, Address address, uint64_t seed, Now start)

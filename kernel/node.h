@@ -65,18 +65,19 @@ class Node {
   // Client operations; each answers with one Reply carrying `request` (see kv/client.h).
   void get(Now now, uint64_t request, std::string_view key,
            std::optional<Duration> timeout = std::nullopt);
-  // `ttl`: the value expires that long after `now.wall` (none: the configured default).
+  // `ttl`: the value expires that long after `now.wall` (none: the configured default);
+  // `content`: what the value is, returned with it (kv/content_type.h).
   void put(Now now, uint64_t request, std::string_view key, std::string value,
-           std::optional<Duration> ttl = std::nullopt);
+           std::optional<Duration> ttl = std::nullopt, ContentType content = {});
   void erase(Now now, uint64_t request, std::string_view key);
   // A conditional put (`erase` false) or delete, decided by the key's owner (see
   // kv/key_value.h): kOk, kPreconditionFailed, or kError (kUnavailable: retry).
   void write_if(Now now, uint64_t request, std::string_view key, bool erase, std::string value,
-                std::optional<Duration> ttl, WriteCondition condition);
+                std::optional<Duration> ttl, WriteCondition condition, ContentType content = {});
 
-  // Lists the keys the cluster holds (see KeyValue::list).
+  // Lists the keys the cluster holds, with their values if `values` (see KeyValue::list).
   void list(Now now, uint64_t request, std::string_view prefix, std::string_view after,
-            size_t limit, std::optional<Duration> timeout = std::nullopt);
+            size_t limit, std::optional<Duration> timeout = std::nullopt, bool values = false);
 
   Outbox& outbox() { return outbox_; }
   const NodeStats& stats() const { return stats_; }

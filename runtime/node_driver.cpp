@@ -282,7 +282,7 @@ void NodeDriver::note_local_hit(std::string_view key) {
   asio::post(strand_, [this] {
     std::vector<std::string> keys;
     {
-      std::lock_guard lock(sampled_hits_mutex_);
+      std::lock_guard taking(sampled_hits_mutex_);
       keys.swap(sampled_hits_);
     }
     node_->note_local_hits(keys);
@@ -309,13 +309,13 @@ void NodeDriver::get(std::string key, std::optional<Duration> timeout, ReplyHand
 }
 
 void NodeDriver::put(std::string key, std::string value, std::optional<Duration> ttl,
-                     ReplyHandler done) {
+                     ContentType content, ReplyHandler done) {
   asio::post(strand_, [this, key = std::move(key), value = std::move(value), ttl,
-                       done = std::move(done)]() mutable {
+                       content = std::move(content), done = std::move(done)]() mutable {
     if (refuse_if_stopping(done)) return;
     uint64_t id = next_request();
     pending_.emplace(id, std::move(done));
-    node_->put(now(), id, key, std::move(value), ttl);
+    node_->put(now(), id, key, std::move(value), ttl, std::move(content));
     after_input();
   });
 }
@@ -331,26 +331,28 @@ void NodeDriver::erase(std::string key, ReplyHandler done) {
 }
 
 void NodeDriver::list(std::string prefix, std::string after, size_t limit,
-                      std::optional<Duration> timeout, ReplyHandler done) {
+                      std::optional<Duration> timeout, bool values, ReplyHandler done) {
   asio::post(strand_, [this, prefix = std::move(prefix), after = std::move(after), limit, timeout,
-                       done = std::move(done)]() mutable {
+                       values, done = std::move(done)]() mutable {
     if (refuse_if_stopping(done)) return;
     uint64_t id = next_request();
     pending_.emplace(id, std::move(done));
-    node_->list(now(), id, prefix, after, limit, timeout);
+    node_->list(now(), id, prefix, after, limit, timeout, values);
     after_input();
   });
 }
 
 void NodeDriver::write_if(std::string key, bool erase, std::string value,
-                          std::optional<Duration> ttl, WriteCondition condition,
-                          ReplyHandler done) {
+                          std::optional<Duration> ttl, ContentType content,
+                          WriteCondition condition, ReplyHandler done) {
   asio::post(strand_, [this, key = std::move(key), erase, value = std::move(value), ttl,
-                       condition = std::move(condition), done = std::move(done)]() mutable {
+                       content = std::move(content), condition = std::move(condition),
+                       done = std::move(done)]() mutable {
     if (refuse_if_stopping(done)) return;
     uint64_t id = next_request();
     pending_.emplace(id, std::move(done));
-    node_->write_if(now(), id, key, erase, std::move(value), ttl, std::move(condition));
+    node_->write_if(now(), id, key, erase, std::move(value), ttl, std::move(condition),
+                    std::move(content));
     after_input();
   });
 }

@@ -90,15 +90,17 @@ class NodeDriver {
   // a local hit then never waits for the kernel's strand. False: use get().
   bool try_local_get(std::string_view key, Reply& out);
   void get(std::string key, std::optional<Duration> timeout, ReplyHandler done);
-  // `ttl`: the value expires that long after the node takes it (none: --default-ttl).
-  void put(std::string key, std::string value, std::optional<Duration> ttl, ReplyHandler done);
+  // `ttl`: the value expires that long after the node takes it (none: --default-ttl);
+  // `content`: what the value is (kernel/kv/content_type.h).
+  void put(std::string key, std::string value, std::optional<Duration> ttl, ContentType content,
+           ReplyHandler done);
   void erase(std::string key, ReplyHandler done);
-  // Lists the cluster's keys (see Node::list).
+  // Lists the cluster's keys, with their values if `values` (see Node::list).
   void list(std::string prefix, std::string after, size_t limit, std::optional<Duration> timeout,
-            ReplyHandler done);
+            bool values, ReplyHandler done);
   // A conditional put (`erase` false) or delete (see Node::write_if).
   void write_if(std::string key, bool erase, std::string value, std::optional<Duration> ttl,
-                WriteCondition condition, ReplyHandler done);
+                ContentType content, WriteCondition condition, ReplyHandler done);
   // A peer found by mDNS: joined unless a member of that name is already alive.
   void discovered(std::string name, Address peer);
   // Key rotation: seals and opens gossip with `keyring` from now on (thread-safe). A node

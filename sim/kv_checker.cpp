@@ -134,6 +134,41 @@ void KvChecker::on_list(MonoTime now, uint32_t node, uint64_t acked_before, cons
   }
 }
 
+bool KvChecker::check_value(MonoTime now, const std::string& where, uint32_t key,
+                            const Version& version, const std::string& value,
+                            const ContentType& content) {
+  auto w = writes_.find(version);
+  if (w == writes_.end() || w->second.key != key || w->second.tombstone) {
+    violate(now, "integrity",
+            where + " returned version " + to_string(version) + ", which no put of this key wrote");
+    return false;
+  }
+  if (value.size() != w->second.bytes || value != value_for(w->second.op_id, w->second.bytes)) {
+    violate(now, "integrity",
+            where + " returned " + std::to_string(value.size()) +
+                " bytes that differ from what was written at " + to_string(version));
+    return false;
+  }
+  if (content != content_for(w->second.op_id)) {
+    violate(now, "content types kept",
+            where + " returned " + to_string(version) + " as \"" + content.media + "\" \"" +
+                content.encoding + "\", written as \"" + content_for(w->second.op_id).media +
+                "\" \"" + content_for(w->second.op_id).encoding + "\"");
+    return false;
+  }
+  return true;
+}
+
+void KvChecker::on_listed_value(MonoTime now, uint32_t node, uint32_t key, const ListedKey& k) {
+  const std::string where = "n" + std::to_string(node) + " listed " + key_name(key) + " and";
+  if (!check_value(now, where, key, k.version, k.value, k.content)) return;
+  if (k.size != k.value.size()) {
+    violate(now, "integrity",
+            where + " gave its size as " + std::to_string(k.size) + " with " +
+                std::to_string(k.value.size()) + " bytes of value");
+  }
+}
+
 void KvChecker::on_unacknowledged_write(const WriteRecord& w) {
   if (auto seen = writes_.find(w.version);
       seen != writes_.end() && seen->second.key == w.key &&
@@ -212,20 +247,8 @@ void KvChecker::on_get(MonoTime now, uint32_t node, uint32_t key, MonoTime start
   const Duration took = now - started;
   if (r.status == ReplyStatus::kOk) {
     (r.remote ? latency_.get_remote : latency_.get_local).push_back(took);
+    if (!check_value(now, where, key, r.version, r.value, r.content)) return;
     auto w = writes_.find(r.version);
-    if (w == writes_.end() || w->second.key != key || w->second.tombstone) {
-      violate(
-          now, "integrity",
-          where + " returned version " + to_string(r.version) + ", which no put of this key wrote");
-      return;
-    }
-    if (r.value.size() != w->second.bytes ||
-        r.value != value_for(w->second.op_id, w->second.bytes)) {
-      violate(now, "integrity",
-              where + " returned " + std::to_string(r.value.size()) +
-                  " bytes that differ from what was written at " + to_string(r.version));
-      return;
-    }
     if (w->second.expires_us != 0 && node_clock_us >= w->second.expires_us) {
       violate(now, "values expire",
               where + " returned " + to_string(r.version) + ", which expired at " +

@@ -124,6 +124,9 @@ class KvChecker {
   // or a newer one; when it is a delete by such a node, it does not show the key.
   void on_list(MonoTime now, uint32_t node, uint64_t acked_before, const Reply& r,
                const std::vector<bool>& heard, const std::set<uint32_t>& touched);
+  // Key `key` as a listing with values by `node` showed it: `k`'s version is a put of the
+  // key, and its value and content type are that put's.
+  void on_listed_value(MonoTime now, uint32_t node, uint32_t key, const ListedKey& k);
   // Bounds on the nodes' expiry clocks now: every running node's is at least `lowest_us`,
   // and none can be past `highest_us`. A put whose TTL ran out by `highest_us` may be
   // answered as a 404 of its version; one that ran out by `lowest_us` must be.
@@ -174,6 +177,10 @@ class KvChecker {
   const std::map<Version, WriteRecord>& all_writes() const { return writes_; }
 
  private:
+  // Whether `version`, shown by `where` for `key` with `value` and `content`, is a put of
+  // that key that wrote exactly them; reports the violation if not.
+  bool check_value(MonoTime now, const std::string& where, uint32_t key, const Version& version,
+                   const std::string& value, const ContentType& content);
   struct Floor {
     Version version;
     bool of_value = false;  // set by a value (a put, or a get that returned one)

@@ -98,4 +98,17 @@ std::string value_for(uint64_t op_id, size_t bytes) {
   return v;
 }
 
+ContentType content_for(uint64_t op_id) {
+  switch (op_id % 4) {
+    case 0:
+      return {};
+    case 1:
+      return {"text/plain; charset=utf-8", ""};
+    case 2:
+      return {"application/json", "gzip"};
+    default:
+      return {"application/x-op-" + std::to_string(op_id % 1000), "br"};
+  }
+}
+
 }  // namespace ckv::sim

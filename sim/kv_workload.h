@@ -9,8 +9,9 @@
 //    first minute: reads racing the first writes of each node and the last news of who is
 //    in the cluster.
 //
-// Values are a pure function of the operation's id (`value_for`), so a checker can verify
-// any value it reads back from the id of the put that wrote it.
+// Values and their content types are pure functions of the operation's id (`value_for`,
+// `content_for`), so a checker can verify any value it reads back from the id of the put
+// that wrote it.
 #pragma once
 
 #include <cstddef>
@@ -110,5 +111,8 @@ std::string key_name(uint32_t key);
 uint32_t key_index(std::string_view name);
 // The value a put with this id writes.
 std::string value_for(uint64_t op_id, size_t bytes);
+// The content type it writes with it: none for a quarter of the ids, else one of three
+// (media type with parameters, with an encoding, one drawn from the id).
+ContentType content_for(uint64_t op_id);
 
 }  // namespace ckv::sim

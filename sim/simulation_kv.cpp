@@ -7,6 +7,15 @@
 
 namespace ckv::sim {
 
+namespace {
+
+// Half the listings (by op id) ask for the values too, which the checker then verifies.
+bool lists_values(uint64_t op_id) {
+  return op_id % 2 == 1;
+}
+
+}  // namespace
+
 void Simulation::client_op() {
   if (quiet_start_ != kNever) return;  // the load stops with the faults
   if (kv_profile_ == KvProfile::kReadModifyWrite) {
@@ -103,7 +112,7 @@ void Simulation::call_kernel(uint32_t i, uint64_t request) {
     const bool erase = op.op == ClientOp::kDelete;
     n.kernel->write_if(now_for(i), request, key, erase,
                        erase ? std::string() : value_for(op.op_id, op.bytes), std::nullopt,
-                       *op.condition);
+                       *op.condition, erase ? ContentType{} : content_for(op.op_id));
     drain(i);
     return;
   }
@@ -112,10 +121,12 @@ void Simulation::call_kernel(uint32_t i, uint64_t request) {
       n.kernel->get(now_for(i), request, key);
       break;
     case ClientOp::kList:
-      n.kernel->list(now_for(i), request, "", "", KeyValue::kMaxListLimit);
+      n.kernel->list(now_for(i), request, "", "", KeyValue::kMaxListLimit, std::nullopt,
+                     lists_values(op.op_id));
       break;
     case ClientOp::kPut:
-      n.kernel->put(now_for(i), request, key, value_for(op.op_id, op.bytes), op.ttl);
+      n.kernel->put(now_for(i), request, key, value_for(op.op_id, op.bytes), op.ttl,
+                    content_for(op.op_id));
       break;
     case ClientOp::kDelete:
       n.kernel->erase(now_for(i), request, key);
@@ -541,6 +552,16 @@ void Simulation::on_list_reply(uint32_t i, const PendingOp& op, const Reply& r) 
     // As a get's: only a failed batch its answer rode with excuses an error.
     kv_checker_.on_error(now_, i, nodes_[i].commit_failed_last >= op.started, r.error);
     return;
+  }
+  // Every value shown is the one its version wrote, with its content type, current or not.
+  if (lists_values(op.op_id)) {
+    for (const ListedKey& k : r.keys) {
+      const uint32_t key = key_index(k.key);
+      if (key >= config_.workload.keys) continue;  // reported below
+      Reply shown{0, ClientOp::kGet, ReplyStatus::kOk, k.version, k.value};
+      register_maybe_written(key, shown);
+      kv_checker_.on_listed_value(now_, i, key, k);
+    }
   }
   if (!r.current) {
     kv_counts_.lists_not_current++;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "kernel/core/result.h"
+#include "kernel/kv/content_type.h"
 #include "kernel/kv/version.h"
 
 namespace ckv {
@@ -55,12 +56,15 @@ struct WriteCondition {
 };
 inline constexpr size_t kWriteConditionKindCount = 5;
 
-// One key of a listing: its current value's version, size and expiry (0: never).
+// One key of a listing: its current value's version, size and expiry (0: never); with
+// values asked for, the value and its content type too.
 struct ListedKey {
   std::string key;
   Version version;
   uint64_t size = 0;
   uint64_t expires_us = 0;
+  std::string value;
+  ContentType content;
   friend bool operator==(const ListedKey&, const ListedKey&) = default;
 };
 
@@ -73,6 +77,8 @@ struct Reply {
   std::string error;
   // Get of a value, or put: when the value expires (wall-clock microseconds), 0 never.
   uint64_t expires_us = 0;
+  // Get of a value: what its writer said it is (empty: not given).
+  ContentType content;
   // kError only: kInvalidArgument or kOversized (the request was bad), kNoSpace (the store
   // is full or at its bound), kIoError (the store failed), kUnavailable (retry later).
   ErrorCode code = ErrorCode::kInvalidArgument;

@@ -38,6 +38,7 @@ void KeyValue::on_query(const Address& from, const wire::Query& m) {
     r.version = record.version;
     r.value = std::move(record.value);
     r.expires_us = record.expires_us;
+    r.content = std::move(record.content);
   }
   const bool large = r.value.size() > config_.inline_value_bytes;
   send(from, large ? Channel::kStream : Channel::kDatagram, r);
@@ -59,7 +60,8 @@ void KeyValue::on_query_reply(Now now, const Address& from, wire::QueryReply&& m
     q.holders.emplace_back(m.responder, m.version);
     // A marker means a newer write exists: if it is newer than every value, ask again.
     if (m.answer == wire::QueryAnswer::kInvalidated) q.floor = std::max(q.floor, m.version);
-    Candidate answer{kind_of(m.answer), m.version, std::move(m.value), m.expires_us};
+    Candidate answer{kind_of(m.answer), m.version, std::move(m.value), m.expires_us,
+                     std::move(m.content)};
     expire_if_due(answer);  // judged by our expiry clock, not the responder's
     if (beats(answer.kind, answer.version, q.best)) q.best = std::move(answer);
   }
@@ -73,6 +75,7 @@ void KeyValue::expire_if_due(Candidate& c) const {
   c.kind = RecordKind::kTombstone;
   c.value.clear();
   c.expires_us = 0;
+  c.content = {};
 }
 
 bool KeyValue::beats(RecordKind kind, const Version& version,
@@ -127,7 +130,8 @@ void KeyValue::start_query(Now now, std::string key, uint64_t request, Duration 
           config_.query_retry};
   q.epoch = epoch_;
   if (local != nullptr) {
-    q.best = Candidate{local->kind, local->version, local->value, local->expires_us};
+    q.best =
+        Candidate{local->kind, local->version, local->value, local->expires_us, local->content};
     q.local_version = local->version;
   }
   std::vector<std::string> members;
@@ -163,7 +167,8 @@ void KeyValue::merge_local(Query& q) {
   if (!found.value()) return;
   q.local_version = local.version;
   if (beats(local.kind, local.version, q.best)) {
-    q.best = Candidate{local.kind, local.version, std::move(local.value), local.expires_us};
+    q.best = Candidate{local.kind, local.version, std::move(local.value), local.expires_us,
+                       std::move(local.content)};
   }
 }
 
@@ -314,8 +319,8 @@ void KeyValue::conclude(MonoTime now, Query& q, bool complete, const std::vector
     if (!q.local_version || *q.local_version <= q.best->version) {
       // Current only if every member answered and no gap opened while they did.
       const bool current = complete && q.epoch == epoch_;
-      Record record{q.best->kind, q.best->version, current ? epoch_ : 0, q.best->value,
-                    q.best->expires_us};
+      Record record{q.best->kind,  q.best->version,    current ? epoch_ : 0,
+                    q.best->value, q.best->expires_us, q.best->content};
       if (supersede(now, q.key, record)) q.local_version = record.version;
     }
     r.version = q.best->version;
@@ -323,6 +328,7 @@ void KeyValue::conclude(MonoTime now, Query& q, bool complete, const std::vector
       r.status = ReplyStatus::kOk;
       r.value = q.best->value;
       r.expires_us = q.best->expires_us;
+      r.content = q.best->content;
     }
   }
   if (!r.version.is_zero()) clock_.witness(r.version);  // writes follow what we answered

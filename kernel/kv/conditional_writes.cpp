@@ -68,7 +68,8 @@ bool KeyValue::may_decide(MonoTime now, std::string_view key, MonoTime* wait_unt
 }
 
 void KeyValue::write_if(Now now, uint64_t request, std::string_view key, bool erase,
-                        std::string value, std::optional<Duration> ttl, WriteCondition condition) {
+                        std::string value, std::optional<Duration> ttl, WriteCondition condition,
+                        ContentType content) {
   observe(now);
   const ClientOp op = erase ? ClientOp::kDelete : ClientOp::kPut;
   CKV_ASSERT(request < kInternalRequest, "drivers' request ids stay below the kernel's own");
@@ -85,6 +86,12 @@ void KeyValue::write_if(Now now, uint64_t request, std::string_view key, bool er
   if (value.size() > config_.max_value_bytes) {
     return fail(ErrorCode::kOversized,
                 "value is larger than " + std::to_string(config_.max_value_bytes) + " bytes");
+  }
+  if (!valid_content_type(content) || (erase && !content.empty())) {
+    return fail(ErrorCode::kInvalidArgument,
+                "content type and encoding must each be at most " +
+                    std::to_string(kMaxContentTypeBytes) +
+                    " bytes of printable ASCII, and a delete has none");
   }
   if (!ttl && !erase && config_.default_ttl > Duration(0)) ttl = config_.default_ttl;
   if (ttl && (*ttl <= Duration(0) || *ttl > config_.max_ttl)) {
@@ -113,6 +120,7 @@ void KeyValue::write_if(Now now, uint64_t request, std::string_view key, bool er
     d.op = op;
     d.condition = std::move(condition);
     d.value = std::move(value);
+    d.content = std::move(content);
     d.ttl = ttl;
     d.deadline = now.mono + config_.cas_timeout;
     enqueue_decision(now, std::string(key), std::move(d));
@@ -129,6 +137,7 @@ void KeyValue::write_if(Now now, uint64_t request, std::string_view key, bool er
   w.erase = erase;
   w.condition = std::move(condition);
   w.ttl_us = ttl ? static_cast<uint64_t>(ttl->count()) : 0;
+  w.content = std::move(content);
   w.value = std::move(value);
   send(m->addr, Channel::kStream, w);
   stats_.cond_writes_forwarded++;
@@ -154,7 +163,7 @@ void KeyValue::on_cond_write(Now now, const Address& from, wire::CondWrite&& m) 
                   " does not own it by its view); retry");
   }
   if (m.key.size() > config_.max_key_bytes || m.value.size() > config_.max_value_bytes ||
-      m.condition.kind == WriteCondition::Kind::kNone ||
+      m.condition.kind == WriteCondition::Kind::kNone || !valid_content_type(m.content) ||
       m.ttl_us > static_cast<uint64_t>(config_.max_ttl.count())) {
     return refuse("the conditional write exceeds the owner's limits");
   }
@@ -167,6 +176,7 @@ void KeyValue::on_cond_write(Now now, const Address& from, wire::CondWrite&& m) 
   d.op = m.erase ? ClientOp::kDelete : ClientOp::kPut;
   d.condition = std::move(m.condition);
   d.value = std::move(m.value);
+  d.content = std::move(m.content);
   if (m.ttl_us != 0) d.ttl = Duration(static_cast<int64_t>(m.ttl_us));  // at most max_ttl
   d.deadline = now.mono + config_.cas_timeout;
   enqueue_decision(now, std::move(m.key), std::move(d));
@@ -313,11 +323,11 @@ void KeyValue::run_internal_replies(Now now) {
       d.id = next_internal_++;
       internal_key_[d.id] = key;
       if (d.op == ClientOp::kDelete) {
-        write(now, d.id, ClientOp::kDelete, key, {}, 0);
+        write(now, d.id, ClientOp::kDelete, key, {}, 0, {});
       } else {
         const uint64_t expires_us =
             d.ttl ? wall_floor_us_ + static_cast<uint64_t>(d.ttl->count()) : 0;
-        write(now, d.id, ClientOp::kPut, key, std::move(d.value), expires_us);
+        write(now, d.id, ClientOp::kPut, key, std::move(d.value), expires_us, std::move(d.content));
       }
     }
   }

@@ -116,6 +116,8 @@ std::optional<Version> KeyValue::apply_invalidation(MonoTime now, std::string_vi
   record.kind = RecordKind::kInvalidated;
   record.version = version;
   record.value.clear();
+  record.expires_us = 0;
+  record.content = {};
   if (!supersede(now, key, record)) return std::nullopt;
   stats_.copies_dropped++;
   return version;

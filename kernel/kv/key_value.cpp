@@ -209,6 +209,7 @@ bool KeyValue::answer_locally(Record& local, uint64_t epoch, uint64_t wall_us, R
     out.status = ReplyStatus::kOk;
     out.value = std::move(local.value);
     out.expires_us = local.expires_us;
+    out.content = std::move(local.content);
   } else {
     out.status = ReplyStatus::kNotFound;
   }
@@ -216,9 +217,17 @@ bool KeyValue::answer_locally(Record& local, uint64_t epoch, uint64_t wall_us, R
 }
 
 void KeyValue::put(Now now, uint64_t request, std::string_view key, std::string value,
-                   std::optional<Duration> ttl) {
+                   std::optional<Duration> ttl, ContentType content) {
   observe(now);
   stats_.puts++;
+  if (!valid_content_type(content)) {
+    reply_error(request, ClientOp::kPut,
+                Error{ErrorCode::kInvalidArgument,
+                      "content type and encoding must each be at most " +
+                          std::to_string(kMaxContentTypeBytes) +
+                          " bytes of printable ASCII (inner spaces and tabs allowed)"});
+    return;
+  }
   if (!ttl && config_.default_ttl > Duration(0)) ttl = config_.default_ttl;
   if (ttl && (*ttl <= Duration(0) || *ttl > config_.max_ttl)) {
     reply_error(request, ClientOp::kPut,
@@ -228,17 +237,17 @@ void KeyValue::put(Now now, uint64_t request, std::string_view key, std::string 
     return;
   }
   const uint64_t expires_us = ttl ? wall_floor_us_ + static_cast<uint64_t>(ttl->count()) : 0;
-  write(now, request, ClientOp::kPut, key, std::move(value), expires_us);
+  write(now, request, ClientOp::kPut, key, std::move(value), expires_us, std::move(content));
 }
 
 void KeyValue::erase(Now now, uint64_t request, std::string_view key) {
   observe(now);
   stats_.deletes++;
-  write(now, request, ClientOp::kDelete, key, {}, 0);
+  write(now, request, ClientOp::kDelete, key, {}, 0, {});
 }
 
 void KeyValue::write(Now now, uint64_t request, ClientOp op, std::string_view key,
-                     std::string value, uint64_t expires_us) {
+                     std::string value, uint64_t expires_us, ContentType content) {
   auto fail = [&](Error why) { reply_error(request, op, std::move(why)); };
   if (key.empty() || key.size() > config_.max_key_bytes) {
     return fail(Error{ErrorCode::kInvalidArgument,
@@ -255,7 +264,8 @@ void KeyValue::write(Now now, uint64_t request, ClientOp op, std::string_view ke
       return fail(
           Error{ErrorCode::kUnavailable, "too many writes waiting for the clock; retry later"});
     }
-    held_writes_.push_back(HeldWrite{request, op, std::string(key), std::move(value), expires_us});
+    held_writes_.push_back(
+        HeldWrite{request, op, std::string(key), std::move(value), expires_us, std::move(content)});
     const Duration wait(
         std::max<int64_t>(0, static_cast<int64_t>(hold_writes_until_us_) - wall_us));
     held_until_ = std::min(held_until_, now.mono + wait);
@@ -303,6 +313,7 @@ void KeyValue::write(Now now, uint64_t request, ClientOp op, std::string_view ke
   record.validated_epoch = epoch_;
   record.value = std::move(value);
   record.expires_us = expires_us;
+  record.content = std::move(content);
   if (Status s = store_put(key, record); !s.ok()) {
     stats_.store_errors++;
     return fail(s.error());
@@ -344,7 +355,7 @@ void KeyValue::release_held_writes(Now now) {
   std::vector<HeldWrite> held = std::move(held_writes_);
   held_writes_.clear();
   for (HeldWrite& w : held) {
-    write(now, w.request, w.op, w.key, std::move(w.value), w.expires_us);
+    write(now, w.request, w.op, w.key, std::move(w.value), w.expires_us, std::move(w.content));
   }
 }
 
@@ -571,6 +582,7 @@ Result<bool> KeyValue::load(std::string_view key, Record& out, bool* expired_now
     out.kind = RecordKind::kTombstone;  // the same version: it still beats older copies
     out.value.clear();
     out.expires_us = 0;
+    out.content = {};
     if (expired_now != nullptr) *expired_now = true;
   }
   if (!found.ok() || unstored_.empty()) return found;

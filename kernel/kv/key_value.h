@@ -71,22 +71,26 @@ class KeyValue {
   // A value whose TTL has run out by `wall_us` is answered as a 404 of its version.
   static bool answer_locally(Record& local, uint64_t epoch, uint64_t wall_us, Reply& out);
   // `ttl`: the value expires that long after `now.wall` (none: KvConfig::default_ttl).
+  // `content`: what the value is (kv/content_type.h), kept and returned with it; one that
+  // is not valid_content_type is refused as an invalid argument.
   void put(Now now, uint64_t request, std::string_view key, std::string value,
-           std::optional<Duration> ttl = std::nullopt);
+           std::optional<Duration> ttl = std::nullopt, ContentType content = {});
   void erase(Now now, uint64_t request, std::string_view key);
   // A put (`erase` false) or delete whose `condition` (not kNone) the key's owner checks
   // first; answered kOk, kPreconditionFailed or kError (kUnavailable: undecided, or the
   // owner did not answer in time -- then it may have been written).
   void write_if(Now now, uint64_t request, std::string_view key, bool erase, std::string value,
-                std::optional<Duration> ttl, WriteCondition condition);
+                std::optional<Duration> ttl, WriteCondition condition, ContentType content = {});
   // Lists the keys with a value that start with `prefix` and sort after `after`, at most
   // `limit` (1..kMaxListLimit), from every active member's records and this node's,
   // merged by version (a key deleted or overwritten on one member does not come back
   // from a stale copy on another); waits for silent members up to `timeout` (none: the
-  // query timeout). Answered with a kList Reply (keys, next, current).
+  // query timeout). Answered with a kList Reply (keys, next, current). With `values`, each
+  // key comes with its value and content type, and a page also ends once its values pass
+  // wire::kListValueBytes from any one member (`next` then says where to go on).
   static constexpr size_t kMaxListLimit = 10000;
   void list(Now now, uint64_t request, std::string_view prefix, std::string_view after,
-            size_t limit, std::optional<Duration> timeout = std::nullopt);
+            size_t limit, std::optional<Duration> timeout = std::nullopt, bool values = false);
   // The rendezvous score that makes a node a key's owner (highest wins).
   static uint64_t owner_score(std::string_view key, std::string_view node);
 
@@ -142,6 +146,7 @@ class KeyValue {
     Version version;
     std::string value;
     uint64_t expires_us = 0;  // kValue: see Record
+    ContentType content;      // kValue: see Record
   };
   struct Waiter {
     uint64_t request;
@@ -181,6 +186,7 @@ class KeyValue {
     std::string key;
     std::string value;
     uint64_t expires_us;
+    ContentType content;
   };
   struct HeldRead {
     uint64_t request;
@@ -201,7 +207,7 @@ class KeyValue {
            uint64_t epoch, Outbox& out, NodeStats& stats);
 
   void write(Now now, uint64_t request, ClientOp op, std::string_view key, std::string value,
-             uint64_t expires_us);
+             uint64_t expires_us, ContentType content);
   // A get of a valid key by a node that has joined (or has waited long enough).
   void read(Now now, uint64_t request, std::string_view key, std::optional<Duration> timeout);
   // Runs the held reads that may run now: all of them once joined, else those due.
@@ -307,6 +313,7 @@ class KeyValue {
     ClientOp op = ClientOp::kPut;
     WriteCondition condition;
     std::string value;
+    ContentType content;
     std::optional<Duration> ttl;
     MonoTime deadline;
     bool writing = false;  // the read is done: its write is in flight
@@ -348,12 +355,15 @@ class KeyValue {
     Version version;
     uint64_t size = 0;
     uint64_t expires_us = 0;
+    std::string value;  // listings with values only
+    ContentType content;
   };
   struct Listing {
     uint64_t request = 0;
     std::string prefix;
     std::string after;
     size_t limit = 0;
+    bool values = false;  // send each key's value and content type too
     MonoTime deadline;
     std::vector<std::string> waiting;  // members asked that have not answered
     std::map<std::string, ListBest, std::less<>> merged;
@@ -366,12 +376,14 @@ class KeyValue {
   static constexpr uint32_t kListRounds = 3;
   // Scans this node's store and asks every active member, under a new listing id.
   void start_listing_round(Listing&& listing);
-  // This node's records for a listing (at most `limit`), in key order; `more`: it stopped
-  // at the limit.
+  // This node's records for a listing (at most `limit`), in key order, with their values
+  // if `values`; `more`: it stopped at the limit (or at wire::kListValueBytes of values).
   Status scan_for_listing(std::string_view prefix, std::string_view after, size_t limit,
-                          std::vector<wire::ListedRecord>& out, bool& more);
+                          bool values, std::vector<wire::ListedRecord>& out, bool& more);
   // Folds one member's answer (or this node's) into `l`.
-  static void merge_listing(Listing& l, const std::vector<wire::ListedRecord>& records, bool more);
+  static void merge_listing(Listing& l, std::vector<wire::ListedRecord>&& records, bool more);
+  // The question listing `l` asks each member under `id`.
+  wire::ListKeys listing_question(uint64_t id, const Listing& l) const;
   void on_list_keys(const Address& from, const wire::ListKeys& m);
   void on_list_keys_reply(Now now, const Address& from, wire::ListKeysReply&& m);
   // Answers the listing (complete: every member asked answered).

@@ -12,7 +12,8 @@
 // most `limit` of them. Answers are merged per key by version (a higher version wins; at
 // one version a value or tombstone beats a marker), so a key deleted or overwritten on
 // one member does not come back from a stale copy on another. A member that stopped at
-// the limit bounds the page: keys beyond its last one are left for the next page. Keys
+// the limit bounds the page: keys beyond its last one are left for the next page (a
+// listing with values also stops each answer past wire::kListValueBytes of them). Keys
 // whose newest version is a value not past its TTL are listed; a newest version that
 // only markers name (its holder did not answer) makes the listing not current.
 
@@ -27,15 +28,16 @@ bool starts_with(std::string_view s, std::string_view prefix) {
 }  // namespace
 
 Status KeyValue::scan_for_listing(std::string_view prefix, std::string_view after, size_t limit,
-                                  std::vector<wire::ListedRecord>& out, bool& more) {
+                                  bool values, std::vector<wire::ListedRecord>& out, bool& more) {
   more = false;
+  size_t value_bytes = 0;
   // From the first key after `after` that could start with `prefix`.
   std::string from = std::max(std::string(after) + '\0', std::string(prefix));
   if (after.empty()) from = std::string(prefix);
   return store_.for_each_from(from, [&](std::string_view key, const Record& record) {
     if (!starts_with(key, prefix)) return false;  // past the prefix's range
     if (!after.empty() && key <= after) return true;
-    if (out.size() >= limit) {
+    if (out.size() >= limit || value_bytes >= wire::kListValueBytes) {
       more = true;
       return false;
     }
@@ -46,15 +48,19 @@ Status KeyValue::scan_for_listing(std::string_view prefix, std::string_view afte
     if (record.kind == RecordKind::kValue) {
       e.size = record.value.size();
       e.expires_us = record.expires_us;
+      if (values) {
+        e.value = record.value;
+        e.content = record.content;
+        value_bytes += e.value.size() + e.content.bytes();
+      }
     }
     out.push_back(std::move(e));
     return true;
   });
 }
 
-void KeyValue::merge_listing(Listing& l, const std::vector<wire::ListedRecord>& records,
-                             bool more) {
-  for (const wire::ListedRecord& e : records) {
+void KeyValue::merge_listing(Listing& l, std::vector<wire::ListedRecord>&& records, bool more) {
+  for (wire::ListedRecord& e : records) {
     if (!starts_with(e.key, l.prefix) || (!l.after.empty() && e.key <= l.after)) continue;
     const RecordKind kind = kind_of(e.kind);
     auto [it, inserted] = l.merged.try_emplace(e.key);
@@ -62,7 +68,10 @@ void KeyValue::merge_listing(Listing& l, const std::vector<wire::ListedRecord>& 
     const bool better = inserted || e.version > best.version ||
                         (e.version == best.version && best.kind == RecordKind::kInvalidated &&
                          kind != RecordKind::kInvalidated);
-    if (better) best = ListBest{kind, e.version, e.size, e.expires_us};
+    if (better) {
+      best =
+          ListBest{kind, e.version, e.size, e.expires_us, std::move(e.value), std::move(e.content)};
+    }
   }
   if (more && !records.empty() && (!l.bound || records.back().key < *l.bound)) {
     l.bound = records.back().key;
@@ -70,7 +79,7 @@ void KeyValue::merge_listing(Listing& l, const std::vector<wire::ListedRecord>& 
 }
 
 void KeyValue::list(Now now, uint64_t request, std::string_view prefix, std::string_view after,
-                    size_t limit, std::optional<Duration> timeout) {
+                    size_t limit, std::optional<Duration> timeout, bool values) {
   observe(now);
   CKV_ASSERT(request < kInternalRequest, "drivers' request ids stay below the kernel's own");
   auto fail = [&](ErrorCode code, std::string why) {
@@ -91,6 +100,7 @@ void KeyValue::list(Now now, uint64_t request, std::string_view prefix, std::str
   l.prefix = std::string(prefix);
   l.after = std::string(after);
   l.limit = limit;
+  l.values = values;
   Duration wait = timeout.value_or(default_timeout());
   l.deadline = now.mono +
                std::clamp<Duration>(wait, std::chrono::milliseconds(1), config_.max_query_timeout);
@@ -106,22 +116,26 @@ void KeyValue::start_listing_round(Listing&& listing) {
   l.waiting.clear();
   std::vector<wire::ListedRecord> own;
   bool more = false;
-  if (Status s = scan_for_listing(l.prefix, l.after, l.limit, own, more); !s.ok()) {
+  if (Status s = scan_for_listing(l.prefix, l.after, l.limit, l.values, own, more); !s.ok()) {
     stats_.store_errors++;
     const uint64_t request = l.request;
     listings_.erase(id);
     reply_error(request, ClientOp::kList, s.error());
     return;
   }
-  merge_listing(l, own, more);
-  wire::ListKeys ask{id, std::string(membership_.name()), l.prefix, l.after,
-                     static_cast<uint32_t>(l.limit)};
+  merge_listing(l, std::move(own), more);
+  const wire::ListKeys ask = listing_question(id, l);
   for (const Member& m : membership_.members()) {
     if (!m.active() || m.name.view() == membership_.name()) continue;
     l.waiting.emplace_back(m.name.view());
     send(m.addr, Channel::kStream, ask);
   }
   if (l.waiting.empty()) conclude_listing(id, true);
+}
+
+wire::ListKeys KeyValue::listing_question(uint64_t id, const Listing& l) const {
+  return wire::ListKeys{id,      std::string(membership_.name()), l.prefix,
+                        l.after, static_cast<uint32_t>(l.limit),  l.values};
 }
 
 void KeyValue::on_list_keys(const Address& from, const wire::ListKeys& m) {
@@ -131,7 +145,7 @@ void KeyValue::on_list_keys(const Address& from, const wire::ListKeys& m) {
   wire::ListKeysReply r;
   r.id = m.id;
   r.responder = std::string(membership_.name());
-  if (Status s = scan_for_listing(m.prefix, m.after, limit, r.records, r.more); !s.ok()) {
+  if (Status s = scan_for_listing(m.prefix, m.after, limit, m.values, r.records, r.more); !s.ok()) {
     stats_.store_errors++;
     return;  // silent: the lister's answer is then not current
   }
@@ -145,7 +159,7 @@ void KeyValue::on_list_keys_reply(Now, const Address& from, wire::ListKeysReply&
   auto asked = std::find(l.waiting.begin(), l.waiting.end(), m.responder);
   if (asked == l.waiting.end() || !sent_by(m.responder, from)) return;
   l.waiting.erase(asked);
-  merge_listing(l, m.records, m.more);
+  merge_listing(l, std::move(m.records), m.more);
   if (l.waiting.empty()) conclude_listing(m.id, true);
 }
 
@@ -181,7 +195,12 @@ void KeyValue::conclude_listing(uint64_t id, bool complete) {
         (best.expires_us != 0 && best.expires_us <= wall_floor_us_)) {
       continue;
     }
-    r.keys.push_back(ListedKey{key, best.version, best.size, best.expires_us});
+    ListedKey listed{key, best.version, best.size, best.expires_us};
+    if (l.values) {
+      listed.value = best.value;
+      listed.content = best.content;
+    }
+    r.keys.push_back(std::move(listed));
   }
   if (r.next.empty() && l.bound) r.next = *l.bound;
   r.current = complete && definite && membership_.joined();
@@ -217,9 +236,7 @@ void KeyValue::listing_member_change(const MemberChange& change) {
         continue;
       }
       l.waiting.push_back(change.name);
-      send(m->addr, Channel::kStream,
-           wire::ListKeys{id, std::string(membership_.name()), l.prefix, l.after,
-                          static_cast<uint32_t>(l.limit)});
+      send(m->addr, Channel::kStream, listing_question(id, l));
     }
   }
 }

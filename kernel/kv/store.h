@@ -22,6 +22,7 @@
 #include <string_view>
 
 #include "kernel/core/result.h"
+#include "kernel/kv/content_type.h"
 #include "kernel/kv/version.h"
 
 namespace ckv {
@@ -45,6 +46,7 @@ struct Record {
   // kValue only: the wall-clock microsecond at which the value expires (its TTL ran out);
   // 0: never. From then on the node treats it as a tombstone of the same version.
   uint64_t expires_us = 0;
+  ContentType content;  // kValue only: what its writer said the value is
 
   friend bool operator==(const Record&, const Record&) = default;
 };

@@ -22,9 +22,27 @@ constexpr size_t kMinEntryBytes = 2 + 1 + 1 + 1;
 template <class>
 inline constexpr bool kAlwaysFalse = false;
 
-// A QueryReply that travels as kExpiringQueryReply (a value with an expiry).
+// A QueryReply that travels as kTypedQueryReply (a value with a content type).
+bool typed(const QueryReply& m) {
+  return m.answer == QueryAnswer::kValue && !m.content.empty();
+}
+
+// A QueryReply that travels as kExpiringQueryReply (a value with an expiry, no type).
 bool expiring(const QueryReply& m) {
-  return m.answer == QueryAnswer::kValue && m.expires_us != 0;
+  return m.answer == QueryAnswer::kValue && m.expires_us != 0 && !typed(m);
+}
+
+void write_content(ByteWriter& w, const ContentType& c) {
+  w.bytes(c.media);
+  w.bytes(c.encoding);
+}
+
+ContentType read_content(ByteReader& r) {
+  ContentType c;
+  c.media = r.string(kMaxContentTypeBytes);
+  c.encoding = r.string(kMaxContentTypeBytes);
+  if (!r.failed() && !valid_content_type(c)) r.fail(ErrorCode::kMalformed, "bad content type");
+  return c;
 }
 
 void write_version(ByteWriter& w, const Version& v) {
@@ -125,6 +143,7 @@ void encode_body(ByteWriter& w, const Message& m) {
           for (const Version& v : msg.condition.versions)
             write_version(w, v);
           w.varint(msg.ttl_us);
+          write_content(w, msg.content);
           w.bytes(msg.value);
         } else if constexpr (std::is_same_v<T, CondResult>) {
           w.varint(msg.id);
@@ -140,6 +159,7 @@ void encode_body(ByteWriter& w, const Message& m) {
           w.bytes(msg.prefix);
           w.bytes(msg.after);
           w.varint(msg.limit);
+          w.boolean(msg.values);
         } else if constexpr (std::is_same_v<T, ListKeysReply>) {
           w.varint(msg.id);
           w.bytes(msg.responder);
@@ -151,6 +171,8 @@ void encode_body(ByteWriter& w, const Message& m) {
             write_version(w, e.version);
             w.varint(e.size);
             w.varint(e.expires_us);
+            write_content(w, e.content);
+            w.bytes(e.value);
           }
         } else if constexpr (std::is_same_v<T, InvalidateAck>) {
           w.bytes(msg.member);
@@ -166,6 +188,13 @@ void encode_body(ByteWriter& w, const Message& m) {
         } else if constexpr (std::is_same_v<T, QueryReply>) {
           w.varint(msg.id);
           w.bytes(msg.responder);
+          if (typed(msg)) {  // kTypedQueryReply (see type_of)
+            write_version(w, msg.version);
+            w.varint(msg.expires_us);
+            write_content(w, msg.content);
+            w.bytes(msg.value);
+            return;
+          }
           if (expiring(msg)) {  // kExpiringQueryReply (see type_of)
             write_version(w, msg.version);
             w.varint(msg.expires_us);
@@ -338,8 +367,10 @@ Message decode_body(MessageType type, ByteReader& r, const DecodeLimits& limits)
       for (uint64_t i = 0; i < count && !r.failed(); ++i)
         m.condition.versions.push_back(read_version(r));
       m.ttl_us = r.varint();
+      m.content = read_content(r);
       m.value = r.string(r.remaining());
-      if (m.erase && !m.value.empty()) r.fail(ErrorCode::kMalformed, "a delete carries no value");
+      if (m.erase && (!m.value.empty() || !m.content.empty()))
+        r.fail(ErrorCode::kMalformed, "a delete carries no value");
       return m;
     }
     case MessageType::kCondResult: {
@@ -370,6 +401,7 @@ Message decode_body(MessageType type, ByteReader& r, const DecodeLimits& limits)
       m.prefix = r.string(kMaxKeyBytes);
       m.after = r.string(kMaxKeyBytes);
       m.limit = r.u32();
+      m.values = r.boolean();
       return m;
     }
     case MessageType::kListKeysReply: {
@@ -377,7 +409,7 @@ Message decode_body(MessageType type, ByteReader& r, const DecodeLimits& limits)
       m.id = r.varint();
       m.responder = read_name(r);
       m.more = r.boolean();
-      const uint64_t count = read_count(r, limits.max_members, kMinEntryBytes + 3,
+      const uint64_t count = read_count(r, limits.max_members, kMinEntryBytes + 6,
                                         "listing holds more records than allowed",
                                         "listing record count exceeds its bytes");
       m.records.reserve(count);
@@ -394,6 +426,12 @@ Message decode_body(MessageType type, ByteReader& r, const DecodeLimits& limits)
         e.version = read_version(r);
         e.size = r.varint();
         e.expires_us = r.varint();
+        e.content = read_content(r);
+        e.value = r.string(r.remaining());
+        if (!r.failed() && e.kind != QueryAnswer::kValue &&
+            (!e.value.empty() || !e.content.empty())) {
+          r.fail(ErrorCode::kMalformed, "a listed tombstone or marker carries a value");
+        }
         m.records.push_back(std::move(e));
       }
       return m;
@@ -432,14 +470,21 @@ Message decode_body(MessageType type, ByteReader& r, const DecodeLimits& limits)
       if (m.answer == QueryAnswer::kValue) m.value = r.string(r.remaining());
       return m;
     }
-    case MessageType::kExpiringQueryReply: {
+    case MessageType::kExpiringQueryReply:
+    case MessageType::kTypedQueryReply: {
+      // A value with an expiry; or with a content type (and an expiry or none).
+      const bool typed = type == MessageType::kTypedQueryReply;
       QueryReply m;
       m.id = r.varint();
       m.responder = read_name(r);
       m.answer = QueryAnswer::kValue;
       m.version = read_version(r);
       m.expires_us = r.varint();
-      if (m.expires_us == 0) r.fail(ErrorCode::kMalformed, "an expiring value without expiry");
+      if (typed) m.content = read_content(r);
+      if (!r.failed() && !typed && m.expires_us == 0)
+        r.fail(ErrorCode::kMalformed, "an expiring value without expiry");
+      if (!r.failed() && typed && m.content.empty())
+        r.fail(ErrorCode::kMalformed, "a typed value without a content type");
       m.value = r.string(r.remaining());
       return m;
     }
@@ -468,8 +513,10 @@ Status check_header(std::span<const uint8_t> bytes, size_t max_bytes) {
 }  // namespace
 
 MessageType type_of(const Message& m) {
-  if (const auto* reply = std::get_if<QueryReply>(&m); reply != nullptr && expiring(*reply))
-    return MessageType::kExpiringQueryReply;
+  if (const auto* reply = std::get_if<QueryReply>(&m); reply != nullptr) {
+    if (typed(*reply)) return MessageType::kTypedQueryReply;
+    if (expiring(*reply)) return MessageType::kExpiringQueryReply;
+  }
   if (std::holds_alternative<CollectCheck>(m)) return MessageType::kCollectCheck;
   if (std::holds_alternative<CollectAck>(m)) return MessageType::kCollectAck;
   if (std::holds_alternative<CondWrite>(m)) return MessageType::kCondWrite;
@@ -627,6 +674,8 @@ const char* to_string(MessageType type) {
       return "list-keys";
     case MessageType::kListKeysReply:
       return "list-keys-reply";
+    case MessageType::kTypedQueryReply:
+      return "typed-query-reply";
   }
   return "?";
 }
@@ -679,12 +728,6 @@ std::string describe(const Message& m) {
                  " if=" + std::to_string(static_cast<int>(msg.condition.kind)) +
                  " versions=" + std::to_string(msg.condition.versions.size()) +
                  " bytes=" + std::to_string(msg.value.size());
-        } else if constexpr (std::is_same_v<T, ListKeys>) {
-          out += " id=" + std::to_string(msg.id) + " from=" + msg.origin + " prefix=" + msg.prefix +
-                 " after=" + msg.after + " limit=" + std::to_string(msg.limit);
-        } else if constexpr (std::is_same_v<T, ListKeysReply>) {
-          out += " id=" + std::to_string(msg.id) + " from=" + msg.responder +
-                 " records=" + std::to_string(msg.records.size()) + (msg.more ? " more" : "");
         } else if constexpr (std::is_same_v<T, ListKeys>) {
           out += " id=" + std::to_string(msg.id) + " from=" + msg.origin + " prefix=" + msg.prefix +
                  " after=" + msg.after + " limit=" + std::to_string(msg.limit);

@@ -52,9 +52,11 @@ enum class MessageType : uint8_t {
   // Revision 4 too: listing keys (see ListKeys).
   kListKeys = 20,
   kListKeysReply = 21,
+  // Revision 4 too: a QueryReply holding a value with a content type (see QueryReply).
+  kTypedQueryReply = 22,
 };
 // The highest type this revision knows (types from kPing up to it are all defined).
-inline constexpr MessageType kLastMessageType = MessageType::kListKeysReply;
+inline constexpr MessageType kLastMessageType = MessageType::kTypedQueryReply;
 const char* to_string(MessageType type);
 
 // "Are you alive?" to `target`; answered with an Ack carrying the same seq.
@@ -181,6 +183,10 @@ struct QueryReply {
   // an expiry travels as a frame of its own type (kExpiringQueryReply: id, responder,
   // version, expiry, value), which a revision-1 node skips: to it that responder is silent.
   uint64_t expires_us = 0;
+  // kValue only: what the value is. A reply with one travels as kTypedQueryReply (id,
+  // responder, version, expiry, media type, encoding, value), which a node before
+  // revision 4 skips (that responder is silent to it), whatever its expiry.
+  ContentType content;
   friend bool operator==(const QueryReply&, const QueryReply&) = default;
 };
 
@@ -224,6 +230,7 @@ struct CondWrite {
   bool erase = false;  // a delete; else a put of `value`
   WriteCondition condition;
   uint64_t ttl_us = 0;  // puts: the value's time to live (0: none)
+  ContentType content;  // puts: what the value is
   std::string value;
   friend bool operator==(const CondWrite&, const CondWrite&) = default;
 };
@@ -246,6 +253,11 @@ struct CondResult {
 };
 inline constexpr size_t kCondOutcomeCount = 3;
 
+// Value bytes after which a listing's answer with values stops (see ListKeys::values):
+// bounds each answer whatever the limit, so pages of large values stay well inside a
+// stream frame.
+inline constexpr size_t kListValueBytes = 4 * 1024 * 1024;
+
 // From `origin`, listing keys, to every member it holds active: "your records of the keys
 // that start with `prefix` and sort after `after`, the first `limit` of them". Stream
 // channel; answered with a ListKeysReply.
@@ -255,17 +267,23 @@ struct ListKeys {
   std::string prefix;
   std::string after;
   uint32_t limit = 0;
+  // Send the values too (with their content types); the answer then also stops once its
+  // values pass kListValueBytes, after the record that passed it.
+  bool values = false;
   friend bool operator==(const ListKeys&, const ListKeys&) = default;
 };
 
 // One record in a listing's answer: values with their size and expiry, tombstones and
-// markers with their version only (they hide older values held elsewhere).
+// markers with their version only (they hide older values held elsewhere). Values asked
+// for: a kValue record carries the value and its content type too.
 struct ListedRecord {
   std::string key;
   QueryAnswer kind = QueryAnswer::kValue;  // kValue, kTombstone or kInvalidated
   Version version;
   uint64_t size = 0;
   uint64_t expires_us = 0;
+  ContentType content;
+  std::string value;
   friend bool operator==(const ListedRecord&, const ListedRecord&) = default;
 };
 

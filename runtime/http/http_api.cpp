@@ -6,6 +6,7 @@
 #include "kernel/core/enum_names.h"
 #include "runtime/http/conditional.h"
 #include "runtime/http/listing.h"
+#include "runtime/http/listing_export.h"
 #include "runtime/http/members_json.h"
 #include "runtime/log.h"
 #include "runtime/metrics.h"
@@ -75,7 +76,14 @@ HttpResponse key_response(HttpMethod method, const Reply& reply, std::optional<D
       r.etag = etag_of(reply.version);
       if (method == HttpMethod::kGet || method == HttpMethod::kHead) {
         r.body = reply.value;
-        r.content_type = "application/octet-stream";
+        if (reply.content.media.empty()) {
+          r.content_type = "application/octet-stream";
+        } else {
+          r.content_type = nullptr;
+          r.headers.emplace_back("Content-Type", reply.content.media);
+        }
+        if (!reply.content.encoding.empty())
+          r.headers.emplace_back("Content-Encoding", reply.content.encoding);
         r.headers.emplace_back("Last-Modified", http_date(last_modified_seconds(reply.version)));
         if (reply.expires_us != 0) add_expiry_headers(r, reply.expires_us);
         // Some member never answered: this is the newest value the node could find.
@@ -192,19 +200,31 @@ Result<RoutedTarget> route_target(std::string_view target, size_t max_key_bytes)
   return out;
 }
 
-Result<std::string> query_param(std::string_view query, std::string_view name) {
+namespace {
+
+// The first `name` parameter's value as sent (empty without '='); none when absent.
+std::optional<std::string_view> raw_param(std::string_view query, std::string_view name) {
   while (!query.empty()) {
-    size_t amp = query.find('&');
-    std::string_view pair = query.substr(0, amp);
-    size_t eq = pair.find('=');
+    const size_t amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    const size_t eq = pair.find('=');
     if (pair.substr(0, eq) == name) {
-      return percent_decode(eq == std::string_view::npos ? std::string_view()
-                                                         : pair.substr(eq + 1));
+      return eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
     }
     if (amp == std::string_view::npos) break;
     query.remove_prefix(amp + 1);
   }
-  return std::string();
+  return std::nullopt;
+}
+
+}  // namespace
+
+Result<std::string> query_param(std::string_view query, std::string_view name) {
+  return percent_decode(raw_param(query, name).value_or(std::string_view()));
+}
+
+bool has_param(std::string_view query, std::string_view name) {
+  return raw_param(query, name).has_value();
 }
 
 Result<std::optional<Duration>> duration_param(std::string_view query, std::string_view name,
@@ -322,6 +342,7 @@ void HttpApi::handle_key(HttpRequest& request, RoutedTarget& target, Done& done)
           return;
         }
         driver_.put(std::move(target.key), std::move(request.body), *ttl,
+                    std::move(request.content),
                     [this, method, done = std::move(done)](Reply reply) {
                       done(key_response(method, reply, std::nullopt, driver_.stopping()));
                     });
@@ -377,7 +398,8 @@ void HttpApi::handle_conditional_write(HttpRequest& request, RoutedTarget& targe
     ttl = *ttl_param;
   }
   driver_.write_if(std::move(target.key), erase, erase ? std::string() : std::move(request.body),
-                   ttl, std::move(condition.value()),
+                   ttl, erase ? ContentType{} : std::move(request.content),
+                   std::move(condition.value()),
                    [this, method, done = std::move(done)](Reply reply) {
                      done(key_response(method, reply, std::nullopt, driver_.stopping()));
                    });
@@ -390,7 +412,14 @@ void HttpApi::handle_listing(const RoutedTarget& target, Done& done) {
     return;
   }
   ListParams& p = params.value();
-  driver_.list(std::move(p.prefix), std::move(p.after), p.limit, p.timeout,
+  if (p.values) {
+    HttpResponse r;
+    r.content_type = "application/x-ndjson";
+    r.stream = listing_export(driver_, std::move(p));
+    done(std::move(r));
+    return;
+  }
+  driver_.list(std::move(p.prefix), std::move(p.after), p.limit, p.timeout, /*values=*/false,
                [this, done = std::move(done)](Reply reply) {
                  if (reply.status != ReplyStatus::kOk) {
                    done(key_response(HttpMethod::kGet, reply, std::nullopt, driver_.stopping()));

@@ -6,7 +6,9 @@
 //                                 504 when no member answered within the timeout;
 //                                 "X-Cluster-KV-Current: false" on an answer that may not
 //                                 be the newest (see key_response)
-//   POST|PUT /{key}               stores the body as is; 200 (empty body) + ETag
+//   POST|PUT /{key}               stores the body as is, with its Content-Type and
+//                                 Content-Encoding (returned on GET/HEAD; none given:
+//                                 application/octet-stream); 200 (empty body) + ETag
 //   DELETE /{key}                 200, or 404 when no member holds the key (a 404 that is
 //                                 not current still writes the delete)
 //   GET /_cluster/members         members as JSON: name, address, state, incarnation
@@ -16,13 +18,15 @@
 // The key is the percent-decoded path without its leading '/'. Keys starting with
 // "_cluster/" (however encoded) are reserved for the endpoints above and refused with 400,
 // as are empty keys, keys over the configured limit and bad percent-encoding. A body over
-// the value limit is 413; other methods are 405. Handlers never throw; `done` is called
+// the value limit is 413; other methods are 405. Every response carries
+// "X-Content-Type-Options: nosniff" (http_codec.h). Handlers never throw; `done` is called
 // exactly once, from any thread.
 #pragma once
 
 #include <atomic>
 #include <cstddef>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -58,11 +62,29 @@ struct HttpRequest {
   std::string target;  // path and query, as sent
   std::string body;
   HttpConditions conditions;
+  // Content-Type and Content-Encoding as sent (empty: absent): kept with a written value.
+  ContentType content;
+};
+
+// A response body made piece by piece, for answers too large to hold whole (an export)
+// or without an end known in advance. The server asks for the next piece only once the
+// previous one is written, so a client that reads slowly slows the producer and nothing
+// piles up; it sends the pieces chunked (to an HTTP/1.0 client: as they come, then it
+// closes the connection).
+class BodyStream {
+ public:
+  virtual ~BodyStream() = default;
+  // Called with the next piece (may be empty) and whether it is the last; once per next(),
+  // from any thread.
+  using Deliver = std::function<void(std::string piece, bool last)>;
+  virtual void next(Deliver deliver) = 0;
 };
 
 struct HttpResponse {
   unsigned status = 200;
   std::string body;
+  // Set: the body comes from this stream after the head, and `body` is not sent.
+  std::shared_ptr<BodyStream> stream;
   // A string literal (a pointer, so a std::string cannot be assigned and dangle); null:
   // no Content-Type header.
   const char* content_type = "text/plain; charset=utf-8";
@@ -100,6 +122,8 @@ Result<RoutedTarget> route_target(std::string_view target, size_t max_key_bytes)
 // The value of `name` in a query string ("a=1&timeout=2s"), percent-decoded; empty when
 // absent. A bad escape is an error.
 Result<std::string> query_param(std::string_view query, std::string_view name);
+// Whether the query string names `name` at all ("?values", "?values=", "?values=1").
+bool has_param(std::string_view query, std::string_view name);
 // A duration parameter (`?timeout=2s`, `?ttl=1h`): none when absent; an error naming the
 // parameter when it does not parse or is over `max`.
 Result<std::optional<Duration>> duration_param(std::string_view query, std::string_view name,

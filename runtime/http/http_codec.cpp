@@ -59,6 +59,8 @@ HttpRequest to_api_request(BeastRequest& request) {
   out.conditions.if_match = field(http::field::if_match);
   out.conditions.if_none_match = field(http::field::if_none_match);
   out.conditions.if_modified_since = field(http::field::if_modified_since);
+  out.content.media = field(http::field::content_type);
+  out.content.encoding = field(http::field::content_encoding);
   return out;
 }
 
@@ -99,7 +101,9 @@ WireResponse serialize_response(HttpResponse response, unsigned request_version,
   h += std::to_string(response.status);
   h += ' ';
   h += reason;
-  h += "\r\nServer: cluster-kv\r\n";
+  // nosniff: a browser renders a value only as the type it was stored with, never as
+  // what its bytes look like (a value stored as text/plain stays text, not script).
+  h += "\r\nServer: cluster-kv\r\nX-Content-Type-Options: nosniff\r\n";
   if (!type.empty()) {
     h += "Content-Type: ";
     h += type;
@@ -123,13 +127,16 @@ WireResponse serialize_response(HttpResponse response, unsigned request_version,
     h += "Connection: keep-alive\r\n";
   }
   // A 304 has no body, and no Content-Length: it would have to be the 200's (RFC 9110 8.6).
-  if (response.status != 304) {
+  // A streamed body is chunked (to a 1.0 client: ended by closing the connection).
+  if (response.stream) {
+    if (request_version >= 11) h += "Transfer-Encoding: chunked\r\n";
+  } else if (response.status != 304) {
     h += "Content-Length: ";
     h += length;  // for HEAD, the length a GET would send, and no body
     h += "\r\n";
   }
   h += "\r\n";
-  if (!head && response.status != 304) out.body = std::move(response.body);
+  if (!head && response.status != 304 && !response.stream) out.body = std::move(response.body);
   return out;
 }
 

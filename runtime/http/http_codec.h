@@ -55,8 +55,11 @@ struct WireResponse {
 // `response` as sent, in HTTP/1.1, to a request of HTTP `request_version` (11 for 1.1).
 // `head`: no body, but the Content-Length a GET would have had; `keep_alive` false: the
 // connection closes after it (said so); true: it stays open (said so to a 1.0 client,
-// which would otherwise close it). Header names and values are the server's own, never a
-// client's.
+// which would otherwise close it). A response with a stream gets the head only, saying
+// "Transfer-Encoding: chunked" to a 1.1 client (keep_alive must be false for a 1.0 one).
+// Every response says "X-Content-Type-Options: nosniff".
+// Header names and values are the server's own, or a stored content type, which the
+// kernel holds to valid_content_type (no line breaks) wherever it came from.
 WireResponse serialize_response(HttpResponse response, unsigned request_version, bool head,
                                 bool keep_alive);
 

@@ -155,18 +155,66 @@ class Session : public std::enable_shared_from_this<Session> {
   // writing, read and discard for up to kLinger, then close, so the answer is not lost
   // to a reset.
   void write(HttpResponse r, bool close_after, bool linger = false) {
+    std::shared_ptr<BodyStream> stream = head_ ? nullptr : r.stream;
+    if (stream && version_ < 11) close_after = true;  // the body ends where the connection does
     out_ = serialize_response(std::move(r), version_, head_, /*keep_alive=*/!close_after);
     busy();
     writing_ = true;
     std::array<asio::const_buffer, 2> buffers{asio::buffer(out_.head), asio::buffer(out_.body)};
-    asio::async_write(
-        socket_, buffers,
-        [self = shared_from_this(), close_after, linger](beast::error_code ec, size_t) {
-          self->writing_ = false;
-          if (!ec && linger) return self->drain();
-          if (ec || close_after) return self->close();
-          self->read_header();
-        });
+    asio::async_write(socket_, buffers,
+                      [self = shared_from_this(), close_after, linger, stream = std::move(stream)](
+                          beast::error_code ec, size_t) mutable {
+                        self->writing_ = false;
+                        if (!ec && linger) return self->drain();
+                        if (ec) return self->close();
+                        if (stream) return self->pull(std::move(stream), close_after);
+                        if (close_after) return self->close();
+                        self->read_header();
+                      });
+  }
+
+  // Asks `stream` for its next piece; writes it once it comes (on this connection's thread).
+  void pull(std::shared_ptr<BodyStream> stream, bool close_after) {
+    busy_ = false;  // waiting for the producer, not the client
+    BodyStream& source = *stream;
+    source.next([self = shared_from_this(), stream = std::move(stream), close_after](
+                    std::string piece, bool last) mutable {
+      asio::dispatch(self->socket_.get_executor(), [self, stream = std::move(stream), close_after,
+                                                    piece = std::move(piece), last]() mutable {
+        self->write_piece(std::move(stream), close_after, std::move(piece), last);
+      });
+    });
+  }
+
+  void write_piece(std::shared_ptr<BodyStream> stream, bool close_after, std::string piece,
+                   bool last) {
+    if (closed_) return;  // the client went away: the stream is dropped here
+    const bool chunked = version_ >= 11;
+    piece_ = std::move(piece);
+    chunk_head_.clear();
+    chunk_tail_.clear();
+    if (chunked && !piece_.empty()) {
+      static const char* hex = "0123456789abcdef";
+      for (size_t n = piece_.size(); n != 0; n >>= 4)
+        chunk_head_.insert(chunk_head_.begin(), hex[n & 15]);
+      chunk_head_ += "\r\n";
+      chunk_tail_ = "\r\n";
+    }
+    if (chunked && last) chunk_tail_ += "0\r\n\r\n";
+    auto after = [self = shared_from_this(), stream = std::move(stream), close_after, last](
+                     beast::error_code ec, size_t) mutable {
+      self->writing_ = false;
+      if (ec) return self->close();
+      if (!last) return self->pull(std::move(stream), close_after);
+      if (close_after) return self->close();
+      self->read_header();
+    };
+    if (piece_.empty() && chunk_tail_.empty()) return after({}, 0);  // nothing to send yet
+    busy();
+    writing_ = true;
+    std::array<asio::const_buffer, 3> buffers{asio::buffer(chunk_head_), asio::buffer(piece_),
+                                              asio::buffer(chunk_tail_)};
+    asio::async_write(socket_, buffers, std::move(after));
   }
 
   void drain() {
@@ -277,6 +325,10 @@ class Session : public std::enable_shared_from_this<Session> {
   std::vector<char> drain_buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   WireResponse out_;  // the response being written
+  // The piece of a streamed body being written, with its chunk's size line and end.
+  std::string piece_;
+  std::string chunk_head_;
+  std::string chunk_tail_;
   HttpApi& api_;
   HttpLimits limits_;
   std::shared_ptr<HttpConnectionStats> stats_;

@@ -175,10 +175,76 @@ Result<ListParams> list_params(std::string_view query, size_t max_key_bytes) {
     }
     p.limit = n;
   }
+  p.limited = !limit.empty();
   auto timeout = duration_param(query, "timeout", std::chrono::hours(1));
   if (!timeout) return timeout.error();
   p.timeout = *timeout;
+  if (has_param(query, "values")) {
+    auto values = query_param(query, "values");
+    if (!values || !(values->empty() || *values == "true" || *values == "1")) {
+      return Error{ErrorCode::kInvalidArgument, "values: give it alone (?values), or true or 1"};
+    }
+    p.values = true;
+  }
   return p;
+}
+
+namespace {
+
+// `"next":...` (and `"next_base64"` for a key that is not UTF-8); null when empty.
+void append_next(std::string& out, std::string_view next) {
+  out += "\"next\":";
+  if (next.empty()) {
+    out += "null";
+  } else if (valid_utf8(next)) {
+    append_json_string(out, next);
+  } else {
+    out += "null,\"next_base64\":";  // continue with &after_base64=
+    append_json_string(out, base64(next));
+  }
+}
+
+}  // namespace
+
+std::string export_lines(const Reply& page) {
+  std::string out;
+  for (const ListedKey& k : page.keys) {
+    out.reserve(out.size() + 96 + k.key.size() + k.value.size() * 4 / 3 + k.content.bytes());
+    out += '{';
+    append_key(out, k.key);
+    out += ",\"etag\":";
+    append_json_string(out, etag_of(k.version));
+    out += ",\"size\":" + std::to_string(k.size);
+    out += ",\"value\":";
+    append_json_string(out, base64(k.value));
+    if (!k.content.media.empty()) {
+      out += ",\"content_type\":";  // printable ASCII (valid_content_type): JSON as it is
+      append_json_string(out, k.content.media);
+    }
+    if (!k.content.encoding.empty()) {
+      out += ",\"content_encoding\":";
+      append_json_string(out, k.content.encoding);
+    }
+    if (k.expires_us != 0) out += ",\"expires_us\":" + std::to_string(k.expires_us);
+    out += "}\n";
+  }
+  return out;
+}
+
+std::string export_end(std::string_view next, bool current, std::string_view error) {
+  std::string out = "{";
+  if (!error.empty()) {
+    out += "\"error\":";
+    append_json_string(out, valid_utf8(error) ? error : std::string_view("(not UTF-8)"));
+    out += ',';
+  }
+  append_next(out, next);
+  if (error.empty()) {
+    out += ",\"current\":";
+    out += current ? "true" : "false";
+  }
+  out += "}\n";
+  return out;
 }
 
 std::string listing_json(const Reply& reply) {
@@ -193,15 +259,8 @@ std::string listing_json(const Reply& reply) {
     append_json_string(out, etag_of(k.version));
     out += ",\"size\":" + std::to_string(k.size) + '}';
   }
-  out += "],\"next\":";
-  if (reply.next.empty()) {
-    out += "null";
-  } else if (valid_utf8(reply.next)) {
-    append_json_string(out, reply.next);
-  } else {
-    out += "null,\"next_base64\":";  // continue with &after_base64=
-    append_json_string(out, base64(reply.next));
-  }
+  out += "],";
+  append_next(out, reply.next);
   out += ",\"current\":";
   out += reply.current ? "true" : "false";
   out += "}\n";

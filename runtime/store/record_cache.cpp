@@ -29,7 +29,7 @@ struct RecordCache::Shard {
   std::array<size_t, kDoorkeeperSlots> offered_once{};
 
   static size_t cost(std::string_view key, const Record& record) {
-    return kEntryOverhead + key.size() + record.value.size();
+    return kEntryOverhead + key.size() + record.value.size() + record.content.bytes();
   }
   void erase(std::unordered_map<std::string_view, Lru::iterator>::iterator at) {
     Lru::iterator entry = at->second;

@@ -32,12 +32,16 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Record value, format 2:
-//   u8 format (2) | u8 kind | fixed64 wall_us | varint logical | fixed64 node
-//   | varint validated_epoch | varint expires_us | value bytes (the rest)
-// Format 1 (written before TTLs) is the same without expires_us, and still reads (as a
-// record that never expires); a record without expiry is still written in format 1, so
-// a data directory stays readable by the build before this one unless TTLs are used.
+// Record value, format 3:
+//   u8 format (3) | u8 kind | fixed64 wall_us | varint logical | fixed64 node
+//   | varint validated_epoch | varint expires_us | varint length + media type
+//   | varint length + encoding | value bytes (the rest)
+// Format 2 (written before content types) is the same without the media type and the
+// encoding, format 1 (before TTLs) without expires_us too; both still read (as a value
+// without a content type, and one that never expires). Each record is written in the
+// oldest format that holds it (format 1 without expiry or content type, 2 with an expiry
+// only), so a data directory stays readable by the builds before this one unless the
+// features they lack are used.
 // Fixed-width little-endian for wall_us and node (both use most of their 64 bits),
 // varints for the usually small counters, written and read with the wire codec's
 // ByteWriter/ByteReader (kernel/wire/), so a varint has one form everywhere: the shortest.
@@ -45,7 +49,8 @@ namespace fs = std::filesystem;
 // rule still read back. The value is stored for every kind so a record
 // reads back exactly as written (a tombstone's is normally empty and costs nothing).
 constexpr uint8_t kRecordFormatNoExpiry = 1;
-constexpr uint8_t kRecordFormat = 2;
+constexpr uint8_t kRecordFormatNoContent = 2;
+constexpr uint8_t kRecordFormat = 3;
 // Peer snapshot, format 1: u8 format (1) | varint count | count x (ip u32 BE, port u16 BE).
 constexpr uint8_t kPeersFormat = 1;
 constexpr size_t kPeerBytes = 6;
@@ -77,15 +82,22 @@ int64_t steady_ms() {
 
 std::vector<uint8_t> encode_record(const Record& r) {
   std::vector<uint8_t> out;
-  out.reserve(2 + 8 + 5 + 8 + 10 + 10 + r.value.size());
+  out.reserve(2 + 8 + 5 + 8 + 10 + 10 + 4 + r.content.bytes() + r.value.size());
   wire::ByteWriter w(out);
-  w.u8(r.expires_us != 0 ? kRecordFormat : kRecordFormatNoExpiry);
+  const uint8_t format = !r.content.empty()  ? kRecordFormat
+                         : r.expires_us != 0 ? kRecordFormatNoContent
+                                             : kRecordFormatNoExpiry;
+  w.u8(format);
   w.u8(static_cast<uint8_t>(r.kind));
   w.fixed64(r.version.wall_us);
   w.varint(r.version.logical);
   w.fixed64(r.version.node);
   w.varint(r.validated_epoch);
-  if (r.expires_us != 0) w.varint(r.expires_us);
+  if (format >= kRecordFormatNoContent) w.varint(r.expires_us);
+  if (format >= kRecordFormat) {
+    w.bytes(r.content.media);
+    w.bytes(r.content.encoding);
+  }
   w.raw(r.value);
   return out;
 }
@@ -95,7 +107,7 @@ std::string decode_record(std::span<const uint8_t> data, Record& out) {
   wire::ByteReader in(data);
   if (data.empty()) return "empty";
   const uint8_t format = in.u8();
-  if (format != kRecordFormat && format != kRecordFormatNoExpiry) return "unknown record format";
+  if (format < kRecordFormatNoExpiry || format > kRecordFormat) return "unknown record format";
   const uint8_t kind = in.u8();
   if (in.failed()) return "truncated";
   if (kind > static_cast<uint8_t>(RecordKind::kInvalidated)) return "unknown record kind";
@@ -104,7 +116,13 @@ std::string decode_record(std::span<const uint8_t> data, Record& out) {
   const uint64_t logical = in.varint();
   out.version.node = in.fixed64();
   out.validated_epoch = in.varint();
-  out.expires_us = format == kRecordFormat ? in.varint() : 0;
+  out.expires_us = format >= kRecordFormatNoContent ? in.varint() : 0;
+  out.content = {};
+  if (format >= kRecordFormat) {
+    out.content.media = in.string(kMaxContentTypeBytes);
+    out.content.encoding = in.string(kMaxContentTypeBytes);
+    if (!in.failed() && !valid_content_type(out.content)) return "bad content type";
+  }
   if (in.failed()) return in.error().detail;
   if (logical > std::numeric_limits<uint32_t>::max()) return "logical counter out of range";
   out.version.logical = static_cast<uint32_t>(logical);

@@ -2,7 +2,8 @@
 # Listing keys on a real 3-node cluster through curl (GET /_cluster/keys): every node lists
 # what the whole cluster holds, merged by version (a key deleted or overwritten on another
 # node does not come back from a stale copy), sorted, paged with limit/next, filtered by
-# prefix; bad parameters -> 400 naming them; a node that stays silent -> "current": false.
+# prefix; ?values exports keys and values as NDJSON; bad parameters -> 400 naming them; a
+# node that stays silent -> "current": false.
 # Usage: listing_test.sh path/to/cluster-kv
 bin=$1
 . "$(dirname "$0")/lib.sh"
@@ -56,6 +57,27 @@ while :; do
 done
 expect "limit=7 pages through all 29" "29" "$seen"
 [ $pages -ge 5 ] && pass "in $pages pages" || fail "only $pages pages"
+
+echo "# export: ?values streams NDJSON to the end of the range"
+curl -s -m 5 -o /dev/null -X PUT http://127.0.0.1:19941/item/07 -H 'Content-Type: text/plain' -d typed-07
+sleep 0.2
+curl -s -m 20 -D "$work/export.head" "http://127.0.0.1:19942/_cluster/keys?prefix=item/&values" > "$work/export"
+expect "one line per key, then the end" "30" "$(wc -l < "$work/export")"
+expect "NDJSON, chunked" "application/x-ndjson chunked" \
+  "$(tr -d '\r' < "$work/export.head" | sed -n 's/^Content-Type: //Ip; s/^Transfer-Encoding: //Ip' | paste -sd' ')"
+expect "every line is JSON" "30" "$(jq -c . "$work/export" 2>/dev/null | wc -l)"
+expect "the last line says where it ended" '{"next":null,"current":true}' "$(tail -n 1 "$work/export")"
+expect "a value, in base64" "longer-value-06" \
+  "$(jq -r 'select(.key == "item/06") | .value' "$work/export" | base64 -d)"
+expect "with its content type" "text/plain" \
+  "$(jq -r 'select(.key == "item/07") | .content_type' "$work/export")"
+expect "the deleted key is not exported" "0" "$(jq -s '[.[] | select(.key == "item/03")] | length' "$work/export")"
+body=$(curl -s -m 20 "http://127.0.0.1:19940/_cluster/keys?prefix=item/&values&limit=4")
+expect "?values&limit=4: four keys and where to go on" "5 item/05" \
+  "$(wc -l <<<"$body") $(tail -n 1 <<<"$body" | jq -r .next)"
+expect "an HTTP/1.0 client gets it whole too" "30" \
+  "$(curl -s -0 -m 20 "http://127.0.0.1:19941/_cluster/keys?prefix=item/&values" | wc -l)"
+expect "values=no" "400" "$(status GET 19940 '/_cluster/keys?values=no')"
 
 echo "# bad parameters"
 expect "limit=0" "400" "$(status GET 19940 '/_cluster/keys?limit=0')"

@@ -53,7 +53,7 @@ TEST_F(NodeDriverTest, AWriteIsInRocksDbBeforeItsReplyLeaves) {
   int replies = 0, ok = 0, found_in_rocksdb = 0;
   for (int i = 0; i < kWrites; ++i) {
     const std::string key = "k" + std::to_string(i), value = "v" + std::to_string(i);
-    driver_->put(key, value, std::nullopt, [&, key, value](Reply r) {
+    driver_->put(key, value, std::nullopt, {}, [&, key, value](Reply r) {
       replies++;
       ok += r.status == ReplyStatus::kOk;
       Record record;
@@ -144,7 +144,7 @@ TEST_F(NodeDriverTest, ReadsOnOtherThreadsSeeEveryAcknowledgedWriteAndNeverGoBac
       failed_writes += erased.status != ReplyStatus::kOk;
     }
     Reply put = call([&](NodeDriver::ReplyHandler done) {
-      node.put("hot", std::to_string(v), std::nullopt, std::move(done));
+      node.put("hot", std::to_string(v), std::nullopt, {}, std::move(done));
     });
     failed_writes += put.status != ReplyStatus::kOk;
     acknowledged = v;

@@ -40,6 +40,7 @@ class History : public ::testing::Test {
   }
   Reply value(const Version& v, bool remote = true, bool current = true) {
     Reply r{0, ClientOp::kGet, ReplyStatus::kOk, v, value_for(ops_.at(v), 10)};
+    r.content = content_for(ops_.at(v));
     r.remote = remote;
     r.current = current;
     return r;
@@ -77,6 +78,27 @@ TEST_F(History, AValueAlreadyOverwrittenBeforeTheReadBeganFires) {
   write(2, 15, 2000);
   read(20, checker_.acked(), 21, value(old_value), hears_all_);
   EXPECT_EQ(violations(kExplained), 1u);
+}
+
+// A value must come back with the content type its put gave it (sim: content_for).
+TEST_F(History, AValueWithAnotherContentTypeFires) {
+  const Version v = write(1, 10, 1000);
+  Reply r = value(v);
+  read(20, checker_.acked(), 21, r, hears_all_);
+  EXPECT_TRUE(checker_.violations().empty());
+  r.content = {"application/x-not-the-one", ""};
+  read(20, checker_.acked(), 21, r, hears_all_);
+  EXPECT_EQ(violations("content types kept"), 1u);
+  ListedKey listed{"key0", v, 10, 0, r.value, content_for(ops_.at(v))};
+  checker_.on_listed_value(at(30), 0, kKey, listed);
+  EXPECT_EQ(violations("content types kept"), 1u);
+  listed.content = {};
+  checker_.on_listed_value(at(30), 0, kKey, listed);
+  EXPECT_EQ(violations("content types kept"), 2u);
+  listed.content = content_for(ops_.at(v));
+  listed.value = "";
+  checker_.on_listed_value(at(30), 0, kKey, listed);
+  EXPECT_EQ(violations("integrity"), 1u);
 }
 
 TEST_F(History, AnAnswerAConcurrentWriteExplainsDoesNotFire) {

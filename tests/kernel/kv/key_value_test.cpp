@@ -794,6 +794,53 @@ TEST_F(Cluster, AnExpiredValueDoesNotLetAnOlderCopyWin) {
   EXPECT_NE(r.value, "old");
 }
 
+// A value's content type travels with it: kept where written, answered locally and from
+// the cluster (with and without an expiry), cached with the copy, and gone with a delete.
+TEST_F(Cluster, AContentTypeTravelsWithItsValue) {
+  const ContentType json{"application/json; charset=utf-8", "gzip"};
+  nodes_[0]->put(now(0), 1, "typed", "{}", std::nullopt, json);
+  nodes_[0]->put(now(0), 2, "typed-ttl", "{}", std::chrono::hours(1), json);
+  nodes_[0]->put(now(0), 3, "plain", "raw");
+  pump();
+  replies_.clear();
+  for (const char* key : {"typed", "typed-ttl", "plain"}) {
+    for (size_t node : {size_t{0}, size_t{1}, size_t{1}}) {  // local; remote; then cached
+      nodes_[node]->get(now(node), 10, key);
+      pump();
+      Reply got = last_reply();
+      ASSERT_EQ(got.status, ReplyStatus::kOk) << key;
+      EXPECT_EQ(got.content, std::string(key) == "plain" ? ContentType{} : json) << key << node;
+    }
+  }
+  EXPECT_EQ(stores_[1]->peek("typed")->content, json);
+  run_for(5ms);  // (later in time too: the same microsecond would be a tie)
+  nodes_[2]->put(now(2), 20, "typed", "now plain");  // a later write without one
+  pump();
+  nodes_[1]->get(now(1), 21, "typed");
+  pump();
+  const Reply plain = last_reply();
+  EXPECT_EQ(plain.value, "now plain");
+  EXPECT_TRUE(plain.content.empty());
+}
+
+TEST_F(Cluster, AContentTypeThatCouldNotBeAHeaderIsRefused) {
+  for (const ContentType& bad :
+       {ContentType{"text/plain\r\nX: y", ""}, ContentType{"", "gzip\n"},
+        ContentType{std::string(kMaxContentTypeBytes + 1, 't'), ""},
+        ContentType{"caf\xc3\xa9/x", ""}, ContentType{"text/plain ", ""}}) {
+    nodes_[0]->put(now(0), 1, "k", "v", std::nullopt, bad);
+    Reply r = last_reply_now(0);
+    EXPECT_EQ(r.status, ReplyStatus::kError) << bad.media;
+    EXPECT_EQ(r.code, ErrorCode::kInvalidArgument);
+    nodes_[0]->write_if(now(0), 2, "k", false, "v", std::nullopt,
+                        WriteCondition{WriteCondition::Kind::kAbsent, {}}, bad);
+    r = last_reply_now(0);
+    EXPECT_EQ(r.status, ReplyStatus::kError) << bad.media;
+    EXPECT_EQ(r.code, ErrorCode::kInvalidArgument);
+  }
+  EXPECT_EQ(stores_[0]->peek("k"), nullptr);
+}
+
 TEST_F(Cluster, ATtlOutOfRangeIsRefused) {
   nodes_[0]->put(now(0), 1, "k", "v", Duration(0));
   pump();

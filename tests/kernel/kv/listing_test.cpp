@@ -3,6 +3,7 @@
 // expired values left out, and a silent member makes the answer not current.
 #include <gtest/gtest.h>
 
+#include "kernel/wire/messages.h"
 #include "tests/support/mem_cluster.h"
 
 namespace ckv {
@@ -71,6 +72,53 @@ TEST_F(Listing, PagesEndWhereAMemberStopped) {
   } while (!after.empty());
   EXPECT_EQ(all,
             (std::vector<std::string>{"k0", "k1", "k2", "k3", "k4", "k5", "k6", "k7", "k8", "k9"}));
+}
+
+// With values: each key comes with the newest value and its content type, whoever holds
+// it; a member's answer stops past wire::kListValueBytes, and the pages still cover all.
+TEST_F(Listing, ValuesComeWithTheirContentTypesAndPagesStopAtTheByteBudget) {
+  const ContentType text{"text/plain", ""};
+  cluster_.node(0).put(cluster_.now(0), next_++, "t/a", "first", std::nullopt, text);
+  cluster_.run_for(5ms);
+  put(1, "t/a", "second");  // overwritten elsewhere: the value and type of the newest
+  cluster_.node(2).put(cluster_.now(2), next_++, "t/b", "bee", std::nullopt, text);
+  cluster_.run_for(5ms);
+  const std::string big(wire::kListValueBytes / 2 + 1, 'x');
+  for (int i = 0; i < 4; ++i)
+    put(1, "u/" + std::to_string(i), big);  // past the budget after two
+  const uint64_t request = next_++;
+  cluster_.node(0).list(cluster_.now(0), request, "t/", "", 10, std::nullopt, /*values=*/true);
+  cluster_.advance(20ms);
+  ASSERT_NE(cluster_.reply_to(request), nullptr);
+  const Reply typed = *cluster_.reply_to(request);  // (a copy: later replies move them)
+  ASSERT_EQ(typed.keys.size(), 2u);
+  EXPECT_EQ(typed.keys[0].value, "second");
+  EXPECT_TRUE(typed.keys[0].content.empty());
+  EXPECT_EQ(typed.keys[1].value, "bee");
+  EXPECT_EQ(typed.keys[1].content, text);
+  // Without values asked for, none come.
+  EXPECT_TRUE(list(0, "t/", "", 10).keys[1].value.empty());
+
+  std::vector<std::string> all;
+  std::string after;
+  int pages = 0;
+  do {
+    const uint64_t id = next_++;
+    cluster_.node(2).list(cluster_.now(2), id, "u/", after, 10, std::nullopt, true);
+    cluster_.advance(50ms);
+    ASSERT_NE(cluster_.reply_to(id), nullptr);
+    const Reply r = *cluster_.reply_to(id);
+    ASSERT_EQ(r.status, ReplyStatus::kOk) << r.error;
+    EXPECT_LE(r.keys.size(), 2u) << "a page stops once a member's values pass the budget";
+    for (const ListedKey& k : r.keys) {
+      EXPECT_EQ(k.value, big);
+      all.push_back(k.key);
+    }
+    after = r.next;
+    ASSERT_LT(++pages, 10);
+  } while (!after.empty());
+  EXPECT_EQ(all, (std::vector<std::string>{"u/0", "u/1", "u/2", "u/3"}));
+  EXPECT_GE(pages, 2);
 }
 
 TEST_F(Listing, ExpiredValuesAreLeftOut) {

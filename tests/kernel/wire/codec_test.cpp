@@ -30,26 +30,28 @@ RC_GTEST_PROP(Codec, EveryMessageRoundTrips, ()) {
 
 TEST(Codec, EachKindHasItsOwnTypeByte) {
   std::set<uint8_t> seen;
-  const Message samples[] = {Ping{1, "a"},
-                             IndirectPing{1, "a", {}, true},
-                             Ack{1},
-                             Nack{1},
-                             Alive{1, "a", {}},
-                             Suspect{1, "a", "b"},
-                             Dead{1, "a", "a"},
-                             PushPull{},
-                             Invalidate{"a", 1, 1, {}},
-                             InvalidateAck{"a", 1, 1},
-                             InvalidateReset{"a", 1, 1},
-                             Query{1, "k"},
-                             QueryReply{1, "a"},
-                             Newer{},
-                             CollectCheck{"a", 1, {}},
-                             CollectAck{"a", 1, true},
-                             CondWrite{1, "a", "k", true, {WriteCondition::Kind::kAbsent, {}}},
-                             CondResult{1, "a"},
-                             ListKeys{1, "a", "p", "", 10},
-                             ListKeysReply{1, "a"}};
+  const Message samples[] = {
+      Ping{1, "a"},
+      IndirectPing{1, "a", {}, true},
+      Ack{1},
+      Nack{1},
+      Alive{1, "a", {}},
+      Suspect{1, "a", "b"},
+      Dead{1, "a", "a"},
+      PushPull{},
+      Invalidate{"a", 1, 1, {}},
+      InvalidateAck{"a", 1, 1},
+      InvalidateReset{"a", 1, 1},
+      Query{1, "k"},
+      QueryReply{1, "a"},
+      Newer{},
+      CollectCheck{"a", 1, {}},
+      CollectAck{"a", 1, true},
+      CondWrite{1, "a", "k", true, {WriteCondition::Kind::kAbsent, {}}},
+      CondResult{1, "a"},
+      ListKeys{1, "a", "p", "", 10},
+      ListKeysReply{1, "a"},
+      QueryReply{1, "a", QueryAnswer::kValue, {}, "v", 0, {"text/plain", ""}}};
   for (const Message& m : samples) {
     const auto bytes = encode_packet({&m, 1});
     ASSERT_GE(bytes.size(), 3u);
@@ -240,6 +242,40 @@ TEST(Codec, RefusesBadKeyValueFrames) {
   bytes.back() = 0x7f;  // 127 entries in a frame with no room for any
   std::vector<Message> out;
   EXPECT_FALSE(decode_packet(bytes, DecodeLimits{}, out).ok());
+}
+
+// A content type goes back into a response header as it came: one that could break the
+// header (a line break), or run past its limit, is refused wherever it travels.
+TEST(Codec, RefusesContentTypesThatCouldNotBeHeaders) {
+  auto decode_one = [](const Message& m) {
+    std::vector<Message> out;
+    return decode_packet(encode_packet({&m, 1}), DecodeLimits{}, out);
+  };
+  const ContentType injected{"text/plain\r\nSet-Cookie: a=b", ""};
+  const ContentType too_long{std::string(kMaxContentTypeBytes + 1, 'a'), ""};
+  const ContentType padded{" text/plain", ""};
+  for (const ContentType& bad : {injected, too_long, padded}) {
+    QueryReply reply{1, "a", QueryAnswer::kValue, {1, 0, 1}, "v", 0, bad};
+    EXPECT_FALSE(decode_one(reply).ok()) << bad.media;
+    CondWrite write{1, "a", "k", false, {WriteCondition::Kind::kAbsent, {}}, 0, bad, "v"};
+    EXPECT_FALSE(decode_one(write).ok()) << bad.media;
+    ListKeysReply listed{
+        1, "a", false, {ListedRecord{"k", QueryAnswer::kValue, {}, 1, 0, bad, "v"}}};
+    EXPECT_FALSE(decode_one(listed).ok()) << bad.media;
+  }
+  // Inner blanks are fine: "text/plain; charset=utf-8".
+  QueryReply fine{
+      1, "a", QueryAnswer::kValue, {1, 0, 1}, "v", 7, {"text/plain; charset=utf-8", "gzip"}};
+  std::vector<Message> out;
+  const Message typed = fine;
+  ASSERT_TRUE(decode_packet(encode_packet({&typed, 1}), DecodeLimits{}, out).ok());
+  EXPECT_EQ(std::get<QueryReply>(out.at(0)), fine);
+  // A delete carries no content type; a tombstone listed carries no value.
+  CondWrite erase{1, "a", "k", true, {WriteCondition::Kind::kExists, {}}, 0, {"text/plain", ""}};
+  EXPECT_EQ(decode_one(erase).error().code, ErrorCode::kMalformed);
+  ListKeysReply tombstone{
+      1, "a", false, {ListedRecord{"k", QueryAnswer::kTombstone, {}, 0, 0, {}, "stale"}}};
+  EXPECT_EQ(decode_one(tombstone).error().code, ErrorCode::kMalformed);
 }
 
 TEST(Codec, RefusesPacketsWithTooManyMessages) {

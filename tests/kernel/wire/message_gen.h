@@ -44,6 +44,43 @@ inline rc::Gen<Version> gen_version() {
                       });
 }
 
+// A content-type field: empty, or printable ASCII (valid_content_field).
+inline rc::Gen<std::string> gen_content_field() {
+  using namespace rc;
+  return gen::oneOf(
+      gen::just(std::string()),
+      gen::map(gen::nonEmpty(gen::container<std::string>(gen::inRange<char>(0x21, 0x7f))),
+               [](std::string s) {
+                 if (s.size() > kMaxContentTypeBytes) s.resize(kMaxContentTypeBytes);
+                 return s;
+               }));
+}
+
+inline rc::Gen<ContentType> gen_content() {
+  return rc::gen::map(rc::gen::pair(gen_content_field(), gen_content_field()), [](auto p) {
+    return ContentType{p.first, p.second};
+  });
+}
+
+inline rc::Gen<ListedRecord> gen_listed_record() {
+  using namespace rc;
+  return gen::map(gen::tuple(gen_key(),
+                             gen::element(QueryAnswer::kValue, QueryAnswer::kTombstone,
+                                          QueryAnswer::kInvalidated),
+                             gen_version(), gen::arbitrary<uint64_t>(), gen::arbitrary<uint64_t>(),
+                             gen_content(), gen::string<std::string>()),
+                  [](auto t) {
+                    ListedRecord e{std::get<0>(t), std::get<1>(t), std::get<2>(t), std::get<3>(t),
+                                   std::get<4>(t)};
+                    // Only a value carries its bytes and type (with values asked for).
+                    if (e.kind == QueryAnswer::kValue) {
+                      e.content = std::get<5>(t);
+                      e.value = std::get<6>(t);
+                    }
+                    return e;
+                  });
+}
+
 // The key-value messages, in canonical form (what a decoder gives back).
 inline rc::Gen<Message> gen_kv_message() {
   using namespace rc;
@@ -83,9 +120,10 @@ inline rc::Gen<Message> gen_kv_message() {
                           gen::inRange<uint8_t>(1, kWriteConditionKindCount),
                           gen::resize(WriteCondition::kMaxVersions,
                                       gen::container<std::vector<Version>>(gen_version())),
-                          gen::arbitrary<uint64_t>(), gen::string<std::string>()),
+                          gen::arbitrary<uint64_t>(), gen::string<std::string>(), gen_content()),
                [](auto t) -> Message {
                  CondWrite m{std::get<0>(t), std::get<1>(t), std::get<2>(t), std::get<3>(t)};
+                 if (!m.erase) m.content = std::get<8>(t);
                  m.condition.kind = static_cast<WriteCondition::Kind>(std::get<4>(t));
                  m.condition.versions = std::get<5>(t);
                  if (m.condition.versions.size() > WriteCondition::kMaxVersions)
@@ -111,19 +149,35 @@ inline rc::Gen<Message> gen_kv_message() {
                [](auto p) -> Message {
                  return Query{p.first, p.second};
                }),
-      gen::map(gen::tuple(gen::arbitrary<uint64_t>(), gen_name(),
-                          gen::element(QueryAnswer::kNotFound, QueryAnswer::kValue,
-                                       QueryAnswer::kTombstone, QueryAnswer::kInvalidated),
-                          gen_version(), gen::string<std::string>(),
-                          gen::oneOf(gen::just(uint64_t{0}), gen::arbitrary<uint64_t>())),
+      gen::map(
+          gen::tuple(gen::arbitrary<uint64_t>(), gen_name(),
+                     gen::element(QueryAnswer::kNotFound, QueryAnswer::kValue,
+                                  QueryAnswer::kTombstone, QueryAnswer::kInvalidated),
+                     gen_version(), gen::string<std::string>(),
+                     gen::oneOf(gen::just(uint64_t{0}), gen::arbitrary<uint64_t>()), gen_content()),
+          [](auto t) -> Message {
+            QueryReply r{std::get<0>(t), std::get<1>(t), std::get<2>(t)};
+            if (r.answer != QueryAnswer::kNotFound) r.version = std::get<3>(t);
+            if (r.answer == QueryAnswer::kValue) r.value = std::get<4>(t);
+            // A value may carry an expiry (wire revision 2's answer 4).
+            if (r.answer == QueryAnswer::kValue) r.expires_us = std::get<5>(t);
+            // And a content type (revision 4's typed answer).
+            if (r.answer == QueryAnswer::kValue) r.content = std::get<6>(t);
+            return r;
+          }),
+      gen::map(gen::tuple(gen::arbitrary<uint64_t>(), gen_name(), gen_key(), gen_key(),
+                          gen::arbitrary<uint32_t>(), gen::arbitrary<bool>()),
                [](auto t) -> Message {
-                 QueryReply r{std::get<0>(t), std::get<1>(t), std::get<2>(t)};
-                 if (r.answer != QueryAnswer::kNotFound) r.version = std::get<3>(t);
-                 if (r.answer == QueryAnswer::kValue) r.value = std::get<4>(t);
-                 // A value may carry an expiry (wire revision 2's answer 4).
-                 if (r.answer == QueryAnswer::kValue) r.expires_us = std::get<5>(t);
-                 return r;
-               }));
+                 return ListKeys{std::get<0>(t), std::get<1>(t), std::get<2>(t),
+                                 std::get<3>(t), std::get<4>(t), std::get<5>(t)};
+               }),
+      gen::map(
+          gen::tuple(
+              gen::arbitrary<uint64_t>(), gen_name(), gen::arbitrary<bool>(),
+              gen::resize(20, gen::container<std::vector<ListedRecord>>(gen_listed_record()))),
+          [](auto t) -> Message {
+            return ListKeysReply{std::get<0>(t), std::get<1>(t), std::get<2>(t), std::get<3>(t)};
+          }));
 }
 
 inline rc::Gen<Message> gen_membership_message();

@@ -71,6 +71,36 @@ TEST(QueryParam, FindsDecodesAndDefaultsToEmpty) {
 
 // A reply that may not be the newest says so, on a 404 as on a 200: a 404 whose reader
 // knew of a newer version nobody could give is not "the key does not exist".
+TEST(QueryParam, PresenceWithOrWithoutAValue) {
+  EXPECT_TRUE(has_param("values", "values"));
+  EXPECT_TRUE(has_param("a=1&values=", "values"));
+  EXPECT_TRUE(has_param("a=1&values=1&b", "values"));
+  EXPECT_FALSE(has_param("a=values&valuesx=1", "values"));
+  EXPECT_FALSE(has_param("", "values"));
+}
+
+// The stored content type comes back on GET and HEAD; none stored: octet-stream.
+TEST(KeyResponse, AValueComesWithItsContentType) {
+  auto header = [](const HttpResponse& r, const std::string& name) -> std::string {
+    for (const auto& [n, value] : r.headers) {
+      if (n == name) return value;
+    }
+    return "(none)";
+  };
+  Reply typed{1, ClientOp::kGet, ReplyStatus::kOk, Version{5, 0, 9}, "{}"};
+  typed.content = {"application/json", "gzip"};
+  for (HttpMethod method : {HttpMethod::kGet, HttpMethod::kHead}) {
+    HttpResponse r = key_response(method, typed, std::nullopt, false);
+    EXPECT_EQ(r.content_type, nullptr);
+    EXPECT_EQ(header(r, "Content-Type"), "application/json");
+    EXPECT_EQ(header(r, "Content-Encoding"), "gzip");
+  }
+  Reply plain{1, ClientOp::kGet, ReplyStatus::kOk, Version{5, 0, 9}, "raw"};
+  HttpResponse r = key_response(HttpMethod::kGet, plain, std::nullopt, false);
+  EXPECT_STREQ(r.content_type, "application/octet-stream");
+  EXPECT_EQ(header(r, "Content-Encoding"), "(none)");
+}
+
 TEST(KeyResponse, ANotCurrentAnswerIsMarkedOnA200AndA404Alike) {
   auto current_header = [](const HttpResponse& r) -> std::string {
     for (const auto& [name, value] : r.headers) {

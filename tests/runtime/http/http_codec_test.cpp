@@ -126,6 +126,49 @@ TEST(HttpCodec, A304HasNeitherBodyNorContentLength) {
   EXPECT_NE(wire.head.find("ETag: \"1\"\r\n"), std::string::npos);
 }
 
+TEST(HttpCodec, EveryResponseSaysNosniff) {
+  for (unsigned status : {200u, 304u, 404u, 503u}) {
+    HttpResponse r;
+    r.status = status;
+    EXPECT_NE(
+        serialize_response(r, 11, false, true).head.find("X-Content-Type-Options: nosniff\r\n"),
+        std::string::npos)
+        << status;
+  }
+}
+
+// A streamed body: the head only, chunked to a 1.1 client; to a 1.0 client neither a
+// length nor chunks (the connection's end ends it).
+TEST(HttpCodec, AStreamedResponseIsChunkedWithoutALength) {
+  struct Nothing : BodyStream {
+    void next(Deliver deliver) override { deliver({}, true); }
+  };
+  HttpResponse r;
+  r.body = "not sent";
+  r.stream = std::make_shared<Nothing>();
+  WireResponse to_11 = serialize_response(r, 11, false, /*keep_alive=*/true);
+  EXPECT_TRUE(to_11.body.empty());
+  EXPECT_NE(to_11.head.find("Transfer-Encoding: chunked\r\n"), std::string::npos);
+  EXPECT_EQ(to_11.head.find("Content-Length"), std::string::npos);
+  auto parsed = parse_response(WireResponse{to_11.head + "3\r\nabc\r\n0\r\n\r\n", ""}, false);
+  EXPECT_EQ(parsed.body(), "abc");
+  WireResponse to_10 = serialize_response(r, 10, false, /*keep_alive=*/false);
+  EXPECT_EQ(to_10.head.find("Transfer-Encoding"), std::string::npos);
+  EXPECT_EQ(to_10.head.find("Content-Length"), std::string::npos);
+  EXPECT_NE(to_10.head.find("Connection: close\r\n"), std::string::npos);
+}
+
+TEST(HttpCodec, ARequestKeepsItsContentType) {
+  BeastRequest beast{http::verb::put, "/k", 11};
+  beast.set(http::field::content_type, "application/json; charset=utf-8");
+  beast.set(http::field::content_encoding, "gzip");
+  const HttpRequest request = to_api_request(beast);
+  EXPECT_EQ(request.content.media, "application/json; charset=utf-8");
+  EXPECT_EQ(request.content.encoding, "gzip");
+  BeastRequest plain{http::verb::put, "/k", 11};
+  EXPECT_TRUE(to_api_request(plain).content.empty());
+}
+
 TEST(HttpCodec, ARequestKeepsItsPreconditions) {
   BeastRequest beast{http::verb::get, "/k", 11};
   beast.set(http::field::if_none_match, "\"a\", W/\"b\"");

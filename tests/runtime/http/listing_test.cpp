@@ -52,6 +52,37 @@ TEST(ListingJson, KeysEtagsNextAndCurrent) {
   EXPECT_EQ(listing_json(empty), "{\"keys\":[],\"next\":null,\"current\":true}\n");
 }
 
+TEST(ListParams, ValuesAndWhetherALimitWasGiven) {
+  auto p = list_params("values", 1024);
+  ASSERT_TRUE(p.ok());
+  EXPECT_TRUE(p->values);
+  EXPECT_FALSE(p->limited);
+  p = list_params("values=1&limit=5", 1024);
+  ASSERT_TRUE(p.ok());
+  EXPECT_TRUE(p->values);
+  EXPECT_TRUE(p->limited);
+  EXPECT_FALSE(list_params("prefix=a", 1024)->values);
+  auto bad = list_params("values=no", 1024);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().detail.find("values"), std::string::npos);
+}
+
+TEST(ListingExport, ALinePerKeyThenWhereItEnded) {
+  Reply page{1, ClientOp::kList, ReplyStatus::kOk};
+  ListedKey typed{"a", Version{1, 2, 3}, 3, 0, "foo", {"text/plain", "gzip"}};
+  ListedKey odd{"\xff", Version{4, 0, 3}, 0, 99, "", {}};
+  page.keys = {typed, odd};
+  EXPECT_EQ(export_lines(page),
+            "{\"key\":\"a\",\"etag\":\"\\\"1.2@0000000000000003\\\"\",\"size\":3,\"value\":"
+            "\"Zm9v\",\"content_type\":\"text/plain\",\"content_encoding\":\"gzip\"}\n"
+            "{\"key_base64\":\"/w==\",\"etag\":\"\\\"4.0@0000000000000003\\\"\",\"size\":0,"
+            "\"value\":\"\",\"expires_us\":99}\n");
+  EXPECT_EQ(export_end("", true), "{\"next\":null,\"current\":true}\n");
+  EXPECT_EQ(export_end("k", false), "{\"next\":\"k\",\"current\":false}\n");
+  EXPECT_EQ(export_end("k", false, "store failed"),
+            "{\"error\":\"store failed\",\"next\":\"k\"}\n");
+}
+
 TEST(Base64, Standard) {
   EXPECT_EQ(base64(""), "");
   EXPECT_EQ(base64("f"), "Zg==");

@@ -140,6 +140,51 @@ TEST_F(RocksStoreTest, AnExpiryRoundTripsAndRecordsWithoutOneKeepTheOldFormat) {
   EXPECT_EQ(got.expires_us, 0u);
 }
 
+// A value with a content type is written in format 3 and reads back across a reopen; a
+// record an earlier build wrote in format 2 (an expiry, no content type) still reads.
+TEST_F(RocksStoreTest, AContentTypeRoundTripsAndFormatTwoRecordsStillRead) {
+  Record typed = value_record("{\"a\":1}");
+  typed.content = {"application/json; charset=utf-8", "gzip"};
+  Record typed_expiring = typed;
+  typed_expiring.expires_us = 1'700'000'000'999'999;
+  {
+    auto store = open_store(dir_);
+    ASSERT_TRUE(store);
+    ASSERT_TRUE(store->put("t", typed).ok());
+    ASSERT_TRUE(store->put("te", typed_expiring).ok());
+  }
+  // Format 2, byte by byte: format, kind, wall (fixed64 LE), logical, node (fixed64 LE),
+  // validated epoch, expires_us (varints), then the value.
+  std::string v2("\x02\x00", 2);
+  v2 += std::string("\x01\x02\x03\x04\x05\x06\x07\x00", 8) + "\x09";
+  v2 += std::string("\xef\xcd\xab\x90\x78\x56\x34\x12", 8) + "\x07" + "\x2a";
+  v2 += "old value";
+  write_raw(dir_, {{std::string(1, RocksStore::kRecordPrefix) + "old", v2}});
+  rocksdb::DB* raw = nullptr;
+  ASSERT_TRUE(rocksdb::DB::OpenForReadOnly(rocksdb::Options(), dir_, &raw).ok());
+  std::unique_ptr<rocksdb::DB> db(raw);
+  std::string bytes;
+  ASSERT_TRUE(
+      db->Get(rocksdb::ReadOptions(), std::string(1, RocksStore::kRecordPrefix) + "t", &bytes)
+          .ok());
+  EXPECT_EQ(bytes[0], '\x03');
+  db.reset();
+  auto store = open_store(dir_);
+  ASSERT_TRUE(store);
+  Record got;
+  ASSERT_TRUE(store->get("t", got).value());
+  EXPECT_EQ(got, typed);
+  ASSERT_TRUE(store->get("te", got).value());
+  EXPECT_EQ(got, typed_expiring);
+  got.content = {"stale", "stale"};
+  ASSERT_TRUE(store->get("old", got).value());
+  EXPECT_EQ(got.version, (Version{0x0007060504030201, 9, 0x1234567890abcdef}));
+  EXPECT_EQ(got.validated_epoch, 7u);
+  EXPECT_EQ(got.expires_us, 42u);
+  EXPECT_EQ(got.value, "old value");
+  EXPECT_TRUE(got.content.empty()) << "a record without a content type has none";
+}
+
 TEST_F(RocksStoreTest, GetOfMissingKeyIsFalseAndLeavesOutAlone) {
   auto store = open_store(dir_);
   ASSERT_TRUE(store);
@@ -309,7 +354,10 @@ TEST_F(RocksStoreTest, CorruptDataIsAnErrorNotACrash) {
       std::string("\x01\x00", 2) + std::string(8, '\x01');  // format, kind, wall
   const std::vector<std::pair<std::string, std::string>> bad = {
       {r + "empty", ""},
-      {r + "format", std::string("\x03\x00", 2) + std::string(30, '\0')},
+      {r + "format", std::string("\x04\x00", 2) + std::string(30, '\0')},
+      // Format 3: a content type holding a line break (a header it could not go back into).
+      {r + "content-type", std::string("\x03\x00", 2) + std::string(8, '\x01') +
+                               std::string(11, '\0') + std::string("\x03a\nb\x00", 5) + "value"},
       {r + "kind", std::string("\x01\x07", 2) + std::string(30, '\0')},
       {r + "short-wall", std::string("\x01\x00\x01\x02", 4)},
       {r + "no-node", ok_head + "\x05" + std::string(3, '\0')},
