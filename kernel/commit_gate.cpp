@@ -22,6 +22,8 @@ void CommitGate::take(Outbox& out, Effects& now) {
   }
   for (Reply& r : out.replies)
     (hold ? held_ : now).replies.push_back(std::move(r));
+  for (ChangeEvent& e : out.events)
+    (hold ? held_ : now).events.push_back(std::move(e));
   out.clear();
 }
 
@@ -29,7 +31,8 @@ Status CommitGate::commit(Effects& now) {
   Status stored = staged_.commit();
   if (!stored.ok()) {
     // Every held reply may tell of a write that was not stored: each becomes the store's
-    // error instead. Held messages and batched datagrams are dropped (peers resend).
+    // error instead. Held messages, batched datagrams and change events are dropped (peers
+    // resend; the node's on_commit_failed resets its change feed).
     for (Reply& r : held_.replies) {
       Reply failed{r.request, r.op, ReplyStatus::kError};
       failed.code = stored.error().code;
@@ -46,6 +49,8 @@ Status CommitGate::commit(Effects& now) {
     now.sends.push_back(std::move(s));
   for (Reply& r : held_.replies)
     now.replies.push_back(std::move(r));
+  for (ChangeEvent& e : held_.events)
+    now.events.push_back(std::move(e));
   held_.clear();
   batcher_.drain([&now](const Address& to, std::vector<uint8_t>&& bytes) {
     now.sends.push_back(Send{to, Channel::kDatagram, std::move(bytes)});

@@ -11,8 +11,9 @@
 //    alone, as the failure detector's timing assumes (see wire/datagram_batcher.h);
 //  - key-value datagrams (invalidations, queries, answers): packed per peer and held until
 //    the next `commit()`, so that a burst of requests costs one datagram per peer;
-//  - stream messages and client replies: released at once while no write is staged, and
-//    otherwise held until the `commit()` of the writes staged before them.
+//  - stream messages, client replies and change events: released at once while no write
+//    is staged, and otherwise held until the `commit()` of the writes staged before them
+//    (a failed commit drops the events: the node then resets its feed).
 //
 // The ordering contract — what the driver must do (raft's `Ready` states its own as "save
 // entries before sending messages"):

@@ -70,6 +70,10 @@ class Node {
   void put(Now now, uint64_t request, std::string_view key, std::string value,
            std::optional<Duration> ttl = std::nullopt, ContentType content = {});
   void erase(Now now, uint64_t request, std::string_view key);
+  // Watches the keys starting with `prefix`: the change feed's events (kv/change_feed.h)
+  // come out in the outbox. Counted: each watch needs its own unwatch.
+  void watch(std::string_view prefix) { kv_->watch(prefix); }
+  void unwatch(std::string_view prefix) { kv_->unwatch(prefix); }
   // A conditional put (`erase` false) or delete, decided by the key's owner (see
   // kv/key_value.h): kOk, kPreconditionFailed, or kError (kUnavailable: retry).
   void write_if(Now now, uint64_t request, std::string_view key, bool erase, std::string value,

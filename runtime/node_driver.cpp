@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <random>
 
+#include "runtime/http/watch.h"
 #include "runtime/log.h"
 
 namespace ckv {
@@ -32,7 +33,9 @@ NodeDriver::NodeDriver(asio::io_context& io, DriverConfig config, RocksStore& st
             config_.node.membership.max_datagram_frames),
       strand_(asio::make_strand(io)),
       timer_(strand_),
-      peers_timer_(strand_) {}
+      peers_timer_(strand_),
+      hub_(static_cast<uint32_t>(std::random_device{}()), sse_event, [this] { node_->watch(""); }),
+      watch_timer_(strand_) {}
 
 NodeDriver::~NodeDriver() = default;
 
@@ -129,6 +132,10 @@ void NodeDriver::perform(Effects& effects) {
     pending_.erase(it);
     handler(std::move(r));
   }
+  if (!effects.events.empty()) {
+    hub_.on_events(effects.events, WatchHub::Clock::now());
+    arm_watch_timer();
+  }
   effects.clear();
 }
 
@@ -192,6 +199,51 @@ void NodeDriver::note_store_health() {
   } else {
     log_info("the store takes writes again");
   }
+}
+
+void NodeDriver::wait_for_change(std::string key, Duration wait, std::function<void(bool)> done) {
+  asio::post(strand_, [this, key = std::move(key), wait, done = std::move(done)]() mutable {
+    if (stopping_) return done(false);
+    hub_.wait_for_change(std::move(key), WatchHub::Clock::now() + wait, std::move(done));
+    arm_watch_timer();
+  });
+}
+
+void NodeDriver::watch_pull(std::shared_ptr<WatchTicket> ticket,
+                            std::function<void(std::string, bool)> deliver) {
+  asio::post(strand_, [this, ticket = std::move(ticket), deliver = std::move(deliver)]() mutable {
+    if (stopping_) return deliver({}, true);
+    const auto now = WatchHub::Clock::now();
+    if (!ticket->stream) {
+      ticket->stream = hub_.subscribe(ticket->prefix, ticket->last_event_id, now);
+    }
+    hub_.pull(ticket->stream, std::move(deliver), now);
+    arm_watch_timer();
+  });
+}
+
+void NodeDriver::watch_end(std::shared_ptr<WatchTicket> ticket) {
+  asio::post(strand_, [this, ticket = std::move(ticket)] {
+    if (ticket->stream) hub_.unsubscribe(ticket->stream);
+  });
+}
+
+void NodeDriver::arm_watch_timer() {
+  const std::optional<WatchHub::Clock::time_point> next = hub_.next_deadline();
+  if (next == watch_timer_at_) return;
+  watch_timer_at_ = next;
+  if (!next) {
+    watch_timer_.cancel();
+    return;
+  }
+  watch_timer_.expires_at(*next);
+  watch_timer_.async_wait(
+      asio::bind_executor(strand_, [this, next](const boost::system::error_code& ec) {
+        if (ec || next != watch_timer_at_) return;  // cancelled or re-armed meanwhile
+        watch_timer_at_.reset();
+        hub_.on_timer(WatchHub::Clock::now());
+        arm_watch_timer();
+      }));
 }
 
 void NodeDriver::arm_timer() {
@@ -435,6 +487,8 @@ void NodeDriver::wait_for_leave(MonoTime give_up, std::function<void()> done) {
     transport_->close();
     timer_.cancel();
     peers_timer_.cancel();
+    hub_.close_all();  // long-polls answer now, streams end
+    watch_timer_.cancel();
     save_peers();
     Status s = store_.flush();
     if (!s.ok()) log_error("flushing the store failed: " + s.error().detail);

@@ -40,6 +40,7 @@
 #include "kernel/node.h"
 #include "runtime/gossip/transport.h"
 #include "runtime/store/rocks_store.h"
+#include "runtime/watch/watch_hub.h"
 
 namespace ckv {
 
@@ -101,6 +102,22 @@ class NodeDriver {
   // A conditional put (`erase` false) or delete (see Node::write_if).
   void write_if(std::string key, bool erase, std::string value, std::optional<Duration> ttl,
                 ContentType content, WriteCondition condition, ReplyHandler done);
+  // Long-poll (thread-safe): `done(true)` once `key` changes (or may have: a reset),
+  // `done(false)` after `wait`; on the strand, exactly once (false at once when stopping).
+  void wait_for_change(std::string key, Duration wait, std::function<void(bool)> done);
+  // A watch stream's state: its prefix and resume point, and its place in the hub once
+  // the first pull subscribed it (on the strand).
+  struct WatchTicket {
+    std::string prefix;
+    std::string last_event_id;
+    std::shared_ptr<WatchHub::Stream> stream;
+  };
+  // The stream's next piece of text, to `deliver` (on the strand), when there is one
+  // (thread-safe). Stopping: the last piece, empty.
+  void watch_pull(std::shared_ptr<WatchTicket> ticket,
+                  std::function<void(std::string, bool last)> deliver);
+  // The connection let go of the stream (thread-safe).
+  void watch_end(std::shared_ptr<WatchTicket> ticket);
   // A peer found by mDNS: joined unless a member of that name is already alive.
   void discovered(std::string name, Address peer);
   // Key rotation: seals and opens gossip with `keyring` from now on (thread-safe). A node
@@ -123,6 +140,8 @@ class NodeDriver {
   // schedules the commit, and re-arms the timer.
   void after_input();
   void arm_timer();
+  // Arms watch_timer_ for the hub's next deadline (on the strand).
+  void arm_watch_timer();
   // Commits the staged writes, then performs what the gate held for them and the
   // datagrams it batched since the last commit.
   void flush();
@@ -182,6 +201,9 @@ class NodeDriver {
   std::string store_error_;  // why the store refuses writes; read on the strand
   bool peers_save_pending_ = false;
   boost::asio::steady_timer peers_timer_;
+  WatchHub hub_;  // on the strand
+  boost::asio::steady_timer watch_timer_;
+  std::optional<WatchHub::Clock::time_point> watch_timer_at_;
 };
 
 }  // namespace ckv

@@ -57,6 +57,9 @@ struct KvWorkloadConfig {
   // no TTL; CasChecker judges them. Fewer when the key space is small (a quarter of it).
   // Unset: 2.
   std::optional<uint32_t> cas_keys;
+  // Every node's process watches one prefix from its start (WatchChecker::prefix_of)
+  // and WatchChecker judges what its change feed gives.
+  bool watch = true;
   friend bool operator==(const KvWorkloadConfig&, const KvWorkloadConfig&) = default;
 };
 

@@ -455,6 +455,10 @@ void Simulation::start_node(uint32_t i, bool restart) {
       Node::create(config_.node, n.name, n.addr, node_seeds_.next(), now_for(i), n.gate->store());
   if (!kernel.ok()) throw std::logic_error("node creation failed: " + kernel.error().detail);
   n.kernel = std::move(kernel.value());
+  if (config_.workload.enabled && config_.workload.watch) {
+    n.kernel->watch(WatchChecker::prefix_of(i));
+    watch_checker_.on_start(i, now_);
+  }
   n.status = NodeStatus::kUp;
   n.up_since = now_;
   n.max_wall_us = 0;
@@ -493,6 +497,7 @@ std::vector<Address> Simulation::live_seeds(uint32_t exclude, size_t count) {
 void Simulation::crash(uint32_t i, Duration down_for) {
   SimNode& n = nodes_[i];
   if (n.committing) note_unacknowledged_writes(i);
+  watch_checker_.on_stop(i);  // its watcher dies with it
   n.kernel.reset();
   n.gate.reset();  // staged writes and held output die with the process
   n.commit_scheduled = n.committing = false;
@@ -599,6 +604,7 @@ void Simulation::finish_leave(uint32_t i) {
   }
   Effects last;
   if (n.gate->commit(last).ok()) perform(i, last);
+  watch_checker_.on_stop(i);
   n.kernel.reset();
   n.gate.reset();
   n.commit_scheduled = false;
@@ -907,6 +913,8 @@ void Simulation::perform(uint32_t i, Effects& effects) {
     transmit(i, std::move(s));
   for (Reply& r : effects.replies)
     on_reply(i, std::move(r));
+  for (const ChangeEvent& e : effects.events)
+    watch_checker_.on_event(i, now_, e, kv_checker_);
   effects.clear();
 }
 

@@ -40,6 +40,7 @@
 #include "sim/network.h"
 #include "sim/sim_node.h"
 #include "sim/trace.h"
+#include "sim/watch_checker.h"
 
 namespace ckv::sim {
 
@@ -424,6 +425,7 @@ class Simulation {
   KvChecker kv_checker_;
   GapChecker gap_checker_;
   CasChecker cas_checker_;
+  WatchChecker watch_checker_{static_cast<uint32_t>(config_.nodes)};
   std::map<std::pair<uint32_t, uint32_t>, CasView> cas_views_;  // by (node, key)
   // Conditional writes answered "unavailable" (they may have been made), by key: a read
   // that finds a version no write was acknowledged with may be one of them.

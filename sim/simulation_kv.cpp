@@ -428,6 +428,10 @@ void Simulation::finish_convergence_round() {
     if (top != nullptr)
       kv_checker_.check_survival(now_, k, held, nodes_[top->node].status == NodeStatus::kUp);
   }
+  std::vector<bool> up(nodes_.size());
+  for (uint32_t i = 0; i < nodes_.size(); ++i)
+    up[i] = nodes_[i].status == NodeStatus::kUp;
+  watch_checker_.check(now_, kv_checker_, up);
   kv_counts_.converged = kv_checker_.violations().empty();
 }
 

@@ -20,7 +20,7 @@ packages=(
   clang-14 libclang-rt-14-dev
 )
 if [ "${1:-}" = "bench" ]; then
-  packages+=(wrk nginx-light procps)  # procps: pgrep, to find nginx's workers
+  packages+=(wrk nginx-light procps python3)  # procps: pgrep (nginx workers); python3: watch_bench
 fi
 
 missing=()

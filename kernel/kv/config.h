@@ -43,6 +43,9 @@ struct KvConfig {
   // flagged not current.
   Duration unknown_writer_wait = ms(1000);
   size_t max_pending_queries = 100000;
+  // Keys whose last version the change feed remembers (for its watchers' per-key order);
+  // past it, it forgets them all and tells its watchers to re-read (kv/change_feed.h).
+  size_t max_feed_keys = 100000;
   // A node joining a cluster holds reads until it has joined, up to this long: before, it
   // knows no member to ask and would answer 404 for keys the cluster holds.
   Duration join_wait = std::chrono::seconds(5);

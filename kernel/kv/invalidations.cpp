@@ -14,7 +14,7 @@ namespace {
 
 // Bytes of an Invalidate frame beyond its entries, and of one entry beyond its key.
 constexpr size_t kInvalidateOverhead = 2 + 1 + 256 + 10 + 10 + 5;
-constexpr size_t kEntryOverhead = 3 + 10 + 5 + 10;
+constexpr size_t kEntryOverhead = 3 + 10 + 5 + 10 + 1;  // (+1: its kind)
 
 }  // namespace
 
@@ -36,9 +36,22 @@ void KeyValue::on_invalidate(MonoTime now, const Address& from, wire::Invalidate
   std::vector<wire::KeyVersion> newer;  // what we hold that beats the writer's version
   const uint64_t self = clock_.last().node;
   uint64_t seq = m.first_seq;
+  const bool kinds_said = m.kinds.size() == m.entries.size();
   for (const wire::KeyVersion& e : m.entries) {
-    if (std::optional<Version> held = apply_invalidation(now, e.key, e.version);
-        held && *held > e.version) {
+    RecordKind held_kind = RecordKind::kInvalidated;
+    const std::optional<Version> held = apply_invalidation(now, e.key, e.version, &held_kind);
+    if (!held || *held <= e.version) {
+      // News of the key for the watchers, unless this node already holds a newer version.
+      // (An entry resent, or past a gap, is given once: the feed keeps versions rising.)
+      const size_t i = static_cast<size_t>(seq - m.first_seq);
+      const wire::EntryKind said = kinds_said ? m.kinds[i] : wire::EntryKind::kUnknown;
+      const ChangeEvent::Kind kind = said == wire::EntryKind::kPut ? ChangeEvent::Kind::kPut
+                                     : said == wire::EntryKind::kDelete
+                                         ? ChangeEvent::Kind::kDelete
+                                         : ChangeEvent::Kind::kChange;
+      feed_.on_change(e.key, e.version, kind, out_.events);
+    }
+    if (held && *held > e.version) {
       newer.push_back(wire::KeyVersion{e.key, *held});
       // The writer's write lost to ours. The Newer reply is one datagram and may be lost;
       // our log is resent until acknowledged, so say it again there, or the writer could
@@ -46,7 +59,10 @@ void KeyValue::on_invalidate(MonoTime now, const Address& from, wire::Invalidate
       // entry applied before (resends would feed our log from theirs); an entry past a
       // gap may be said twice (when it comes, and when it is resent after the gap).
       if (held->node == self && seq > o.applied) {
-        announce(now, e.key, *held);
+        announce(now, e.key, *held,
+                 held_kind == RecordKind::kValue       ? wire::EntryKind::kPut
+                 : held_kind == RecordKind::kTombstone ? wire::EntryKind::kDelete
+                                                       : wire::EntryKind::kUnknown);
         stats_.repairs_announced++;
       }
     }
@@ -62,8 +78,9 @@ void KeyValue::on_invalidate(MonoTime now, const Address& from, wire::Invalidate
   ack(from, o.log_id, o.applied);
 }
 
-void KeyValue::announce(MonoTime now, std::string_view key, const Version& version) {
-  log_.append(key, version);
+void KeyValue::announce(MonoTime now, std::string_view key, const Version& version,
+                        wire::EntryKind kind) {
+  log_.append(key, version, kind);
   if (flush_at_ == kNever) flush_at_ = now + config_.batch_delay;
 }
 
@@ -103,16 +120,21 @@ void KeyValue::on_invalidate_reset(const Address& from, const wire::InvalidateRe
 }
 
 std::optional<Version> KeyValue::apply_invalidation(MonoTime now, std::string_view key,
-                                                    const Version& version) {
+                                                    const Version& version, RecordKind* held_kind) {
   raise_query_floor(key, version);
   Record record;
-  Result<bool> found = load(key, record);
+  bool expired_now = false;
+  Result<bool> found = load(key, record, &expired_now);
   if (!found.ok()) {
     stats_.store_errors++;
     return std::nullopt;
   }
   if (!found.value()) return std::nullopt;
-  if (record.version >= version) return record.version;
+  if (record.version >= version) {
+    // (What was written at it: a value past its TTL was still a put.)
+    if (held_kind != nullptr) *held_kind = expired_now ? RecordKind::kValue : record.kind;
+    return record.version;
+  }
   record.kind = RecordKind::kInvalidated;
   record.version = version;
   record.value.clear();
@@ -197,6 +219,7 @@ void KeyValue::send_entries(const Address& to, uint64_t from_seq) {
       const size_t entry = e.key.size() + kEntryOverhead;
       if (!m.entries.empty() && size + entry > chunk_bytes) break;
       m.entries.push_back(e);
+      m.kinds.push_back(log_.kind(s));
       size += entry;
       ++s;
     }

@@ -78,6 +78,8 @@ Status KeyValue::count_values() {
 
 void KeyValue::on_commit_failed(Now now) {
   stats_.commit_failures++;
+  // The gate dropped the events of the lost batch; what the feed gave since may not hold.
+  feed_.reset(out_.events);
   // The records it counted of the lost batch are not in the store.
   if (!count_values().ok()) stats_.store_errors++;
   // The kernel acted on a batch the store did not keep, and what it did lives in memory:
@@ -129,6 +131,7 @@ KeyValue::KeyValue(const KvConfig& config, const MembershipConfig& membership_co
       clock_ceiling_(clock_ceiling),
       wall_floor_us_(clock_ceiling),
       bound_(node_id(membership.name()), config.max_data_bytes),
+      feed_(config.max_feed_keys),
       hold_writes_until_us_(clock_ceiling),
       epoch_(epoch),
       log_(rng_.next() | 1, config.log_entries, config.log_bytes),
@@ -319,7 +322,11 @@ void KeyValue::write(Now now, uint64_t request, ClientOp op, std::string_view ke
     return fail(s.error());
   }
   if (!unstored_.empty()) unstored_.erase(std::string(key));  // beaten by this write
-  announce(now.mono, key, version);
+  announce(now.mono, key, version,
+           op == ClientOp::kDelete ? wire::EntryKind::kDelete : wire::EntryKind::kPut);
+  feed_.on_change(key, version,
+                  op == ClientOp::kDelete ? ChangeEvent::Kind::kDelete : ChangeEvent::Kind::kPut,
+                  out_.events);
   // A read of this key in flight must not install anything older than this write. (The
   // store already holds the write itself: nothing there to drop.)
   raise_query_floor(key, version);
@@ -413,7 +420,8 @@ Status KeyValue::bump_epoch() {
   }
   epoch_++;
   stats_.epoch_bumps++;
-  epoch_owed_ = false;  // any bump closes every gap opened before it
+  feed_.reset(out_.events);  // a gap may have opened: watchers re-read
+  epoch_owed_ = false;       // any bump closes every gap opened before it
   epoch_retry_at_ = kNever;
   // The store takes writes again (it took this one): hand it the markers it refused.
   if (!unstored_.empty()) store_unstored();
@@ -427,6 +435,7 @@ void KeyValue::bump_or_owe(MonoTime now) {
   // current again in the epoch the next start takes from the store.
   epoch_owed_ = true;
   epoch_retry_at_ = now + config_.resend_interval;
+  feed_.reset(out_.events);
 }
 
 bool KeyValue::sent_by(std::string_view name, const Address& from) const {

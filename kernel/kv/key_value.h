@@ -38,6 +38,7 @@
 #include "kernel/core/random.h"
 #include "kernel/core/result.h"
 #include "kernel/core/time.h"
+#include "kernel/kv/change_feed.h"
 #include "kernel/kv/client.h"
 #include "kernel/kv/config.h"
 #include "kernel/kv/data_bound.h"
@@ -76,6 +77,11 @@ class KeyValue {
   void put(Now now, uint64_t request, std::string_view key, std::string value,
            std::optional<Duration> ttl = std::nullopt, ContentType content = {});
   void erase(Now now, uint64_t request, std::string_view key);
+  // The change feed (kv/change_feed.h): its events go to the outbox while some prefix is
+  // watched. Counted: each watch needs its own unwatch.
+  void watch(std::string_view prefix) { feed_.watch(prefix); }
+  void unwatch(std::string_view prefix) { feed_.unwatch(prefix); }
+  const ChangeFeed& change_feed() const { return feed_; }
   // A put (`erase` false) or delete whose `condition` (not kNone) the key's owner checks
   // first; answered kOk, kPreconditionFailed or kError (kUnavailable: undecided, or the
   // owner did not answer in time -- then it may have been written).
@@ -229,17 +235,19 @@ class KeyValue {
   void send_newer(const Address& to, std::vector<wire::KeyVersion> entries);
   // Drops copies of `key` older than `version`; in-flight reads of it raise their floor.
   // Returns the version this node now holds for the key (none if it holds no record, or
-  // the store refused the marker).
+  // the store refused the marker), and in `*held_kind` (if given) what it holds at it.
   std::optional<Version> apply_invalidation(MonoTime now, std::string_view key,
-                                            const Version& version);
+                                            const Version& version,
+                                            RecordKind* held_kind = nullptr);
   // In-flight reads of `key` will not install anything older than `version`.
   void raise_query_floor(std::string_view key, const Version& version);
   bool is_member_address(const Address& addr) const;
   // Whether `from` is where the member called `name` lives (names in messages are claims).
   bool sent_by(std::string_view name, const Address& from) const;
   void ack(const Address& origin, uint64_t log_id, uint64_t applied);
-  // Puts (key, version) in this node's invalidation log, to leave with the next batch.
-  void announce(MonoTime now, std::string_view key, const Version& version);
+  // Puts (key, version) in this node's invalidation log, to leave with the next batch
+  // (`kind`: what the write was, which watchers are told).
+  void announce(MonoTime now, std::string_view key, const Version& version, wire::EntryKind kind);
 
   // Whether (kind, version) beats `best`: a higher version, or the same version held as a
   // value or tombstone rather than as a bare marker, or as a tombstone (expired) rather
@@ -451,6 +459,7 @@ class KeyValue {
   // the last lease; a value may then expire up to a lease, 200 ms, early).
   uint64_t wall_floor_us_;
   DataBound bound_;
+  ChangeFeed feed_;
   bool evicting_ = false;
   // After a restart, writes wait until the wall clock passes the ceiling the last run
   // persisted (at most 200 ms), so their versions reflect real time.

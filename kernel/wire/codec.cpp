@@ -1,5 +1,6 @@
 #include "kernel/wire/codec.h"
 
+#include <algorithm>
 #include <string>
 #include <type_traits>
 
@@ -123,6 +124,10 @@ void encode_body(ByteWriter& w, const Message& m) {
           w.varint(msg.log_id);
           w.varint(msg.first_seq);
           write_entries(w, msg.entries);
+          CKV_ASSERT(msg.kinds.empty() || msg.kinds.size() == msg.entries.size(),
+                     "an invalidation says the kind of every entry or of none");
+          for (EntryKind k : msg.kinds)
+            w.u8(static_cast<uint8_t>(k));
         } else if constexpr (std::is_same_v<T, Newer>) {
           write_entries(w, msg.entries);
         } else if constexpr (std::is_same_v<T, CollectCheck>) {
@@ -326,6 +331,16 @@ Message decode_body(MessageType type, ByteReader& r, const DecodeLimits& limits)
         return m;
       }
       read_entries(r, count, m.entries);
+      if (r.failed() || r.at_end() || count == 0) return m;  // kinds not said (revision < 4)
+      m.kinds.reserve(count);
+      for (uint64_t i = 0; i < count && !r.failed(); ++i) {
+        const uint8_t kind = r.u8();
+        if (!r.failed() && kind >= kEntryKindCount) {
+          r.fail(ErrorCode::kMalformed, "unknown invalidation entry kind");
+          return m;
+        }
+        m.kinds.push_back(static_cast<EntryKind>(kind));
+      }
       return m;
     }
     case MessageType::kNewer: {
@@ -703,6 +718,13 @@ std::string describe(const Message& m) {
         } else if constexpr (std::is_same_v<T, Invalidate>) {
           out += " " + msg.origin + " log=" + std::to_string(msg.log_id) +
                  " seq=" + std::to_string(msg.first_seq) + "+" + std::to_string(msg.entries.size());
+          if (!msg.entries.empty()) {
+            out += " first=" + msg.entries[0].key + "@" + to_string(msg.entries[0].version) +
+                   (msg.kinds.empty()                    ? ""
+                    : msg.kinds[0] == EntryKind::kPut    ? " (put)"
+                    : msg.kinds[0] == EntryKind::kDelete ? " (delete)"
+                                                         : " (unknown)");
+          }
         } else if constexpr (std::is_same_v<T, InvalidateAck>) {
           out += " " + msg.member + " log=" + std::to_string(msg.log_id) +
                  " applied=" + std::to_string(msg.applied);

@@ -128,6 +128,11 @@ struct PushPull {
   friend bool operator==(const PushPull&, const PushPull&) = default;
 };
 
+// What the write behind an invalidation entry was; kUnknown: the sender holds only a
+// marker of the version (it re-announces a version it learnt of, not one it wrote).
+enum class EntryKind : uint8_t { kPut = 0, kDelete = 1, kUnknown = 2 };
+inline constexpr size_t kEntryKindCount = 3;
+
 struct KeyVersion {
   std::string key;
   Version version;
@@ -142,6 +147,10 @@ struct Invalidate {
   uint64_t log_id = 0;
   uint64_t first_seq = 0;
   std::vector<KeyVersion> entries;
+  // Revision 4: one per entry, what its write was (watchers are told puts from deletes);
+  // empty when the sender, of an earlier revision, did not say. A byte each, after the
+  // entries.
+  std::vector<EntryKind> kinds;
   friend bool operator==(const Invalidate&, const Invalidate&) = default;
 };
 

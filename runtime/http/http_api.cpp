@@ -8,6 +8,7 @@
 #include "runtime/http/listing.h"
 #include "runtime/http/listing_export.h"
 #include "runtime/http/members_json.h"
+#include "runtime/http/watch.h"
 #include "runtime/log.h"
 #include "runtime/metrics.h"
 #include "runtime/node_driver.h"
@@ -139,7 +140,8 @@ const char* to_string(HttpMethod method) {
   return name_of(kHttpMethodNames, method);
 }
 
-constexpr auto kRouteNames = name_table({"key", "members", "health", "metrics", "keys", "unknown"});
+constexpr auto kRouteNames =
+    name_table({"key", "members", "health", "metrics", "keys", "watch", "unknown"});
 static_assert(kRouteNames.size() == kRouteCount, "one name per value");
 
 const char* to_string(Route route) {
@@ -180,6 +182,7 @@ Result<RoutedTarget> route_target(std::string_view target, size_t max_key_bytes)
                 : name == "health"  ? Route::kHealth
                 : name == "metrics" ? Route::kMetrics
                 : name == "keys"    ? Route::kKeys
+                : name == "watch"   ? Route::kWatch
                                     : Route::kUnknown;
     return out;
   }
@@ -260,7 +263,7 @@ void HttpApi::handle(HttpRequest request, Done done) {
     case Route::kUnknown:
       finish(text(404,
                   "no such cluster endpoint; see /_cluster/members, /_cluster/health, "
-                  "/_cluster/metrics, /_cluster/keys"));
+                  "/_cluster/metrics, /_cluster/keys, /_cluster/watch"));
       return;
     default:
       break;
@@ -273,6 +276,10 @@ void HttpApi::handle(HttpRequest request, Done done) {
   }
   if (routed->route == Route::kKeys) {
     handle_listing(*routed, finish);
+    return;
+  }
+  if (routed->route == Route::kWatch) {
+    handle_watch(request, *routed, finish);
     return;
   }
   Route which = routed->route;
@@ -294,6 +301,18 @@ void HttpApi::handle(HttpRequest request, Done done) {
   });
 }
 
+struct HttpApi::LongPoll {
+  std::string key;
+  HttpMethod method = HttpMethod::kGet;
+  HttpConditions conditions;
+  std::optional<Duration> timeout;
+  std::chrono::steady_clock::time_point deadline;
+  Done done;
+  // On the driver's strand, where every step below runs.
+  bool answered = false;
+  std::optional<HttpResponse> unchanged;  // the 304 of the last read that found no change
+};
+
 void HttpApi::handle_key(HttpRequest& request, RoutedTarget& target, Done& done) {
   HttpMethod method = request.method;
   const bool write =
@@ -312,6 +331,22 @@ void HttpApi::handle_key(HttpRequest& request, RoutedTarget& target, Done& done)
         return;
       }
       const std::optional<Duration> timeout = *timeout_param;
+      auto wait = duration_param(target.query, "wait", kMaxWait);
+      if (!wait) {
+        done(text(400, wait.error().detail + " (at most 10 minutes)"));
+        return;
+      }
+      if (*wait && !request.conditions.if_none_match.empty()) {
+        auto poll = std::make_shared<LongPoll>();
+        poll->key = std::move(target.key);
+        poll->method = method;
+        poll->conditions = std::move(request.conditions);
+        poll->timeout = timeout;
+        poll->deadline = std::chrono::steady_clock::now() + **wait;
+        poll->done = std::move(done);
+        long_poll(poll);
+        return;
+      }
       Reply local;
       if (driver_.try_local_get(target.key, local)) {
         std::optional<HttpResponse> conditional = conditional_read(request.conditions, local);
@@ -403,6 +438,47 @@ void HttpApi::handle_conditional_write(HttpRequest& request, RoutedTarget& targe
                    [this, method, done = std::move(done)](Reply reply) {
                      done(key_response(method, reply, std::nullopt, driver_.stopping()));
                    });
+}
+
+
+void HttpApi::long_poll(const std::shared_ptr<LongPoll>& poll) {
+  // Wait first, then read: a change between the two still wakes the wait. A read that
+  // finds another ETag answers; one that finds the same leaves the wait to answer.
+  const auto left =
+      std::chrono::duration_cast<Duration>(poll->deadline - std::chrono::steady_clock::now());
+  driver_.wait_for_change(poll->key, std::max(left, Duration(0)), [this, poll](bool changed) {
+    if (poll->answered) return;
+    if (changed && !driver_.stopping()) return long_poll(poll);  // read again
+    poll->answered = true;
+    poll->done(poll->unchanged ? std::move(*poll->unchanged) : text(503, "node is stopping"));
+  });
+  driver_.get(poll->key, poll->timeout, [this, poll](Reply reply) {
+    if (poll->answered) return;
+    std::optional<HttpResponse> conditional = conditional_read(poll->conditions, reply);
+    if (conditional && conditional->status == 304) {
+      poll->unchanged = std::move(conditional);
+      return;
+    }
+    poll->answered = true;
+    poll->done(conditional ? std::move(*conditional)
+                           : key_response(poll->method, reply, poll->timeout, driver_.stopping()));
+  });
+}
+
+void HttpApi::handle_watch(const HttpRequest& request, const RoutedTarget& target, Done& done) {
+  auto prefix = query_param(target.query, "prefix");
+  if (!prefix || prefix->size() > limits_.max_key_bytes) {
+    done(text(400,
+              "prefix: " + (prefix ? "at most " + std::to_string(limits_.max_key_bytes) + " bytes"
+                                   : prefix.error().detail)));
+    return;
+  }
+  HttpResponse r;
+  r.content_type = "text/event-stream";
+  r.headers.emplace_back("Cache-Control", "no-cache");
+  r.headers.emplace_back("X-Accel-Buffering", "no");  // proxies: pass events on at once
+  r.stream = watch_stream(driver_, std::move(*prefix), request.last_event_id);
+  done(std::move(r));
 }
 
 void HttpApi::handle_listing(const RoutedTarget& target, Done& done) {

@@ -1,6 +1,8 @@
 // HttpApi: what each HTTP request means, independent of the HTTP library that parsed it.
 //
-//   GET|HEAD /{key}[?timeout=D]   200 + the raw value bytes, ETag "<version>" and
+//   GET|HEAD /{key}[?timeout=D][&wait=D]
+//                                 (with If-None-Match and wait: a long-poll, see watch.h)
+//                                 200 + the raw value bytes, ETag "<version>" and
 //                                 Last-Modified, or 404; 304/412 for conditional requests
 //                                 (conditional.h);
 //                                 504 when no member answered within the timeout;
@@ -14,6 +16,8 @@
 //   GET /_cluster/members         members as JSON: name, address, state, incarnation
 //   GET /_cluster/health          200 {"status":"ok",...} once the node serves requests
 //   GET /_cluster/metrics         Prometheus text format
+//   GET /_cluster/keys            listing and export (listing.h)
+//   GET /_cluster/watch           an event stream of a prefix's changes (watch.h)
 //
 // The key is the percent-decoded path without its leading '/'. Keys starting with
 // "_cluster/" (however encoded) are reserved for the endpoints above and refused with 400,
@@ -64,6 +68,7 @@ struct HttpRequest {
   HttpConditions conditions;
   // Content-Type and Content-Encoding as sent (empty: absent): kept with a written value.
   ContentType content;
+  std::string last_event_id;  // Last-Event-ID: where a watch stream resumes
 };
 
 // A response body made piece by piece, for answers too large to hold whole (an export)
@@ -101,8 +106,8 @@ struct HttpConnectionStats {
 };
 
 // What a request is about, for routing and metrics.
-enum class Route : uint8_t { kKey, kMembers, kHealth, kMetrics, kKeys, kUnknown };
-inline constexpr size_t kRouteCount = 6;
+enum class Route : uint8_t { kKey, kMembers, kHealth, kMetrics, kKeys, kWatch, kUnknown };
+inline constexpr size_t kRouteCount = 7;
 static_assert(static_cast<size_t>(Route::kUnknown) + 1 == kRouteCount);
 const char* to_string(Route route);
 
@@ -162,6 +167,13 @@ class HttpApi {
   void handle_listing(const RoutedTarget& target, std::function<void(HttpResponse)>& done);
   void handle_conditional_write(HttpRequest& request, RoutedTarget& target,
                                 std::function<void(HttpResponse)>& done);
+  // GET /_cluster/watch (runtime/http/watch.h).
+  void handle_watch(const HttpRequest& request, const RoutedTarget& target,
+                    std::function<void(HttpResponse)>& done);
+  // GET /{key}?wait= with If-None-Match: answers once the key's ETag is another, or 304
+  // when the wait ends (see watch.h).
+  struct LongPoll;
+  void long_poll(const std::shared_ptr<LongPoll>& poll);
 
   NodeDriver& driver_;
   Metrics& metrics_;

@@ -61,6 +61,7 @@ HttpRequest to_api_request(BeastRequest& request) {
   out.conditions.if_modified_since = field(http::field::if_modified_since);
   out.content.media = field(http::field::content_type);
   out.content.encoding = field(http::field::content_encoding);
+  out.last_event_id = std::string(request["Last-Event-ID"]);
   return out;
 }
 

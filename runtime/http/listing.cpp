@@ -65,17 +65,6 @@ void append_json_string(std::string& out, std::string_view s) {
   out += '"';
 }
 
-// `"key":"..."`, or `"key_base64":"..."` for a key that is not UTF-8.
-void append_key(std::string& out, std::string_view key) {
-  if (valid_utf8(key)) {
-    out += "\"key\":";
-    append_json_string(out, key);
-  } else {
-    out += "\"key_base64\":";
-    append_json_string(out, base64(key));
-  }
-}
-
 std::optional<std::string> unbase64(std::string_view text) {
   std::string out;
   uint32_t acc = 0;
@@ -111,6 +100,16 @@ std::optional<std::string> unbase64(std::string_view text) {
 }
 
 }  // namespace
+
+void append_json_key(std::string& out, std::string_view key) {
+  if (valid_utf8(key)) {
+    out += "\"key\":";
+    append_json_string(out, key);
+  } else {
+    out += "\"key_base64\":";
+    append_json_string(out, base64(key));
+  }
+}
 
 std::string base64(std::string_view bytes) {
   static const char* digits = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -211,7 +210,7 @@ std::string export_lines(const Reply& page) {
   for (const ListedKey& k : page.keys) {
     out.reserve(out.size() + 96 + k.key.size() + k.value.size() * 4 / 3 + k.content.bytes());
     out += '{';
-    append_key(out, k.key);
+    append_json_key(out, k.key);
     out += ",\"etag\":";
     append_json_string(out, etag_of(k.version));
     out += ",\"size\":" + std::to_string(k.size);
@@ -254,7 +253,7 @@ std::string listing_json(const Reply& reply) {
     if (!first) out += ',';
     first = false;
     out += '{';
-    append_key(out, k.key);
+    append_json_key(out, k.key);
     out += ",\"etag\":";
     append_json_string(out, etag_of(k.version));
     out += ",\"size\":" + std::to_string(k.size) + '}';

@@ -50,6 +50,9 @@ std::string export_lines(const Reply& page);
 // was current, or `error` (not empty) and where to resume.
 std::string export_end(std::string_view next, bool current, std::string_view error = {});
 
+// `"key":"..."` (a JSON string), or `"key_base64":"..."` for a key that is not UTF-8.
+void append_json_key(std::string& out, std::string_view key);
+
 // Standard base64 with padding.
 std::string base64(std::string_view bytes);
 

@@ -5,7 +5,7 @@ namespace ckv {
 using namespace std::chrono_literals;
 
 MemCluster::MemCluster(size_t size, uint64_t seed_base, const NodeConfig& config)
-    : skew_us(size, 0) {
+    : events(size), skew_us(size, 0) {
   for (size_t i = 0; i < size; ++i) {
     stores.push_back(std::make_unique<MemStore>(true));
     auto n =
@@ -47,6 +47,8 @@ void MemCluster::collect(size_t i) {
     send(i, s);
   for (Reply& r : out.replies)
     replies.push_back(std::move(r));
+  for (ChangeEvent& e : out.events)
+    events[i].push_back(std::move(e));
   out.clear();
 }
 

@@ -53,7 +53,7 @@ class MemCluster {
   // Puts `s`, sent by node `from`, in flight (for a caller that takes an outbox itself).
   void send(size_t from, Send& s);
   // Takes node i's output (or every node's): sends join the messages in flight, replies
-  // are kept in `replies`.
+  // are kept in `replies`, change events in `events[i]`.
   void collect(size_t i);
   void collect();
   // Delivers messages (those `hold` lets through) until none is left to deliver.
@@ -73,6 +73,7 @@ class MemCluster {
   std::vector<std::unique_ptr<Node>> nodes;
   std::deque<InFlight> in_flight;
   std::vector<Reply> replies;
+  std::vector<std::vector<ChangeEvent>> events;  // each node's change feed, as collected
   std::vector<int64_t> skew_us;  // each node's wall clock, ahead of time() by this much
 
  private:

@@ -93,7 +93,15 @@ inline rc::Gen<Message> gen_kv_message() {
                                          return KeyVersion{p.first, p.second};
                                        }))),
                [](auto t) -> Message {
-                 return Invalidate{std::get<0>(t), std::get<1>(t), std::get<2>(t), std::get<3>(t)};
+                 Invalidate m{std::get<0>(t), std::get<1>(t), std::get<2>(t), std::get<3>(t)};
+                 // Revision 4 says each entry's kind (from the ids: any pattern will do);
+                 // an earlier sender says none.
+                 if (std::get<1>(t) % 3 != 0) {
+                   for (size_t i = 0; i < m.entries.size(); ++i)
+                     m.kinds.push_back(
+                         static_cast<EntryKind>((std::get<1>(t) >> (2 * (i % 32))) % 3));
+                 }
+                 return m;
                }),
       gen::map(gen::tuple(gen_name(), gen::arbitrary<uint64_t>(), gen::arbitrary<uint64_t>()),
                [](auto t) -> Message {
