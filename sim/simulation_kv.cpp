@@ -431,7 +431,7 @@ void Simulation::finish_convergence_round() {
   std::vector<bool> up(nodes_.size());
   for (uint32_t i = 0; i < nodes_.size(); ++i)
     up[i] = nodes_[i].status == NodeStatus::kUp;
-  watch_checker_.check(now_, kv_checker_, up);
+  watch_checker_.check(now_, kv_checker_, up, round_lowest_clock_us_);
   kv_counts_.converged = kv_checker_.violations().empty();
 }
 

@@ -28,12 +28,26 @@ void WatchChecker::on_event(uint32_t node, MonoTime now, const ChangeEvent& e, K
     resets_++;
     s.last_reset = now;
     s.since_reset.clear();
+    s.expired.clear();
+    s.last_put.clear();
     return;
   }
   const uint32_t key = key_index(e.key);
   const std::string where = "n" + std::to_string(node) + "'s watch of \"" + prefix_of(node) + "\"";
   if (key == UINT32_MAX || !e.key.starts_with(prefix_of(node))) {
     kv.report(now, "watchers see only their keys", where + " was given key " + e.key);
+    return;
+  }
+  if (e.kind == ChangeEvent::Kind::kExpire) {
+    // Of the version given last: its value ran out (it does not move the key on).
+    auto last = s.since_reset.find(key);
+    if (last == s.since_reset.end() || last->second != e.version) {
+      kv.report(now, "watch integrity",
+                where + " was told " + e.key + " at " + to_string(e.version) +
+                    " expired, not the version it was last given");
+    }
+    s.expired[key] = e.version;
+    s.given.push_back(e);
     return;
   }
   auto [it, first] = s.since_reset.try_emplace(key, e.version);
@@ -45,12 +59,14 @@ void WatchChecker::on_event(uint32_t node, MonoTime now, const ChangeEvent& e, K
     }
     it->second = std::max(it->second, e.version);
   }
+  s.last_put[key] = e.kind == ChangeEvent::Kind::kPut;
   Version& seen = s.seen[key];
   seen = std::max(seen, e.version);
   s.given.push_back(e);
 }
 
-void WatchChecker::check(MonoTime now, KvChecker& kv, const std::vector<bool>& up) const {
+void WatchChecker::check(MonoTime now, KvChecker& kv, const std::vector<bool>& up,
+                         uint64_t clock_us) const {
   const std::map<Version, WriteRecord>& writes = kv.all_writes();
   for (uint32_t node = 0; node < sessions_.size(); ++node) {
     const Session& s = sessions_[node];
@@ -61,14 +77,34 @@ void WatchChecker::check(MonoTime now, KvChecker& kv, const std::vector<bool>& u
       auto w = writes.find(e.version);
       // (A put with a TTL may come as a delete of its version: its writer, holding it as
       // a tombstone once it expired, re-announced it so.)
+      // (An expire names a put with a TTL.)
       const bool deleted = e.kind == ChangeEvent::Kind::kDelete;
-      const bool kind_ok = e.kind == ChangeEvent::Kind::kChange ||
-                           (w != writes.end() && (w->second.tombstone == deleted ||
-                                                  (deleted && w->second.expires_us != 0)));
+      const bool expired = e.kind == ChangeEvent::Kind::kExpire;
+      const bool kind_ok =
+          e.kind == ChangeEvent::Kind::kChange ||
+          (w != writes.end() &&
+           (expired ? !w->second.tombstone && w->second.expires_us != 0
+                    : w->second.tombstone == deleted || (deleted && w->second.expires_us != 0)));
       if (w == writes.end() || w->second.key != key_index(e.key) || !kind_ok) {
         kv.report(now, "watch integrity",
                   where + " was given " + to_string(e.kind) + " of " + e.key + " at " +
                       to_string(e.version) + ", which no write of that kind made");
+        return;
+      }
+    }
+    for (const auto& [key, version] : s.since_reset) {
+      auto w = writes.find(version);
+      if (!s.last_put.at(key) || w == writes.end() || w->second.tombstone ||
+          w->second.expires_us == 0 || w->second.expires_us + 1'000'000 > clock_us) {
+        continue;
+      }
+      auto told = s.expired.find(key);
+      if (told == s.expired.end() || told->second != version) {
+        kv.report(now, "watchers are told of expiry",
+                  where + " was given " + key_name(key) + " at " + to_string(version) +
+                      ", which expired at " + std::to_string(w->second.expires_us) +
+                      " us, and never told it expired (clocks now >= " + std::to_string(clock_us) +
+                      " us)");
         return;
       }
     }
@@ -80,7 +116,9 @@ void WatchChecker::check(MonoTime now, KvChecker& kv, const std::vector<bool>& u
       }
       if (!key_name(w.key).starts_with(prefix)) continue;
       if (w.node >= up.size() || !up[w.node]) continue;  // its news may still be coming
-      if (s.last_reset != kNever && s.last_reset >= w.at) continue;  // told to re-read
+      // Told to re-read once the write was under way. (A reset may cover a write made but
+      // not yet acknowledged: its origin's log reset says "through here", entry included.)
+      if (s.last_reset != kNever && s.last_reset >= w.started.value_or(w.at)) continue;
       auto seen = s.seen.find(w.key);
       if (seen == s.seen.end() || seen->second < version) {
         kv.report(now, "watchers miss nothing silently",

@@ -7,10 +7,13 @@
 //  - integrity: every put or delete event names a write of that key of that kind;
 //  - no silent gap: every write of a watched key sent and acknowledged while the session
 //    ran (and not lost by a crash or a long absence) was given -- that version or a later one of
-//    the key -- or a reset came after it was acknowledged (the watcher then re-reads).
+//    the key -- or a reset came after it was sent (the watcher then re-reads; a log reset
+//    may cover a write made and not yet acknowledged).
 //    Checked once the quiet phase has converged, so every write has had time to arrive
 //    (but for those of a node down then: their news may yet come, or a reset);
-//    of the converged version of each key, this is "every watcher has seen it".
+//    of the converged version of each key, this is "every watcher has seen it";
+//  - expiry: a put event given last whose TTL ran out (a second ago, by every node's
+//    clock) was told expired (a "change" of unknown kind carries no expiry).
 #pragma once
 
 #include <cstdint>
@@ -39,7 +42,9 @@ class WatchChecker {
   // Once the quiet phase converged: the integrity and gap checks of every live session.
   // `up[n]`: node n's process runs. A write by a node that is down may still be on its
   // way (its news comes when it returns, or a reset once it is held failed): not judged.
-  void check(MonoTime now, KvChecker& kv, const std::vector<bool>& up) const;
+  // `clock_us`: the lowest wall clock of the nodes up: a put given last whose value expired
+  // a second before it must have had its expire event.
+  void check(MonoTime now, KvChecker& kv, const std::vector<bool>& up, uint64_t clock_us = 0) const;
 
   uint64_t events() const { return events_; }
   uint64_t resets() const { return resets_; }
@@ -50,6 +55,8 @@ class WatchChecker {
     MonoTime started{};
     MonoTime last_reset = kNever;             // kNever: none yet
     std::map<uint32_t, Version> since_reset;  // per key: the last version since the reset
+    std::map<uint32_t, Version> expired;      // per key: the version told expired, since it
+    std::map<uint32_t, bool> last_put;        // per key: whether the last given was a put
     std::map<uint32_t, Version> seen;         // per key: the highest version ever given
     std::vector<ChangeEvent> given;           // puts and deletes, for the integrity check
   };

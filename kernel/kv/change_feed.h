@@ -3,7 +3,9 @@
 // when it must tell them to start over.
 //
 // A change is learnt from this node's own writes and from the other members'
-// invalidation logs (which never drop an entry and make every gap visible). The feed
+// invalidation logs (which never drop an entry and make every gap visible). A put whose
+// value has a TTL gets an expire event of its version once the node's wall clock passes
+// its expiry (on_clock), unless a later version of the key was given first. The feed
 // gives a key's version at most once and never one below a version it gave before, so
 // a watcher sees each key's versions rising (there is no order across keys). It gives a
 // reset whenever the node may have missed changes: exactly when the node's epoch moves
@@ -18,6 +20,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -34,14 +37,15 @@ struct ChangeEvent {
     // A change whose kind the node was not told (an invalidation from a node before
     // wire revision 4): the key has a new version; read it to see what.
     kChange = 2,
-    kReset = 3,  // the node may have missed changes: re-read (no key, no version)
+    kReset = 3,   // the node may have missed changes: re-read (no key, no version)
+    kExpire = 4,  // the value of a put given before (`version`) ran out of time
   };
   Kind kind = Kind::kReset;
   std::string key;
   Version version;
   friend bool operator==(const ChangeEvent&, const ChangeEvent&) = default;
 };
-inline constexpr size_t kChangeKindCount = 4;
+inline constexpr size_t kChangeKindCount = 5;
 const char* to_string(ChangeEvent::Kind kind);
 
 class ChangeFeed {
@@ -56,9 +60,16 @@ class ChangeFeed {
   bool watched(std::string_view key) const;
 
   // `key` has `version` now (kind kPut, kDelete or kChange): appends its event to `out`
-  // if the key is watched and the version is above every one the feed gave of it.
+  // if the key is watched and the version is above every one the feed gave of it. A put
+  // whose value expires (`expires_us`, wall-clock microseconds; 0: never) is remembered
+  // for its expire event.
   void on_change(std::string_view key, const Version& version, ChangeEvent::Kind kind,
-                 std::vector<ChangeEvent>& out);
+                 std::vector<ChangeEvent>& out, uint64_t expires_us = 0);
+  // The wall clock reads `wall_us`: the expire events of the puts given whose values ran
+  // out by then, in expiry order.
+  void on_clock(uint64_t wall_us, std::vector<ChangeEvent>& out);
+  // The earliest expiry of a put given and not yet expired (0: none).
+  uint64_t next_expiry_us() const { return expiries_.empty() ? 0 : expiries_.begin()->first; }
   // The node may have missed changes: forgets the versions it gave and appends a reset
   // (if anyone watches).
   void reset(std::vector<ChangeEvent>& out);
@@ -68,7 +79,12 @@ class ChangeFeed {
  private:
   size_t max_keys_;
   std::map<std::string, size_t, std::less<>> prefixes_;  // prefix -> watchers
-  std::unordered_map<std::string, Version> given_;       // the highest version given per key
+  struct Given {
+    Version version;          // the highest version given of the key
+    uint64_t expires_us = 0;  // a put's, until its expire event is given
+  };
+  std::unordered_map<std::string, Given> given_;
+  std::set<std::pair<uint64_t, std::string>> expiries_;  // (expires_us, key) of given_
 };
 
 }  // namespace ckv

@@ -11,16 +11,16 @@ constexpr size_t kEntryOverhead = 32;  // version and bookkeeping, beside the ke
 }
 
 uint64_t InvalidationLog::append(std::string_view key, const Version& version,
-                                 wire::EntryKind kind) {
+                                 wire::EntryWrite write) {
   entries_.push_back(wire::KeyVersion{std::string(key), version});
-  kinds_.push_back(kind);
+  writes_.push_back(write);
   bytes_ += key.size() + kEntryOverhead;
   while (entries_.size() > 1 && (entries_.size() > max_entries_ || bytes_ > max_bytes_)) {
     CKV_ASSERT(bytes_ >= entries_.front().key.size() + kEntryOverhead,
                "log byte accounting never underflows");
     bytes_ -= entries_.front().key.size() + kEntryOverhead;
     entries_.pop_front();
-    kinds_.pop_front();
+    writes_.pop_front();
     first_++;
   }
   CKV_ASSERT(head() >= first_ && at(head()).key == key && at(head()).version == version,

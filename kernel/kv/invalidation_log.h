@@ -36,12 +36,12 @@ class InvalidationLog {
       : log_id_(log_id), max_entries_(max_entries), max_bytes_(max_bytes) {}
 
   uint64_t id() const { return log_id_; }
-  // Appends an entry (`kind`: what its write was); returns its sequence number (1, 2, ...).
-  uint64_t append(std::string_view key, const Version& version, wire::EntryKind kind);
+  // Appends an entry (`write`: what its write was); returns its sequence number (1, 2, ...).
+  uint64_t append(std::string_view key, const Version& version, wire::EntryWrite write);
   uint64_t head() const { return first_ + entries_.size() - 1; }  // 0 while empty
   uint64_t first() const { return first_; }                       // oldest entry held
   const wire::KeyVersion& at(uint64_t seq) const { return entries_[seq - first_]; }
-  wire::EntryKind kind(uint64_t seq) const { return kinds_[seq - first_]; }
+  const wire::EntryWrite& write(uint64_t seq) const { return writes_[seq - first_]; }
 
   // Announces this log to `member` (a member that joined or came back): while the log is
   // empty, it gets a reset at 0 until it acknowledges. No effect if it has state already.
@@ -80,7 +80,7 @@ class InvalidationLog {
   size_t max_entries_;
   size_t max_bytes_;
   std::deque<wire::KeyVersion> entries_;
-  std::deque<wire::EntryKind> kinds_;  // beside entries_: what each entry's write was
+  std::deque<wire::EntryWrite> writes_;  // beside entries_: what each entry's write was
   uint64_t first_ = 1;
   size_t bytes_ = 0;
   std::unordered_map<std::string, Follower> followers_;

@@ -14,7 +14,7 @@ namespace {
 
 // Bytes of an Invalidate frame beyond its entries, and of one entry beyond its key.
 constexpr size_t kInvalidateOverhead = 2 + 1 + 256 + 10 + 10 + 5;
-constexpr size_t kEntryOverhead = 3 + 10 + 5 + 10 + 1;  // (+1: its kind)
+constexpr size_t kEntryOverhead = 3 + 10 + 5 + 10 + 11;  // (+11: its kind, a put's expiry)
 
 }  // namespace
 
@@ -36,20 +36,20 @@ void KeyValue::on_invalidate(MonoTime now, const Address& from, wire::Invalidate
   std::vector<wire::KeyVersion> newer;  // what we hold that beats the writer's version
   const uint64_t self = clock_.last().node;
   uint64_t seq = m.first_seq;
-  const bool kinds_said = m.kinds.size() == m.entries.size();
+  const bool writes_said = m.writes.size() == m.entries.size();
   for (const wire::KeyVersion& e : m.entries) {
-    RecordKind held_kind = RecordKind::kInvalidated;
-    const std::optional<Version> held = apply_invalidation(now, e.key, e.version, &held_kind);
+    wire::EntryWrite held_write;
+    const std::optional<Version> held = apply_invalidation(now, e.key, e.version, &held_write);
     if (!held || *held <= e.version) {
       // News of the key for the watchers, unless this node already holds a newer version.
       // (An entry resent, or past a gap, is given once: the feed keeps versions rising.)
       const size_t i = static_cast<size_t>(seq - m.first_seq);
-      const wire::EntryKind said = kinds_said ? m.kinds[i] : wire::EntryKind::kUnknown;
-      const ChangeEvent::Kind kind = said == wire::EntryKind::kPut ? ChangeEvent::Kind::kPut
-                                     : said == wire::EntryKind::kDelete
+      const wire::EntryWrite said = writes_said ? m.writes[i] : wire::EntryWrite{};
+      const ChangeEvent::Kind kind = said.kind == wire::EntryKind::kPut ? ChangeEvent::Kind::kPut
+                                     : said.kind == wire::EntryKind::kDelete
                                          ? ChangeEvent::Kind::kDelete
                                          : ChangeEvent::Kind::kChange;
-      feed_.on_change(e.key, e.version, kind, out_.events);
+      feed_.on_change(e.key, e.version, kind, out_.events, said.expires_us);
     }
     if (held && *held > e.version) {
       newer.push_back(wire::KeyVersion{e.key, *held});
@@ -59,10 +59,7 @@ void KeyValue::on_invalidate(MonoTime now, const Address& from, wire::Invalidate
       // entry applied before (resends would feed our log from theirs); an entry past a
       // gap may be said twice (when it comes, and when it is resent after the gap).
       if (held->node == self && seq > o.applied) {
-        announce(now, e.key, *held,
-                 held_kind == RecordKind::kValue       ? wire::EntryKind::kPut
-                 : held_kind == RecordKind::kTombstone ? wire::EntryKind::kDelete
-                                                       : wire::EntryKind::kUnknown);
+        announce(now, e.key, *held, held_write);
         stats_.repairs_announced++;
       }
     }
@@ -79,8 +76,8 @@ void KeyValue::on_invalidate(MonoTime now, const Address& from, wire::Invalidate
 }
 
 void KeyValue::announce(MonoTime now, std::string_view key, const Version& version,
-                        wire::EntryKind kind) {
-  log_.append(key, version, kind);
+                        wire::EntryWrite write) {
+  log_.append(key, version, write);
   if (flush_at_ == kNever) flush_at_ = now + config_.batch_delay;
 }
 
@@ -120,7 +117,8 @@ void KeyValue::on_invalidate_reset(const Address& from, const wire::InvalidateRe
 }
 
 std::optional<Version> KeyValue::apply_invalidation(MonoTime now, std::string_view key,
-                                                    const Version& version, RecordKind* held_kind) {
+                                                    const Version& version,
+                                                    wire::EntryWrite* held_write) {
   raise_query_floor(key, version);
   Record record;
   bool expired_now = false;
@@ -131,8 +129,16 @@ std::optional<Version> KeyValue::apply_invalidation(MonoTime now, std::string_vi
   }
   if (!found.value()) return std::nullopt;
   if (record.version >= version) {
-    // (What was written at it: a value past its TTL was still a put.)
-    if (held_kind != nullptr) *held_kind = expired_now ? RecordKind::kValue : record.kind;
+    // What was written at it (a value past its TTL was still a put: it expired long ago,
+    // as far as the receiver cares; a marker says nothing).
+    if (held_write != nullptr) {
+      *held_write = expired_now ? wire::EntryWrite{wire::EntryKind::kPut, 1}
+                    : record.kind == RecordKind::kValue
+                        ? wire::EntryWrite{wire::EntryKind::kPut, record.expires_us}
+                    : record.kind == RecordKind::kTombstone
+                        ? wire::EntryWrite{wire::EntryKind::kDelete, 0}
+                        : wire::EntryWrite{};
+    }
     return record.version;
   }
   record.kind = RecordKind::kInvalidated;
@@ -219,7 +225,7 @@ void KeyValue::send_entries(const Address& to, uint64_t from_seq) {
       const size_t entry = e.key.size() + kEntryOverhead;
       if (!m.entries.empty() && size + entry > chunk_bytes) break;
       m.entries.push_back(e);
-      m.kinds.push_back(log_.kind(s));
+      m.writes.push_back(log_.write(s));
       size += entry;
       ++s;
     }

@@ -146,6 +146,7 @@ KeyValue::KeyValue(const KvConfig& config, const MembershipConfig& membership_co
 void KeyValue::observe(Now now) {
   const int64_t wall_us = now.wall.time_since_epoch().count();
   if (wall_us > 0) wall_floor_us_ = std::max(wall_floor_us_, static_cast<uint64_t>(wall_us));
+  last_input_ = std::max(last_input_, now.mono);
   if (joined_at_ == kNever && membership_.joined()) joined_at_ = now.mono;
   check_contact(now, /*request=*/false);
 }
@@ -323,10 +324,11 @@ void KeyValue::write(Now now, uint64_t request, ClientOp op, std::string_view ke
   }
   if (!unstored_.empty()) unstored_.erase(std::string(key));  // beaten by this write
   announce(now.mono, key, version,
-           op == ClientOp::kDelete ? wire::EntryKind::kDelete : wire::EntryKind::kPut);
+           op == ClientOp::kDelete ? wire::EntryWrite{wire::EntryKind::kDelete, 0}
+                                   : wire::EntryWrite{wire::EntryKind::kPut, expires_us});
   feed_.on_change(key, version,
                   op == ClientOp::kDelete ? ChangeEvent::Kind::kDelete : ChangeEvent::Kind::kPut,
-                  out_.events);
+                  out_.events, expires_us);
   // A read of this key in flight must not install anything older than this write. (The
   // store already holds the write itself: nothing there to drop.)
   raise_query_floor(key, version);
@@ -624,6 +626,7 @@ void KeyValue::store_unstored() {
 
 void KeyValue::on_timer(Now now) {
   observe(now);
+  feed_.on_clock(wall_floor_us_, out_.events);
   if (!held_reads_.empty()) release_held_reads(now);
   if (now.mono >= epoch_retry_at_) bump_or_owe(now.mono);
   if (now.mono >= held_until_) release_held_writes(now);
@@ -692,6 +695,11 @@ MonoTime KeyValue::next_deadline() const {
   }
   for (const auto& [id, l] : listings_)
     next = std::min(next, l.deadline);
+  if (const uint64_t expiry = feed_.next_expiry_us(); expiry != 0) {
+    // The expiry clock, moved on by inputs, read as of the last one.
+    const uint64_t left = expiry > wall_floor_us_ ? expiry - wall_floor_us_ : 0;
+    next = std::min(next, last_input_ + Duration(static_cast<int64_t>(left)));
+  }
   return std::min(next, conditional_deadline());
 }
 

@@ -235,10 +235,11 @@ class KeyValue {
   void send_newer(const Address& to, std::vector<wire::KeyVersion> entries);
   // Drops copies of `key` older than `version`; in-flight reads of it raise their floor.
   // Returns the version this node now holds for the key (none if it holds no record, or
-  // the store refused the marker), and in `*held_kind` (if given) what it holds at it.
+  // the store refused the marker), and in `*held_write` (if given) what was written at
+  // the version it holds, as far as it knows.
   std::optional<Version> apply_invalidation(MonoTime now, std::string_view key,
                                             const Version& version,
-                                            RecordKind* held_kind = nullptr);
+                                            wire::EntryWrite* held_write = nullptr);
   // In-flight reads of `key` will not install anything older than `version`.
   void raise_query_floor(std::string_view key, const Version& version);
   bool is_member_address(const Address& addr) const;
@@ -246,8 +247,8 @@ class KeyValue {
   bool sent_by(std::string_view name, const Address& from) const;
   void ack(const Address& origin, uint64_t log_id, uint64_t applied);
   // Puts (key, version) in this node's invalidation log, to leave with the next batch
-  // (`kind`: what the write was, which watchers are told).
-  void announce(MonoTime now, std::string_view key, const Version& version, wire::EntryKind kind);
+  // (`write`: what the write was, which watchers are told).
+  void announce(MonoTime now, std::string_view key, const Version& version, wire::EntryWrite write);
 
   // Whether (kind, version) beats `best`: a higher version, or the same version held as a
   // value or tombstone rather than as a bare marker, or as a tombstone (expired) rather
@@ -458,6 +459,7 @@ class KeyValue {
   // value expired before a restart stays so even if the wall clock stepped back (up to
   // the last lease; a value may then expire up to a lease, 200 ms, early).
   uint64_t wall_floor_us_;
+  MonoTime last_input_{};  // the monotonic time of the latest input (see next_deadline)
   DataBound bound_;
   ChangeFeed feed_;
   bool evicting_ = false;

@@ -124,10 +124,12 @@ void encode_body(ByteWriter& w, const Message& m) {
           w.varint(msg.log_id);
           w.varint(msg.first_seq);
           write_entries(w, msg.entries);
-          CKV_ASSERT(msg.kinds.empty() || msg.kinds.size() == msg.entries.size(),
+          CKV_ASSERT(msg.writes.empty() || msg.writes.size() == msg.entries.size(),
                      "an invalidation says the kind of every entry or of none");
-          for (EntryKind k : msg.kinds)
-            w.u8(static_cast<uint8_t>(k));
+          for (const EntryWrite& e : msg.writes) {
+            w.u8(static_cast<uint8_t>(e.kind));
+            if (e.kind == EntryKind::kPut) w.varint(e.expires_us);
+          }
         } else if constexpr (std::is_same_v<T, Newer>) {
           write_entries(w, msg.entries);
         } else if constexpr (std::is_same_v<T, CollectCheck>) {
@@ -331,15 +333,18 @@ Message decode_body(MessageType type, ByteReader& r, const DecodeLimits& limits)
         return m;
       }
       read_entries(r, count, m.entries);
-      if (r.failed() || r.at_end() || count == 0) return m;  // kinds not said (revision < 4)
-      m.kinds.reserve(count);
+      if (r.failed() || r.at_end() || count == 0) return m;  // not said (revision < 4)
+      m.writes.reserve(count);
       for (uint64_t i = 0; i < count && !r.failed(); ++i) {
+        EntryWrite e;
         const uint8_t kind = r.u8();
         if (!r.failed() && kind >= kEntryKindCount) {
           r.fail(ErrorCode::kMalformed, "unknown invalidation entry kind");
           return m;
         }
-        m.kinds.push_back(static_cast<EntryKind>(kind));
+        e.kind = static_cast<EntryKind>(kind);
+        if (e.kind == EntryKind::kPut) e.expires_us = r.varint();
+        m.writes.push_back(e);
       }
       return m;
     }
@@ -720,10 +725,10 @@ std::string describe(const Message& m) {
                  " seq=" + std::to_string(msg.first_seq) + "+" + std::to_string(msg.entries.size());
           if (!msg.entries.empty()) {
             out += " first=" + msg.entries[0].key + "@" + to_string(msg.entries[0].version) +
-                   (msg.kinds.empty()                    ? ""
-                    : msg.kinds[0] == EntryKind::kPut    ? " (put)"
-                    : msg.kinds[0] == EntryKind::kDelete ? " (delete)"
-                                                         : " (unknown)");
+                   (msg.writes.empty()                         ? ""
+                    : msg.writes[0].kind == EntryKind::kPut    ? " (put)"
+                    : msg.writes[0].kind == EntryKind::kDelete ? " (delete)"
+                                                               : " (unknown)");
           }
         } else if constexpr (std::is_same_v<T, InvalidateAck>) {
           out += " " + msg.member + " log=" + std::to_string(msg.log_id) +

@@ -132,6 +132,11 @@ struct PushPull {
 // marker of the version (it re-announces a version it learnt of, not one it wrote).
 enum class EntryKind : uint8_t { kPut = 0, kDelete = 1, kUnknown = 2 };
 inline constexpr size_t kEntryKindCount = 3;
+struct EntryWrite {
+  EntryKind kind = EntryKind::kUnknown;
+  uint64_t expires_us = 0;  // kPut: when its value expires (wall-clock us; 0: never)
+  friend bool operator==(const EntryWrite&, const EntryWrite&) = default;
+};
 
 struct KeyVersion {
   std::string key;
@@ -147,10 +152,10 @@ struct Invalidate {
   uint64_t log_id = 0;
   uint64_t first_seq = 0;
   std::vector<KeyVersion> entries;
-  // Revision 4: one per entry, what its write was (watchers are told puts from deletes);
-  // empty when the sender, of an earlier revision, did not say. A byte each, after the
-  // entries.
-  std::vector<EntryKind> kinds;
+  // Revision 4: one per entry, what its write was (watchers are told puts from deletes,
+  // and when a put's value expires); empty when the sender, of an earlier revision, did
+  // not say. After the entries: a kind byte each, a put's followed by its expiry (varint).
+  std::vector<EntryWrite> writes;
   friend bool operator==(const Invalidate&, const Invalidate&) = default;
 };
 

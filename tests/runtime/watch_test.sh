@@ -2,7 +2,8 @@
 # Watching on a real 3-node cluster through curl: a long-poll (GET ?wait= with
 # If-None-Match) answers when another node writes the key and 304 when the wait ends; a
 # stream (GET /_cluster/watch) gives puts and deletes in order, resumes after
-# Last-Event-ID, and says "reset" when a peer is killed; 1,000 long-polls wait at once.
+# Last-Event-ID, says "expire" when a TTL runs out and "reset" when a peer is killed;
+# 1,000 long-polls wait at once.
 # Usage: watch_test.sh path/to/cluster-kv
 bin=$1
 . "$(dirname "$0")/lib.sh"
@@ -90,6 +91,12 @@ expect "Last-Event-ID resumes after it" "put delete" \
   "$(grep '^event: ' <<<"$resumed" | cut -c8- | paste -sd' ')"
 gone=$(curl -s -N -m 2 -H "Last-Event-ID: 0-5" "http://127.0.0.1:19911/_cluster/watch?prefix=w/")
 expect "an id from another process: reset first" "reset" "$(grep '^event: ' <<<"$gone" | head -1 | cut -c8-)"
+
+curl -s -m 5 -o /dev/null -X PUT "http://127.0.0.1:19910/w/brief?ttl=1s" -d soon
+wait_for 5 "a value written elsewhere with ?ttl=1s expires on the stream" \
+  grep -q '^event: expire' "$work/sse"
+expect "the expire names its key" "w/brief" \
+  "$(grep -A1 '^event: expire' "$work/sse" | sed -n 's/.*"key":"\([^"]*\)".*/\1/p' | head -1)"
 
 echo "# a peer killed: reset"
 stop_node c KILL

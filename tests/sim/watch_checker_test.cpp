@@ -86,6 +86,23 @@ TEST_F(Watch, WritesBeforeTheWatchBindNothing) {
   EXPECT_TRUE(kv_.violations().empty());
 }
 
+TEST_F(Watch, AnExpireMustNameTheLastPutGivenWithATtl) {
+  watch_.on_start(0, at(0));
+  const Version v{1000, 0, 101};
+  kv_.on_write(at(10), WriteRecord{1, v, false, next_op_++, 10, 1, at(10), /*expires_us=*/5}, 0us);
+  const Version plain = write(20, 2000);
+  event(11, Kind::kPut, v);
+  event(12, Kind::kExpire, v);
+  watch_.check(at(100), kv_, {true, true});
+  EXPECT_EQ(violations("watch integrity"), 0u);
+  event(21, Kind::kPut, plain);
+  event(22, Kind::kExpire, v);  // not the version given last
+  EXPECT_EQ(violations("watch integrity"), 1u);
+  event(23, Kind::kExpire, plain);  // a put without a TTL never expires
+  watch_.check(at(100), kv_, {true, true});
+  EXPECT_EQ(violations("watch integrity"), 2u);
+}
+
 TEST_F(Watch, AnEventNoWriteMadeFires) {
   watch_.on_start(0, at(0));
   const Version a = write(10, 1000);

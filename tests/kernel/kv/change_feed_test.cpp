@@ -35,6 +35,27 @@ TEST(ChangeFeed, OnlyWatchedKeysEachVersionOnceAndRising) {
   EXPECT_EQ(out.size(), 2u);
 }
 
+TEST(ChangeFeed, APutWithATtlExpiresOnceUnlessALaterVersionCameFirst) {
+  ChangeFeed feed(100);
+  feed.watch("");
+  std::vector<ChangeEvent> out;
+  feed.on_change("a", Version{1, 0, 1}, Kind::kPut, out, /*expires_us=*/500);
+  feed.on_change("b", Version{1, 0, 1}, Kind::kPut, out, 300);
+  feed.on_change("c", Version{1, 0, 1}, Kind::kPut, out, 400);
+  feed.on_change("c", Version{2, 0, 1}, Kind::kDelete, out);  // before its expiry
+  EXPECT_EQ(feed.next_expiry_us(), 300u);
+  out.clear();
+  feed.on_clock(299, out);
+  EXPECT_TRUE(out.empty());
+  feed.on_clock(1000, out);
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0], (ChangeEvent{Kind::kExpire, "b", Version{1, 0, 1}}));
+  EXPECT_EQ(out[1], (ChangeEvent{Kind::kExpire, "a", Version{1, 0, 1}}));
+  feed.on_clock(2000, out);
+  EXPECT_EQ(out.size(), 2u) << "once";
+  EXPECT_EQ(feed.next_expiry_us(), 0u);
+}
+
 TEST(ChangeFeed, PastItsBoundItForgetsAndResets) {
   ChangeFeed feed(2);
   feed.watch("");
@@ -89,6 +110,22 @@ TEST_F(Feed, PutsAndDeletesOfOthersArriveWithTheirKind) {
   EXPECT_EQ(got[1].kind, Kind::kDelete);
   EXPECT_EQ(got[1].version.node, node_id(cluster_.node(2).name()));
   EXPECT_TRUE(events_on(0).empty()) << "n0 watches nothing";
+}
+
+TEST_F(Feed, AnotherNodesPutWithATtlExpiresHereToo) {
+  cluster_.node(1).watch("t");
+  cluster_.node(0).put(cluster_.now(0), next_++, "ttl", "v", std::chrono::milliseconds(200));
+  cluster_.run_for(50ms);
+  std::vector<ChangeEvent> got;
+  for (ChangeEvent& e : events_on(1)) {
+    if (e.kind != Kind::kReset) got.push_back(std::move(e));
+  }
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].kind, Kind::kPut);
+  cluster_.run_for(300ms);
+  std::vector<ChangeEvent> later = events_on(1);
+  ASSERT_EQ(later.size(), 1u);
+  EXPECT_EQ(later[0], (ChangeEvent{Kind::kExpire, "ttl", got[0].version}));
 }
 
 TEST_F(Feed, AMemberThatFailsIsAReset) {

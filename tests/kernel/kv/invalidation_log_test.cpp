@@ -58,8 +58,8 @@ TEST(InvalidationLog, AfterAWriteAMemberWithoutStateGetsEverythingFromTheStart) 
   log.track("n1");
   log.on_ack("n1", 0);  // acknowledged the empty log: forgotten
   ASSERT_EQ(log.followers(), 0u);
-  log.append("a", Version{}, wire::EntryKind::kPut);
-  log.append("b", Version{}, wire::EntryKind::kPut);
+  log.append("a", Version{}, wire::EntryWrite{wire::EntryKind::kPut, 0});
+  log.append("b", Version{}, wire::EntryWrite{wire::EntryKind::kPut, 0});
   for (const char* member : {"n1", "never-tracked"}) {
     const InvalidationLog::Pending p = log.pending(member, t0, kResend);
     EXPECT_EQ(p.kind, InvalidationLog::Pending::kEntries) << member;
@@ -72,7 +72,7 @@ TEST(InvalidationLog, AfterAWriteAMemberWithoutStateGetsEverythingFromTheStart) 
   log.on_ack("n1", 2);
   EXPECT_EQ(kind(log, "n1", t0 + 10s), InvalidationLog::Pending::kNothing);
   EXPECT_EQ(log.next_resend(kResend), kNever);
-  log.append("c", Version{}, wire::EntryKind::kPut);
+  log.append("c", Version{}, wire::EntryWrite{wire::EntryKind::kPut, 0});
   const InvalidationLog::Pending p = log.pending("n1", t0 + 10s, kResend);
   EXPECT_EQ(p.kind, InvalidationLog::Pending::kEntries);
   EXPECT_EQ(p.from, 3u);
@@ -81,7 +81,7 @@ TEST(InvalidationLog, AfterAWriteAMemberWithoutStateGetsEverythingFromTheStart) 
 TEST(InvalidationLog, AMemberWithoutStateIsResetOnceTheLogNoLongerHoldsItsStart) {
   InvalidationLog log(7, 2, 1 << 20);
   for (const char* key : {"a", "b", "c"})
-    log.append(key, Version{}, wire::EntryKind::kPut);
+    log.append(key, Version{}, wire::EntryWrite{wire::EntryKind::kPut, 0});
   ASSERT_EQ(log.first(), 2u);
   EXPECT_EQ(kind(log, "n1", t0), InvalidationLog::Pending::kReset);
 }

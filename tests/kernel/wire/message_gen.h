@@ -94,12 +94,16 @@ inline rc::Gen<Message> gen_kv_message() {
                                        }))),
                [](auto t) -> Message {
                  Invalidate m{std::get<0>(t), std::get<1>(t), std::get<2>(t), std::get<3>(t)};
-                 // Revision 4 says each entry's kind (from the ids: any pattern will do);
-                 // an earlier sender says none.
+                 // Revision 4 says what each entry's write was (from the ids: any pattern
+                 // will do; a put's expiry taken from its version); an earlier sender
+                 // says nothing.
                  if (std::get<1>(t) % 3 != 0) {
-                   for (size_t i = 0; i < m.entries.size(); ++i)
-                     m.kinds.push_back(
-                         static_cast<EntryKind>((std::get<1>(t) >> (2 * (i % 32))) % 3));
+                   for (size_t i = 0; i < m.entries.size(); ++i) {
+                     const auto kind =
+                         static_cast<EntryKind>((std::get<1>(t) >> (2 * (i % 32))) % 3);
+                     m.writes.push_back(EntryWrite{
+                         kind, kind == EntryKind::kPut ? m.entries[i].version.wall_us : 0});
+                   }
                  }
                  return m;
                }),
