@@ -201,23 +201,40 @@ void NodeDriver::note_store_health() {
   }
 }
 
-void NodeDriver::wait_for_change(std::string key, Duration wait, std::function<void(bool)> done) {
-  asio::post(strand_, [this, key = std::move(key), wait, done = std::move(done)]() mutable {
+uint64_t NodeDriver::wait_for_change(std::string key, Duration wait,
+                                     std::function<void(bool)> done) {
+  const uint64_t id = next_wait_++;
+  asio::post(strand_, [this, id, key = std::move(key), wait, done = std::move(done)]() mutable {
     if (stopping_) return done(false);
-    hub_.wait_for_change(std::move(key), WatchHub::Clock::now() + wait, std::move(done));
+    hub_.wait_for_change(id, std::move(key), WatchHub::Clock::now() + wait, std::move(done));
     arm_watch_timer();
+  });
+  return id;
+}
+
+void NodeDriver::cancel_wait(uint64_t id) {
+  asio::post(strand_, [this, id] {
+    hub_.cancel_wait(id);
+    arm_watch_timer();
+  });
+}
+
+void NodeDriver::watch_start(std::shared_ptr<WatchTicket> ticket, std::function<void()> started) {
+  asio::post(strand_, [this, ticket = std::move(ticket), started = std::move(started)] {
+    if (!stopping_) {
+      ticket->stream =
+          hub_.subscribe(ticket->prefix, ticket->last_event_id, WatchHub::Clock::now());
+      arm_watch_timer();
+    }
+    started();
   });
 }
 
 void NodeDriver::watch_pull(std::shared_ptr<WatchTicket> ticket,
                             std::function<void(std::string, bool)> deliver) {
   asio::post(strand_, [this, ticket = std::move(ticket), deliver = std::move(deliver)]() mutable {
-    if (stopping_) return deliver({}, true);
-    const auto now = WatchHub::Clock::now();
-    if (!ticket->stream) {
-      ticket->stream = hub_.subscribe(ticket->prefix, ticket->last_event_id, now);
-    }
-    hub_.pull(ticket->stream, std::move(deliver), now);
+    if (stopping_ || !ticket->stream) return deliver({}, true);
+    hub_.pull(ticket->stream, std::move(deliver), WatchHub::Clock::now());
     arm_watch_timer();
   });
 }

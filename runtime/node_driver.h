@@ -104,20 +104,28 @@ class NodeDriver {
                 ContentType content, WriteCondition condition, ReplyHandler done);
   // Long-poll (thread-safe): `done(true)` once `key` changes (or may have: a reset),
   // `done(false)` after `wait`; on the strand, exactly once (false at once when stopping).
-  void wait_for_change(std::string key, Duration wait, std::function<void(bool)> done);
+  // Returns the wait's id, for cancel_wait (thread-safe): a long-poll answered otherwise.
+  uint64_t wait_for_change(std::string key, Duration wait, std::function<void(bool)> done);
+  void cancel_wait(uint64_t id);
   // A watch stream's state: its prefix and resume point, and its place in the hub once
-  // the first pull subscribed it (on the strand).
+  // watch_start subscribed it (on the strand).
   struct WatchTicket {
     std::string prefix;
     std::string last_event_id;
     std::shared_ptr<WatchHub::Stream> stream;
   };
+  // Subscribes the stream, then calls `started` (on the strand): a response sent from it
+  // misses no change made after the client saw its head (thread-safe).
+  void watch_start(std::shared_ptr<WatchTicket> ticket, std::function<void()> started);
   // The stream's next piece of text, to `deliver` (on the strand), when there is one
   // (thread-safe). Stopping: the last piece, empty.
   void watch_pull(std::shared_ptr<WatchTicket> ticket,
                   std::function<void(std::string, bool last)> deliver);
   // The connection let go of the stream (thread-safe).
   void watch_end(std::shared_ptr<WatchTicket> ticket);
+  // Expires with the driver: what outlives it (a connection's last handlers, destroyed
+  // with the io_context after the driver) checks it before calling in.
+  std::weak_ptr<const void> lifetime() const { return lifetime_; }
   // A peer found by mDNS: joined unless a member of that name is already alive.
   void discovered(std::string name, Address peer);
   // Key rotation: seals and opens gossip with `keyring` from now on (thread-safe). A node
@@ -202,6 +210,8 @@ class NodeDriver {
   bool peers_save_pending_ = false;
   boost::asio::steady_timer peers_timer_;
   WatchHub hub_;  // on the strand
+  std::atomic<uint64_t> next_wait_{1};
+  std::shared_ptr<const void> lifetime_ = std::make_shared<int>(0);
   boost::asio::steady_timer watch_timer_;
   std::optional<WatchHub::Clock::time_point> watch_timer_at_;
 };

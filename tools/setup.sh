@@ -14,8 +14,9 @@ packages=(
   librocksdb-dev libavahi-client-dev libssl-dev
   # the node's allocator (tools/build.sh release and debug; not the sanitizer builds)
   libjemalloc-dev
-  # running a local cluster and its tests: mDNS daemon, its bus, an HTTP client, a JSON reader
-  avahi-daemon avahi-utils dbus curl iproute2 jq
+  # running a local cluster and its tests: mDNS daemon, its bus, an HTTP client, a JSON reader,
+  # python3 (a watch client that stops reading, in tests/runtime/watch_test.sh)
+  avahi-daemon avahi-utils dbus curl iproute2 jq python3
   # the fuzz build (tools/fuzz.sh): Clang and its libFuzzer and sanitizer runtimes
   clang-14 libclang-rt-14-dev
 )

@@ -5,6 +5,10 @@
       Streams /_cluster/watch?prefix=lat/ from WATCH_PORT, POSTs lat/<i> to WRITE_PORT
       every 5 ms, and prints one JSON line: the time from just before each POST to its
       event's arrival (p50, p99, max, in ms).
+  watch_probe.py slow PORT
+      Opens a stream (/_cluster/watch?prefix=slow/) with a tiny receive buffer and reads
+      nothing until a line arrives on stdin; then reads to the end and prints one JSON line:
+      the events it got, the last one's kind, and whether the node closed the stream.
   watch_probe.py idle PORT CLIENTS SECONDS ETAG
       Opens CLIENTS connections to PORT, each a long-poll of the key "idle" (If-None-Match:
       ETAG, its current one; ?wait=10m), holds them SECONDS, and prints how many were
@@ -82,8 +86,36 @@ async def idle(port, clients, seconds, etag):
     return 0
 
 
+def slow(port):
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect(("127.0.0.1", port))
+    sock.sendall(b"GET /_cluster/watch?prefix=slow/ HTTP/1.1\r\nHost: x\r\n\r\n")
+    print("connected", flush=True)
+    sys.stdin.readline()  # the writes are done: read what the node kept for us
+    sock.settimeout(5)  # (a stream kept open gives a keep-alive every 15 s: stop before)
+    data = b""
+    closed = False
+    try:
+        while True:
+            chunk = sock.recv(1 << 16)
+            if not chunk:
+                closed = True
+                break
+            data += chunk
+    except socket.timeout:
+        pass
+    kinds = [line[7:] for line in data.decode(errors="replace").split("\n")
+             if line.startswith("event: ")]
+    print(json.dumps({"events": len(kinds), "last": kinds[-1] if kinds else None,
+                      "closed": closed, "bytes": len(data)}))
+    return 0
+
+
 if __name__ == "__main__":
     mode = sys.argv[1]
+    if mode == "slow":
+        sys.exit(slow(int(sys.argv[2])))
     if mode == "latency":
         sys.exit(latency(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])))
     sys.exit(asyncio.run(idle(int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), sys.argv[5])))

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <memory>
+#include <utility>
 
 #include "kernel/core/enum_names.h"
 #include "runtime/http/conditional.h"
@@ -310,6 +311,8 @@ struct HttpApi::LongPoll {
   Done done;
   // On the driver's strand, where every step below runs.
   bool answered = false;
+  bool expired = false;                   // the wait ended with no change
+  uint64_t wait_id = 0;                   // the driver's, for cancel_wait
   std::optional<HttpResponse> unchanged;  // the 304 of the last read that found no change
 };
 
@@ -336,7 +339,7 @@ void HttpApi::handle_key(HttpRequest& request, RoutedTarget& target, Done& done)
         done(text(400, wait.error().detail + " (at most 10 minutes)"));
         return;
       }
-      if (*wait && !request.conditions.if_none_match.empty()) {
+      if (*wait && **wait > Duration(0) && !request.conditions.if_none_match.empty()) {
         auto poll = std::make_shared<LongPoll>();
         poll->key = std::move(target.key);
         poll->method = method;
@@ -440,28 +443,39 @@ void HttpApi::handle_conditional_write(HttpRequest& request, RoutedTarget& targe
                    });
 }
 
-
 void HttpApi::long_poll(const std::shared_ptr<LongPoll>& poll) {
   // Wait first, then read: a change between the two still wakes the wait. A read that
-  // finds another ETag answers; one that finds the same leaves the wait to answer.
+  // finds another ETag answers (and ends the wait); one that finds the same leaves the
+  // wait to answer. Every step after this one runs on the driver's strand.
+  auto answer = [](LongPoll& p, HttpResponse r) {
+    p.answered = true;
+    std::exchange(p.done, nullptr)(std::move(r));  // (let go of the connection now)
+  };
   const auto left =
       std::chrono::duration_cast<Duration>(poll->deadline - std::chrono::steady_clock::now());
-  driver_.wait_for_change(poll->key, std::max(left, Duration(0)), [this, poll](bool changed) {
-    if (poll->answered) return;
-    if (changed && !driver_.stopping()) return long_poll(poll);  // read again
-    poll->answered = true;
-    poll->done(poll->unchanged ? std::move(*poll->unchanged) : text(503, "node is stopping"));
-  });
-  driver_.get(poll->key, poll->timeout, [this, poll](Reply reply) {
+  poll->wait_id = driver_.wait_for_change(
+      poll->key, std::max(left, Duration(0)), [this, poll, answer](bool changed) {
+        if (poll->answered) return;
+        if (changed) {
+          if (driver_.stopping()) return answer(*poll, text(503, "error: node is stopping"));
+          return long_poll(poll);  // read again
+        }
+        // The wait is over: the last read's 304, or, while that read is out, its answer.
+        poll->expired = true;
+        if (poll->unchanged) answer(*poll, std::move(*poll->unchanged));
+      });
+  driver_.get(poll->key, poll->timeout, [this, poll, answer](Reply reply) {
     if (poll->answered) return;
     std::optional<HttpResponse> conditional = conditional_read(poll->conditions, reply);
     if (conditional && conditional->status == 304) {
+      if (poll->expired) return answer(*poll, std::move(*conditional));
       poll->unchanged = std::move(conditional);
       return;
     }
-    poll->answered = true;
-    poll->done(conditional ? std::move(*conditional)
-                           : key_response(poll->method, reply, poll->timeout, driver_.stopping()));
+    driver_.cancel_wait(poll->wait_id);
+    answer(*poll, conditional
+                      ? std::move(*conditional)
+                      : key_response(poll->method, reply, poll->timeout, driver_.stopping()));
   });
 }
 
@@ -473,12 +487,16 @@ void HttpApi::handle_watch(const HttpRequest& request, const RoutedTarget& targe
                                    : prefix.error().detail)));
     return;
   }
-  HttpResponse r;
-  r.content_type = "text/event-stream";
-  r.headers.emplace_back("Cache-Control", "no-cache");
-  r.headers.emplace_back("X-Accel-Buffering", "no");  // proxies: pass events on at once
-  r.stream = watch_stream(driver_, std::move(*prefix), request.last_event_id);
-  done(std::move(r));
+  start_watch_stream(driver_, std::move(*prefix), request.last_event_id,
+                     [done = std::move(done)](std::shared_ptr<BodyStream> stream) {
+                       HttpResponse r;
+                       r.content_type = "text/event-stream";
+                       r.headers.emplace_back("Cache-Control", "no-cache");
+                       // proxies: pass events on at once
+                       r.headers.emplace_back("X-Accel-Buffering", "no");
+                       r.stream = std::move(stream);
+                       done(std::move(r));
+                     });
 }
 
 void HttpApi::handle_listing(const RoutedTarget& target, Done& done) {

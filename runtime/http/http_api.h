@@ -83,6 +83,9 @@ class BodyStream {
   // from any thread.
   using Deliver = std::function<void(std::string piece, bool last)>;
   virtual void next(Deliver deliver) = 0;
+  // Whether the connection closes once the last piece is written (a watch stream ends only
+  // when the node drops a slow reader or stops), rather than serving its next request.
+  virtual bool closes_connection() const { return false; }
 };
 
 struct HttpResponse {

@@ -206,7 +206,7 @@ class Session : public std::enable_shared_from_this<Session> {
       self->writing_ = false;
       if (ec) return self->close();
       if (!last) return self->pull(std::move(stream), close_after);
-      if (close_after) return self->close();
+      if (close_after || stream->closes_connection()) return self->close();
       self->read_header();
     };
     if (piece_.empty() && chunk_tail_.empty()) return after({}, 0);  // nothing to send yet

@@ -32,24 +32,35 @@ namespace {
 
 class WatchStream : public BodyStream {
  public:
-  WatchStream(NodeDriver& driver, std::string prefix, std::string last_event_id)
-      : driver_(driver),
-        ticket_(std::make_shared<NodeDriver::WatchTicket>(
-            NodeDriver::WatchTicket{std::move(prefix), std::move(last_event_id), nullptr})) {}
-  ~WatchStream() override { driver_.watch_end(ticket_); }
+  WatchStream(NodeDriver& driver, std::shared_ptr<NodeDriver::WatchTicket> ticket)
+      : driver_(driver), alive_(driver.lifetime()), ticket_(std::move(ticket)) {}
+  ~WatchStream() override {
+    if (alive_.lock()) driver_.watch_end(ticket_);  // (not once the driver is gone)
+  }
 
-  void next(Deliver deliver) override { driver_.watch_pull(ticket_, std::move(deliver)); }
+  void next(Deliver deliver) override {
+    if (!alive_.lock()) return deliver({}, true);
+    driver_.watch_pull(ticket_, std::move(deliver));
+  }
+  bool closes_connection() const override { return true; }
 
  private:
   NodeDriver& driver_;
+  std::weak_ptr<const void> alive_;
   std::shared_ptr<NodeDriver::WatchTicket> ticket_;
 };
 
 }  // namespace
 
-std::shared_ptr<BodyStream> watch_stream(NodeDriver& driver, std::string prefix,
-                                         std::string last_event_id) {
-  return std::make_shared<WatchStream>(driver, std::move(prefix), std::move(last_event_id));
+void start_watch_stream(NodeDriver& driver, std::string prefix, std::string last_event_id,
+                        std::function<void(std::shared_ptr<BodyStream>)> started) {
+  auto ticket = std::make_shared<NodeDriver::WatchTicket>(
+      NodeDriver::WatchTicket{std::move(prefix), std::move(last_event_id), nullptr});
+  auto stream = std::make_shared<WatchStream>(driver, ticket);
+  driver.watch_start(std::move(ticket),
+                     [stream = std::move(stream), started = std::move(started)]() mutable {
+                       started(std::move(stream));
+                     });
 }
 
 }  // namespace ckv

@@ -11,6 +11,7 @@
 //                                   after; ": keep-alive" comments every 15 s.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -25,9 +26,11 @@ class NodeDriver;
 // One event in text/event-stream form: "id: ...\nevent: ...\ndata: {...}\n\n".
 std::string sse_event(const ChangeEvent& e, std::string_view id);
 
-// The body of a watch: the hub's events for `prefix`, resuming after `last_event_id`.
-std::shared_ptr<BodyStream> watch_stream(NodeDriver& driver, std::string prefix,
-                                         std::string last_event_id);
+// The body of a watch: the hub's events for `prefix`, resuming after `last_event_id`;
+// handed to `started` (on the driver's strand) once subscribed, so the response it goes
+// in misses nothing made after its client sees the head.
+void start_watch_stream(NodeDriver& driver, std::string prefix, std::string last_event_id,
+                        std::function<void(std::shared_ptr<BodyStream>)> started);
 
 // The longest a long-poll may wait (?wait= over it: 400).
 inline constexpr auto kMaxWait = std::chrono::minutes(10);

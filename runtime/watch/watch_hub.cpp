@@ -82,14 +82,12 @@ void WatchHub::flush(Stream& s, Clock::time_point now) {
   deliver(std::move(text), s.closing);
 }
 
-uint64_t WatchHub::wait_for_change(std::string key, Clock::time_point deadline,
-                                   std::function<void(bool)> done) {
+void WatchHub::wait_for_change(uint64_t id, std::string key, Clock::time_point deadline,
+                               std::function<void(bool)> done) {
   start_watching();
-  const uint64_t id = next_wait_++;
   waits_by_key_.emplace(key, id);
   wait_deadlines_.emplace(deadline, id);
   waits_.emplace(id, Wait{std::move(key), deadline, std::move(done)});
-  return id;
 }
 
 void WatchHub::cancel_wait(uint64_t id) {

@@ -61,10 +61,11 @@ class WatchHub {
   // The feed's events, in the order the node released them.
   void on_events(const std::vector<ChangeEvent>& events, Clock::time_point now);
 
-  // Long-poll: `done(true)` once `key` changes (or the node may have missed a change of
-  // it: a reset), `done(false)` at `deadline`; exactly once, unless cancelled first.
-  uint64_t wait_for_change(std::string key, Clock::time_point deadline,
-                           std::function<void(bool changed)> done);
+  // Long-poll `id` (the caller's, unique): `done(true)` once `key` changes (or the node
+  // may have missed a change of it: a reset), `done(false)` at `deadline`; exactly once,
+  // unless cancelled first.
+  void wait_for_change(uint64_t id, std::string key, Clock::time_point deadline,
+                       std::function<void(bool changed)> done);
   void cancel_wait(uint64_t id);
 
   // A new stream of the events of keys starting with `prefix`, resuming after event id
@@ -107,7 +108,6 @@ class WatchHub {
   std::function<void()> watch_all_;
   bool watching_ = false;
   uint64_t next_seq_ = 1;           // the next event's number
-  uint64_t next_wait_ = 1;          // the next long-poll's id
   std::deque<ChangeEvent> recent_;  // the last kReplayEvents events, numbered up to next_seq_-1
   std::unordered_map<uint64_t, Wait> waits_;
   std::unordered_multimap<std::string, uint64_t> waits_by_key_;

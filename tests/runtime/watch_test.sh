@@ -2,11 +2,12 @@
 # Watching on a real 3-node cluster through curl: a long-poll (GET ?wait= with
 # If-None-Match) answers when another node writes the key and 304 when the wait ends; a
 # stream (GET /_cluster/watch) gives puts and deletes in order, resumes after
-# Last-Event-ID, says "expire" when a TTL runs out and "reset" when a peer is killed;
-# 1,000 long-polls wait at once.
+# Last-Event-ID, says "expire" when a TTL runs out and "reset" when a peer is killed, and
+# ends with a reset a client that stops reading; 1,000 long-polls wait at once.
 # Usage: watch_test.sh path/to/cluster-kv
 bin=$1
 . "$(dirname "$0")/lib.sh"
+need jq python3
 
 start_node a 19910 17910 --no-mdns
 start_node b 19911 17911 --no-mdns --join 127.0.0.1:17910
@@ -37,6 +38,9 @@ expect "unchanged: 304 when the wait ends" "304" \
 took=$(($(ms) - start))
 [ "$took" -ge 900 ] && [ "$took" -lt 3000 ] && pass "after the wait ($took ms)" || fail "after $took ms"
 expect "without If-None-Match it answers at once" "200" "$(status GET 19911 '/lp?wait=10m')"
+expect "a wait shorter than the read: 304, not an error" "304" \
+  "$(status GET 19910 '/lp?wait=1ms' -H "If-None-Match: $etag")"
+expect "?wait=0s (a wait is positive)" "400" "$(status GET 19910 '/lp?wait=0s' -H "If-None-Match: $etag")"
 expect "a wait over 10 minutes" "400" "$(status GET 19911 '/lp?wait=11m' -H "If-None-Match: $etag")"
 expect "a bad wait" "400" "$(status GET 19911 '/lp?wait=soon' -H "If-None-Match: $etag")"
 curl -s -m 20 -o /dev/null -w '%{http_code}' -H "If-None-Match: $etag" \
@@ -97,6 +101,22 @@ wait_for 5 "a value written elsewhere with ?ttl=1s expires on the stream" \
   grep -q '^event: expire' "$work/sse"
 expect "the expire names its key" "w/brief" \
   "$(grep -A1 '^event: expire' "$work/sse" | sed -n 's/.*"key":"\([^"]*\)".*/\1/p' | head -1)"
+
+echo "# a slow consumer: bounded, then reset and closed"
+coproc SLOW { python3 "$(dirname "$0")/../../tools/watch_probe.py" slow 19911; }
+read -r _ <&"${SLOW[0]}"  # connected, and reading nothing
+sleep 0.3
+pad=$(printf 'x%.0s' $(seq 200))
+for i in $(seq 20000); do printf 'url = "http://127.0.0.1:19910/slow/%s-%d"\n' "$pad" "$i"; done > "$work/slow.urls"
+curl -s -X PUT -d v -K "$work/slow.urls" -o /dev/null
+sleep 1
+echo go >&"${SLOW[1]}"
+read -r slow <&"${SLOW[0]}"
+expect "its stream ends with a reset" "reset" "$(jq -r .last <<<"$slow")"
+expect "and the node closed it" "true" "$(jq -r .closed <<<"$slow")"
+n=$(jq -r .events <<<"$slow")
+[ "${n:-20000}" -lt 20000 ] && pass "it got $n of 20000 events, not all of them" || fail "it got ${n:-?} events"
+expect "the node serves on" "200" "$(status GET 19911 /_cluster/health)"
 
 echo "# a peer killed: reset"
 stop_node c KILL

@@ -38,11 +38,11 @@ class Hub : public ::testing::Test {
 
 TEST_F(Hub, ALongPollWakesOnItsKeyOnAResetOrAtItsDeadline) {
   std::vector<std::string> woke;  // (outlives every wait: each ends within the test)
-  hub_.wait_for_change("a", t_ + std::chrono::seconds(5),
+  hub_.wait_for_change(1, "a", t_ + std::chrono::seconds(5),
                        [&](bool c) { woke.push_back(c ? "a+" : "a-"); });
-  hub_.wait_for_change("b", t_ + std::chrono::seconds(5),
+  hub_.wait_for_change(2, "b", t_ + std::chrono::seconds(5),
                        [&](bool c) { woke.push_back(c ? "b+" : "b-"); });
-  hub_.wait_for_change("c", t_ + std::chrono::seconds(1),
+  hub_.wait_for_change(3, "c", t_ + std::chrono::seconds(1),
                        [&](bool c) { woke.push_back(c ? "c+" : "c-"); });
   EXPECT_EQ(watch_all_calls_, 1);
   hub_.on_events({put("x"), put("a")}, t_);
