@@ -435,7 +435,7 @@ void KeyValue::bump_or_owe(MonoTime now) {
   // Not bumping would leave copies current that may have missed the gap's invalidations.
   // Nor can the epoch move in memory only: copies confirmed in it, once stored, would be
   // current again in the epoch the next start takes from the store.
-  epoch_owed_ = true;
+  epoch_owed_ = true;  // serving_epoch() is 0 until a bump is stored
   epoch_retry_at_ = now + config_.resend_interval;
   feed_.reset(out_.events);
 }
