@@ -194,6 +194,8 @@ class IoThreads {
 };
 
 void log_serving(const RunOptions& o, const DriverConfig& config) {
+  std::string version = version_text();
+  log_info(version.substr(0, version.size() - 1));
   log_info("serving HTTP on " + o.http.to_string() + ", gossip on " + o.gossip.to_string() +
            " (advertised as " + config.advertise.to_string() + "), cluster '" + o.cluster +
            "', data in " + o.data_dir + (o.sync ? " (fsync per write)" : ""));

@@ -3,7 +3,12 @@
 #include <unistd.h>
 
 #include <boost/program_options.hpp>
+#include <map>
+#include <set>
 #include <sstream>
+
+#include "runtime/build_info.h"
+#include "runtime/config_file.h"
 
 namespace ckv {
 namespace po = boost::program_options;
@@ -24,6 +29,11 @@ po::options_description run_flags() {
   // clang-format off
   d.add_options()
     ("help,h", "print this help and exit")
+    ("version", "print the version and the build (git describe) and exit")
+    ("config", po::value<std::string>(),
+     "read settings from this file: one 'name = value' per line, names as these flags "
+     "without --, switches as 'mdns = false', '#' comments; flags given here override it "
+     "(the packaged service uses /etc/cluster-kv/cluster-kv.conf)")
     ("node-name", po::value<std::string>(),
      "this node's name, unique in the cluster (default: <hostname>-<gossip port>)")
     ("cluster", po::value<std::string>()->default_value("default"),
@@ -115,13 +125,103 @@ Command parse_backup(int argc, const char* const* argv) {
   return BackupOptions{vm["data-dir"].as<std::string>(), vm["to"].as<std::string>()};
 }
 
+// Where each setting taken from a config file came from ("PATH:LINE"), by flag name.
+using Origins = std::map<std::string, std::string>;
+
+// Adds the settings of the config file at `path` to `vm`, under those the command line
+// gave (flags override the file). Unknown names, values of the wrong type and switches
+// that are not true/false are errors naming the file and line.
+std::optional<UsageError> merge_config_file(const po::options_description& flags,
+                                            po::variables_map& vm, const std::string& path,
+                                            Origins& origins) {
+  auto settings = read_config_file(path);
+  if (!settings) return UsageError{settings.error().detail};
+  auto given = [&](const std::string& name) { return vm.count(name) && !vm[name].defaulted(); };
+  const bool mdns_given = given("mdns") || given("no-mdns");
+  std::vector<std::string> tokens;
+  for (const ConfigSetting& s : *settings) {
+    auto error = [&](const std::string& what) { return UsageError{s.where + ": " + what}; };
+    if (s.name == "config" || s.name == "help" || s.name == "version") {
+      return error("'" + s.name + "' cannot be set in a config file");
+    }
+    const po::option_description* d = flags.find_nothrow(s.name, false);
+    if (d == nullptr) {
+      return error("unknown setting '" + s.name + "' (names are cluster-kv's flags without --)");
+    }
+    const bool is_mdns = s.name == "mdns" || s.name == "no-mdns";
+    if (is_mdns ? mdns_given : given(s.name)) continue;  // the command line's value wins
+    std::string token;
+    if (d->semantic()->max_tokens() == 0) {
+      if (s.value != "true" && s.value != "false") {
+        return error("'" + s.name + "' is a switch: true or false, not '" + s.value + "'");
+      }
+      const bool on = s.value == "true";
+      if (s.name == "mdns")
+        token = on ? "--mdns" : "--no-mdns";
+      else if (s.name == "no-mdns")
+        token = on ? "--no-mdns" : "--mdns";
+      else if (on)
+        token = "--" + s.name;
+      else
+        continue;  // a switch off is the default
+    } else {
+      token = "--" + s.name + "=" + s.value;
+    }
+    const std::string taken = token.substr(2, token.find('=') - 2);
+    if (auto seen = origins.find(taken); seen != origins.end() && !d->semantic()->is_composing()) {
+      return error("'" + s.name + "' is already set at " + seen->second);
+    }
+    try {  // each line alone first, so that a value of the wrong type names its line
+      po::variables_map one;
+      po::store(po::command_line_parser(std::vector<std::string>{token}).options(flags).run(), one);
+    } catch (const po::error& e) {
+      return error(e.what());
+    }
+    tokens.push_back(token);
+    origins.emplace(taken, s.where);
+  }
+  try {
+    po::store(po::command_line_parser(tokens).options(flags).run(), vm);
+  } catch (const po::error& e) {
+    return UsageError{path + ": " + e.what()};
+  }
+  return std::nullopt;
+}
+
+// A check of the settings failed: when the flag it names came from the config file, the
+// message names the file and line instead.
+UsageError attributed(UsageError error, const Origins& origins) {
+  const std::string& m = error.message;
+  size_t at = m.find("--");
+  if (at == std::string::npos) return error;
+  size_t end = at + 2;
+  while (end < m.size() && ((m[end] >= 'a' && m[end] <= 'z') || m[end] == '-'))
+    ++end;
+  auto origin = origins.find(m.substr(at + 2, end - at - 2));
+  if (origin != origins.end()) error.message = origin->second + ": " + m;
+  return error;
+}
+
+Command options_from(const po::variables_map& vm);
+
 Command parse_run(int argc, const char* const* argv) {
   auto flags = run_flags();
   po::variables_map vm;
   po::store(po::command_line_parser(argc, argv).options(flags).run(), vm);
-  po::notify(vm);
   if (vm.count("help")) return HelpText{help_of(flags)};
+  if (vm.count("version")) return HelpText{version_text()};
+  Origins origins;
+  if (vm.count("config")) {
+    auto failed = merge_config_file(flags, vm, vm["config"].as<std::string>(), origins);
+    if (failed) return *failed;
+  }
+  po::notify(vm);
+  Command command = options_from(vm);
+  if (auto* error = std::get_if<UsageError>(&command)) return attributed(*error, origins);
+  return command;
+}
 
+Command options_from(const po::variables_map& vm) {
   RunOptions o;
   o.cluster = vm["cluster"].as<std::string>();
   if (o.cluster.empty() || o.cluster.size() > 63) {
@@ -214,6 +314,11 @@ Command parse_run(int argc, const char* const* argv) {
 }
 
 }  // namespace
+
+std::string version_text() {
+  return "cluster-kv " + std::string(build_version()) + " (" + std::string(build_describe()) +
+         ", " + std::string(build_type()) + " build)\n";
+}
 
 Command parse_command_line(int argc, const char* const* argv) {
   try {

@@ -1,6 +1,7 @@
 // Options: the `cluster-kv` command line, parsed into values (Boost.Program_options).
 //
-//   cluster-kv [flags]                              run a node
+//   cluster-kv [flags] [--config FILE]              run a node
+//   cluster-kv --version                            print the version and build
 //   cluster-kv backup --data-dir D --to DIR         back up a node's data directory
 //
 // parse_command_line never exits and never throws: bad input comes back as an error line
@@ -62,6 +63,11 @@ struct UsageError {
 
 using Command = std::variant<RunOptions, BackupOptions, HelpText, UsageError>;
 
+// `cluster-kv --help` and `cluster-kv --config FILE` (settings the flags do not give;
+// errors name the file and line); `--version` comes back as the HelpText version_text().
 Command parse_command_line(int argc, const char* const* argv);
+
+// "cluster-kv 0.1.0 (32e9787, Release build)\n"
+std::string version_text();
 
 }  // namespace ckv

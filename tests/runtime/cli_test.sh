@@ -56,6 +56,50 @@ usage_error "gossip port in use" --gossip 127.0.0.1:17992 --http 127.0.0.1:19993
 usage_error "http port in use" --gossip 127.0.0.1:17993 --http 127.0.0.1:19992 --data-dir "$work/d4" --no-mdns
 usage_error "data dir of a running node" --gossip 127.0.0.1:17994 --http 127.0.0.1:19994 --data-dir "$work/holder" --no-mdns
 
+echo "# --version and --config"
+"$bin" --version > "$work/version" 2>&1
+expect "--version exits 0" 0 $?
+grep -Eq '^cluster-kv [0-9]+\.[0-9]+\.[0-9]+ \(.+, .+ build\)$' "$work/version" &&
+  pass "--version names version and build: $(cat "$work/version")" ||
+  fail "--version printed: $(cat "$work/version")"
+# config_error DESCRIPTION EXPECTED-PREFIX FILE-TEXT [FLAGS...]: exit 2, the line named
+config_error() {
+  local what=$1 expected=$2 text=$3
+  shift 3
+  printf '%b' "$text" > "$work/bad.conf"
+  timeout 10 "$bin" --config "$work/bad.conf" "$@" > /dev/null 2> "$work/err"
+  local rc=$?
+  if [ "$rc" -eq 2 ] && grep -qF -- "$expected" "$work/err"; then
+    pass "$what: '$(cat "$work/err")'"
+  else
+    fail "$what: exit $rc: $(head -c 300 "$work/err") (wanted '$expected')"
+  fi
+}
+config_error "unknown setting" "bad.conf:2: unknown setting 'frobnicate'" "# c\nfrobnicate = 1\n"
+config_error "bad value checked after parsing" "bad.conf:3: --tombstone-ttl: bad duration" \
+  "no-mdns = true\ndata-dir = $work/k\ntombstone-ttl = soon\n"
+config_error "value of the wrong type" "bad.conf:1: the argument ('lots')" "record-cache-mb = lots\n"
+config_error "switch not true/false" "bad.conf:1: 'sync' is a switch" "sync = yes\n"
+config_error "a setting given twice" "bad.conf:2: 'http' is already set at" "http = :1\nhttp = :2\n"
+config_error "a line without =" "bad.conf:1: expected 'name = value'" "http\n"
+usage_error "a missing config file" --config "$work/no-such.conf"
+# Flags override the file: the file's HTTP port is taken by nobody, the flag's is used.
+cat > "$work/node.conf" << CONF
+# a node from a config file
+node-name = configured
+http = 127.0.0.1:19989
+gossip = 127.0.0.1:17989
+mdns = false
+data-dir = $work/configured
+CONF
+"$bin" --config "$work/node.conf" --http 127.0.0.1:19988 > "$work/configured.log" 2>&1 &
+node_pid[configured]=$!
+wait_for 10 "the configured node serves on the flag's port" curl -sf -m 1 http://127.0.0.1:19988/_cluster/health
+expect "it took its name from the file" configured \
+  "$(curl -s http://127.0.0.1:19988/_cluster/health | jq -r .node)"
+expect "the file's HTTP port is not used" 000 "$(curl -s -o /dev/null -w '%{http_code}' -m 1 http://127.0.0.1:19989/ || true)"
+stop_node configured TERM
+
 echo "# a node that cannot reach its peers yet holds reads instead of answering 404"
 start_node lonely 19997 17997 --no-mdns --join 127.0.0.1:17998
 wait_for 10 "lonely answers HTTP" curl -s -m 1 -o /dev/null http://127.0.0.1:19997/_cluster/health
