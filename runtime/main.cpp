@@ -27,6 +27,8 @@
 #include "runtime/metrics.h"
 #include "runtime/node_driver.h"
 #include "runtime/options.h"
+#include "runtime/security/access.h"
+#include "runtime/security/tls.h"
 #include "runtime/store/rocks_store.h"
 
 namespace ckv {
@@ -102,10 +104,13 @@ size_t connection_cap(size_t wanted, size_t file_limit) {
   return allowed;
 }
 
-void warn_if_others_can_read(const std::string& path) {
+// `group_may_read`: a file root owns and the service's group reads (mode 640) is fine.
+void warn_if_others_can_read(const std::string& path, const std::string& what = "keyring file",
+                             bool group_may_read = false) {
+  const mode_t others = group_may_read ? S_IRWXO : (S_IRWXG | S_IRWXO);
   struct stat info {};
-  if (stat(path.c_str(), &info) == 0 && (info.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-    log_warn("the keyring file " + path + " can be read by other users of this host; chmod 600 it");
+  if (stat(path.c_str(), &info) == 0 && (info.st_mode & others) != 0) {
+    log_warn("the " + what + " " + path + " can be read by other users of this host; chmod 600 it");
   }
 }
 
@@ -196,9 +201,10 @@ class IoThreads {
 void log_serving(const RunOptions& o, const DriverConfig& config) {
   std::string version = version_text();
   log_info(version.substr(0, version.size() - 1));
-  log_info("serving HTTP on " + o.http.to_string() + ", gossip on " + o.gossip.to_string() +
-           " (advertised as " + config.advertise.to_string() + "), cluster '" + o.cluster +
-           "', data in " + o.data_dir + (o.sync ? " (fsync per write)" : ""));
+  log_info(std::string(o.http_tls_cert.empty() ? "serving HTTP on " : "serving HTTPS on ") +
+           o.http.to_string() + ", gossip on " + o.gossip.to_string() + " (advertised as " +
+           config.advertise.to_string() + "), cluster '" + o.cluster + "', data in " + o.data_dir +
+           (o.sync ? " (fsync per write)" : ""));
   if (config.keyring) {
     log_info("gossip is encrypted and authenticated (AES-256-GCM): " + config.keyring->describe());
   } else {
@@ -227,16 +233,23 @@ std::unique_ptr<MdnsDiscovery> start_mdns(const RunOptions& o, const DriverConfi
   return std::move(*started);
 }
 
+// The files SIGHUP re-reads; null: not in use.
+struct Reloadable {
+  AccessControl* access = nullptr;
+  TlsContext* tls = nullptr;
+};
+
 // The process's signals: the first SIGINT/SIGTERM leaves gracefully (a second one ends
-// the process at once); SIGHUP re-reads the keyring file, which is how keys are rotated
-// without a restart.
+// the process at once); SIGHUP re-reads the keyring file, the token file and the TLS
+// certificate, which is how keys, tokens and certificates change without a restart.
 class Signals {
  public:
   Signals(boost::asio::io_context& io, const RunOptions& o, NodeDriver& driver, HttpServer& http,
-          std::function<void()> stop_all)
+          Reloadable reloadable, std::function<void()> stop_all)
       : o_(o),
         driver_(driver),
         http_(http),
+        reloadable_(reloadable),
         stop_all_(std::move(stop_all)),
         stop_(io, SIGINT, SIGTERM),
         reload_(io, SIGHUP) {
@@ -263,8 +276,13 @@ class Signals {
     reload_.async_wait([this](const boost::system::error_code& ec, int) {
       if (ec) return;
       wait_reload();
+      reload_tokens_and_certificate();
       if (o_.keyring_file.empty()) {
-        log_warn("SIGHUP: no --keyring-file to re-read; nothing changed");
+        if (!reloadable_.access && !reloadable_.tls) {
+          log_warn(
+              "SIGHUP: no --keyring-file, --http-token-file or --http-tls-cert to re-read; "
+              "nothing changed");
+        }
         return;
       }
       auto ring = Keyring::load(o_.keyring_file);
@@ -281,9 +299,29 @@ class Signals {
     });
   }
 
+  void reload_tokens_and_certificate() {
+    if (reloadable_.access) {
+      auto described = reloadable_.access->reload();
+      if (described) {
+        log_info("SIGHUP: token file reloaded: " + *described);
+      } else {
+        log_error("SIGHUP: keeping the current tokens: " + described.error().detail);
+      }
+    }
+    if (reloadable_.tls) {
+      auto described = reloadable_.tls->reload();
+      if (described) {
+        log_info("SIGHUP: TLS certificate reloaded: " + *described);
+      } else {
+        log_error("SIGHUP: keeping the current TLS certificate: " + described.error().detail);
+      }
+    }
+  }
+
   const RunOptions& o_;
   NodeDriver& driver_;
   HttpServer& http_;
+  Reloadable reloadable_;
   std::function<void()> stop_all_;
   boost::asio::signal_set stop_;
   boost::asio::signal_set reload_;
@@ -306,19 +344,44 @@ int run(const RunOptions& o) {
   auto config = driver_config(o, *keyring);
   if (!config) return usage_error(config.error().detail);
 
+  std::unique_ptr<AccessControl> access;
+  if (!o.http_token_file.empty()) {
+    auto table = TokenTable::load(o.http_token_file);
+    if (!table) return usage_error("--http-token-file: " + table.error().detail);
+    warn_if_others_can_read(o.http_token_file, "token file", /*group_may_read=*/true);
+    log_info("HTTP requests need a token: " + table->describe() +
+             (o.http_open_status ? "; health and metrics are open" : ""));
+    access =
+        std::make_unique<AccessControl>(std::move(*table), o.http_token_file, o.http_open_status);
+  } else if ((o.http.ip >> 24) != 127) {
+    log_warn("HTTP is served on " + o.http.to_string() +
+             " without --http-token-file: anyone who can reach it can read, write and delete "
+             "every key");
+  }
+  std::shared_ptr<TlsContext> tls;
+  if (!o.http_tls_cert.empty()) {
+    auto loaded = TlsContext::load(o.http_tls_cert, o.http_tls_key);
+    if (!loaded) return usage_error("--http-tls-cert: " + loaded.error().detail);
+    tls = std::move(*loaded);
+    warn_if_others_can_read(o.http_tls_key, "TLS private key", /*group_may_read=*/true);
+    log_info("HTTP is served over TLS: " + tls->describe());
+  }
+
   IoThreads threads;
   auto driver = NodeDriver::start(threads.first(), *config, **store);
   if (!driver) return usage_error(driver.error().detail);
   Metrics metrics;
   HttpApi api(**driver, metrics, **store, config->node.kv);
+  api.require_tokens(access.get());
   HttpLimits http_limits;
   http_limits.max_connections = connection_cap(o.http_max_connections, file_limit);
   http_limits.read_timeout = o.http_read_timeout;
-  auto http = HttpServer::open(threads.all(), o.http, api, http_limits, metrics.connections());
+  auto http = HttpServer::open(threads.all(), o.http, api, http_limits, metrics.connections(), tls);
   if (!http) return usage_error("--http: " + http.error().detail);
   log_serving(o, *config);
   std::unique_ptr<MdnsDiscovery> mdns = start_mdns(o, *config, **driver);
-  Signals signals(threads.first(), o, **driver, **http, [&threads] { threads.stop(); });
+  Signals signals(threads.first(), o, **driver, **http, Reloadable{access.get(), tls.get()},
+                  [&threads] { threads.stop(); });
 
   threads.run();
   mdns.reset();

@@ -79,6 +79,16 @@ po::options_description run_flags() {
     ("http-read-timeout", po::value<std::string>()->default_value("30s"),
      "time a client has to send a whole request (header and body; else 408) and to read "
      "its response; also how long an idle keep-alive connection stays open")
+    ("http-token-file", po::value<std::string>(),
+     "require a bearer token on every HTTP request: one 'TOKEN RIGHT [KEY-PREFIX]' per line, "
+     "RIGHT read, write (and read) or admin (all, /_cluster/ endpoints included); a request "
+     "without a token gets 401, one without the right 403; re-read on SIGHUP")
+    ("http-open-status", "with --http-token-file: /_cluster/health and /_cluster/metrics need "
+     "no token (for load balancers and Prometheus)")
+    ("http-tls-cert", po::value<std::string>(),
+     "serve HTTPS: the certificate chain (PEM) for the HTTP port; needs --http-tls-key; both "
+     "re-read on SIGHUP")
+    ("http-tls-key", po::value<std::string>(), "the private key (PEM) of --http-tls-cert")
     ("encrypt-key", po::value<std::string>(),
      "encrypt and authenticate all gossip with this AES-256 key (32 bytes, base64; make one "
      "with `openssl rand -base64 32`); every node of the cluster needs it")
@@ -301,6 +311,18 @@ Command options_from(const po::variables_map& vm) {
     return UsageError{"--http-read-timeout must be at least 100ms"};
   }
   o.http_read_timeout = *read_timeout;
+  if (vm.count("http-token-file")) o.http_token_file = vm["http-token-file"].as<std::string>();
+  o.http_open_status = vm.count("http-open-status") > 0;
+  if (o.http_open_status && o.http_token_file.empty()) {
+    return UsageError{"--http-open-status needs --http-token-file"};
+  }
+  if (vm.count("http-tls-cert") != vm.count("http-tls-key")) {
+    return UsageError{"--http-tls-cert and --http-tls-key go together"};
+  }
+  if (vm.count("http-tls-cert")) {
+    o.http_tls_cert = vm["http-tls-cert"].as<std::string>();
+    o.http_tls_key = vm["http-tls-key"].as<std::string>();
+  }
   if (vm.count("encrypt-key") && vm.count("keyring-file")) {
     return UsageError{"--encrypt-key and --keyring-file: give one of them"};
   }

@@ -47,6 +47,10 @@ struct RunOptions {
   std::string restore_from;
   size_t http_max_connections = 10000;
   Duration http_read_timeout = std::chrono::seconds(30);
+  std::string http_token_file;    // empty: no tokens needed (runtime/security/access.h)
+  bool http_open_status = false;  // health and metrics need no token
+  std::string http_tls_cert;      // both set: HTTPS on the HTTP port
+  std::string http_tls_key;
 };
 
 struct BackupOptions {

@@ -17,6 +17,8 @@ packages=(
   # running a local cluster and its tests: mDNS daemon, its bus, an HTTP client, a JSON reader,
   # python3 (a watch client that stops reading, in tests/runtime/watch_test.sh)
   avahi-daemon avahi-utils dbus curl iproute2 jq python3
+  # certificates for the HTTPS tests (tests/runtime/http_security_test.sh)
+  openssl
   # the fuzz build (tools/fuzz.sh): Clang and its libFuzzer and sanitizer runtimes
   clang-14 libclang-rt-14-dev
 )

@@ -13,6 +13,7 @@
 #include "runtime/log.h"
 #include "runtime/metrics.h"
 #include "runtime/node_driver.h"
+#include "runtime/security/access.h"
 #include "runtime/store/rocks_store.h"
 #include "runtime/text_parse.h"
 
@@ -253,6 +254,18 @@ void HttpApi::handle(HttpRequest request, Done done) {
     metrics_.record_request(route, method, r.status, took);
     done(std::move(r));
   };
+  if (access_ != nullptr) {
+    std::optional<Need> need;
+    if (routed) {
+      need = need_of(routed->route, method, routed->key, routed->query, access_->open_status());
+    }
+    if (!routed || need) {
+      if (auto refused = access_->check(request, routed ? &*need : nullptr)) {
+        finish(std::move(*refused));
+        return;
+      }
+    }
+  }
   if (!routed) {
     finish(text(400, routed.error().detail));
     return;

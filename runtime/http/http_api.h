@@ -22,7 +22,8 @@
 // The key is the percent-decoded path without its leading '/'. Keys starting with
 // "_cluster/" (however encoded) are reserved for the endpoints above and refused with 400,
 // as are empty keys, keys over the configured limit and bad percent-encoding. A body over
-// the value limit is 413; other methods are 405. Every response carries
+// the value limit is 413; other methods are 405. With access control, a request without
+// the right token is refused first: 401 or 403 (runtime/security/access.h). Every response carries
 // "X-Content-Type-Options: nosniff" (http_codec.h). Handlers never throw; `done` is called
 // exactly once, from any thread.
 #pragma once
@@ -44,6 +45,7 @@
 
 namespace ckv {
 
+class AccessControl;
 class NodeDriver;
 class Metrics;
 class RocksStore;
@@ -69,6 +71,7 @@ struct HttpRequest {
   // Content-Type and Content-Encoding as sent (empty: absent): kept with a written value.
   ContentType content;
   std::string last_event_id;  // Last-Event-ID: where a watch stream resumes
+  std::string authorization;  // Authorization, as sent (a bearer token: see access.h)
 };
 
 // A response body made piece by piece, for answers too large to hold whole (an export)
@@ -157,6 +160,10 @@ class HttpApi {
   HttpApi(NodeDriver& driver, Metrics& metrics, RocksStore& store, const KvConfig& limits)
       : driver_(driver), metrics_(metrics), store_(store), limits_(limits) {}
 
+  // With access control (--http-token-file), every request must carry a token with the
+  // right for it (access.h); without, every request is served. Set before serving.
+  void require_tokens(const AccessControl* access) { access_ = access; }
+
   void handle(HttpRequest request, std::function<void(HttpResponse)> done);
   size_t max_body_bytes() const { return limits_.max_value_bytes; }
 
@@ -182,6 +189,7 @@ class HttpApi {
   Metrics& metrics_;
   RocksStore& store_;
   KvConfig limits_;
+  const AccessControl* access_ = nullptr;
 };
 
 }  // namespace ckv

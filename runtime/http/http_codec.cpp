@@ -62,6 +62,7 @@ HttpRequest to_api_request(BeastRequest& request) {
   out.content.media = field(http::field::content_type);
   out.content.encoding = field(http::field::content_encoding);
   out.last_event_id = std::string(request["Last-Event-ID"]);
+  out.authorization = field(http::field::authorization);
   return out;
 }
 

@@ -6,19 +6,26 @@
 #include <boost/asio/basic_stream_socket.hpp>
 #include <boost/asio/basic_waitable_timer.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <optional>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 #include "runtime/http/http_codec.h"
 #include "runtime/log.h"
+#include "runtime/security/tls.h"
 
 namespace ckv {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace ssl = asio::ssl;
 using asio::ip::tcp;
 
 namespace {
@@ -29,23 +36,33 @@ constexpr auto kTimeoutGrace = std::chrono::seconds(1);
 constexpr auto kLinger = std::chrono::seconds(1);
 
 using Socket = HttpServer::Socket;
+using TlsStream = ssl::stream<Socket>;
 using Timer = asio::basic_waitable_timer<std::chrono::steady_clock,
                                          asio::wait_traits<std::chrono::steady_clock>,
                                          asio::io_context::executor_type>;
 
 // One client connection: reads requests, hands each to HttpApi, writes the answers in
 // order. A connection over the server's limit is a Session too, started with refuse().
-class Session : public std::enable_shared_from_this<Session> {
+// `Stream` is the plain socket or a TLS stream over it (HTTPS): the TLS handshake comes
+// first, and the connection's controls (timeouts, close) act on the socket beneath.
+template <class Stream>
+class Session : public std::enable_shared_from_this<Session<Stream>> {
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+
  public:
-  Session(Socket socket, HttpApi& api, HttpLimits limits,
+  Session(Socket socket, std::shared_ptr<ssl::context> tls, HttpApi& api, HttpLimits limits,
           std::shared_ptr<HttpConnectionStats> stats)
-      : socket_(std::move(socket)), api_(api), limits_(limits), stats_(std::move(stats)) {
+      : tls_(std::move(tls)),
+        stream_(open_stream(std::move(socket), tls_.get())),
+        api_(api),
+        limits_(limits),
+        stats_(std::move(stats)) {
     stats_->open++;
   }
   // A connection refused for the limit: counted among the refusals draining, not the open.
   Session(Socket socket, HttpLimits limits, std::shared_ptr<std::atomic<size_t>> refusing,
           HttpApi& api, std::shared_ptr<HttpConnectionStats> stats)
-      : socket_(std::move(socket)),
+      : stream_(std::move(socket)),
         api_(api),
         limits_(limits),
         stats_(std::move(stats)),
@@ -61,15 +78,19 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void start() {
-    asio::dispatch(socket_.get_executor(), [self = shared_from_this()] {
+    asio::dispatch(stream_.get_executor(), [self = this->shared_from_this()] {
       self->watch();
-      self->read_header();
+      if constexpr (kTls) {
+        self->handshake();
+      } else {
+        self->read_header();
+      }
     });
   }
 
   // Answers 503 (the connection limit), lingers briefly, closes.
   void refuse() {
-    asio::dispatch(socket_.get_executor(), [self = shared_from_this()] {
+    asio::dispatch(stream_.get_executor(), [self = this->shared_from_this()] {
       self->watch();
       HttpResponse r;
       r.status = 503;
@@ -81,13 +102,54 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
  private:
+  static Stream open_stream(Socket socket, ssl::context* tls) {
+    if constexpr (kTls) {
+      return Stream(std::move(socket), *tls);
+    } else {
+      return socket;
+    }
+  }
+  Socket& lowest() { return beast::get_lowest_layer(stream_); }
+
+  // HTTPS: the TLS handshake, within the read timeout like a request.
+  void handshake() {
+    busy();
+    stream_.async_handshake(
+        ssl::stream_base::server, [self = this->shared_from_this()](beast::error_code ec) {
+          if (ec && !self->timed_out_ && ec.category() == asio::error::get_ssl_category() &&
+              ERR_GET_REASON(ec.value()) == SSL_R_HTTP_REQUEST) {
+            return self->refuse_plain_http();
+          }
+          if (ec || self->timed_out_) {
+            if (ec && ec != asio::error::operation_aborted) {
+              g_http_log(LogLevel::kInfo, "a TLS handshake failed: " + ec.message());
+            }
+            return self->close();
+          }
+          self->read_header();
+        });
+  }
+
+  // Plain HTTP sent to the HTTPS port: told so in plain HTTP, as it would otherwise see
+  // the connection close without a word.
+  void refuse_plain_http() {
+    static constexpr std::string_view kAnswer =
+        "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\n"
+        "Content-Length: 43\r\nConnection: close\r\n\r\n"
+        "this port serves HTTPS: use https:// URLs\r\n";
+    busy();
+    asio::async_write(
+        lowest(), asio::buffer(kAnswer),
+        [self = this->shared_from_this()](beast::error_code, size_t) { self->close(); });
+  }
+
   void read_header() {
     parser_.emplace();
     limit_request_parser(*parser_, limits_, api_.max_body_bytes());
     busy();
     http::async_read_header(
-        socket_, buffer_, *parser_,
-        [self = shared_from_this()](beast::error_code ec, size_t header_bytes) {
+        stream_, buffer_, *parser_,
+        [self = this->shared_from_this()](beast::error_code ec, size_t header_bytes) {
           self->on_header(ec ? ec : check_header_size(header_bytes, self->limits_));
         });
   }
@@ -104,8 +166,8 @@ class Session : public std::enable_shared_from_this<Session> {
     if (parser_->is_done()) return dispatch();
     if (wants_continue(*parser_)) {
       busy();
-      asio::async_write(socket_, asio::buffer(kContinueResponse),
-                        [self = shared_from_this()](beast::error_code wec, size_t) {
+      asio::async_write(stream_, asio::buffer(kContinueResponse),
+                        [self = this->shared_from_this()](beast::error_code wec, size_t) {
                           if (wec) return self->close();
                           self->read_body();
                         });
@@ -115,8 +177,8 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void read_body() {
-    http::async_read(socket_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, size_t) {
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = this->shared_from_this()](beast::error_code ec, size_t) {
                        if (ec || self->timed_out_) return self->fail(ec);
                        self->dispatch();
                      });
@@ -130,9 +192,9 @@ class Session : public std::enable_shared_from_this<Session> {
     HttpRequest request = to_api_request(req);
     parser_.reset();
     head_ = request.method == HttpMethod::kHead;
-    api_.handle(std::move(request), [self = shared_from_this()](HttpResponse response) {
+    api_.handle(std::move(request), [self = this->shared_from_this()](HttpResponse response) {
       // dispatch: answers made on this thread (local hits, cluster endpoints) go out at once.
-      asio::dispatch(self->socket_.get_executor(),
+      asio::dispatch(self->stream_.get_executor(),
                      [self, response = std::move(response)]() mutable {
                        self->write(std::move(response), !self->keep_alive_);
                      });
@@ -142,6 +204,14 @@ class Session : public std::enable_shared_from_this<Session> {
   // Parser errors: answer with a 4xx and close; a peer that went away: just close.
   void fail(beast::error_code ec) {
     if (timed_out_) return answer_timeout();
+    if constexpr (kTls) {
+      // A TLS failure (a client that closed without close_notify, a bad record): no HTTP
+      // answer can reach it.
+      if (ec.category() == asio::error::get_ssl_category() ||
+          ec.category() == ssl::error::get_stream_category()) {
+        return close();
+      }
+    }
     std::optional<HttpResponse> r = rejection(ec, limits_, api_.max_body_bytes());
     if (!r) return close();
     g_http_log(LogLevel::kInfo, "rejected an HTTP request with " + std::to_string(r->status) +
@@ -158,12 +228,19 @@ class Session : public std::enable_shared_from_this<Session> {
     std::shared_ptr<BodyStream> stream = head_ ? nullptr : r.stream;
     if (stream && version_ < 11) close_after = true;  // the body ends where the connection does
     out_ = serialize_response(std::move(r), version_, head_, /*keep_alive=*/!close_after);
+    if constexpr (kTls) {
+      // One TLS record for head and body: the stream would seal each buffer separately.
+      if (out_.body.size() <= 16 * 1024) {
+        out_.head += out_.body;
+        out_.body.clear();
+      }
+    }
     busy();
     writing_ = true;
     std::array<asio::const_buffer, 2> buffers{asio::buffer(out_.head), asio::buffer(out_.body)};
-    asio::async_write(socket_, buffers,
-                      [self = shared_from_this(), close_after, linger, stream = std::move(stream)](
-                          beast::error_code ec, size_t) mutable {
+    asio::async_write(stream_, buffers,
+                      [self = this->shared_from_this(), close_after, linger,
+                       stream = std::move(stream)](beast::error_code ec, size_t) mutable {
                         self->writing_ = false;
                         if (!ec && linger) return self->drain();
                         if (ec) return self->close();
@@ -177,9 +254,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void pull(std::shared_ptr<BodyStream> stream, bool close_after) {
     busy_ = false;  // waiting for the producer, not the client
     BodyStream& source = *stream;
-    source.next([self = shared_from_this(), stream = std::move(stream), close_after](
+    source.next([self = this->shared_from_this(), stream = std::move(stream), close_after](
                     std::string piece, bool last) mutable {
-      asio::dispatch(self->socket_.get_executor(), [self, stream = std::move(stream), close_after,
+      asio::dispatch(self->stream_.get_executor(), [self, stream = std::move(stream), close_after,
                                                     piece = std::move(piece), last]() mutable {
         self->write_piece(std::move(stream), close_after, std::move(piece), last);
       });
@@ -201,7 +278,7 @@ class Session : public std::enable_shared_from_this<Session> {
       chunk_tail_ = "\r\n";
     }
     if (chunked && last) chunk_tail_ += "0\r\n\r\n";
-    auto after = [self = shared_from_this(), stream = std::move(stream), close_after, last](
+    auto after = [self = this->shared_from_this(), stream = std::move(stream), close_after, last](
                      beast::error_code ec, size_t) mutable {
       self->writing_ = false;
       if (ec) return self->close();
@@ -214,24 +291,24 @@ class Session : public std::enable_shared_from_this<Session> {
     writing_ = true;
     std::array<asio::const_buffer, 3> buffers{asio::buffer(chunk_head_), asio::buffer(piece_),
                                               asio::buffer(chunk_tail_)};
-    asio::async_write(socket_, buffers, std::move(after));
+    asio::async_write(stream_, buffers, std::move(after));
   }
 
   void drain() {
     busy_ = false;  // the deadline below is the only one now
     beast::error_code ignored;
-    socket_.shutdown(tcp::socket::shutdown_send, ignored);
+    lowest().shutdown(tcp::socket::shutdown_send, ignored);
     close_by(std::chrono::steady_clock::now() + kLinger);
     drain_buffer_.resize(16 * 1024);
     discard();
   }
 
   void discard() {
-    socket_.async_read_some(asio::buffer(drain_buffer_),
-                            [self = shared_from_this()](beast::error_code ec, size_t) {
-                              if (ec) return self->close();
-                              self->discard();
-                            });
+    lowest().async_read_some(asio::buffer(drain_buffer_),
+                             [self = this->shared_from_this()](beast::error_code ec, size_t) {
+                               if (ec) return self->close();
+                               self->discard();
+                             });
   }
 
   // One timer per connection, checked every tick, instead of a deadline set for every
@@ -242,7 +319,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // it is closed then.
   void watch() {
     watchdog_.expires_after(watch_tick());
-    watchdog_.async_wait([self = shared_from_this()](beast::error_code ec) {
+    watchdog_.async_wait([self = this->shared_from_this()](beast::error_code ec) {
       if (ec || self->closed_) return;
       auto now = std::chrono::steady_clock::now();
       if (self->close_at_ && now >= *self->close_at_) return self->close();
@@ -284,7 +361,7 @@ class Session : public std::enable_shared_from_this<Session> {
     timed_out_ = true;
     close_by(std::chrono::steady_clock::now() + kTimeoutGrace);
     beast::error_code ignored;
-    socket_.cancel(ignored);
+    lowest().cancel(ignored);
   }
 
   void answer_timeout() {
@@ -309,12 +386,13 @@ class Session : public std::enable_shared_from_this<Session> {
     closed_ = true;
     watchdog_.cancel();
     beast::error_code ignored;
-    socket_.shutdown(tcp::socket::shutdown_send, ignored);
-    socket_.close(ignored);
+    lowest().shutdown(tcp::socket::shutdown_send, ignored);
+    lowest().close(ignored);
   }
 
-  Socket socket_;
-  Timer watchdog_{socket_.get_executor()};
+  std::shared_ptr<ssl::context> tls_;  // HTTPS: kept alive as long as the stream using it
+  Stream stream_;
+  Timer watchdog_{stream_.get_executor()};
   bool closed_ = false;
   bool busy_ = false;       // a read or write is waiting on the client
   bool writing_ = false;    // a response is being written
@@ -344,18 +422,22 @@ constexpr size_t kMaxRefusalsInFlight = 64;
 }  // namespace
 
 HttpServer::HttpServer(std::vector<asio::io_context*> workers, HttpApi& api, HttpLimits limits,
-                       std::shared_ptr<HttpConnectionStats> stats)
+                       std::shared_ptr<HttpConnectionStats> stats,
+                       std::shared_ptr<const TlsContext> tls)
     : workers_(std::move(workers)),
       api_(api),
       limits_(limits),
       stats_(std::move(stats)),
+      tls_(std::move(tls)),
       refusing_(std::make_shared<std::atomic<size_t>>(0)),
       acceptor_(*workers_.front()) {}
 
 Result<std::unique_ptr<HttpServer>> HttpServer::open(std::vector<asio::io_context*> workers,
                                                      Address at, HttpApi& api, HttpLimits limits,
-                                                     std::shared_ptr<HttpConnectionStats> stats) {
-  std::unique_ptr<HttpServer> s(new HttpServer(std::move(workers), api, limits, std::move(stats)));
+                                                     std::shared_ptr<HttpConnectionStats> stats,
+                                                     std::shared_ptr<const TlsContext> tls) {
+  std::unique_ptr<HttpServer> s(
+      new HttpServer(std::move(workers), api, limits, std::move(stats), std::move(tls)));
   beast::error_code ec;
   tcp::endpoint endpoint(asio::ip::address_v4(at.ip), at.port);
   s->acceptor_.open(endpoint.protocol(), ec);
@@ -397,7 +479,14 @@ void HttpServer::accept() {
     } else {
       beast::error_code ignored;
       socket.set_option(tcp::no_delay(true), ignored);
-      std::make_shared<Session>(std::move(socket), api_, limits_, stats_)->start();
+      if (tls_) {
+        std::make_shared<Session<TlsStream>>(std::move(socket), tls_->current(), api_, limits_,
+                                             stats_)
+            ->start();
+      } else {
+        std::make_shared<Session<Socket>>(std::move(socket), nullptr, api_, limits_, stats_)
+            ->start();
+      }
     }
     accept();
   });
@@ -408,12 +497,13 @@ void HttpServer::refuse(Socket socket) {
   g_http_log(LogLevel::kWarn,
              "refused an HTTP connection: " + std::to_string(limits_.max_connections) +
                  " are open (--http-max-connections)");
-  if (refusing_->load() >= kMaxRefusalsInFlight) {
+  if (refusing_->load() >= kMaxRefusalsInFlight || tls_) {
+    // (Over HTTPS a 503 would need a handshake first: the connection is just closed.)
     beast::error_code ignored;
     socket.close(ignored);
     return;
   }
-  std::make_shared<Session>(std::move(socket), limits_, refusing_, api_, stats_)->refuse();
+  std::make_shared<Session<Socket>>(std::move(socket), limits_, refusing_, api_, stats_)->refuse();
 }
 
 void HttpServer::stop() {

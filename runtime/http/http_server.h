@@ -7,7 +7,9 @@
 // connection are answered in order). Each parsed request goes to HttpApi. Requests the
 // parser rejects get a 4xx and the connection closes cleanly: malformed 400, header over
 // `max_header_bytes` 431, body over the value limit 413. `Expect: 100-continue` is
-// honoured, so curl sends large bodies without its one-second wait.
+// honoured, so curl sends large bodies without its one-second wait. Given a TlsContext it
+// serves HTTPS instead (TLS 1.2+, the handshake within the read timeout); a connection over
+// the limit is then closed without an answer.
 #pragma once
 
 #include <atomic>
@@ -24,6 +26,8 @@
 #include "runtime/http/http_api.h"
 
 namespace ckv {
+
+class TlsContext;
 
 struct HttpLimits {
   size_t max_header_bytes = 16 * 1024;
@@ -42,7 +46,8 @@ class HttpServer {
   static Result<std::unique_ptr<HttpServer>> open(
       std::vector<boost::asio::io_context*> workers, Address at, HttpApi& api,
       HttpLimits limits = {},
-      std::shared_ptr<HttpConnectionStats> stats = std::make_shared<HttpConnectionStats>());
+      std::shared_ptr<HttpConnectionStats> stats = std::make_shared<HttpConnectionStats>(),
+      std::shared_ptr<const TlsContext> tls = nullptr);
   // Stops accepting connections (thread-safe; takes effect on the acceptor's strand).
   void stop();
 
@@ -53,7 +58,7 @@ class HttpServer {
 
  private:
   HttpServer(std::vector<boost::asio::io_context*> workers, HttpApi& api, HttpLimits limits,
-             std::shared_ptr<HttpConnectionStats> stats);
+             std::shared_ptr<HttpConnectionStats> stats, std::shared_ptr<const TlsContext> tls);
   void accept();
   // Answers 503 on a connection over the limit and closes it.
   void refuse(Socket socket);
@@ -63,6 +68,7 @@ class HttpServer {
   HttpApi& api_;
   HttpLimits limits_;
   std::shared_ptr<HttpConnectionStats> stats_;
+  std::shared_ptr<const TlsContext> tls_;          // null: plain HTTP
   std::shared_ptr<std::atomic<size_t>> refusing_;  // refusals still being written
   boost::asio::ip::tcp::acceptor acceptor_;
   std::optional<Socket> accepting_;  // the socket the pending accept fills
