@@ -21,6 +21,10 @@ packages=(
   openssl
   # the fuzz build (tools/fuzz.sh): Clang and its libFuzzer and sanitizer runtimes
   clang-14 libclang-rt-14-dev
+  # the Debian package and its test (tools/package.sh, tests/packaging/package_test.sh):
+  # a fresh Debian root to install it in, systemd-analyze for its unit, man for its man
+  # page (dpkg-shlibdeps comes with build-essential's dpkg-dev)
+  debootstrap systemd man-db
 )
 if [ "${1:-}" = "bench" ]; then
   packages+=(wrk nginx-light procps python3)  # procps: pgrep (nginx workers); python3: watch_bench
