@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "kernel/core/assert.h"
+#include "runtime/cli/operator_cli.h"
 #include "runtime/discovery/mdns.h"
 #include "runtime/gossip/keyring.h"
 #include "runtime/http/http_api.h"
@@ -402,6 +403,9 @@ int main(int argc, char** argv) {
     ckv::log_error(std::string("kernel invariant broken (") + f.why + "): CKV_ASSERT(" +
                    f.condition + ") at " + f.file + ":" + std::to_string(f.line));
   });
+  if (argc >= 2 && ckv::is_operator_command(argv[1])) {
+    return ckv::run_operator_command(argc, argv);
+  }
   ckv::Command command = ckv::parse_command_line(argc, argv);
   if (auto* help = std::get_if<ckv::HelpText>(&command)) {
     std::fputs(help->text.c_str(), stdout);

@@ -25,6 +25,7 @@ po::options_description run_flags() {
       "cluster-kv: a distributed key-value store node.\n\nUsage:\n"
       "  cluster-kv [flags]                        run a node\n"
       "  cluster-kv backup --data-dir D --to DIR   back up a data directory\n"
+      "  cluster-kv members|health|get|put|delete  ask a running node (COMMAND --help)\n"
       "\nFlags");
   // clang-format off
   d.add_options()
@@ -217,7 +218,15 @@ Command options_from(const po::variables_map& vm);
 Command parse_run(int argc, const char* const* argv) {
   auto flags = run_flags();
   po::variables_map vm;
-  po::store(po::command_line_parser(argc, argv).options(flags).run(), vm);
+  po::parsed_options parsed = po::command_line_parser(argc, argv).options(flags).run();
+  for (const po::option& option : parsed.options) {
+    if (option.position_key != -1 || option.string_key.empty()) {
+      const std::string word = option.original_tokens.empty() ? "" : option.original_tokens[0];
+      return UsageError{"unknown command or stray argument '" + word +
+                        "' (commands: backup, members, health, get, put, delete)"};
+    }
+  }
+  po::store(parsed, vm);
   if (vm.count("help")) return HelpText{help_of(flags)};
   if (vm.count("version")) return HelpText{version_text()};
   Origins origins;

@@ -297,22 +297,34 @@ void HttpApi::handle(HttpRequest request, Done done) {
     return;
   }
   Route which = routed->route;
-  driver_.view([this, which, finish = std::move(finish)](NodeView view) {
-    if (which == Route::kMembers) {
-      finish(json(members_json(view)));
-    } else if (which == Route::kHealth) {
-      // 503 while the node cannot serve as a member: still joining, or leaving.
-      HttpResponse r = json(health_json(view, driver_.stopping()));
-      if (driver_.stopping() || !view.joined) r.status = 503;
-      finish(std::move(r));
-    } else {
-      HttpResponse r;
-      r.body = metrics_.render(view, driver_.transport_stats(), store_.approximate_keys(),
-                               store_.record_cache().stats());
-      r.content_type = "text/plain; version=0.0.4";
-      finish(std::move(r));
+  std::vector<MemberState> states;
+  if (which == Route::kMembers) {
+    auto status = query_param(routed->query, "status");
+    auto parsed =
+        status ? parse_member_states(*status) : Result<std::vector<MemberState>>(status.error());
+    if (!parsed) {
+      finish(text(400, parsed.error().detail));
+      return;
     }
-  });
+    states = std::move(*parsed);
+  }
+  driver_.view(
+      [this, which, states = std::move(states), finish = std::move(finish)](NodeView view) {
+        if (which == Route::kMembers) {
+          finish(json(members_json(view, states)));
+        } else if (which == Route::kHealth) {
+          // 503 while the node cannot serve as a member: still joining, or leaving.
+          HttpResponse r = json(health_json(view, driver_.stopping()));
+          if (driver_.stopping() || !view.joined) r.status = 503;
+          finish(std::move(r));
+        } else {
+          HttpResponse r;
+          r.body = metrics_.render(view, driver_.transport_stats(), store_.approximate_keys(),
+                                   store_.record_cache().stats());
+          r.content_type = "text/plain; version=0.0.4";
+          finish(std::move(r));
+        }
+      });
 }
 
 struct HttpApi::LongPoll {

@@ -13,7 +13,8 @@
 //                                 application/octet-stream); 200 (empty body) + ETag
 //   DELETE /{key}                 200, or 404 when no member holds the key (a 404 that is
 //                                 not current still writes the delete)
-//   GET /_cluster/members         members as JSON: name, address, state, incarnation
+//   GET /_cluster/members[?status=alive,suspect]
+//                                 members as JSON: name, address, state, incarnation
 //   GET /_cluster/health          200 {"status":"ok",...} once the node serves requests
 //   GET /_cluster/metrics         Prometheus text format
 //   GET /_cluster/keys            listing and export (listing.h)
