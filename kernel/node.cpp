@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "kernel/core/assert.h"
+#include "kernel/membership/tags.h"
 #include "kernel/wire/codec.h"
 
 namespace ckv {
@@ -21,6 +22,7 @@ Status Node::validate(const NodeConfig& config) {
     return bad("join retry interval bounds are out of order");
   }
   if (m.indirect_checks < 0 || m.gossip_nodes < 1) return bad("fan-out counts out of range");
+  if (Status s = check_tags(m.tags); !s.ok()) return s;
   if (m.suspicion_mult < 1 || m.suspicion_max_timeout_mult < 1 || m.retransmit_mult < 1 ||
       m.awareness_max_multiplier < 1) {
     return bad("multipliers must be at least 1");
@@ -103,6 +105,15 @@ void Node::leave(Now now) {
   membership_.leave(now.mono);
   forward_changes(now, first);
   kv_->settle_reads(now);
+}
+
+Status Node::set_tags(Now now, wire::Tags tags) {
+  kv_->observe(now);
+  const size_t first = outbox_.changes.size();
+  Status s = membership_.set_tags(now.mono, std::move(tags));
+  forward_changes(now, first);
+  kv_->settle_reads(now);
+  return s;
 }
 
 void Node::on_timer(Now now) {

@@ -52,6 +52,9 @@ class Node {
 
   void join(Now now, std::span<const Address> seeds);
   void leave(Now now);
+  // This node's tags (kernel/membership/tags.h), gossiped to every member with an
+  // incarnation bump; tags out of bounds are refused.
+  Status set_tags(Now now, wire::Tags tags);
   bool leave_complete() const { return membership_.leave_complete(); }
 
   void on_message(Now now, const Address& from, Channel channel, std::span<const uint8_t> bytes);

@@ -143,6 +143,7 @@ Result<DriverConfig> driver_config(const RunOptions& o, std::shared_ptr<const Ke
                      : o.gossip.ip ? o.gossip
                                    : Address{first_interface_ip(), o.gossip.port};
   config.cluster_tag = cluster_tag(o.cluster);
+  config.node.membership.tags = o.tags;
   if (o.query_timeout) config.node.kv.query_timeout = *o.query_timeout;
   if (o.default_ttl) config.node.kv.default_ttl = *o.default_ttl;
   config.node.kv.max_data_bytes = uint64_t{o.max_data_mb} << 20;
@@ -224,6 +225,8 @@ std::unique_ptr<MdnsDiscovery> start_mdns(const RunOptions& o, const DriverConfi
   m.node_name = o.node_name;
   m.gossip_port = config.advertise.port;
   m.http_port = o.http.port;
+  for (const wire::Tag& t : o.tags)
+    m.tags.emplace_back(t.key, t.value);
   m.on_peer = [d = &driver](const MdnsPeer& peer) { d->discovered(peer.node_name, peer.gossip); };
   m.log = [](const std::string& line) { log_info(line); };
   auto started = MdnsDiscovery::start(std::move(m));
@@ -354,10 +357,6 @@ int run(const RunOptions& o) {
              (o.http_open_status ? "; health and metrics are open" : ""));
     access =
         std::make_unique<AccessControl>(std::move(*table), o.http_token_file, o.http_open_status);
-  } else if ((o.http.ip >> 24) != 127) {
-    log_warn("HTTP is served on " + o.http.to_string() +
-             " without --http-token-file: anyone who can reach it can read, write and delete "
-             "every key");
   }
   std::shared_ptr<TlsContext> tls;
   if (!o.http_tls_cert.empty()) {
@@ -380,6 +379,11 @@ int run(const RunOptions& o) {
   auto http = HttpServer::open(threads.all(), o.http, api, http_limits, metrics.connections(), tls);
   if (!http) return usage_error("--http: " + http.error().detail);
   log_serving(o, *config);
+  if (!access && (o.http.ip >> 24) != 127) {
+    log_warn("HTTP is served on " + o.http.to_string() +
+             " without --http-token-file: anyone who can reach it can read, write and delete "
+             "every key");
+  }
   std::unique_ptr<MdnsDiscovery> mdns = start_mdns(o, *config, **driver);
   Signals signals(threads.first(), o, **driver, **http, Reloadable{access.get(), tls.get()},
                   [&threads] { threads.stop(); });

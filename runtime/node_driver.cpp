@@ -464,7 +464,7 @@ void NodeDriver::view(std::function<void(NodeView)> done) {
     NodeView v;
     for (const Member& m : node_->members()) {
       v.members.push_back(MemberInfo{std::string(m.name.view()), m.addr, m.state, m.incarnation,
-                                     m.name.view() == config_.name});
+                                     m.name.view() == config_.name, m.tags.get()});
     }
     v.stats = node_->stats();
     v.epoch = node_->epoch();

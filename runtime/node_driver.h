@@ -61,6 +61,7 @@ struct MemberInfo {
   MemberState state;
   uint64_t incarnation;
   bool self;
+  wire::Tags tags;
 };
 
 // A consistent picture of the node, taken on the strand.

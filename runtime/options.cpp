@@ -7,6 +7,7 @@
 #include <set>
 #include <sstream>
 
+#include "kernel/membership/tags.h"
 #include "runtime/build_info.h"
 #include "runtime/config_file.h"
 
@@ -48,6 +49,10 @@ po::options_description run_flags() {
      "first non-loopback IPv4 address when that is 0.0.0.0)")
     ("join", po::value<std::vector<std::string>>()->composing(),
      "HOST:PORT[,HOST:PORT...] of nodes to join (port default 7946); may repeat")
+    ("tag", po::value<std::vector<std::string>>()->composing(),
+     "KEY=VALUE: a tag of this node, gossiped to every member and published in mDNS "
+     "(shown and filtered by /_cluster/members and `cluster-kv members --tag`); may repeat, "
+     "at most 32 tags and 512 bytes")
     ("data-dir", po::value<std::string>(),
      "where RocksDB keeps this node's data (default: ./cluster-kv-data/<node name>)")
     ("mdns", "find peers with mDNS through avahi-daemon (default)")
@@ -282,6 +287,17 @@ Command options_from(const po::variables_map& vm) {
     return UsageError{"--mdns and --no-mdns contradict each other"};
   }
   o.mdns = !vm.count("no-mdns");
+  if (vm.count("tag")) {
+    wire::Tags tags;
+    for (const std::string& item : vm["tag"].as<std::vector<std::string>>()) {
+      const size_t eq = item.find('=');
+      if (eq == std::string::npos) return UsageError{"--tag: '" + item + "' is not KEY=VALUE"};
+      tags.push_back(wire::Tag{item.substr(0, eq), item.substr(eq + 1)});
+    }
+    auto normalized = normalize_tags(std::move(tags));
+    if (!normalized) return UsageError{"--tag: " + normalized.error().detail};
+    o.tags = std::move(*normalized);
+  }
   if (vm.count("query-timeout")) {
     auto t = parse_duration(vm["query-timeout"].as<std::string>());
     if (!t) return UsageError{"--query-timeout: " + t.error().detail};

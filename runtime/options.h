@@ -16,6 +16,7 @@
 #include "kernel/core/address.h"
 #include "kernel/core/time.h"
 #include "kernel/kv/config.h"
+#include "kernel/wire/messages.h"
 #include "runtime/log.h"
 #include "runtime/text_parse.h"
 
@@ -34,8 +35,9 @@ struct RunOptions {
   std::vector<HostPort> join;
   std::string data_dir;  // default: ./cluster-kv-data/<node name>
   bool mdns = true;
-  std::optional<Duration> query_timeout;                // default: the kernel's (serf's formula)
-  std::optional<Duration> default_ttl;                  // default: values never expire
+  wire::Tags tags;                        // --tag, sorted by key (kernel/membership/tags.h)
+  std::optional<Duration> query_timeout;  // default: the kernel's (serf's formula)
+  std::optional<Duration> default_ttl;    // default: values never expire
   Duration tombstone_ttl = std::chrono::hours(24 * 7);  // KvConfig::tombstone_horizon; 0: keep
   bool sync = false;
   size_t record_cache_mb = 16;    // RocksStore's record cache; 0: none

@@ -78,6 +78,12 @@ bool MembershipChecker::check_views(MonoTime now) {
         if (live_problem.empty() && (m == nullptr || !m->alive())) {
           live_problem = observer.name + " sees running " + subject.name + " as " +
                          (m ? to_string(m->state) : "unknown");
+        } else if (live_problem.empty() && m->tags != subject.kernel->membership().tags()) {
+          // Tags converge like states: the newest a node gave itself, everywhere.
+          live_problem = observer.name + " holds " + std::to_string(m->tags.size()) + " tags of " +
+                         subject.name + " at incarnation " + std::to_string(m->incarnation) +
+                         ", not the " + std::to_string(subject.kernel->membership().tags().size()) +
+                         " it gives itself";
         }
       } else if (subject.status != NodeStatus::kNotStarted && m != nullptr && m->active()) {
         if (departed_problem.empty()) {

@@ -9,7 +9,8 @@
 //    partitions or clogs, and with no paused node, no node that has never crashed is ever
 //    declared dead.
 // Liveness, once faults stop (bounds from bounds.h):
-//  - convergence: every running node sees exactly the running nodes as alive;
+//  - convergence: every running node sees exactly the running nodes as alive, each with
+//    the tags it last gave itself (the simulator retags nodes through the chaos);
 //  - detection: nodes that crashed for good or left are seen as dead or left by all;
 //  - a node that left is seen the same way by everyone (left, or dead if nobody heard).
 // It also counts false failure verdicts (a running node declared dead), split by whether

@@ -290,7 +290,37 @@ Simulation::Simulation(SimConfig config)
     e.index = k;
     queue_.push(plan_.actions[k].at, std::move(e));
   }
+  if (config_.faults != FaultMode::kScripted) {
+    // Tag changes through the chaos phase, from a stream of their own (every other draw
+    // of a seed stays as it was): members must all end up with each node's latest tags.
+    // (Not in scripted runs, whose tests count incarnations and verdicts exactly.)
+    Prng tag_rng(derive(config_.seed, 17));
+    const MonoTime end = MonoTime{} + config_.chaos;
+    for (MonoTime t = MonoTime{} + tag_rng.between(Duration(std::chrono::seconds(3)),
+                                                   Duration(std::chrono::seconds(30)));
+         t < end; t += tag_rng.between(Duration(std::chrono::seconds(3)),
+                                       Duration(std::chrono::seconds(30)))) {
+      Event e{EventKind::kRetag, static_cast<uint32_t>(tag_rng.below(config_.nodes))};
+      e.index = tag_rng.next();
+      queue_.push(t, std::move(e));
+    }
+  }
   queue_.push(MonoTime{} + config_.chaos, Event{EventKind::kQuiet});
+}
+
+void Simulation::retag(uint32_t i, uint64_t choice) {
+  SimNode& n = nodes_[i];
+  // A process that is down, paused or waiting for its disk takes no command.
+  if (n.status != NodeStatus::kUp || n.paused_until > now_ || n.committing) return;
+  wire::Tags tags;
+  if (choice % 5 != 0) {
+    if ((choice >> 3) % 2 == 0) tags.push_back({"az", "z" + std::to_string((choice >> 4) % 3)});
+    tags.push_back({"role", "r" + std::to_string((choice >> 8) % 4)});
+  }
+  Status s = n.kernel->set_tags(now_for(i), tags);
+  CKV_ASSERT(s.ok(), "the simulator's tags are within bounds");
+  trace_.note(now_, n.name + " retagged: " + std::to_string(tags.size()) + " tags");
+  drain(i);
 }
 
 bool Simulation::stopped() const {
@@ -410,6 +440,9 @@ void Simulation::dispatch(MonoTime at, Event&& e) {
       break;
     case EventKind::kDiscovery:
       discover();
+      break;
+    case EventKind::kRetag:
+      retag(e.node, e.index);
       break;
     case EventKind::kCheck:
       check();

@@ -214,6 +214,7 @@ class Simulation {
     kCommit,      // node's burst is over: commit its staged writes
     kCommitDone,  // node's commit is written
     kDiscovery,   // quiet phase, short reaping: nodes find running nodes they lost (mDNS)
+    kRetag,       // chaos phase: node gives itself new tags (index picks them)
   };
   struct Event {
     EventKind kind;
@@ -266,6 +267,8 @@ class Simulation {
   // process is gone (its generation moved on).
   void push_for_process(MonoTime at, EventKind kind, uint32_t i, uint64_t index = 0);
   Now now_for(uint32_t i) const;
+  // Node i gives itself the tags `choice` picks (kRetag), as an operator would.
+  void retag(uint32_t i, uint64_t choice);
   std::optional<uint32_t> index_of(const Address& a) const;
   // The index in "n<index>", for trace records.
   uint32_t subject_index(const std::string& name) const;

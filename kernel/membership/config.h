@@ -7,12 +7,17 @@
 #include <cstddef>
 
 #include "kernel/core/time.h"
+#include "kernel/wire/messages.h"
 
 namespace ckv {
 
 struct MembershipConfig {
   using ms = std::chrono::milliseconds;
   using s = std::chrono::seconds;
+
+  // This node's tags at start (kernel/membership/tags.h: sorted, bounded); change them
+  // later with Membership::set_tags.
+  wire::Tags tags;
 
   // Failure detection.
   Duration probe_interval = ms(1000);  // one probe of one member per interval

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "kernel/core/assert.h"
+#include "kernel/membership/tags.h"
 #include "kernel/wire/codec.h"
 
 namespace ckv {
@@ -37,12 +38,13 @@ Membership::Membership(const MembershipConfig& config, std::string name, Address
       out_(out),
       stats_(stats),
       rng_(seed),
+      tags_(config.tags),
       awareness_(config.awareness_max_multiplier) {
   // Unpredictable to outsiders: sequence numbers (so acks are hard to forge) and the
   // member table's hash key (so names cannot be chosen to collide).
   next_seq_ = static_cast<uint32_t>(rng_.next());
   table_.set_hash_key(rng_.next());
-  Member self{CompactString(name_), address_, incarnation_, MemberState::kAlive, start};
+  Member self{CompactString(name_), address_, incarnation_, MemberState::kAlive, start, tags_};
   table_.insert(std::move(self), rng_);
   CKV_ASSERT(table_.size() == 1 && table_.find(name_) != nullptr,
              "a new node's table holds itself");
@@ -225,7 +227,7 @@ void Membership::merge(MonoTime now, const wire::PushPull& remote) {
     }
     switch (r.state) {
       case MemberState::kAlive:
-        on_alive(now, wire::Alive{r.incarnation, r.name, r.addr});
+        on_alive(now, wire::Alive{r.incarnation, r.name, r.addr, r.tags});
         break;
       case MemberState::kLeft:
         on_dead(now, wire::Dead{r.incarnation, r.name, r.name});
@@ -247,9 +249,13 @@ void Membership::on_alive(MonoTime now, const wire::Alive& a) {
   const bool about_self = a.node == name_;
   if (about_self) {
     if (leaving_) return;
-    if (a.incarnation < incarnation_) return;                         // old news about us
-    if (a.incarnation == incarnation_ && a.addr == address_) return;  // our own news
-    refute(now, a.incarnation);  // someone claims a newer us: outbid it
+    if (a.incarnation < incarnation_) return;  // old news about us
+    if (a.incarnation == incarnation_ && a.addr == address_ && a.tags == tags_) {
+      return;  // our own news
+    }
+    // Someone claims a newer us, or holds other tags at our incarnation (news of a process
+    // of ours before a restart, which counted up to the same number): outbid it.
+    refute(now, a.incarnation);
     return;
   }
 
@@ -260,7 +266,8 @@ void Membership::on_alive(MonoTime now, const wire::Alive& a) {
       return;
     }
     Member& added = table_.insert(
-        Member{CompactString(a.node), a.addr, a.incarnation, MemberState::kAlive, now}, rng_);
+        Member{CompactString(a.node), a.addr, a.incarnation, MemberState::kAlive, now, a.tags},
+        rng_);
     record_change(now, added, MemberState::kDead, 0, /*is_new=*/true);
     broadcast(a.node, a);
     return;
@@ -277,6 +284,7 @@ void Membership::on_alive(MonoTime now, const wire::Alive& a) {
   m->incarnation = a.incarnation;
   CKV_ASSERT(m->incarnation > before_inc, "a member's incarnation never decreases");
   m->addr = a.addr;
+  m->tags = a.tags;
   table_.set_state(*m, MemberState::kAlive, now);
   record_change(now, *m, before, before_inc, false);
   broadcast(a.node, a);
@@ -383,17 +391,36 @@ void Membership::correct_about_leave(std::string_view accuser, const Member& lef
 }
 
 void Membership::refute(MonoTime now, Incarnation accused) {
-  const Incarnation before = incarnation_;
-  // Outbid the accusation without ever wrapping around (which would go backwards).
-  constexpr Incarnation kMax = std::numeric_limits<Incarnation>::max();
-  incarnation_ =
-      std::max(incarnation_, accused) == kMax ? kMax : std::max(incarnation_, accused) + 1;
-  Member* self = table_.find(name_);
-  self->incarnation = incarnation_;
-  record_change(now, *self, self->state, before, false);
+  announce_self(now, accused);
   if (config_.lifeguard) awareness_.apply(1);
   stats_.refutations++;
-  broadcast(name_, wire::Alive{incarnation_, name_, address_});
+}
+
+void Membership::announce_self(MonoTime now, Incarnation past) {
+  const Incarnation before = incarnation_;
+  // Outbid `past` without ever wrapping around (which would go backwards).
+  constexpr Incarnation kMax = std::numeric_limits<Incarnation>::max();
+  incarnation_ = std::max(incarnation_, past) == kMax ? kMax : std::max(incarnation_, past) + 1;
+  Member* self = table_.find(name_);
+  self->incarnation = incarnation_;
+  self->tags = tags_;
+  record_change(now, *self, self->state, before, false);
+  broadcast(name_, wire::Alive{incarnation_, name_, address_, tags_});
+}
+
+Status Membership::set_tags(MonoTime now, wire::Tags tags) {
+  if (Status s = check_tags(tags); !s.ok()) return s;
+  if (tags == tags_) return Status();
+  tags_ = std::move(tags);
+  if (leaving_) {
+    // A leaving node's news is its leave: the new tags are only its own (no one else will
+    // keep them, as no one keeps the member).
+    table_.find(name_)->tags = tags_;
+    return Status();
+  }
+  announce_self(now, incarnation_);
+  stats_.tag_changes++;
+  return Status();
 }
 
 // ---------------------------------------------------------------------------------------
@@ -635,7 +662,8 @@ void Membership::send_push_pull(const Address& to, bool join, bool reply) {
   state.sender_addr = address_;
   state.members.reserve(table_.size());
   for (const Member& m : table_) {
-    state.members.push_back(wire::MemberRecord{m.name.str(), m.addr, m.incarnation, m.state});
+    state.members.push_back(
+        wire::MemberRecord{m.name.str(), m.addr, m.incarnation, m.state, m.tags});
   }
   const Message message = std::move(state);
   std::vector<uint8_t> packet = wire::encode_packet({&message, 1});

@@ -39,6 +39,11 @@ class Membership {
   void join(MonoTime now, std::span<const Address> seeds);
   // Starts a graceful leave; see leave_complete().
   void leave(MonoTime now);
+  // Gives this node new tags (kernel/membership/tags.h): its incarnation goes up and the
+  // news is gossiped, so every member takes the new tags over the old. Tags out of bounds
+  // are refused; the same tags again change nothing.
+  Status set_tags(MonoTime now, wire::Tags tags);
+  const wire::Tags& tags() const { return tags_; }
   // The leave news has been gossiped as often as any news is, or nobody is left to tell.
   bool leave_complete() const;
 
@@ -89,6 +94,8 @@ class Membership {
   void on_suspect(MonoTime now, const wire::Suspect& s);
   void on_dead(MonoTime now, const wire::Dead& d);
   void refute(MonoTime now, Incarnation accused);
+  // Raises this node's incarnation past `past` and gossips that it is alive (with its tags).
+  void announce_self(MonoTime now, Incarnation past);
   // A member held dead was reported dead or suspect at a newer incarnation.
   void note_unseen_life(MonoTime now, Member& m, Incarnation incarnation);
   void correct_about_leave(std::string_view accuser, const Member& left);
@@ -139,6 +146,7 @@ class Membership {
 
   MemberTable table_;
   Incarnation incarnation_ = 1;
+  wire::Tags tags_;
   BroadcastQueue broadcasts_;
   Awareness awareness_;
   std::vector<Suspicion> suspicions_;

@@ -6,6 +6,7 @@
 
 #include "kernel/core/assert.h"
 #include "kernel/core/enum_names.h"
+#include "kernel/membership/tags.h"
 #include "kernel/wire/byte_reader.h"
 #include "kernel/wire/byte_writer.h"
 
@@ -44,6 +45,15 @@ ContentType read_content(ByteReader& r) {
   c.encoding = r.string(kMaxContentTypeBytes);
   if (!r.failed() && !valid_content_type(c)) r.fail(ErrorCode::kMalformed, "bad content type");
   return c;
+}
+
+// A node's tags: a count, then each key and value (kernel/membership/tags.h's bounds).
+void write_tags(ByteWriter& w, const Tags& tags) {
+  w.varint(tags.size());
+  for (const Tag& t : tags) {
+    w.bytes(t.key);
+    w.bytes(t.value);
+  }
 }
 
 void write_version(ByteWriter& w, const Version& v) {
@@ -103,6 +113,7 @@ void encode_body(ByteWriter& w, const Message& m) {
           w.varint(msg.incarnation);
           w.bytes(msg.node);
           w.address(msg.addr);
+          write_tags(w, msg.tags);
         } else if constexpr (std::is_same_v<T, Suspect> || std::is_same_v<T, Dead>) {
           w.varint(msg.incarnation);
           w.bytes(msg.node);
@@ -119,6 +130,10 @@ void encode_body(ByteWriter& w, const Message& m) {
             w.varint(r.incarnation);
             w.u8(static_cast<uint8_t>(r.state));
           }
+          // Revision 5: every record's tags, after the records an older revision reads.
+          w.varint(msg.members.size());
+          for (const MemberRecord& r : msg.members)
+            write_tags(w, r.tags);
         } else if constexpr (std::is_same_v<T, Invalidate>) {
           w.bytes(msg.origin);
           w.varint(msg.log_id);
@@ -242,6 +257,26 @@ void read_entry_list(ByteReader& r, const DecodeLimits& limits, const char* too_
   if (!r.failed()) read_entries(r, count, out);
 }
 
+Tags read_tags(ByteReader& r) {
+  const uint64_t count = r.varint();
+  if (r.failed()) return {};
+  if (count > kMaxTags) {
+    r.fail(ErrorCode::kOversized, "more tags than allowed");
+    return {};
+  }
+  Tags tags(count);
+  for (Tag& t : tags) {
+    t.key = r.string(kMaxTagKeyBytes);
+    t.value = r.string(kMaxTagValueBytes);
+    if (r.failed()) return {};
+  }
+  if (!check_tags(tags).ok()) {
+    r.fail(ErrorCode::kMalformed, "tags out of bounds or order");
+    return {};
+  }
+  return tags;
+}
+
 std::string read_name(ByteReader& r) {
   std::string name = r.string(kMaxNameBytes);
   if (!r.failed() && name.empty()) r.fail(ErrorCode::kMalformed, "empty node name");
@@ -292,6 +327,7 @@ Message decode_body(MessageType type, ByteReader& r, const DecodeLimits& limits)
       m.incarnation = r.u32();
       m.node = read_name(r);
       m.addr = r.address();
+      if (!r.failed() && !r.at_end()) m.tags = read_tags(r);  // not said before revision 5
       return m;
     }
     case MessageType::kSuspect:
@@ -316,6 +352,15 @@ Message decode_body(MessageType type, ByteReader& r, const DecodeLimits& limits)
         rec.incarnation = r.u32();
         rec.state = read_state(r);
         m.members.push_back(std::move(rec));
+      }
+      if (r.failed() || r.at_end()) return m;  // no tags said (revision < 5)
+      if (r.varint() != m.members.size()) {
+        r.fail(ErrorCode::kMalformed, "push-pull tags do not match its members");
+        return m;
+      }
+      for (MemberRecord& rec : m.members) {
+        if (r.failed()) break;
+        rec.tags = read_tags(r);
       }
       return m;
     }

@@ -30,10 +30,11 @@
 
 namespace ckv::wire {
 
-// Generation 0, revision 4 (revision 2 added the frame type kExpiringQueryReply, revision
+// Generation 0, revision 5 (revision 2 added the frame type kExpiringQueryReply, revision
 // 3 kCollectCheck and kCollectAck, revision 4 kCondWrite, kCondResult, kListKeys and
-// kListKeysReply; an earlier revision's decoder skips them as a later revision's additions).
-inline constexpr uint8_t kWireVersion = 0x04;
+// kListKeysReply, revision 5 tags at the end of Alive and PushPull; an earlier revision's
+// decoder skips them as a later revision's additions).
+inline constexpr uint8_t kWireVersion = 0x05;
 inline constexpr uint8_t wire_generation(uint8_t version) {
   return version >> 4;
 }

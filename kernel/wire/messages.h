@@ -87,10 +87,21 @@ struct Nack {
   friend bool operator==(const Nack&, const Nack&) = default;
 };
 
+// A label a node gives itself (`--tag role=cache`), carried in membership gossip like
+// memberlist's node meta: it changes only with the node's incarnation. Limits and order:
+// kernel/membership/tags.h.
+struct Tag {
+  std::string key;
+  std::string value;
+  friend bool operator==(const Tag&, const Tag&) = default;
+};
+using Tags = std::vector<Tag>;
+
 struct Alive {
   Incarnation incarnation = 0;
   std::string node;
   Address addr;
+  Tags tags;  // the node's tags at this incarnation (revision 5; earlier: none said)
   friend bool operator==(const Alive&, const Alive&) = default;
 };
 
@@ -114,6 +125,7 @@ struct MemberRecord {
   Address addr;
   Incarnation incarnation = 0;
   MemberState state = MemberState::kAlive;
+  Tags tags;  // revision 5: sent after all the records (see codec.cpp)
   friend bool operator==(const MemberRecord&, const MemberRecord&) = default;
 };
 

@@ -146,6 +146,8 @@ int members(int argc, const char* const* argv) {
   po::options_description own("Flags");
   own.add_options()("status", po::value<std::string>(),
                     "only members in these states: alive, suspect, dead, left (comma-separated)")(
+      "tag", po::value<std::vector<std::string>>()->composing(),
+      "KEY=VALUE: only members with this tag (may repeat: all of them)")(
       "json", "print the node's JSON as it is");
   Parsed p;
   if (auto end = parse(argc, argv, own,
@@ -154,7 +156,14 @@ int members(int argc, const char* const* argv) {
   }
   if (!p.positional.empty()) return say(kUsage, "members takes no arguments");
   std::string target = "/_cluster/members";
-  if (p.vm.count("status")) target += "?status=" + p.vm["status"].as<std::string>();
+  std::string query;
+  if (p.vm.count("status")) query += "&status=" + p.vm["status"].as<std::string>();
+  if (p.vm.count("tag")) {
+    for (const std::string& tag : p.vm["tag"].as<std::vector<std::string>>()) {
+      query += "&tag=" + key_target(tag).substr(1);  // percent-encoded
+    }
+  }
+  if (!query.empty()) target += "?" + query.substr(1);
   auto r = call(p, "GET", target);
   if (!r) return say(kUnreachable, r.error().detail);
   if (r->status != 200) return unexpected(*r);
@@ -167,14 +176,21 @@ int members(int argc, const char* const* argv) {
   if (ec || !doc.is_object() || !doc.as_object().contains("members")) {
     return say(kFailed, "the node's member list is not the JSON expected");
   }
-  std::vector<std::vector<std::string>> rows{{"NAME", "ADDRESS", "STATE", "INCARNATION"}};
+  std::vector<std::vector<std::string>> rows{{"NAME", "ADDRESS", "STATE", "INCARNATION", "TAGS"}};
   for (const json::value& m : doc.at("members").as_array()) {
     const json::object& o = m.as_object();
     std::string name = json::value_to<std::string>(o.at("name"));
     if (o.at("self").as_bool()) name += " (this node)";
+    std::string tags;
+    if (const json::value* t = o.if_contains("tags"); t != nullptr && t->is_object()) {
+      for (const auto& [key, value] : t->as_object()) {
+        if (!tags.empty()) tags += ",";
+        tags += std::string(key) + "=" + (value.is_string() ? std::string(value.as_string()) : "");
+      }
+    }
     rows.push_back({name, json::value_to<std::string>(o.at("address")),
                     json::value_to<std::string>(o.at("state")),
-                    std::to_string(o.at("incarnation").to_number<uint64_t>())});
+                    std::to_string(o.at("incarnation").to_number<uint64_t>()), tags});
   }
   std::vector<size_t> width(rows.front().size(), 0);
   for (const auto& row : rows) {
@@ -187,6 +203,8 @@ int members(int argc, const char* const* argv) {
       line += row[i];
       if (i + 1 < row.size()) line += std::string(width[i] - row[i].size() + 2, ' ');
     }
+    while (!line.empty() && line.back() == ' ')
+      line.pop_back();
     std::printf("%s\n", line.c_str());
   }
   return kDone;

@@ -1,7 +1,7 @@
 // The operator's command line: `cluster-kv COMMAND ...` talks to a node's HTTP API, so
 // scripts and people need neither curl nor JSON tools.
 //
-//   cluster-kv members [--status alive,suspect,...] [--json]   the members, as a table
+//   cluster-kv members [--status S,...] [--tag K=V] [--json]   the members, as a table
 //   cluster-kv health [--json]                                 the node's health
 //   cluster-kv get KEY                                         the value, on stdout
 //   cluster-kv put KEY [VALUE]                                 (no VALUE: stdin) prints the ETag

@@ -270,6 +270,10 @@ void MdnsDiscovery::Impl::add_service_and_commit(AvahiEntryGroup* g) {
   const std::string http = "http=" + std::to_string(options.http_port);
   AvahiStringList* txt = avahi_string_list_new(cluster.c_str(), node.c_str(), gossip.c_str(),
                                                http.c_str(), static_cast<const char*>(nullptr));
+  for (const auto& [key, value] : options.tags) {
+    const std::string item = "tag." + key + "=" + value;
+    if (txt != nullptr && item.size() <= 255) txt = avahi_string_list_add(txt, item.c_str());
+  }
   if (txt == nullptr) {
     log("mDNS: cannot publish (out of memory)");
     return;
@@ -298,8 +302,7 @@ bool MdnsDiscovery::Impl::rename(const char* why) {
   std::string old = std::move(service_name);
   service_name = alternative;
   avahi_free(alternative);
-  log("mDNS: service name " + quote(old) + " is taken (" + why + "); using " +
-      quote(service_name));
+  log("mDNS: service name " + quote(old) + " is taken (" + why + "); using " + quote(service_name));
   return true;
 }
 

@@ -39,6 +39,8 @@ struct MdnsOptions {
   std::string node_name;     // ourselves: never reported; the service instance name
   uint16_t gossip_port = 0;  // advertised: SRV port and TXT gossip=
   uint16_t http_port = 0;    // TXT http=
+  // TXT "tag.KEY=VALUE", one string each (at most 255 bytes: longer tags are left out).
+  std::vector<std::pair<std::string, std::string>> tags;
   // Called from Avahi's thread for each resolved peer of our cluster (may repeat).
   std::function<void(const MdnsPeer&)> on_peer;
   // One-line log messages (info level). May be empty.

@@ -224,6 +224,21 @@ std::optional<std::string_view> raw_param(std::string_view query, std::string_vi
 
 }  // namespace
 
+std::vector<std::string> query_params(std::string_view query, std::string_view name) {
+  std::vector<std::string> values;
+  while (!query.empty()) {
+    const size_t amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    const size_t eq = pair.find('=');
+    if (pair.substr(0, eq) == name) {
+      values.emplace_back(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1));
+    }
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return values;
+}
+
 Result<std::string> query_param(std::string_view query, std::string_view name) {
   return percent_decode(raw_param(query, name).value_or(std::string_view()));
 }
@@ -297,21 +312,19 @@ void HttpApi::handle(HttpRequest request, Done done) {
     return;
   }
   Route which = routed->route;
-  std::vector<MemberState> states;
+  MemberFilter filter;
   if (which == Route::kMembers) {
-    auto status = query_param(routed->query, "status");
-    auto parsed =
-        status ? parse_member_states(*status) : Result<std::vector<MemberState>>(status.error());
+    auto parsed = member_filter(routed->query);
     if (!parsed) {
       finish(text(400, parsed.error().detail));
       return;
     }
-    states = std::move(*parsed);
+    filter = std::move(*parsed);
   }
   driver_.view(
-      [this, which, states = std::move(states), finish = std::move(finish)](NodeView view) {
+      [this, which, filter = std::move(filter), finish = std::move(finish)](NodeView view) {
         if (which == Route::kMembers) {
-          finish(json(members_json(view, states)));
+          finish(json(members_json(view, filter)));
         } else if (which == Route::kHealth) {
           // 503 while the node cannot serve as a member: still joining, or leaving.
           HttpResponse r = json(health_json(view, driver_.stopping()));

@@ -13,8 +13,8 @@
 //                                 application/octet-stream); 200 (empty body) + ETag
 //   DELETE /{key}                 200, or 404 when no member holds the key (a 404 that is
 //                                 not current still writes the delete)
-//   GET /_cluster/members[?status=alive,suspect]
-//                                 members as JSON: name, address, state, incarnation
+//   GET /_cluster/members[?status=alive,suspect][&tag=KEY=VALUE...]
+//                                 members as JSON: name, address, state, incarnation, tags
 //   GET /_cluster/health          200 {"status":"ok",...} once the node serves requests
 //   GET /_cluster/metrics         Prometheus text format
 //   GET /_cluster/keys            listing and export (listing.h)
@@ -134,6 +134,8 @@ Result<RoutedTarget> route_target(std::string_view target, size_t max_key_bytes)
 // The value of `name` in a query string ("a=1&timeout=2s"), percent-decoded; empty when
 // absent. A bad escape is an error.
 Result<std::string> query_param(std::string_view query, std::string_view name);
+// Every `name` parameter's value as sent (undecoded), in order ("tag=a=1&tag=b=2").
+std::vector<std::string> query_params(std::string_view query, std::string_view name);
 // Whether the query string names `name` at all ("?values", "?values=", "?values=1").
 bool has_param(std::string_view query, std::string_view name);
 // A duration parameter (`?timeout=2s`, `?ttl=1h`): none when absent; an error naming the

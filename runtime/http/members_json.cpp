@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <boost/json.hpp>
 
+#include "kernel/membership/tags.h"
+#include "runtime/http/http_api.h"
+
 namespace ckv {
 namespace json = boost::json;
 
@@ -39,19 +42,48 @@ Result<std::vector<MemberState>> parse_member_states(std::string_view text) {
   return states;
 }
 
-std::string members_json(const NodeView& view, const std::vector<MemberState>& states) {
+Result<MemberFilter> member_filter(std::string_view query) {
+  MemberFilter filter;
+  auto status = query_param(query, "status");
+  if (!status) return status.error();
+  auto states = parse_member_states(*status);
+  if (!states) return states.error();
+  filter.states = std::move(*states);
+  for (const std::string& raw : query_params(query, "tag")) {
+    auto tag = percent_decode(raw);
+    if (!tag) return Error{ErrorCode::kInvalidArgument, "tag: " + tag.error().detail};
+    const size_t eq = tag->find('=');
+    if (eq == std::string::npos) {
+      return Error{ErrorCode::kInvalidArgument,
+                   "tag: '" + tag->substr(0, 80) + "' is not KEY=VALUE"};
+    }
+    filter.tags.push_back(wire::Tag{tag->substr(0, eq), tag->substr(eq + 1)});
+  }
+  return filter;
+}
+
+std::string members_json(const NodeView& view, const MemberFilter& filter) {
   json::array members;
   json::object counts{{"alive", 0}, {"suspect", 0}, {"dead", 0}, {"left", 0}};
   for (const MemberInfo& m : view.members) {
     counts[to_string(m.state)] = counts[to_string(m.state)].as_int64() + 1;
-    if (!states.empty() && std::find(states.begin(), states.end(), m.state) == states.end()) {
+    if (!filter.states.empty() &&
+        std::find(filter.states.begin(), filter.states.end(), m.state) == filter.states.end()) {
       continue;
     }
+    const bool tagged =
+        std::all_of(filter.tags.begin(), filter.tags.end(),
+                    [&](const wire::Tag& t) { return has_tag(m.tags, t.key, t.value); });
+    if (!tagged) continue;
+    json::object tags;
+    for (const wire::Tag& t : m.tags)
+      tags[t.key] = t.value;
     members.push_back(json::object{{"name", m.name},
                                    {"address", m.address.to_string()},
                                    {"state", to_string(m.state)},
                                    {"incarnation", m.incarnation},
-                                   {"self", m.self}});
+                                   {"self", m.self},
+                                   {"tags", std::move(tags)}});
   }
   json::object out{
       {"node", self_name(view)}, {"members", std::move(members)}, {"counts", std::move(counts)}};

@@ -11,11 +11,20 @@
 
 namespace ckv {
 
-// {"node": "<self>", "members": [{"name", "address", "state", "incarnation", "self"}, ...],
-//  "counts": {"alive": n, "suspect": n, "dead": n, "left": n}}
-// `states`: only members in these states are listed (counts are of every member); empty:
-// all of them.
-std::string members_json(const NodeView& view, const std::vector<MemberState>& states = {});
+// {"node": "<self>", "members": [{"name", "address", "state", "incarnation", "self",
+//  "tags": {"key": "value", ...}}, ...], "counts": {"alive": n, "suspect": n, "dead": n,
+//  "left": n}}
+// Only members in one of `filter.states` (none: any) holding every tag of `filter.tags`
+// are listed; counts are of every member.
+struct MemberFilter {
+  std::vector<MemberState> states;
+  wire::Tags tags;
+};
+std::string members_json(const NodeView& view, const MemberFilter& filter = {});
+
+// The filter of `?status=alive,suspect&tag=role=cache&tag=az=1`; an error naming the bad
+// parameter.
+Result<MemberFilter> member_filter(std::string_view query);
 
 // The states a `?status=alive,suspect` parameter names; an error for an unknown one.
 Result<std::vector<MemberState>> parse_member_states(std::string_view text);

@@ -17,22 +17,29 @@ rc() {
     fail "$what: want exit $want, got $got: $(head -c 300 "$work/err") / $(head -c 300 "$work/out")"
 }
 
-start_node one 19900 17900 --no-mdns
-start_node two 19901 17901 --no-mdns --join 127.0.0.1:17900
+start_node one 19900 17900 --no-mdns --tag role=cache --tag az=z1
+start_node two 19901 17901 --no-mdns --join 127.0.0.1:17900 --tag role=db
 wait_for 10 "two nodes form a cluster" sees 19900 alive 2
 export CLUSTER_KV_NODE=http://127.0.0.1:19900
 
 echo "# members and health"
 rc 0 "members" members
-head -1 "$work/out" | grep -q '^NAME  *ADDRESS  *STATE  *INCARNATION$' && pass "members prints a table head" ||
+head -1 "$work/out" | grep -q '^NAME  *ADDRESS  *STATE  *INCARNATION  *TAGS$' && pass "members prints a table head" ||
   fail "members head: $(head -1 "$work/out")"
-grep -q '^one (this node)  *127.0.0.1:17900  *alive' "$work/out" && grep -q '^two  *127.0.0.1:17901  *alive' "$work/out" &&
+grep -q '^one (this node)  *127.0.0.1:17900  *alive  *1  *az=z1,role=cache$' "$work/out" &&
+  grep -q '^two  *127.0.0.1:17901  *alive  *1  *role=db$' "$work/out" &&
   pass "members lists both, this node marked" || fail "members: $(cat "$work/out")"
 rc 0 "members --status dead" members --status dead
 expect "no dead member: the head only" 1 "$(wc -l < "$work/out")"
 rc 0 "members --json" members --json --status alive
 expect "--json is the node's JSON" 2 "$(jq '.members | length' "$work/out")"
 rc 2 "members --status bogus is refused by the node (400)" members --status bogus
+rc 0 "members --tag" members --tag role=db
+expect "--tag lists the tagged member only" "two" "$(tail -n +2 "$work/out" | awk '{ print $1 }')"
+rc 0 "members --tag twice: both must hold" members --tag role=cache --tag az=z1 --json
+expect "the node holding both" "one" "$(jq -r '.members[].name' "$work/out")"
+expect "tags in the JSON" '{"az":"z1","role":"cache"}' "$(jq -c '.members[0].tags' "$work/out")"
+rc 2 "a tag filter that is not KEY=VALUE (400)" members --tag oops
 rc 0 "health of a serving node" health
 grep -q '^ok: node one, 2 members alive$' "$work/out" && pass "health says ok" || fail "health: $(cat "$work/out")"
 

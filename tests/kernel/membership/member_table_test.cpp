@@ -72,9 +72,9 @@ TEST(MemberTable, InsertsAtRandomPositions) {
 }
 
 TEST(MemberTable, MemberIsCompact) {
-  // 40 bytes a member plus at most 8 of index: the 64 KiB per simulated node at 1000
-  // members depends on it.
-  EXPECT_LE(sizeof(Member), 40u);
+  // 48 bytes a member (its tags out of line) plus at most 8 of index: the 64 KiB per
+  // simulated node at 1000 members depends on it.
+  EXPECT_LE(sizeof(Member), 48u);
 }
 
 }  // namespace

@@ -613,3 +613,48 @@ TEST_F(OneNode, WithoutLifeguardTheSuspicionTimeoutIsFixedAndHealthIsIgnored) {
 
 }  // namespace
 }  // namespace ckv
+
+namespace ckv {
+namespace {
+
+TEST_F(OneNode, TakesTagsWithNewerIncarnationsOnly) {
+  const wire::Tags cache{{"role", "cache"}};
+  const wire::Tags db{{"az", "z1"}, {"role", "db"}};
+  receive(kB, {wire::Alive{1, "b", kB, cache}});
+  EXPECT_EQ(member("b")->tags, cache);
+  receive(kB, {wire::Alive{1, "b", kB, db}});  // the same incarnation: not news
+  EXPECT_EQ(member("b")->tags, cache);
+  receive(kB, {wire::Alive{2, "b", kB, db}});
+  EXPECT_EQ(member("b")->tags, db);
+  receive(kB, {wire::Alive{3, "b", kB, {}}});  // tags removed
+  EXPECT_TRUE(member("b")->tags.empty());
+}
+
+TEST_F(OneNode, RetaggingBumpsTheIncarnationAndGossipsTheTags) {
+  know_b_c_d();
+  const Incarnation before = node_->membership().incarnation();
+  const wire::Tags tags{{"role", "cache"}};
+  ASSERT_TRUE(node_->set_tags(now(), tags).ok());
+  EXPECT_EQ(node_->membership().incarnation(), before + 1);
+  EXPECT_EQ(member("a")->tags, tags);
+  EXPECT_EQ(node_->stats().tag_changes, 1u);
+  // The same tags again change nothing.
+  ASSERT_TRUE(node_->set_tags(now(), tags).ok());
+  EXPECT_EQ(node_->membership().incarnation(), before + 1);
+  // Tags out of bounds are refused, and nothing changes.
+  EXPECT_FALSE(node_->set_tags(now(), {{"bad key", "x"}}).ok());
+  EXPECT_FALSE(node_->set_tags(now(), {{"b", "1"}, {"a", "2"}}).ok());  // unsorted
+  EXPECT_EQ(node_->membership().tags(), tags);
+  // The news rides on what the node sends next.
+  bool told = false;
+  for (int i = 0; i < 20 && !told; ++i) {
+    advance(100ms);
+    for (const auto& [to, alive] : sent_of<wire::Alive>(take_sent())) {
+      told |= alive.node == "a" && alive.incarnation == before + 1 && alive.tags == tags;
+    }
+  }
+  EXPECT_TRUE(told);
+}
+
+}  // namespace
+}  // namespace ckv

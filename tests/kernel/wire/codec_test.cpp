@@ -305,3 +305,45 @@ TEST(Codec, ForEachFrameWalksFramesWithoutDecoding) {
 
 }  // namespace
 }  // namespace ckv::wire
+
+namespace ckv::wire {
+namespace {
+
+// Tags came in revision 5, at the ends of Alive and PushPull: a revision-4 packet (without
+// them) still decodes, as tagless; and they round-trip.
+TEST(CodecTags, RevisionFourAliveAndPushPullDecodeWithoutTags) {
+  const Message tagged[] = {
+      Alive{3, "n2", {1, 2}, {{"role", "db"}}},
+      PushPull{false,
+               true,
+               "n1",
+               {1, 1},
+               {MemberRecord{"n2", {1, 2}, 3, MemberState::kAlive, {{"az", "z"}}}}}};
+  std::vector<Message> both;
+  ASSERT_TRUE(decode(encode_packet(tagged), both).ok());
+  ASSERT_EQ(both.size(), 2u);
+  EXPECT_EQ(both[0], tagged[0]);
+  EXPECT_EQ(both[1], tagged[1]);
+  // The same frames as revision 4 wrote them: everything up to the tags.
+  const Message untagged[] = {Alive{3, "n2", {1, 2}}};
+  std::vector<uint8_t> old = encode_packet(untagged);
+  old[0] = 0x04;
+  old.pop_back();  // the tag count (0)
+  old[2] -= 1;     // the frame's length
+  std::vector<Message> decoded;
+  const Status s = decode(old, decoded);
+  ASSERT_TRUE(s.ok()) << s.error().detail;
+  ASSERT_EQ(decoded.size(), 1u);
+  EXPECT_EQ(decoded[0], untagged[0]);
+}
+
+TEST(CodecTags, TagsOutOfBoundsAreMalformed) {
+  const Message unsorted[] = {Alive{3, "n2", {1, 2}, {{"b", ""}, {"a", ""}}}};
+  std::vector<Message> out;
+  EXPECT_FALSE(decode(encode_packet(unsorted), out).ok());
+  const Message bad_key[] = {Alive{3, "n2", {1, 2}, {{"a b", ""}}}};
+  EXPECT_FALSE(decode(encode_packet(bad_key), out).ok());
+}
+
+}  // namespace
+}  // namespace ckv::wire

@@ -3,6 +3,7 @@
 
 #include <rapidcheck.h>
 
+#include <map>
 #include <string>
 
 #include "kernel/wire/codec.h"
@@ -198,6 +199,24 @@ inline rc::Gen<Message> gen_message() {
   return rc::gen::oneOf(gen_membership_message(), gen_kv_message());
 }
 
+// Tags within kernel/membership/tags.h's bounds, sorted by key (a map keeps them so).
+inline rc::Gen<Tags> gen_tags() {
+  using namespace rc;
+  auto key = gen::map(gen::pair(gen::element('a', 'z', 'A', '0', '9', '.', '_', '-'),
+                                gen::container<std::string>(gen::element('a', 'b', 'z', '.'))),
+                      [](auto p) { return std::string(1, p.first) + p.second.substr(0, 7); });
+  auto value = gen::map(gen::container<std::string>(gen::inRange<char>(0x20, 0x7f)),
+                        [](std::string s) { return s.substr(0, 12); });
+  return gen::map(gen::container<std::map<std::string, std::string>>(key, value), [](auto m) {
+    Tags tags;
+    for (auto& [k, v] : m) {
+      if (tags.size() == 16) break;
+      tags.push_back(Tag{k, v});
+    }
+    return tags;
+  });
+}
+
 inline rc::Gen<Message> gen_membership_message() {
   using namespace rc;
   return gen::oneOf(
@@ -212,9 +231,9 @@ inline rc::Gen<Message> gen_membership_message() {
           }),
       gen::map(gen::arbitrary<uint32_t>(), [](uint32_t s) -> Message { return Ack{s}; }),
       gen::map(gen::arbitrary<uint32_t>(), [](uint32_t s) -> Message { return Nack{s}; }),
-      gen::map(gen::tuple(gen::arbitrary<uint32_t>(), gen_name(), gen_address()),
+      gen::map(gen::tuple(gen::arbitrary<uint32_t>(), gen_name(), gen_address(), gen_tags()),
                [](auto t) -> Message {
-                 return Alive{std::get<0>(t), std::get<1>(t), std::get<2>(t)};
+                 return Alive{std::get<0>(t), std::get<1>(t), std::get<2>(t), std::get<3>(t)};
                }),
       gen::map(gen::tuple(gen::arbitrary<uint32_t>(), gen_name(), gen_name()),
                [](auto t) -> Message {
@@ -225,13 +244,13 @@ inline rc::Gen<Message> gen_membership_message() {
                  return Dead{std::get<0>(t), std::get<1>(t), std::get<2>(t)};
                }),
       gen::map(gen::tuple(gen::arbitrary<bool>(), gen::arbitrary<bool>(), gen_name(), gen_address(),
-                          gen::container<std::vector<MemberRecord>>(
-                              gen::map(gen::tuple(gen_name(), gen_address(),
-                                                  gen::arbitrary<uint32_t>(), gen_state()),
-                                       [](auto r) {
-                                         return MemberRecord{std::get<0>(r), std::get<1>(r),
-                                                             std::get<2>(r), std::get<3>(r)};
-                                       }))),
+                          gen::container<std::vector<MemberRecord>>(gen::map(
+                              gen::tuple(gen_name(), gen_address(), gen::arbitrary<uint32_t>(),
+                                         gen_state(), gen_tags()),
+                              [](auto r) {
+                                return MemberRecord{std::get<0>(r), std::get<1>(r), std::get<2>(r),
+                                                    std::get<3>(r), std::get<4>(r)};
+                              }))),
                [](auto t) -> Message {
                  return PushPull{std::get<0>(t), std::get<1>(t), std::get<2>(t), std::get<3>(t),
                                  std::get<4>(t)};
