@@ -107,6 +107,15 @@ void Node::leave(Now now) {
   kv_->settle_reads(now);
 }
 
+Status Node::force_leave(Now now, std::string_view member) {
+  kv_->observe(now);
+  const size_t first = outbox_.changes.size();
+  Status s = membership_.force_leave(now.mono, member);
+  forward_changes(now, first);
+  kv_->settle_reads(now);
+  return s;
+}
+
 Status Node::set_tags(Now now, wire::Tags tags) {
   kv_->observe(now);
   const size_t first = outbox_.changes.size();

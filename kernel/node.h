@@ -55,6 +55,8 @@ class Node {
   // This node's tags (kernel/membership/tags.h), gossiped to every member with an
   // incarnation bump; tags out of bounds are refused.
   Status set_tags(Now now, wire::Tags tags);
+  // Marks a failed member left (Membership::force_leave); errors say why not.
+  Status force_leave(Now now, std::string_view member);
   bool leave_complete() const { return membership_.leave_complete(); }
 
   void on_message(Now now, const Address& from, Channel channel, std::span<const uint8_t> bytes);

@@ -34,6 +34,7 @@ struct NodeStats {
   uint64_t suspicion_timeouts = 0;  // suspicions this node turned into "dead"
   uint64_t refutations = 0;         // times this node refuted news of its own failure
   uint64_t tag_changes = 0;         // times this node gave itself new tags
+  uint64_t forced_leaves = 0;       // failed members an operator marked left here
   uint64_t misdirected_pings = 0;   // pings for a name that is not ours
   uint64_t address_conflicts = 0;   // alive news giving a live member another address
   uint64_t relays_dropped = 0;      // indirect pings refused: not from a member, or too many
@@ -121,6 +122,8 @@ inline constexpr NodeCounter kNodeCounters[] = {
     {"ckv_refutations_total", &NodeStats::refutations,
      "Times this node refuted news of its failure."},
     {"ckv_tag_changes_total", &NodeStats::tag_changes, "Times this node gave itself new tags."},
+    {"ckv_forced_leaves_total", &NodeStats::forced_leaves,
+     "Failed members an operator marked left through this node."},
     {"ckv_misdirected_pings_total", &NodeStats::misdirected_pings,
      "Pings for a name that is not this node's."},
     {"ckv_address_conflicts_total", &NodeStats::address_conflicts,

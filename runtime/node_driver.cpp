@@ -488,6 +488,18 @@ void NodeDriver::shutdown(Duration max_wait, std::function<void()> done) {
   });
 }
 
+void NodeDriver::force_leave(std::string member, std::function<void(Status)> done) {
+  asio::post(strand_, [this, member = std::move(member), done = std::move(done)] {
+    if (stopping_) {
+      done(Error{ErrorCode::kUnavailable, "the node is shutting down"});
+      return;
+    }
+    Status s = node_->force_leave(now(), member);
+    after_input();
+    done(std::move(s));
+  });
+}
+
 void NodeDriver::wait_for_leave(MonoTime give_up, std::function<void()> done) {
   if (node_->leave_complete() || now().mono >= give_up) {
     log_info(node_->leave_complete() ? "left the cluster" : "leave timed out; stopping anyway");

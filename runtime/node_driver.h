@@ -133,6 +133,8 @@ class NodeDriver {
   // started in plaintext stays so: `done(false)`.
   void set_keyring(std::shared_ptr<const Keyring> keyring, std::function<void(bool)> done);
   void view(std::function<void(NodeView)> done);
+  // An operator's force-leave of a failed member (Node::force_leave); `done` on the strand.
+  void force_leave(std::string member, std::function<void(Status)> done);
   // Leaves gracefully (waits up to `max_wait` for the news to spread), closes the sockets,
   // flushes the store, then calls `done` on the strand.
   void shutdown(Duration max_wait, std::function<void()> done);

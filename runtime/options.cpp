@@ -26,7 +26,8 @@ po::options_description run_flags() {
       "cluster-kv: a distributed key-value store node.\n\nUsage:\n"
       "  cluster-kv [flags]                        run a node\n"
       "  cluster-kv backup --data-dir D --to DIR   back up a data directory\n"
-      "  cluster-kv members|health|get|put|delete  ask a running node (COMMAND --help)\n"
+      "  cluster-kv members|health|force-leave|get|put|delete\n"
+      "                                            ask a running node (COMMAND --help)\n"
       "\nFlags");
   // clang-format off
   d.add_options()
@@ -228,7 +229,7 @@ Command parse_run(int argc, const char* const* argv) {
     if (option.position_key != -1 || option.string_key.empty()) {
       const std::string word = option.original_tokens.empty() ? "" : option.original_tokens[0];
       return UsageError{"unknown command or stray argument '" + word +
-                        "' (commands: backup, members, health, get, put, delete)"};
+                        "' (commands: backup, members, health, force-leave, get, put, delete)"};
     }
   }
   po::store(parsed, vm);

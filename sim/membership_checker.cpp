@@ -64,6 +64,27 @@ void MembershipChecker::on_change(MonoTime now, uint32_t observer, const MemberC
   }
 }
 
+void MembershipChecker::on_force_leave(MonoTime now, uint32_t at, uint32_t subject,
+                                       std::optional<MemberState> before, const Status& result,
+                                       std::optional<MemberState> after) {
+  const std::string what = nodes_[at].name + " forcing " + nodes_[subject].name + " out";
+  const bool held_dead = before == MemberState::kDead || before == MemberState::kLeft;
+  if (result.ok() != held_dead) {
+    violate(now, "force-leave takes exactly the failed",
+            what + (result.ok() ? " succeeded though it held it " +
+                                      std::string(before ? to_string(*before) : "unknown")
+                                : " was refused though it held it dead: " + result.error().detail));
+    return;
+  }
+  if (!result.ok()) return;
+  if (after != MemberState::kLeft) {
+    violate(now, "force-leave takes exactly the failed",
+            what + " left it " + (after ? to_string(*after) : "unknown"));
+  }
+  if (forced_out_.size() < nodes_.size()) forced_out_.resize(nodes_.size(), false);
+  forced_out_[subject] = true;
+}
+
 bool MembershipChecker::check_views(MonoTime now) {
   std::string live_problem;
   std::string departed_problem;
@@ -90,6 +111,19 @@ bool MembershipChecker::check_views(MonoTime now) {
           departed_problem =
               observer.name + " sees departed " + subject.name + " as " + to_string(m->state);
         }
+      }
+    }
+  }
+  // A node forced out (and still down) is left, not dead, wherever it is known.
+  for (uint32_t b = 0; b < forced_out_.size() && departed_problem.empty(); ++b) {
+    if (!forced_out_[b] || nodes_[b].status != NodeStatus::kDown) continue;
+    for (const SimNode& observer : nodes_) {
+      if (observer.status != NodeStatus::kUp) continue;
+      const Member* m = observer.kernel->members().find(nodes_[b].name);
+      if (m != nullptr && m->state != MemberState::kLeft) {
+        departed_problem =
+            observer.name + " sees " + nodes_[b].name + ", forced out, as " + to_string(m->state);
+        break;
       }
     }
   }

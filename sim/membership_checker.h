@@ -8,11 +8,14 @@
 //  - accuracy: on a run whose network never loses, delays beyond its base latency,
 //    partitions or clogs, and with no paused node, no node that has never crashed is ever
 //    declared dead.
+//  - force-leave: an operator's force-leave is refused for a member held alive or suspect,
+//    and marks one held dead left.
 // Liveness, once faults stop (bounds from bounds.h):
 //  - convergence: every running node sees exactly the running nodes as alive, each with
 //    the tags it last gave itself (the simulator retags nodes through the chaos);
 //  - detection: nodes that crashed for good or left are seen as dead or left by all;
-//  - a node that left is seen the same way by everyone (left, or dead if nobody heard).
+//  - a node that left is seen the same way by everyone (left, or dead if nobody heard);
+//    a node forced out (crashed for good) is seen left by everyone.
 // It also counts false failure verdicts (a running node declared dead), split by whether
 // the accused was ever paused: the measure Lifeguard is meant to improve.
 #pragma once
@@ -40,6 +43,12 @@ class MembershipChecker {
   MembershipChecker(const std::vector<SimNode>& nodes, bool perfect_network);
 
   void on_change(MonoTime now, uint32_t observer, const MemberChange& change);
+  // An operator at `at` forced `subject` out: refused exactly when `at` held it alive or
+  // suspect (or not at all), and then left in `at`'s view; once forced, every running
+  // node must come to see it left (the detection bound), not dead.
+  void on_force_leave(MonoTime now, uint32_t at, uint32_t subject,
+                      std::optional<MemberState> before, const Status& result,
+                      std::optional<MemberState> after);
 
   // Evaluates every running node's view; returns true when both liveness predicates hold.
   bool check_views(MonoTime now);
@@ -60,6 +69,7 @@ class MembershipChecker {
   const std::vector<SimNode>& nodes_;
   const bool perfect_network_;
   std::unordered_map<std::string, uint32_t> index_;
+  std::vector<bool> forced_out_;  // by node: an operator forced it out
   std::vector<Violation> violations_;
   uint64_t false_failures_ = 0;
   uint64_t false_failures_of_paused_ = 0;

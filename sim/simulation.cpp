@@ -308,6 +308,61 @@ Simulation::Simulation(SimConfig config)
   queue_.push(MonoTime{} + config_.chaos, Event{EventKind::kQuiet});
 }
 
+void Simulation::schedule_force_leave(uint32_t subject, bool at_quiet) {
+  if (config_.faults != FaultMode::kSwarm) return;
+  if (!force_rng_) force_rng_.emplace(derive(config_.seed, 18));
+  Prng& rng = *force_rng_;
+  // Each crash for good is forced out once: half soon after it, half at the quiet phase.
+  if (force_at_quiet_.size() < nodes_.size()) force_at_quiet_.resize(nodes_.size(), false);
+  if (at_quiet) {
+    if (!force_at_quiet_[subject]) return;
+    force_at_quiet_[subject] = false;
+  } else if (rng.below(2) == 0) {
+    force_at_quiet_[subject] = true;
+    return;
+  }
+  std::vector<uint32_t> up;
+  for (uint32_t i = 0; i < nodes_.size(); ++i)
+    if (nodes_[i].status == NodeStatus::kUp) up.push_back(i);
+  if (up.empty()) return;
+  Event e{EventKind::kForceLeave, up[rng.below(up.size())], subject};
+  e.index = 40;  // tries, 2 s apart
+  queue_.push(now_ + rng.between(Duration(std::chrono::milliseconds(100)),
+                                 Duration(std::chrono::seconds(5))),
+              std::move(e));
+  force_leaves_pending_++;
+}
+
+void Simulation::force_leave(uint32_t at, uint32_t subject, uint64_t tries_left) {
+  SimNode& n = nodes_[at];
+  if (n.status != NodeStatus::kUp || nodes_[subject].status != NodeStatus::kDown) {
+    force_leaves_pending_--;  // the operator's node went away (or the subject came back)
+    return;
+  }
+  if (n.paused_until > now_ || n.committing) {  // a stalled process takes no command yet
+    Event e{EventKind::kForceLeave, at, subject};
+    e.index = tries_left;
+    queue_.push(std::max(n.paused_until, now_ + std::chrono::milliseconds(100)), std::move(e));
+    return;
+  }
+  const Member* m = n.kernel->members().find(nodes_[subject].name);
+  const std::optional<MemberState> before = m ? std::optional(m->state) : std::nullopt;
+  const Status s = n.kernel->force_leave(now_for(at), nodes_[subject].name);
+  m = n.kernel->members().find(nodes_[subject].name);
+  checker_.on_force_leave(now_, at, subject, before, s, m ? std::optional(m->state) : std::nullopt);
+  drain(at);
+  if (s.ok()) {
+    trace_.note(now_, n.name + " forced " + nodes_[subject].name + " out");
+    force_leaves_pending_--;
+  } else if (tries_left > 1) {
+    Event e{EventKind::kForceLeave, at, subject};
+    e.index = tries_left - 1;
+    queue_.push(now_ + std::chrono::seconds(2), std::move(e));
+  } else {
+    force_leaves_pending_--;
+  }
+}
+
 void Simulation::retag(uint32_t i, uint64_t choice) {
   SimNode& n = nodes_[i];
   // A process that is down, paused or waiting for its disk takes no command.
@@ -444,6 +499,9 @@ void Simulation::dispatch(MonoTime at, Event&& e) {
     case EventKind::kRetag:
       retag(e.node, e.index);
       break;
+    case EventKind::kForceLeave:
+      force_leave(e.node, e.from, e.index);
+      break;
     case EventKind::kCheck:
       check();
       break;
@@ -572,6 +630,8 @@ void Simulation::crash(uint32_t i, Duration down_for) {
   if (down_for > Duration(0)) {
     n.restart_at = now_ + down_for;
     queue_.push(n.restart_at, Event{EventKind::kRestart, i});
+  } else {
+    schedule_force_leave(i, /*at_quiet=*/false);  // gone for good: an operator steps in
   }
 }
 
@@ -780,6 +840,11 @@ void Simulation::begin_quiet() {
     }
     if (n.status == NodeStatus::kDown && n.restart_at != kNever) start_node(i, true);
   }
+  for (uint32_t b = 0; b < nodes_.size(); ++b) {
+    if (nodes_[b].status == NodeStatus::kDown && nodes_[b].restart_at == kNever) {
+      schedule_force_leave(b, /*at_quiet=*/true);
+    }
+  }
   queue_.push(now_, Event{EventKind::kCheck});
   if (config_.short_horizon.value_or(false)) {
     queue_.push(now_ + std::chrono::seconds(1), Event{EventKind::kDiscovery});
@@ -795,7 +860,8 @@ void Simulation::check() {
   const auto since = [](const std::optional<MonoTime>& t) { return t.value_or(kNever); };
   const MonoTime stable_since =
       std::max(since(checker_.live_converged_since()), since(checker_.departed_converged_since()));
-  const bool stable = settled && now_ - stable_since >= bounds_.suspicion_max;
+  const bool stable =
+      settled && now_ - stable_since >= bounds_.suspicion_max && force_leaves_pending_ == 0;
   const bool kv = config_.workload.enabled;
   // The reads of the round go out once membership agrees, the invalidations have had two
   // resend intervals (since then, and since the last write was acknowledged), nothing the

@@ -215,6 +215,7 @@ class Simulation {
     kCommitDone,  // node's commit is written
     kDiscovery,   // quiet phase, short reaping: nodes find running nodes they lost (mDNS)
     kRetag,       // chaos phase: node gives itself new tags (index picks them)
+    kForceLeave,  // quiet phase: an operator at `node` forces crashed `from` out
   };
   struct Event {
     EventKind kind;
@@ -269,6 +270,14 @@ class Simulation {
   Now now_for(uint32_t i) const;
   // Node i gives itself the tags `choice` picks (kRetag), as an operator would.
   void retag(uint32_t i, uint64_t choice);
+  // An operator forces a node crashed for good out, through a running node, retrying
+  // every 2 s while that node does not yet hold it dead: half the time soon after the
+  // crash (in the chaos), for the other half at the quiet phase's start.
+  void schedule_force_leave(uint32_t subject, bool at_quiet);
+  void force_leave(uint32_t at, uint32_t subject, uint64_t tries_left);
+  uint32_t force_leaves_pending_ = 0;
+  std::optional<Prng> force_rng_;     // swarm runs only
+  std::vector<bool> force_at_quiet_;  // by node: to be forced out at the quiet phase
   std::optional<uint32_t> index_of(const Address& a) const;
   // The index in "n<index>", for trace records.
   uint32_t subject_index(const std::string& name) const;

@@ -23,9 +23,10 @@ enum class ErrorCode : uint8_t {
   kIoError,             // the store or the operating system failed (the runtime's errors)
   kNoSpace,             // the store refused a write for want of space (a full disk, a bound)
   kUnavailable,         // too busy or not ready now; the same request may work later
+  kNotFound,            // what the operation names does not exist (a member, say)
 };
-inline constexpr size_t kErrorCodeCount = 9;
-static_assert(static_cast<size_t>(ErrorCode::kUnavailable) + 1 == kErrorCodeCount);
+inline constexpr size_t kErrorCodeCount = 10;
+static_assert(static_cast<size_t>(ErrorCode::kNotFound) + 1 == kErrorCodeCount);
 
 const char* to_string(ErrorCode code);
 
@@ -81,6 +82,7 @@ inline constexpr auto kErrorCodeNames = name_table({
     "I/O error",
     "no space",
     "unavailable",
+    "not found",
 });
 static_assert(kErrorCodeNames.size() == kErrorCodeCount, "one name per value");
 

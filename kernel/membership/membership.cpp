@@ -338,8 +338,12 @@ void Membership::on_suspect(MonoTime now, const wire::Suspect& s) {
 
 void Membership::on_dead(MonoTime now, const wire::Dead& d) {
   Member* m = table_.find(d.node);
-  if (m == nullptr || d.incarnation < m->incarnation) return;
+  if (m == nullptr) return;
   const bool is_leave = d.node == d.from;
+  // Older news is dropped, except that a member held dead in fact left (an operator's
+  // force-leave, made by a node that missed the member's last refutation, says so at the
+  // incarnation it knew): both are gone, and everyone should agree how.
+  if (d.incarnation < m->incarnation && !(is_leave && m->state == MemberState::kDead)) return;
 
   if (d.node == name_) {
     if (!leaving_) refute(now, d.incarnation);
@@ -359,7 +363,7 @@ void Membership::on_dead(MonoTime now, const wire::Dead& d) {
   broadcast(d.node, d);
   const MemberState before = m->state;
   const Incarnation before_inc = m->incarnation;
-  m->incarnation = d.incarnation;
+  m->incarnation = std::max(m->incarnation, d.incarnation);
   CKV_ASSERT(m->incarnation >= before_inc && d.node != name_ &&
                  (before == MemberState::kAlive || before == MemberState::kSuspect ||
                   (before == MemberState::kDead && is_leave)),
@@ -406,6 +410,30 @@ void Membership::announce_self(MonoTime now, Incarnation past) {
   self->tags = tags_;
   record_change(now, *self, self->state, before, false);
   broadcast(name_, wire::Alive{incarnation_, name_, address_, tags_});
+}
+
+Status Membership::force_leave(MonoTime now, std::string_view member) {
+  auto refuse = [&](const std::string& why) {
+    return Error{ErrorCode::kInvalidArgument, std::string(member) + " " + why};
+  };
+  if (member == name_) return refuse("is this node: stop it instead (it leaves gracefully)");
+  const Member* m = table_.find(member);
+  if (m == nullptr) {
+    return Error{ErrorCode::kNotFound, "no member named " + std::string(member)};
+  }
+  switch (m->state) {
+    case MemberState::kAlive:
+      return refuse("is alive: only a failed member can be forced out");
+    case MemberState::kSuspect:
+      return refuse("is suspect, not yet failed: wait until it is declared dead");
+    case MemberState::kLeft:
+      return Status();
+    case MemberState::kDead:
+      break;
+  }
+  stats_.forced_leaves++;
+  on_dead(now, wire::Dead{m->incarnation, std::string(member), std::string(member)});
+  return Status();
 }
 
 Status Membership::set_tags(MonoTime now, wire::Tags tags) {

@@ -43,6 +43,13 @@ class Membership {
   // news is gossiped, so every member takes the new tags over the old. Tags out of bounds
   // are refused; the same tags again change nothing.
   Status set_tags(MonoTime now, wire::Tags tags);
+  // An operator's verdict that a failed member is gone for good (serf's force-leave): a
+  // member held dead is marked left at once and the news gossiped, as if it had left
+  // gracefully, so members stop trying to reach it. Refused (kInvalidArgument, saying why)
+  // for a member alive or suspect, and for this node; kNotFound for a name not in the
+  // table. A member already left: nothing to do. Should the member in fact be running, it
+  // refutes the news when it hears it, as any accusation.
+  Status force_leave(MonoTime now, std::string_view member);
   const wire::Tags& tags() const { return tags_; }
   // The leave news has been gossiped as often as any news is, or nobody is left to tell.
   bool leave_complete() const;

@@ -29,7 +29,8 @@ enum Exit : int {
   kFailed = 5,
 };
 
-constexpr std::string_view kCommands[] = {"members", "health", "get", "put", "delete"};
+constexpr std::string_view kCommands[] = {"members", "health", "force-leave",
+                                          "get",     "put",    "delete"};
 
 int say(int code, const std::string& message) {
   std::fprintf(stderr, "cluster-kv: %s\n", message.c_str());
@@ -239,6 +240,25 @@ int health(int argc, const char* const* argv) {
   return r->status == 200 ? kDone : kNo;
 }
 
+int force_leave(int argc, const char* const* argv) {
+  po::options_description own("Flags");
+  Parsed p;
+  if (auto end = parse(argc, argv, own,
+                       "cluster-kv force-leave NAME: marks a failed member left at once, so no "
+                       "member tries to reach it again (refused, exit 1, for a member alive or "
+                       "suspect)",
+                       p)) {
+    return *end;
+  }
+  if (p.positional.size() != 1) return say(kUsage, "force-leave takes one member NAME");
+  auto r = call(p, "POST", "/_cluster/force-leave?node=" + key_target(p.positional[0]).substr(1));
+  if (!r) return say(kUnreachable, r.error().detail);
+  if (r->status == 404 || r->status == 409) return say(kNo, "refused: " + first_line(r->body));
+  if (r->status != 200) return unexpected(*r);
+  std::printf("%s is marked left\n", p.positional[0].c_str());
+  return kDone;
+}
+
 int get(int argc, const char* const* argv) {
   po::options_description own("Flags");
   Parsed p;
@@ -336,6 +356,7 @@ int run_operator_command(int argc, const char* const* argv) {
   const std::string_view command = argv[1];
   if (command == "members") return members(argc, argv);
   if (command == "health") return health(argc, argv);
+  if (command == "force-leave") return force_leave(argc, argv);
   if (command == "get") return get(argc, argv);
   if (command == "put") return put(argc, argv);
   if (command == "delete") return remove(argc, argv);

@@ -143,7 +143,7 @@ const char* to_string(HttpMethod method) {
 }
 
 constexpr auto kRouteNames =
-    name_table({"key", "members", "health", "metrics", "keys", "watch", "unknown"});
+    name_table({"key", "members", "health", "metrics", "keys", "watch", "force_leave", "unknown"});
 static_assert(kRouteNames.size() == kRouteCount, "one name per value");
 
 const char* to_string(Route route) {
@@ -180,12 +180,13 @@ Result<RoutedTarget> route_target(std::string_view target, size_t max_key_bytes)
   path.remove_prefix(1);
   if (path.starts_with(kReservedPrefix)) {
     std::string_view name = path.substr(kReservedPrefix.size());
-    out.route = name == "members"   ? Route::kMembers
-                : name == "health"  ? Route::kHealth
-                : name == "metrics" ? Route::kMetrics
-                : name == "keys"    ? Route::kKeys
-                : name == "watch"   ? Route::kWatch
-                                    : Route::kUnknown;
+    out.route = name == "members"       ? Route::kMembers
+                : name == "health"      ? Route::kHealth
+                : name == "metrics"     ? Route::kMetrics
+                : name == "keys"        ? Route::kKeys
+                : name == "watch"       ? Route::kWatch
+                : name == "force-leave" ? Route::kForceLeave
+                                        : Route::kUnknown;
     return out;
   }
   auto key = percent_decode(path);
@@ -296,6 +297,16 @@ void HttpApi::handle(HttpRequest request, Done done) {
       return;
     default:
       break;
+  }
+  if (routed->route == Route::kForceLeave) {
+    if (method != HttpMethod::kPost) {
+      HttpResponse r = text(405, "force-leave takes POST");
+      r.headers.emplace_back("Allow", "POST");
+      finish(std::move(r));
+      return;
+    }
+    handle_force_leave(*routed, finish);
+    return;
   }
   if (method != HttpMethod::kGet && method != HttpMethod::kHead) {
     HttpResponse r = text(405, "cluster endpoints answer GET only");
@@ -535,6 +546,26 @@ void HttpApi::handle_watch(const HttpRequest& request, const RoutedTarget& targe
                        r.stream = std::move(stream);
                        done(std::move(r));
                      });
+}
+
+void HttpApi::handle_force_leave(const RoutedTarget& target, Done& done) {
+  auto node = query_param(target.query, "node");
+  if (!node || node->empty()) {
+    done(text(400, "force-leave needs ?node=NAME"));
+    return;
+  }
+  driver_.force_leave(*node, [node = *node, done = std::move(done)](Status s) {
+    if (s.ok()) {
+      log_info("force-leave: " + node + " is marked left");
+      done(json(forced_out_json(node)));
+      return;
+    }
+    const ErrorCode code = s.error().code;
+    done(text(code == ErrorCode::kNotFound      ? 404
+              : code == ErrorCode::kUnavailable ? 503
+                                                : 409,
+              s.error().detail + "\n"));
+  });
 }
 
 void HttpApi::handle_listing(const RoutedTarget& target, Done& done) {

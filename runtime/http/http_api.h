@@ -19,6 +19,10 @@
 //   GET /_cluster/metrics         Prometheus text format
 //   GET /_cluster/keys            listing and export (listing.h)
 //   GET /_cluster/watch           an event stream of a prefix's changes (watch.h)
+//   POST /_cluster/force-leave?node=NAME
+//                                 marks a failed member left at once (serf's force-leave):
+//                                 200 {"node","state":"left"}; 404 no such member; 409 the
+//                                 member is alive or suspect, or is this node
 //
 // The key is the percent-decoded path without its leading '/'. Keys starting with
 // "_cluster/" (however encoded) are reserved for the endpoints above and refused with 400,
@@ -113,8 +117,17 @@ struct HttpConnectionStats {
 };
 
 // What a request is about, for routing and metrics.
-enum class Route : uint8_t { kKey, kMembers, kHealth, kMetrics, kKeys, kWatch, kUnknown };
-inline constexpr size_t kRouteCount = 7;
+enum class Route : uint8_t {
+  kKey,
+  kMembers,
+  kHealth,
+  kMetrics,
+  kKeys,
+  kWatch,
+  kForceLeave,
+  kUnknown
+};
+inline constexpr size_t kRouteCount = 8;
 static_assert(static_cast<size_t>(Route::kUnknown) + 1 == kRouteCount);
 const char* to_string(Route route);
 
@@ -180,6 +193,8 @@ class HttpApi {
   void handle_listing(const RoutedTarget& target, std::function<void(HttpResponse)>& done);
   void handle_conditional_write(HttpRequest& request, RoutedTarget& target,
                                 std::function<void(HttpResponse)>& done);
+  // POST /_cluster/force-leave?node=NAME.
+  void handle_force_leave(const RoutedTarget& target, std::function<void(HttpResponse)>& done);
   // GET /_cluster/watch (runtime/http/watch.h).
   void handle_watch(const HttpRequest& request, const RoutedTarget& target,
                     std::function<void(HttpResponse)>& done);

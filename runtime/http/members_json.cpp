@@ -42,6 +42,10 @@ Result<std::vector<MemberState>> parse_member_states(std::string_view text) {
   return states;
 }
 
+std::string forced_out_json(std::string_view node) {
+  return json::serialize(json::object{{"node", node}, {"state", "left"}}) + "\n";
+}
+
 Result<MemberFilter> member_filter(std::string_view query) {
   MemberFilter filter;
   auto status = query_param(query, "status");

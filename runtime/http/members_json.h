@@ -22,6 +22,9 @@ struct MemberFilter {
 };
 std::string members_json(const NodeView& view, const MemberFilter& filter = {});
 
+// {"node": "<name>", "state": "left"}: the answer to a force-leave.
+std::string forced_out_json(std::string_view node);
+
 // The filter of `?status=alive,suspect&tag=role=cache&tag=az=1`; an error naming the bad
 // parameter.
 Result<MemberFilter> member_filter(std::string_view query);

@@ -105,9 +105,29 @@ CLUSTER_KV_TOKEN=$reader rc 4 "a read token cannot delete" delete k --node $s --
 rc 0 "members over HTTPS as admin" members --node $s --cacert "$work/cert.pem" --token-file "$work/admin-token"
 rc 2 "a missing token file" get k --node $s --token-file "$work/none"
 
+echo "# force-leave"
+start_node three 19906 17906 --no-mdns --join 127.0.0.1:17900
+wait_for 10 "a third node joins" sees 19900 alive 3
+rc 1 "force-leave of a live member is refused" force-leave three
+grep -q 'is alive' "$work/err" && pass "the refusal says why" || fail "refusal: $(cat "$work/err")"
+rc 1 "force-leave of an unknown member" force-leave nobody
+rc 1 "force-leave of the node itself" force-leave one
+kill -9 "${node_pid[three]}"
+wait "${node_pid[three]}" 2>/dev/null
+unset "node_pid[three]"
+wait_for 60 "one declares the killed node dead" sees 19900 dead 1
+rc 0 "force-leave of the failed member" force-leave three
+expect "it says so" "three is marked left" "$(cat "$work/out")"
+expect "one holds it left at once" left \
+  "$(curl -s http://127.0.0.1:19900/_cluster/members | jq -r '.members[] | select(.name == "three") | .state')"
+wait_for 20 "the news reaches two" sees 19901 left 1
+CLUSTER_KV_TOKEN=$reader rc 4 "force-leave needs an admin token" force-leave x --node $s --cacert "$work/cert.pem"
+grep -q 'ckv_forced_leaves_total 1' <(curl -s http://127.0.0.1:19900/_cluster/metrics) &&
+  pass "counted in ckv_forced_leaves_total" || fail "ckv_forced_leaves_total is not 1"
+
 echo "# a node that is not serving"
 stop_node two TERM
-start_node lonely 19903 17903 --no-mdns --join 127.0.0.1:17906
+start_node lonely 19903 17903 --no-mdns --join 127.0.0.1:17907
 wait_for 10 "the lonely node answers" curl -s -m 1 -o /dev/null http://127.0.0.1:19903/_cluster/health
 rc 1 "health of a node still joining: exit 1" health --node http://127.0.0.1:19903
 grep -q '^joining' "$work/out" && pass "it says joining" || fail "health: $(cat "$work/out")"

@@ -658,3 +658,50 @@ TEST_F(OneNode, RetaggingBumpsTheIncarnationAndGossipsTheTags) {
 
 }  // namespace
 }  // namespace ckv
+
+namespace ckv {
+namespace {
+
+TEST_F(OneNode, ForceLeaveTakesOnlyFailedMembers) {
+  know_b_c_d();
+  auto refused = [&](const std::string& name, const std::string& why) {
+    Status s = node_->force_leave(now(), name);
+    ASSERT_FALSE(s.ok()) << name;
+    EXPECT_NE(s.error().detail.find(why), std::string::npos) << s.error().detail;
+  };
+  refused("a", "is this node");
+  refused("b", "is alive");
+  refused("nobody", "no member named nobody");
+  EXPECT_EQ(node_->force_leave(now(), "nobody").error().code, ErrorCode::kNotFound);
+  receive(kC, {wire::Suspect{1, "b", "c"}});
+  ASSERT_EQ(member("b")->state, MemberState::kSuspect);
+  refused("b", "is suspect");
+  receive(kC, {wire::Dead{1, "b", "c"}});
+  ASSERT_EQ(member("b")->state, MemberState::kDead);
+  node_->outbox().clear();
+  ASSERT_TRUE(node_->force_leave(now(), "b").ok());
+  EXPECT_EQ(member("b")->state, MemberState::kLeft);
+  EXPECT_EQ(node_->stats().forced_leaves, 1u);
+  ASSERT_EQ(node_->outbox().changes.size(), 1u);
+  EXPECT_EQ(node_->outbox().changes[0].to_state, MemberState::kLeft);
+  EXPECT_TRUE(node_->force_leave(now(), "b").ok());  // already left: nothing to do
+  EXPECT_EQ(node_->stats().forced_leaves, 1u);
+}
+
+TEST_F(OneNode, ALeaveBelowTheIncarnationOfAMemberHeldDeadIsTaken) {
+  know("b", kB, 4);
+  receive(kC, {wire::Dead{4, "b", "c"}});
+  ASSERT_EQ(member("b")->state, MemberState::kDead);
+  // Another node forced b out at the incarnation it knew (3): b is left here too, and keeps
+  // the newer incarnation.
+  receive(kC, {wire::Dead{3, "b", "b"}});
+  EXPECT_EQ(member("b")->state, MemberState::kLeft);
+  EXPECT_EQ(member("b")->incarnation, 4u);
+  // An older leave never touches a member held alive.
+  know("d", kD, 5);
+  receive(kC, {wire::Dead{3, "d", "d"}});
+  EXPECT_EQ(member("d")->state, MemberState::kAlive);
+}
+
+}  // namespace
+}  // namespace ckv
