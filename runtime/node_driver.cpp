@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <random>
 
+#include "kernel/membership/tags.h"
 #include "runtime/http/watch.h"
 #include "runtime/log.h"
 
@@ -22,6 +23,22 @@ std::chrono::steady_clock::time_point to_steady(MonoTime t) {
 uint64_t random_seed() {
   std::random_device rd;
   return (uint64_t{rd()} << 32) ^ rd();
+}
+
+// `tags` with the tag "ckv.keys" saying `ring`'s fingerprints (none: plaintext gossip, no
+// such tag). Tags that would then be out of bounds stay without it.
+wire::Tags tags_with_keys(wire::Tags tags, const Keyring* ring) {
+  std::erase_if(tags, [](const wire::Tag& t) { return t.key == kKeysTag; });
+  if (ring == nullptr) return tags;
+  wire::Tags with = tags;
+  with.push_back(wire::Tag{std::string(kKeysTag), ring->fingerprint_list()});
+  auto normalized = normalize_tags(std::move(with));
+  if (!normalized) {
+    log_warn("the key fingerprints are not published (tag " + std::string(kKeysTag) +
+             "): " + normalized.error().detail);
+    return tags;
+  }
+  return std::move(*normalized);
 }
 
 }  // namespace
@@ -62,6 +79,8 @@ Result<std::unique_ptr<NodeDriver>> NodeDriver::start(asio::io_context& io, Driv
   // A store that refuses writes from the start (opened on a full disk) is written through,
   // so that no first batch fails with the answers of reads riding on it.
   if (Status room = store.room_to_write(); !room.ok()) d->gate_.store_refuses_writes(room.error());
+  d->config_.node.membership.tags =
+      tags_with_keys(d->config_.node.membership.tags, d->config_.keyring.get());
   auto node = Node::create(d->config_.node, d->config_.name, d->config_.advertise, random_seed(),
                            d->now(), d->gate_.store());
   if (!node) {
@@ -429,7 +448,14 @@ void NodeDriver::write_if(std::string key, bool erase, std::string value,
 void NodeDriver::set_keyring(std::shared_ptr<const Keyring> keyring,
                              std::function<void(bool)> done) {
   asio::post(strand_, [this, keyring = std::move(keyring), done = std::move(done)]() mutable {
-    done(transport_->set_keyring(std::move(keyring)));
+    const Keyring* ring = keyring.get();
+    const bool changed = transport_->set_keyring(std::move(keyring));
+    if (changed && !stopping_) {
+      Status s = node_->set_tags(now(), tags_with_keys(node_->membership().tags(), ring));
+      if (!s.ok()) log_warn("the new key fingerprints are not published: " + s.error().detail);
+      after_input();
+    }
+    done(changed);
   });
 }
 

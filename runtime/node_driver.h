@@ -44,6 +44,11 @@
 
 namespace ckv {
 
+// The tag a node publishes its gossip keys' fingerprints in (`cluster-kv keyring`); tags
+// starting with "ckv." are the node's own, never given with --tag.
+inline constexpr std::string_view kKeysTag = "ckv.keys";
+inline constexpr std::string_view kReservedTagPrefix = "ckv.";
+
 struct DriverConfig {
   NodeConfig node;
   std::string name;
@@ -129,8 +134,9 @@ class NodeDriver {
   std::weak_ptr<const void> lifetime() const { return lifetime_; }
   // A peer found by mDNS: joined unless a member of that name is already alive.
   void discovered(std::string name, Address peer);
-  // Key rotation: seals and opens gossip with `keyring` from now on (thread-safe). A node
-  // started in plaintext stays so: `done(false)`.
+  // Key rotation: seals and opens gossip with `keyring` from now on (thread-safe), and
+  // publishes its fingerprints as the tag "ckv.keys" (`cluster-kv keyring`). A node started
+  // in plaintext stays so: `done(false)`.
   void set_keyring(std::shared_ptr<const Keyring> keyring, std::function<void(bool)> done);
   void view(std::function<void(NodeView)> done);
   // An operator's force-leave of a failed member (Node::force_leave); `done` on the strand.

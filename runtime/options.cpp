@@ -26,7 +26,7 @@ po::options_description run_flags() {
       "cluster-kv: a distributed key-value store node.\n\nUsage:\n"
       "  cluster-kv [flags]                        run a node\n"
       "  cluster-kv backup --data-dir D --to DIR   back up a data directory\n"
-      "  cluster-kv members|health|force-leave|get|put|delete\n"
+      "  cluster-kv members|health|force-leave|keyring|get|put|delete\n"
       "                                            ask a running node (COMMAND --help)\n"
       "\nFlags");
   // clang-format off
@@ -228,8 +228,9 @@ Command parse_run(int argc, const char* const* argv) {
   for (const po::option& option : parsed.options) {
     if (option.position_key != -1 || option.string_key.empty()) {
       const std::string word = option.original_tokens.empty() ? "" : option.original_tokens[0];
-      return UsageError{"unknown command or stray argument '" + word +
-                        "' (commands: backup, members, health, force-leave, get, put, delete)"};
+      return UsageError{
+          "unknown command or stray argument '" + word +
+          "' (commands: backup, members, health, force-leave, keyring, get, put, delete)"};
     }
   }
   po::store(parsed, vm);
@@ -293,6 +294,9 @@ Command options_from(const po::variables_map& vm) {
     for (const std::string& item : vm["tag"].as<std::vector<std::string>>()) {
       const size_t eq = item.find('=');
       if (eq == std::string::npos) return UsageError{"--tag: '" + item + "' is not KEY=VALUE"};
+      if (item.starts_with("ckv.")) {
+        return UsageError{"--tag: keys starting with 'ckv.' are the node's own"};
+      }
       tags.push_back(wire::Tag{item.substr(0, eq), item.substr(eq + 1)});
     }
     auto normalized = normalize_tags(std::move(tags));

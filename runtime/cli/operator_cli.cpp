@@ -7,6 +7,7 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <map>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -29,7 +30,7 @@ enum Exit : int {
   kFailed = 5,
 };
 
-constexpr std::string_view kCommands[] = {"members", "health", "force-leave",
+constexpr std::string_view kCommands[] = {"members", "health", "force-leave", "keyring",
                                           "get",     "put",    "delete"};
 
 int say(int code, const std::string& message) {
@@ -143,6 +144,25 @@ Result<ClientResponse> call(const Parsed& p, std::string_view method, std::strin
   return http_call(p.client, method, target, std::move(body), std::move(headers));
 }
 
+// Rows as aligned columns, two blanks apart, the first row the head.
+void print_table(const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> width(rows.front().size(), 0);
+  for (const auto& row : rows) {
+    for (size_t i = 0; i < row.size(); ++i)
+      width[i] = std::max(width[i], row[i].size());
+  }
+  for (const auto& row : rows) {
+    std::string line;
+    for (size_t i = 0; i < row.size(); ++i) {
+      line += row[i];
+      if (i + 1 < row.size()) line += std::string(width[i] - row[i].size() + 2, ' ');
+    }
+    while (!line.empty() && line.back() == ' ')
+      line.pop_back();
+    std::printf("%s\n", line.c_str());
+  }
+}
+
 int members(int argc, const char* const* argv) {
   po::options_description own("Flags");
   own.add_options()("status", po::value<std::string>(),
@@ -193,21 +213,7 @@ int members(int argc, const char* const* argv) {
                     json::value_to<std::string>(o.at("state")),
                     std::to_string(o.at("incarnation").to_number<uint64_t>()), tags});
   }
-  std::vector<size_t> width(rows.front().size(), 0);
-  for (const auto& row : rows) {
-    for (size_t i = 0; i < row.size(); ++i)
-      width[i] = std::max(width[i], row[i].size());
-  }
-  for (const auto& row : rows) {
-    std::string line;
-    for (size_t i = 0; i < row.size(); ++i) {
-      line += row[i];
-      if (i + 1 < row.size()) line += std::string(width[i] - row[i].size() + 2, ' ');
-    }
-    while (!line.empty() && line.back() == ' ')
-      line.pop_back();
-    std::printf("%s\n", line.c_str());
-  }
+  print_table(rows);
   return kDone;
 }
 
@@ -256,6 +262,50 @@ int force_leave(int argc, const char* const* argv) {
   if (r->status == 404 || r->status == 409) return say(kNo, "refused: " + first_line(r->body));
   if (r->status != 200) return unexpected(*r);
   std::printf("%s is marked left\n", p.positional[0].c_str());
+  return kDone;
+}
+
+// The members' gossip keys, from the fingerprints each publishes in its tag "ckv.keys".
+int keyring(int argc, const char* const* argv) {
+  po::options_description own("Flags");
+  Parsed p;
+  if (auto end = parse(argc, argv, own,
+                       "cluster-kv keyring: which gossip keys (fingerprints, never the keys) "
+                       "each alive member uses; exit 1 while they disagree on the primary key",
+                       p)) {
+    return *end;
+  }
+  if (!p.positional.empty()) return say(kUsage, "keyring takes no arguments");
+  auto r = call(p, "GET", "/_cluster/members?status=alive");
+  if (!r) return say(kUnreachable, r.error().detail);
+  if (r->status != 200) return unexpected(*r);
+  boost::system::error_code ec;
+  json::value doc = json::parse(r->body, ec);
+  if (ec || !doc.is_object() || !doc.as_object().contains("members")) {
+    return say(kFailed, "the node's member list is not the JSON expected");
+  }
+  std::vector<std::vector<std::string>> rows{{"NAME", "PRIMARY", "KEYS"}};
+  std::map<std::string, size_t> primaries;
+  for (const json::value& m : doc.at("members").as_array()) {
+    const json::object& o = m.as_object();
+    std::string keys = "plaintext";
+    if (const json::value* t = o.if_contains("tags"); t != nullptr && t->is_object()) {
+      if (const json::value* k = t->as_object().if_contains("ckv.keys"); k && k->is_string()) {
+        keys = std::string(k->as_string());
+      }
+    }
+    const std::string primary = keys.substr(0, keys.find(','));
+    primaries[primary]++;
+    rows.push_back({json::value_to<std::string>(o.at("name")), primary, keys});
+  }
+  print_table(rows);
+  if (primaries.size() > 1) {
+    std::string counts;
+    for (const auto& [key, n] : primaries) {
+      counts += (counts.empty() ? "" : ", ") + key + " on " + std::to_string(n);
+    }
+    return say(kNo, "the members disagree on the primary key: " + counts);
+  }
   return kDone;
 }
 
@@ -357,6 +407,7 @@ int run_operator_command(int argc, const char* const* argv) {
   if (command == "members") return members(argc, argv);
   if (command == "health") return health(argc, argv);
   if (command == "force-leave") return force_leave(argc, argv);
+  if (command == "keyring") return keyring(argc, argv);
   if (command == "get") return get(argc, argv);
   if (command == "put") return put(argc, argv);
   if (command == "delete") return remove(argc, argv);

@@ -4,6 +4,7 @@
 //   cluster-kv members [--status S,...] [--tag K=V] [--json]   the members, as a table
 //   cluster-kv health [--json]                                 the node's health
 //   cluster-kv force-leave NAME                                a failed member: left at once
+//   cluster-kv keyring                                         each member's gossip keys
 //   cluster-kv get KEY                                         the value, on stdout
 //   cluster-kv put KEY [VALUE]                                 (no VALUE: stdin) prints the ETag
 //   cluster-kv delete KEY
@@ -15,7 +16,8 @@
 //   0  done
 //   1  the answer is no: no such key (get, delete), the node is not healthy (health), a
 //      precondition failed (--if-match, --if-none-match), a force-leave refused (the
-//      member is alive or suspect, or unknown)
+//      member is alive or suspect, or unknown), members disagreeing on the primary key
+//      (keyring)
 //   2  bad usage: unknown command or flag, a key the node refuses (400)
 //   3  the node could not be reached: connection, TLS, no answer within --timeout
 //   4  refused: the token is missing or lacks the right (401, 403)

@@ -60,6 +60,17 @@ bool Keyring::open(Bytes associated, Bytes sealed, std::vector<uint8_t>& out) co
   return false;
 }
 
+std::string Keyring::fingerprint_list() const {
+  std::string list;
+  for (const AeadKey& key : keys_) {
+    const std::string fingerprint = key_fingerprint(key);
+    if (list.size() + 1 + fingerprint.size() > 256) break;
+    if (!list.empty()) list += ",";
+    list += fingerprint;
+  }
+  return list;
+}
+
 std::string Keyring::describe() const {
   std::string text = std::to_string(keys_.size()) + (keys_.size() == 1 ? " key" : " keys") +
                      ", primary " + key_fingerprint(keys_.front());

@@ -34,6 +34,9 @@ class Keyring {
   bool open(Bytes associated, Bytes sealed, std::vector<uint8_t>& out) const;
 
   size_t size() const { return keys_.size(); }
+  // The keys' fingerprints, primary first, comma-separated ("1a2b3c4d,5e6f7a8b"), as many
+  // as fit in a tag's value (256 bytes: 28 keys). Published as the node's tag "ckv.keys".
+  std::string fingerprint_list() const;
   // "3 keys, primary 1a2b3c4d (others 5e6f7a8b, ...)": fingerprints only, for logs.
   std::string describe() const;
 

@@ -87,17 +87,38 @@ grep -q "not sealed with any key of this node's keyring" "$work/e1.log" &&
 stop_node wrongkey TERM
 stop_node plaintext TERM
 
-echo "# key rotation without a restart"
+echo "# key rotation without a restart, watched with cluster-kv keyring"
+fingerprint() { printf '%s' "$1" | base64 -d | sha256sum | cut -c1-8; }
+fp_a=$(fingerprint "$key_a")
+fp_b=$(fingerprint "$key_b")
+"$bin" keyring --node http://127.0.0.1:29886 > "$work/keyring.out" 2>&1
+expect "keyring: every member on key A, exit 0" "0 3" \
+  "$? $(grep -c "^e[123]  *$fp_a  *$fp_a\$" "$work/keyring.out")"
+grep -q "$key_a" "$work/keyring.out" && fail "keyring printed key material" ||
+  pass "keyring prints fingerprints, never keys"
 write_keyrings "$key_a" "$key_b"
 reload_all "step 1, add key B"
 grep -q "keyring reloaded: 2 keys" "$work/e3.log" && pass "e3 now holds 2 keys" || fail "e3 did not log 2 keys"
 spreads rot1
 write_keyrings "$key_b" "$key_a"
+before=$(grep -c "keyring reloaded" "$work/e1.log")
+kill -HUP "${node_pid[e1]}"
+wait_for 5 "step 2 on e1 only" bash -c "[ \$(grep -c 'keyring reloaded' '$work/e1.log') -gt $before ]"
+keyring_says() {  # keyring_says CODE: the keyring command at e2 exits with CODE
+  "$bin" keyring --node http://127.0.0.1:29887 > "$work/keyring.out" 2>&1
+  [ $? -eq "$1" ]
+}
+wait_for 10 "keyring: members disagree on the primary while e1 alone switched, exit 1" keyring_says 1
+grep -q "disagree on the primary key: $fp_a on 2, $fp_b on 1\|disagree on the primary key: $fp_b on 1, $fp_a on 2" "$work/keyring.out" &&
+  pass "it says which key is primary where" || fail "keyring: $(cat "$work/keyring.out")"
 reload_all "step 2, B becomes primary"
 spreads rot2
 write_keyrings "$key_b"
 reload_all "step 3, remove key A"
 grep -q "keyring reloaded: 1 key, primary" "$work/e2.log" && pass "e2 now holds 1 key" || fail "e2 did not log 1 key"
+only_b() { "$bin" keyring --node http://127.0.0.1:29888 > "$work/keyring.out" 2>&1 &&
+  [ "$(grep -c "^e[123]  *$fp_b  *$fp_b\$" "$work/keyring.out")" = 3 ]; }
+wait_for 10 "keyring: every member on key B alone, exit 0" only_b
 spreads rot3
 sleep 1
 all_see_three_alive && pass "every member stayed alive through the rotation" ||
