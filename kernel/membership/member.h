@@ -52,6 +52,10 @@ struct Member {
   Address addr;
   Incarnation incarnation = 0;
   MemberState state = MemberState::kDead;
+  // False: the news of `incarnation` came through a node of an earlier wire revision,
+  // without tags; `tags` are then those of an earlier incarnation, and the member's own
+  // news of this one, when it comes, is taken for its tags.
+  bool tags_said = true;
   MonoTime state_since{};  // when `state` last changed
   MemberTags tags;         // as the member gave them at `incarnation`
 

@@ -44,7 +44,8 @@ Membership::Membership(const MembershipConfig& config, std::string name, Address
   // member table's hash key (so names cannot be chosen to collide).
   next_seq_ = static_cast<uint32_t>(rng_.next());
   table_.set_hash_key(rng_.next());
-  Member self{CompactString(name_), address_, incarnation_, MemberState::kAlive, start, tags_};
+  Member self{
+      CompactString(name_), address_, incarnation_, MemberState::kAlive, true, start, tags_};
   table_.insert(std::move(self), rng_);
   CKV_ASSERT(table_.size() == 1 && table_.find(name_) != nullptr,
              "a new node's table holds itself");
@@ -222,12 +223,12 @@ void Membership::merge(MonoTime now, const wire::PushPull& remote) {
   for (const wire::MemberRecord& r : remote.members) {
     const Member* local = table_.find(r.name);
     if (local && r.name != name_ && local->state == r.state &&
-        r.incarnation <= local->incarnation) {
+        r.incarnation <= local->incarnation && !(r.tags_said && !local->tags_said)) {
       continue;  // nothing new
     }
     switch (r.state) {
       case MemberState::kAlive:
-        on_alive(now, wire::Alive{r.incarnation, r.name, r.addr, r.tags});
+        on_alive(now, wire::Alive{r.incarnation, r.name, r.addr, r.tags, r.tags_said});
         break;
       case MemberState::kLeft:
         on_dead(now, wire::Dead{r.incarnation, r.name, r.name});
@@ -250,8 +251,8 @@ void Membership::on_alive(MonoTime now, const wire::Alive& a) {
   if (about_self) {
     if (leaving_) return;
     if (a.incarnation < incarnation_) return;  // old news about us
-    if (a.incarnation == incarnation_ && a.addr == address_ && a.tags == tags_) {
-      return;  // our own news
+    if (a.incarnation == incarnation_ && a.addr == address_ && (!a.tags_said || a.tags == tags_)) {
+      return;  // our own news (or a copy that lost its tags through an older node)
     }
     // Someone claims a newer us, or holds other tags at our incarnation (news of a process
     // of ours before a restart, which counted up to the same number): outbid it.
@@ -265,14 +266,21 @@ void Membership::on_alive(MonoTime now, const wire::Alive& a) {
       stats_.members_refused++;
       return;
     }
-    Member& added = table_.insert(
-        Member{CompactString(a.node), a.addr, a.incarnation, MemberState::kAlive, now, a.tags},
-        rng_);
+    Member& added = table_.insert(Member{CompactString(a.node), a.addr, a.incarnation,
+                                         MemberState::kAlive, a.tags_said, now, a.tags},
+                                  rng_);
     record_change(now, added, MemberState::kDead, 0, /*is_new=*/true);
     broadcast(a.node, a);
     return;
   }
-  if (a.incarnation <= m->incarnation) return;
+  if (a.incarnation <= m->incarnation) {
+    if (a.incarnation == m->incarnation && a.tags_said && !m->tags_said) {
+      // The tags of news we had only through a node of an earlier revision.
+      m->tags = a.tags;
+      m->tags_said = true;
+    }
+    return;
+  }
   if (a.addr != m->addr && m->active()) {
     // Two live processes claim one name; keep the one we know until it is gone.
     stats_.address_conflicts++;
@@ -284,7 +292,8 @@ void Membership::on_alive(MonoTime now, const wire::Alive& a) {
   m->incarnation = a.incarnation;
   CKV_ASSERT(m->incarnation > before_inc, "a member's incarnation never decreases");
   m->addr = a.addr;
-  m->tags = a.tags;
+  if (a.tags_said) m->tags = a.tags;  // else: the last tags known stand in, until said
+  m->tags_said = a.tags_said;
   table_.set_state(*m, MemberState::kAlive, now);
   record_change(now, *m, before, before_inc, false);
   broadcast(a.node, a);
@@ -691,7 +700,7 @@ void Membership::send_push_pull(const Address& to, bool join, bool reply) {
   state.members.reserve(table_.size());
   for (const Member& m : table_) {
     state.members.push_back(
-        wire::MemberRecord{m.name.str(), m.addr, m.incarnation, m.state, m.tags});
+        wire::MemberRecord{m.name.str(), m.addr, m.incarnation, m.state, m.tags, m.tags_said});
   }
   const Message message = std::move(state);
   std::vector<uint8_t> packet = wire::encode_packet({&message, 1});

@@ -47,9 +47,12 @@ ContentType read_content(ByteReader& r) {
   return c;
 }
 
-// A node's tags: a count, then each key and value (kernel/membership/tags.h's bounds).
-void write_tags(ByteWriter& w, const Tags& tags) {
-  w.varint(tags.size());
+// A node's tags (kernel/membership/tags.h's bounds): `count` as the caller codes it, then
+// each key and value. Tags not said are written as nothing at the end of an Alive (an
+// earlier revision's frame, byte for byte), and as a count of 0 in a PushPull's section
+// (where a count n + 1 says n tags); a section that would say no record's tags is left out.
+void write_tag_list(ByteWriter& w, uint64_t count, const Tags& tags) {
+  w.varint(count);
   for (const Tag& t : tags) {
     w.bytes(t.key);
     w.bytes(t.value);
@@ -113,7 +116,7 @@ void encode_body(ByteWriter& w, const Message& m) {
           w.varint(msg.incarnation);
           w.bytes(msg.node);
           w.address(msg.addr);
-          write_tags(w, msg.tags);
+          if (msg.tags_said) write_tag_list(w, msg.tags.size(), msg.tags);
         } else if constexpr (std::is_same_v<T, Suspect> || std::is_same_v<T, Dead>) {
           w.varint(msg.incarnation);
           w.bytes(msg.node);
@@ -131,9 +134,18 @@ void encode_body(ByteWriter& w, const Message& m) {
             w.u8(static_cast<uint8_t>(r.state));
           }
           // Revision 5: every record's tags, after the records an older revision reads.
-          w.varint(msg.members.size());
-          for (const MemberRecord& r : msg.members)
-            write_tags(w, r.tags);
+          const bool any_said = std::any_of(msg.members.begin(), msg.members.end(),
+                                            [](const MemberRecord& r) { return r.tags_said; });
+          if (any_said) {
+            w.varint(msg.members.size());
+            for (const MemberRecord& r : msg.members) {
+              if (r.tags_said) {
+                write_tag_list(w, r.tags.size() + 1, r.tags);
+              } else {
+                w.varint(0);
+              }
+            }
+          }
         } else if constexpr (std::is_same_v<T, Invalidate>) {
           w.bytes(msg.origin);
           w.varint(msg.log_id);
@@ -257,8 +269,8 @@ void read_entry_list(ByteReader& r, const DecodeLimits& limits, const char* too_
   if (!r.failed()) read_entries(r, count, out);
 }
 
-Tags read_tags(ByteReader& r) {
-  const uint64_t count = r.varint();
+// `count` tags (write_tag_list's).
+Tags read_tag_list(ByteReader& r, uint64_t count) {
   if (r.failed()) return {};
   if (count > kMaxTags) {
     r.fail(ErrorCode::kOversized, "more tags than allowed");
@@ -327,7 +339,8 @@ Message decode_body(MessageType type, ByteReader& r, const DecodeLimits& limits)
       m.incarnation = r.u32();
       m.node = read_name(r);
       m.addr = r.address();
-      if (!r.failed() && !r.at_end()) m.tags = read_tags(r);  // not said before revision 5
+      m.tags_said = !r.failed() && !r.at_end();  // not said before revision 5
+      if (m.tags_said) m.tags = read_tag_list(r, r.varint());
       return m;
     }
     case MessageType::kSuspect:
@@ -353,14 +366,23 @@ Message decode_body(MessageType type, ByteReader& r, const DecodeLimits& limits)
         rec.state = read_state(r);
         m.members.push_back(std::move(rec));
       }
+      for (MemberRecord& rec : m.members)
+        rec.tags_said = false;
       if (r.failed() || r.at_end()) return m;  // no tags said (revision < 5)
       if (r.varint() != m.members.size()) {
         r.fail(ErrorCode::kMalformed, "push-pull tags do not match its members");
         return m;
       }
+      bool any_said = false;
       for (MemberRecord& rec : m.members) {
         if (r.failed()) break;
-        rec.tags = read_tags(r);
+        const uint64_t said_count = r.varint();
+        rec.tags_said = said_count != 0;
+        if (rec.tags_said) rec.tags = read_tag_list(r, said_count - 1);
+        any_said = any_said || rec.tags_said;
+      }
+      if (!r.failed() && !any_said) {
+        r.fail(ErrorCode::kMalformed, "push-pull tags section says no member's tags");
       }
       return m;
     }

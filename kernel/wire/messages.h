@@ -101,7 +101,10 @@ struct Alive {
   Incarnation incarnation = 0;
   std::string node;
   Address addr;
-  Tags tags;  // the node's tags at this incarnation (revision 5; earlier: none said)
+  Tags tags;  // the node's tags at this incarnation (revision 5)
+  // False: the message does not say the tags (it came through a node of an earlier
+  // revision, which drops them); `tags` is then empty and means nothing.
+  bool tags_said = true;
   friend bool operator==(const Alive&, const Alive&) = default;
 };
 
@@ -125,7 +128,8 @@ struct MemberRecord {
   Address addr;
   Incarnation incarnation = 0;
   MemberState state = MemberState::kAlive;
-  Tags tags;  // revision 5: sent after all the records (see codec.cpp)
+  Tags tags;              // revision 5: sent after all the records (see codec.cpp)
+  bool tags_said = true;  // as Alive's
   friend bool operator==(const MemberRecord&, const MemberRecord&) = default;
 };
 

@@ -46,6 +46,8 @@ printf '# keys\n%s\nAAAA\n' "$key" > "$work/bad-keyring"
 usage_error "a tag that is not KEY=VALUE" --tag oops --data-dir "$work/k" --no-mdns
 usage_error "a tag key with a blank" --tag "a b=1" --data-dir "$work/k" --no-mdns
 usage_error "a tag given twice" --tag a=1 --tag a=2 --data-dir "$work/k" --no-mdns
+usage_error "an empty token file path" --http-token-file= --data-dir "$work/k" --no-mdns
+usage_error "an empty certificate path" --http-tls-cert= --http-tls-key= --data-dir "$work/k" --no-mdns
 usage_error "a tag in the node's own namespace" --tag ckv.keys=x --data-dir "$work/k" --no-mdns
 usage_error "a keyring file with a bad line" --keyring-file "$work/bad-keyring" --data-dir "$work/k" --no-mdns
 [ ! -e "$work/k" ] && pass "no data directory was created by the refused starts" ||

@@ -104,6 +104,7 @@ expect "the value over HTTPS" v "$(cat "$work/out")"
 CLUSTER_KV_TOKEN=$reader rc 4 "a read token cannot delete" delete k --node $s --cacert "$work/cert.pem"
 rc 0 "members over HTTPS as admin" members --node $s --cacert "$work/cert.pem" --token-file "$work/admin-token"
 rc 2 "a missing token file" get k --node $s --token-file "$work/none"
+rc 2 "a CA file that cannot be used is bad usage" get k --node $s --cacert "$work/none.pem"
 
 echo "# force-leave"
 start_node three 19906 17906 --no-mdns --join 127.0.0.1:17900

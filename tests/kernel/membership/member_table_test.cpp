@@ -10,7 +10,7 @@ namespace ckv {
 namespace {
 
 Member member(const std::string& name, MemberState state = MemberState::kAlive) {
-  return Member{CompactString(name), Address{1, 2}, 1, state, MonoTime{}};
+  return Member{CompactString(name), Address{1, 2}, 1, state, true, MonoTime{}};
 }
 
 // The table agrees with a plain map under any sequence of inserts, state changes,

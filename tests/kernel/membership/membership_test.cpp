@@ -705,3 +705,34 @@ TEST_F(OneNode, ALeaveBelowTheIncarnationOfAMemberHeldDeadIsTaken) {
 
 }  // namespace
 }  // namespace ckv
+
+namespace ckv {
+namespace {
+
+// During a rolling upgrade, a node of an earlier wire revision relays our own news without
+// the tags: that is no accusation (refuting it would start a storm of refutations), and a
+// member's tags learnt without tags are taken when its own news says them.
+TEST_F(OneNode, NewsWithoutTagsFromAnOlderNodeIsNeitherAccusationNorTags) {
+  ASSERT_TRUE(node_->set_tags(now(), {{"role", "cache"}}).ok());
+  const Incarnation mine = node_->membership().incarnation();
+  receive(kB, {wire::Alive{mine, "a", kA, {}, /*tags_said=*/false}});
+  EXPECT_EQ(node_->membership().incarnation(), mine);
+  EXPECT_EQ(node_->stats().refutations, 0u);
+  // But other tags said at our incarnation (a process of ours before a restart) are.
+  receive(kB, {wire::Alive{mine, "a", kA, {{"role", "old"}}}});
+  EXPECT_EQ(node_->membership().incarnation(), mine + 1);
+
+  const wire::Tags db{{"role", "db"}};
+  receive(kC, {wire::Alive{2, "b", kB, db}});
+  receive(kC, {wire::Alive{3, "b", kB, {}, /*tags_said=*/false}});  // relayed by an old node
+  EXPECT_EQ(member("b")->incarnation, 3u);
+  EXPECT_EQ(member("b")->tags, db);  // the last known stand in
+  const wire::Tags cache{{"role", "cache"}};
+  receive(kB, {wire::Alive{3, "b", kB, cache}});  // b's own news of incarnation 3
+  EXPECT_EQ(member("b")->tags, cache);
+  receive(kC, {wire::Alive{3, "b", kB, db}});  // said already: not news
+  EXPECT_EQ(member("b")->tags, cache);
+}
+
+}  // namespace
+}  // namespace ckv

@@ -328,13 +328,40 @@ TEST(CodecTags, RevisionFourAliveAndPushPullDecodeWithoutTags) {
   const Message untagged[] = {Alive{3, "n2", {1, 2}}};
   std::vector<uint8_t> old = encode_packet(untagged);
   old[0] = 0x04;
-  old.pop_back();  // the tag count (0)
+  old.pop_back();  // the tags' field (1: said, none)
   old[2] -= 1;     // the frame's length
   std::vector<Message> decoded;
   const Status s = decode(old, decoded);
   ASSERT_TRUE(s.ok()) << s.error().detail;
   ASSERT_EQ(decoded.size(), 1u);
-  EXPECT_EQ(decoded[0], untagged[0]);
+  const Alive& alive = std::get<Alive>(decoded[0]);
+  EXPECT_EQ(alive.node, "n2");
+  EXPECT_TRUE(alive.tags.empty());
+  EXPECT_FALSE(alive.tags_said);  // an older node said nothing of the tags
+  // A copy relayed by a node that did not know them says so on the wire too.
+  const Message relayed[] = {Alive{3, "n2", {1, 2}, {}, false}};
+  std::vector<Message> back;
+  ASSERT_TRUE(decode(encode_packet(relayed), back).ok());
+  EXPECT_EQ(back[0], relayed[0]);
+}
+
+TEST(CodecTags, APushPullSaysTagsOnlyWhenItKnowsSome) {
+  const MemberRecord unknown{"n2", {1, 2}, 3, MemberState::kAlive, {}, /*tags_said=*/false};
+  const Message none[] = {PushPull{false, true, "n1", {1, 1}, {unknown}}};
+  const Message some[] = {PushPull{
+      false, true, "n1", {1, 1}, {unknown, MemberRecord{"n3", {1, 3}, 1, MemberState::kAlive}}}};
+  std::vector<Message> out;
+  ASSERT_TRUE(decode(encode_packet(none), out).ok());
+  EXPECT_EQ(out[0], none[0]);
+  ASSERT_TRUE(decode(encode_packet(some), out).ok());
+  EXPECT_EQ(out[0], some[0]);
+  // The section is left out when it would say nothing: one that says nothing is malformed
+  // (the same message would have two encodings).
+  std::vector<uint8_t> bytes = encode_packet(none);
+  bytes.push_back(1);  // a section of one record...
+  bytes.push_back(0);  // ...whose tags are not said
+  bytes[2] += 2;       // the frame's length
+  EXPECT_FALSE(decode(bytes, out).ok());
 }
 
 TEST(CodecTags, TagsOutOfBoundsAreMalformed) {

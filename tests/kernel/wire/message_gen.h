@@ -231,9 +231,12 @@ inline rc::Gen<Message> gen_membership_message() {
           }),
       gen::map(gen::arbitrary<uint32_t>(), [](uint32_t s) -> Message { return Ack{s}; }),
       gen::map(gen::arbitrary<uint32_t>(), [](uint32_t s) -> Message { return Nack{s}; }),
-      gen::map(gen::tuple(gen::arbitrary<uint32_t>(), gen_name(), gen_address(), gen_tags()),
+      gen::map(gen::tuple(gen::arbitrary<uint32_t>(), gen_name(), gen_address(), gen_tags(),
+                          gen::arbitrary<bool>()),
                [](auto t) -> Message {
-                 return Alive{std::get<0>(t), std::get<1>(t), std::get<2>(t), std::get<3>(t)};
+                 const bool said = std::get<4>(t);
+                 return Alive{std::get<0>(t), std::get<1>(t), std::get<2>(t),
+                              said ? std::get<3>(t) : Tags{}, said};
                }),
       gen::map(gen::tuple(gen::arbitrary<uint32_t>(), gen_name(), gen_name()),
                [](auto t) -> Message {
@@ -248,8 +251,11 @@ inline rc::Gen<Message> gen_membership_message() {
                               gen::tuple(gen_name(), gen_address(), gen::arbitrary<uint32_t>(),
                                          gen_state(), gen_tags()),
                               [](auto r) {
+                                // Tags said, except for some records that have none.
+                                const bool said =
+                                    !std::get<4>(r).empty() || std::get<1>(r).port % 2 == 0;
                                 return MemberRecord{std::get<0>(r), std::get<1>(r), std::get<2>(r),
-                                                    std::get<3>(r), std::get<4>(r)};
+                                                    std::get<3>(r), std::get<4>(r), said};
                               }))),
                [](auto t) -> Message {
                  return PushPull{std::get<0>(t), std::get<1>(t), std::get<2>(t), std::get<3>(t),

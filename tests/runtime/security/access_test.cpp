@@ -29,6 +29,17 @@ TEST(TokenTable, ParsesGrantsAndDescribesThem) {
   EXPECT_TRUE(t.grants_of("").empty());
 }
 
+TEST(TokenTable, HashStartsAComment) {
+  auto t = TokenTable::parse(
+      "tok-0123456789abcdef write app/ # the web servers\n"
+      "tok-fedcba9876543210 read #prefix-looking note\n",
+      "t");
+  ASSERT_TRUE(t.ok()) << t.error().detail;
+  ASSERT_EQ(t->grants_of("tok-0123456789abcdef").size(), 1u);
+  EXPECT_EQ(t->grants_of("tok-0123456789abcdef")[0].key_prefix, "app/");
+  EXPECT_EQ(t->grants_of("tok-fedcba9876543210")[0].key_prefix, "");
+}
+
 TEST(TokenTable, RefusesBadLinesNamingTheLineNotTheToken) {
   const std::string secret = "secret-token-0123456789";
   for (const std::string& text :
