@@ -341,6 +341,13 @@ Command options_from(const po::variables_map& vm) {
     return UsageError{"--http-read-timeout must be at least 100ms"};
   }
   o.http_read_timeout = *read_timeout;
+  // An empty path would quietly turn a protection off: refused.
+  for (const char* name :
+       {"http-token-file", "http-tls-cert", "http-tls-key", "keyring-file", "encrypt-key"}) {
+    if (vm.count(name) && vm[name].as<std::string>().empty()) {
+      return UsageError{std::string("--") + name + " is empty"};
+    }
+  }
   if (vm.count("http-token-file")) o.http_token_file = vm["http-token-file"].as<std::string>();
   o.http_open_status = vm.count("http-open-status") > 0;
   if (o.http_open_status && o.http_token_file.empty()) {

@@ -45,6 +45,12 @@ std::string first_line(std::string text) {
   return text;
 }
 
+// The exit code of a request that got no answer: bad usage when our own input was wrong
+// (a CA file that cannot be used), else the node could not be reached.
+int no_answer(const Error& e) {
+  return say(e.code == ErrorCode::kInvalidArgument ? kUsage : kUnreachable, e.detail);
+}
+
 // The exit code and message of an answer the command did not expect.
 int unexpected(const ClientResponse& r) {
   const std::string why = std::to_string(r.status) + ": " + first_line(r.body);
@@ -144,6 +150,32 @@ Result<ClientResponse> call(const Parsed& p, std::string_view method, std::strin
   return http_call(p.client, method, target, std::move(body), std::move(headers));
 }
 
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+// --if-match ETAG as an If-Match field (quoted, as ETags are, if it was given bare).
+void add_if_match(const Parsed& p, Headers& headers) {
+  if (!p.vm.count("if-match")) return;
+  std::string etag = p.vm["if-match"].as<std::string>();
+  if (!etag.starts_with('"')) etag = "\"" + etag + "\"";
+  headers.emplace_back("If-Match", etag);
+}
+
+// GETs a member list into `doc` (and its text into `body`); an exit code when it cannot.
+std::optional<int> fetch_members(const Parsed& p, const std::string& target, json::value& doc,
+                                 std::string& body) {
+  auto r = call(p, "GET", target);
+  if (!r) return no_answer(r.error());
+  if (r->status != 200) return unexpected(*r);
+  boost::system::error_code ec;
+  doc = json::parse(r->body, ec);
+  if (ec || !doc.is_object() || !doc.as_object().contains("members") ||
+      !doc.at("members").is_array()) {
+    return say(kFailed, "the node's member list is not the JSON expected");
+  }
+  body = std::move(r->body);
+  return std::nullopt;
+}
+
 // Rows as aligned columns, two blanks apart, the first row the head.
 void print_table(const std::vector<std::vector<std::string>>& rows) {
   std::vector<size_t> width(rows.front().size(), 0);
@@ -178,24 +210,21 @@ int members(int argc, const char* const* argv) {
   if (!p.positional.empty()) return say(kUsage, "members takes no arguments");
   std::string target = "/_cluster/members";
   std::string query;
-  if (p.vm.count("status")) query += "&status=" + p.vm["status"].as<std::string>();
+  if (p.vm.count("status")) {
+    query += "&status=" + key_target(p.vm["status"].as<std::string>()).substr(1);
+  }
   if (p.vm.count("tag")) {
     for (const std::string& tag : p.vm["tag"].as<std::vector<std::string>>()) {
       query += "&tag=" + key_target(tag).substr(1);  // percent-encoded
     }
   }
   if (!query.empty()) target += "?" + query.substr(1);
-  auto r = call(p, "GET", target);
-  if (!r) return say(kUnreachable, r.error().detail);
-  if (r->status != 200) return unexpected(*r);
+  json::value doc;
+  std::string body;
+  if (auto failed = fetch_members(p, target, doc, body)) return *failed;
   if (p.vm.count("json")) {
-    std::fputs(r->body.c_str(), stdout);
+    std::fputs(body.c_str(), stdout);
     return kDone;
-  }
-  boost::system::error_code ec;
-  json::value doc = json::parse(r->body, ec);
-  if (ec || !doc.is_object() || !doc.as_object().contains("members")) {
-    return say(kFailed, "the node's member list is not the JSON expected");
   }
   std::vector<std::vector<std::string>> rows{{"NAME", "ADDRESS", "STATE", "INCARNATION", "TAGS"}};
   for (const json::value& m : doc.at("members").as_array()) {
@@ -227,7 +256,7 @@ int health(int argc, const char* const* argv) {
   }
   if (!p.positional.empty()) return say(kUsage, "health takes no arguments");
   auto r = call(p, "GET", "/_cluster/health");
-  if (!r) return say(kUnreachable, r.error().detail);
+  if (!r) return no_answer(r.error());
   if (r->status != 200 && r->status != 503) return unexpected(*r);
   if (p.vm.count("json")) {
     std::fputs(r->body.c_str(), stdout);
@@ -258,7 +287,7 @@ int force_leave(int argc, const char* const* argv) {
   }
   if (p.positional.size() != 1) return say(kUsage, "force-leave takes one member NAME");
   auto r = call(p, "POST", "/_cluster/force-leave?node=" + key_target(p.positional[0]).substr(1));
-  if (!r) return say(kUnreachable, r.error().detail);
+  if (!r) return no_answer(r.error());
   if (r->status == 404 || r->status == 409) return say(kNo, "refused: " + first_line(r->body));
   if (r->status != 200) return unexpected(*r);
   std::printf("%s is marked left\n", p.positional[0].c_str());
@@ -276,14 +305,9 @@ int keyring(int argc, const char* const* argv) {
     return *end;
   }
   if (!p.positional.empty()) return say(kUsage, "keyring takes no arguments");
-  auto r = call(p, "GET", "/_cluster/members?status=alive");
-  if (!r) return say(kUnreachable, r.error().detail);
-  if (r->status != 200) return unexpected(*r);
-  boost::system::error_code ec;
-  json::value doc = json::parse(r->body, ec);
-  if (ec || !doc.is_object() || !doc.as_object().contains("members")) {
-    return say(kFailed, "the node's member list is not the JSON expected");
-  }
+  json::value doc;
+  std::string body;
+  if (auto failed = fetch_members(p, "/_cluster/members?status=alive", doc, body)) return *failed;
   std::vector<std::vector<std::string>> rows{{"NAME", "PRIMARY", "KEYS"}};
   std::map<std::string, size_t> primaries;
   for (const json::value& m : doc.at("members").as_array()) {
@@ -321,7 +345,7 @@ int get(int argc, const char* const* argv) {
   if (p.positional.size() != 1) return say(kUsage, "get takes one KEY");
   if (auto refused = refuse_key(p.positional[0])) return *refused;
   auto r = call(p, "GET", key_target(p.positional[0]));
-  if (!r) return say(kUnreachable, r.error().detail);
+  if (!r) return no_answer(r.error());
   if (r->status == 404) return say(kNo, "no such key: " + p.positional[0]);
   if (r->status != 200) return unexpected(*r);
   std::fwrite(r->body.data(), 1, r->body.size(), stdout);
@@ -355,16 +379,12 @@ int put(int argc, const char* const* argv) {
   std::vector<std::pair<std::string, std::string>> headers;
   if (p.vm.count("content-type"))
     headers.emplace_back("Content-Type", p.vm["content-type"].as<std::string>());
-  if (p.vm.count("if-match")) {
-    std::string etag = p.vm["if-match"].as<std::string>();
-    if (!etag.starts_with('"')) etag = "\"" + etag + "\"";
-    headers.emplace_back("If-Match", etag);
-  }
+  add_if_match(p, headers);
   if (p.vm.count("create-only")) headers.emplace_back("If-None-Match", "*");
   std::string target = key_target(p.positional[0]);
-  if (p.vm.count("ttl")) target += "?ttl=" + p.vm["ttl"].as<std::string>();
+  if (p.vm.count("ttl")) target += "?ttl=" + key_target(p.vm["ttl"].as<std::string>()).substr(1);
   auto r = call(p, "PUT", target, std::move(value), std::move(headers));
-  if (!r) return say(kUnreachable, r.error().detail);
+  if (!r) return no_answer(r.error());
   if (r->status != 200) return unexpected(*r);
   std::printf("%s\n", r->header("ETag").c_str());
   return kDone;
@@ -381,16 +401,24 @@ int remove(int argc, const char* const* argv) {
   if (p.positional.size() != 1) return say(kUsage, "delete takes one KEY");
   if (auto refused = refuse_key(p.positional[0])) return *refused;
   std::vector<std::pair<std::string, std::string>> headers;
-  if (p.vm.count("if-match")) {
-    std::string etag = p.vm["if-match"].as<std::string>();
-    if (!etag.starts_with('"')) etag = "\"" + etag + "\"";
-    headers.emplace_back("If-Match", etag);
-  }
+  add_if_match(p, headers);
   auto r = call(p, "DELETE", key_target(p.positional[0]), {}, std::move(headers));
-  if (!r) return say(kUnreachable, r.error().detail);
+  if (!r) return no_answer(r.error());
   if (r->status == 404) return say(kNo, "no such key: " + p.positional[0]);
   if (r->status != 200) return unexpected(*r);
   return kDone;
+}
+
+int run_command(int argc, const char* const* argv) {
+  const std::string_view command = argv[1];
+  if (command == "members") return members(argc, argv);
+  if (command == "health") return health(argc, argv);
+  if (command == "force-leave") return force_leave(argc, argv);
+  if (command == "keyring") return keyring(argc, argv);
+  if (command == "get") return get(argc, argv);
+  if (command == "put") return put(argc, argv);
+  if (command == "delete") return remove(argc, argv);
+  return say(kUsage, "unknown command '" + std::string(command) + "'");
 }
 
 }  // namespace
@@ -403,15 +431,13 @@ bool is_operator_command(std::string_view name) {
 }
 
 int run_operator_command(int argc, const char* const* argv) {
-  const std::string_view command = argv[1];
-  if (command == "members") return members(argc, argv);
-  if (command == "health") return health(argc, argv);
-  if (command == "force-leave") return force_leave(argc, argv);
-  if (command == "keyring") return keyring(argc, argv);
-  if (command == "get") return get(argc, argv);
-  if (command == "put") return put(argc, argv);
-  if (command == "delete") return remove(argc, argv);
-  return say(kUsage, "unknown command '" + std::string(command) + "'");
+  try {
+    return run_command(argc, argv);
+  } catch (const std::exception& e) {
+    // A member list of another shape than expected (another version of the node, or not
+    // a node at all): said, not a crash.
+    return say(kFailed, std::string("the node's answer is not what was expected: ") + e.what());
+  }
 }
 
 }  // namespace ckv

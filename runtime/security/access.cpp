@@ -3,8 +3,10 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 namespace ckv {
@@ -14,24 +16,25 @@ constexpr size_t kMinTokenBytes = 16;
 constexpr size_t kMaxTokenBytes = 512;
 constexpr size_t kMaxTokenFileBytes = 4 << 20;
 
-TokenTable::Digest compute_digest(std::string_view token) {
+// SHA-256 of `token`; none when OpenSSL fails (out of memory): the caller refuses.
+std::optional<TokenTable::Digest> compute_digest(std::string_view token) {
   // Fetched once: EVP_sha256()'s implicit fetch on every call takes a lock that the HTTP
   // threads contend for.
   static EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
   // One context per thread, reused: EVP_Digest would allocate and free one per call.
   struct Context {
-    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    EVP_MD_CTX* ctx = nullptr;
     ~Context() { EVP_MD_CTX_free(ctx); }
   };
   thread_local Context context;
+  if (context.ctx == nullptr) context.ctx = EVP_MD_CTX_new();  // retried until it works
   TokenTable::Digest out{};
   unsigned int size = 0;
-  if (context.ctx == nullptr || EVP_DigestInit_ex2(context.ctx, sha256, nullptr) != 1 ||
+  if (sha256 == nullptr || context.ctx == nullptr ||
+      EVP_DigestInit_ex2(context.ctx, sha256, nullptr) != 1 ||
       EVP_DigestUpdate(context.ctx, token.data(), token.size()) != 1 ||
-      EVP_DigestFinal_ex(context.ctx, out.data(), &size) != 1) {
-    // Out of memory: a digest no token has (all ones is not a SHA-256 anyone can aim at
-    // without a preimage), so the request is refused rather than let through.
-    out.fill(0xff);
+      EVP_DigestFinal_ex(context.ctx, out.data(), &size) != 1 || size != out.size()) {
+    return std::nullopt;
   }
   return out;
 }
@@ -40,7 +43,7 @@ TokenTable::Digest compute_digest(std::string_view token) {
 // client sends the same one with every request, and hashing it each time cost more than
 // the rest of the check (measured: tools/secure_bench.sh). The cached tokens are compared
 // in constant time, like the digests.
-TokenTable::Digest digest_of(std::string_view token) {
+std::optional<TokenTable::Digest> digest_of(std::string_view token) {
   struct Cached {
     std::string token;
     TokenTable::Digest digest{};
@@ -53,8 +56,9 @@ TokenTable::Digest digest_of(std::string_view token) {
       return c.digest;
     }
   }
-  const TokenTable::Digest digest = compute_digest(token);
-  cache[next] = Cached{std::string(token), digest};
+  const std::optional<TokenTable::Digest> digest = compute_digest(token);
+  if (!digest) return std::nullopt;
+  cache[next] = Cached{std::string(token), *digest};
   next ^= 1;
   return digest;
 }
@@ -151,7 +155,11 @@ Result<TokenTable> TokenTable::parse(std::string_view text, const std::string& p
                    path + ":" + std::to_string(line_number) + ": " + what};
     };
     std::vector<std::string_view> fields = fields_of(line);
-    if (fields.empty() || fields.front().front() == '#') continue;
+    // '#' starts a comment, at the start of a line or of a field after the token.
+    auto comment = std::find_if(fields.begin(), fields.end(),
+                                [](std::string_view f) { return f.front() == '#'; });
+    fields.erase(comment, fields.end());
+    if (fields.empty()) continue;
     if (fields.size() < 2 || fields.size() > 3) {
       return error("expected 'TOKEN RIGHT [KEY-PREFIX]'");
     }
@@ -163,7 +171,9 @@ Result<TokenTable> TokenTable::parse(std::string_view text, const std::string& p
       if (!token_char(c)) return error("a token may hold only A-Z a-z 0-9 - . _ ~ + / =");
     }
     Grant grant;
-    grant.token_digest = compute_digest(token);
+    const std::optional<Digest> digest = compute_digest(token);
+    if (!digest) return error("cannot hash the token (OpenSSL failed: out of memory?)");
+    grant.token_digest = *digest;
     table.size_++;
     if (fields[1] == "read") {
       grant.right = Right::kRead;
@@ -210,7 +220,9 @@ std::span<const Grant> TokenTable::grants_of(std::string_view token) const {
   // The lookup goes by the digest, which an attacker cannot steer towards a known token's
   // (SHA-256 is preimage resistant); the final comparison takes the same time whatever
   // bytes differ.
-  const Digest presented = digest_of(token);
+  const std::optional<Digest> digest = digest_of(token);
+  if (!digest) return {};  // cannot tell: refused
+  const Digest& presented = *digest;
   auto found = by_digest_.find(presented);
   if (found == by_digest_.end()) return {};
   const Digest& known = found->first;

@@ -45,6 +45,9 @@ Result<std::shared_ptr<ssl::context>> make_context(const std::string& cert_path,
                                                    const std::string& key_path) {
   auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
   SSL_CTX* native = ctx->native_handle();
+  // A key with a passphrase is refused, rather than prompted for on the terminal (which
+  // would stall the thread reloading it on SIGHUP).
+  SSL_CTX_set_default_passwd_cb(native, [](char*, int, int, void*) { return 0; });
   SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
   SSL_CTX_set_options(native, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
   ERR_clear_error();
