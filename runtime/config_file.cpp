@@ -1,5 +1,7 @@
 #include "runtime/config_file.h"
 
+#include "runtime/text_parse.h"
+
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -33,9 +35,7 @@ Result<std::vector<ConfigSetting>> parse_config_text(std::string_view text,
   std::vector<ConfigSetting> settings;
   size_t line_number = 0;
   while (!text.empty()) {
-    size_t end = text.find('\n');
-    std::string_view raw = text.substr(0, end);
-    text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
+    const std::string_view raw = take_line(text);
     ++line_number;
     const std::string where = path + ":" + std::to_string(line_number);
     auto error = [&](const std::string& what) {

@@ -6,6 +6,13 @@
 #include <ctime>
 
 namespace ckv {
+
+std::string_view take_line(std::string_view& text) {
+  const size_t end = text.find('\n');
+  const std::string_view line = text.substr(0, end);
+  text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
+  return line;
+}
 namespace {
 
 Error bad(std::string detail) {

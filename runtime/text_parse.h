@@ -13,6 +13,11 @@
 
 namespace ckv {
 
+// Takes the first line of `text` off it and returns it, without its '\n' (a '\r' before
+// it stays). For the line-by-line files (config, keyring, tokens): call while `text` is
+// not empty.
+std::string_view take_line(std::string_view& text);
+
 // "250ms", "2s", "1.5s", "1m", "2h", "7d", "100us", or a bare number of milliseconds
 // ("250"). Must be at least 1 us and at most `max` (one hour unless said).
 Result<Duration> parse_duration(std::string_view text, Duration max = std::chrono::hours(1));

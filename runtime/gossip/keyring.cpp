@@ -1,5 +1,7 @@
 #include "runtime/gossip/keyring.h"
 
+#include "runtime/text_parse.h"
+
 #include <fstream>
 #include <sstream>
 
@@ -15,9 +17,7 @@ Result<Keyring> Keyring::parse(std::string_view text) {
   std::vector<AeadKey> keys;
   size_t line_number = 0;
   while (!text.empty()) {
-    size_t end = text.find('\n');
-    std::string_view line = text.substr(0, end);
-    text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
+    const std::string_view line = take_line(text);
     line_number++;
     size_t first = line.find_first_not_of(" \t\r");
     if (first == std::string_view::npos || line[first] == '#') continue;

@@ -1,5 +1,7 @@
 #include "runtime/security/access.h"
 
+#include "runtime/text_parse.h"
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
@@ -146,9 +148,7 @@ Result<TokenTable> TokenTable::parse(std::string_view text, const std::string& p
   TokenTable table;
   size_t line_number = 0;
   while (!text.empty()) {
-    size_t end = text.find('\n');
-    std::string_view line = text.substr(0, end);
-    text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
+    const std::string_view line = take_line(text);
     ++line_number;
     auto error = [&](const std::string& what) {
       return Error{ErrorCode::kInvalidArgument,

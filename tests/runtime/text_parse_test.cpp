@@ -74,3 +74,20 @@ TEST(ParseHostPort, NamesAndDefaults) {
 
 }  // namespace
 }  // namespace ckv
+
+namespace ckv {
+namespace {
+
+TEST(TakeLine, TakesLinesOffOneByOne) {
+  std::string_view text = "a\r\n\nlast";
+  EXPECT_EQ(take_line(text), "a\r");
+  EXPECT_EQ(take_line(text), "");
+  EXPECT_EQ(take_line(text), "last");
+  EXPECT_TRUE(text.empty());
+  std::string_view ends_with_newline = "x\n";
+  EXPECT_EQ(take_line(ends_with_newline), "x");
+  EXPECT_TRUE(ends_with_newline.empty());
+}
+
+}  // namespace
+}  // namespace ckv
