@@ -161,6 +161,9 @@ Result<DriverConfig> driver_config(const RunOptions& o, std::shared_ptr<const Ke
   }
   if (Status s = Node::validate(config.node); !s.ok()) return s.error();
   config.keyring = std::move(keyring);
+  if (!o.record_dir.empty()) {
+    config.record = RecorderOptions{o.record_dir, uint64_t{o.record_mb} << 20, o.record_values};
+  }
   return config;
 }
 

@@ -7,6 +7,7 @@
 #include <random>
 
 #include "kernel/membership/tags.h"
+#include "runtime/build_info.h"
 #include "runtime/http/watch.h"
 #include "runtime/log.h"
 
@@ -46,12 +47,10 @@ wire::Tags tags_with_keys(wire::Tags tags, const Keyring* ring) {
 NodeDriver::NodeDriver(asio::io_context& io, DriverConfig config, RocksStore& store)
     : config_(std::move(config)),
       store_(store),
-      gate_(store, config_.node.membership.datagram_budget,
-            config_.node.membership.max_datagram_frames),
       strand_(asio::make_strand(io)),
       timer_(strand_),
       peers_timer_(strand_),
-      hub_(static_cast<uint32_t>(std::random_device{}()), sse_event, [this] { node_->watch(""); }),
+      hub_(static_cast<uint32_t>(std::random_device{}()), sse_event, [this] { host_->watch(""); }),
       watch_timer_(strand_) {}
 
 NodeDriver::~NodeDriver() = default;
@@ -69,8 +68,8 @@ Result<std::unique_ptr<NodeDriver>> NodeDriver::start(asio::io_context& io, Driv
   auto transport = Transport::open(
       d->strand_, d->config_.bind, d->config_.advertise, d->config_.cluster_tag, d->config_.limits,
       d->config_.keyring, [self](const Address& from, Channel channel, std::vector<uint8_t> bytes) {
-        if (self->node_ == nullptr) return;
-        self->node_->on_message(self->now(), from, channel, bytes);
+        if (self->host_ == nullptr) return;
+        self->host_->on_message(self->now(), from, channel, bytes);
         self->after_input();
       });
   if (!transport) return Error{transport.error().code, "--gossip: " + transport.error().detail};
@@ -78,15 +77,32 @@ Result<std::unique_ptr<NodeDriver>> NodeDriver::start(asio::io_context& io, Driv
 
   // A store that refuses writes from the start (opened on a full disk) is written through,
   // so that no first batch fails with the answers of reads riding on it.
-  if (Status room = store.room_to_write(); !room.ok()) d->gate_.store_refuses_writes(room.error());
+  std::optional<Error> refuses;
+  if (Status room = store.room_to_write(); !room.ok()) refuses = room.error();
   d->config_.node.membership.tags =
       tags_with_keys(d->config_.node.membership.tags, d->config_.keyring.get());
-  auto node = Node::create(d->config_.node, d->config_.name, d->config_.advertise, random_seed(),
-                           d->now(), d->gate_.store());
-  if (!node) {
-    return Error{node.error().code, "the store in " + store.dir() + ": " + node.error().detail};
+  if (d->config_.record) {
+    auto recorder = FlightRecorder::open(*d->config_.record);
+    if (!recorder) return recorder.error();
+    d->recorder_ = std::move(*recorder);
+    log_info("recording the kernel's inputs in " + d->recorder_->run_dir() +
+             (d->config_.record->whole_values ? " (values included)" : " (values masked)"));
   }
-  d->node_ = std::move(*node);
+  d->host_ = std::make_unique<NodeHost>(store, d->config_.node.membership,
+                                        d->recorder_ ? &d->recorder_->writer() : nullptr);
+  record::StartInfo info;
+  info.build = std::string(build_describe());
+  info.values = d->recorder_ ? d->recorder_->value_mode() : record::ValueMode::kWhole;
+  info.name = d->config_.name;
+  info.address = d->config_.advertise;
+  info.seed = random_seed();
+  info.start = d->now();
+  info.config = d->config_.node;
+  if (Status created = d->host_->create(info, std::move(refuses)); !created.ok()) {
+    return Error{created.error().code,
+                 "the store in " + store.dir() + ": " + created.error().detail};
+  }
+  if (d->recorder_) d->recorder_->hand_off();
 
   auto saved = store.get_peers();
   if (saved) {
@@ -104,21 +120,21 @@ Result<std::unique_ptr<NodeDriver>> NodeDriver::start(asio::io_context& io, Driv
              " peers from the saved member snapshot");
   }
   asio::post(d->strand_, [self] {
-    self->node_->join(self->now(), self->seeds_);
+    self->host_->join(self->now(), self->seeds_);
     self->after_input();
   });
   return d;
 }
 
 void NodeDriver::after_input() {
-  gate_.take(node_->outbox(), effects_);
+  host_->take(effects_);
   note_store_health();
   note_collection();
   const bool membership_changed = !effects_.changes.empty();
   perform(effects_);
-  if (gate_.commit_urgent()) {
+  if (host_->gate().commit_urgent()) {
     flush();
-  } else if (gate_.commit_due() && !flush_posted_) {
+  } else if (host_->gate().commit_due() && !flush_posted_) {
     // Behind everything already queued on the strand: requests that arrived together
     // are committed together and their messages leave together.
     flush_posted_ = true;
@@ -127,8 +143,9 @@ void NodeDriver::after_input() {
       flush();
     });
   }
-  published_expiry_us_.store(node_->expiry_clock_us(), std::memory_order_release);
-  published_epoch_.store(node_->serving_epoch(), std::memory_order_release);
+  if (recorder_) recorder_->hand_off();
+  published_expiry_us_.store(node().expiry_clock_us(), std::memory_order_release);
+  published_epoch_.store(node().serving_epoch(), std::memory_order_release);
   if (membership_changed) note_membership_change();
   arm_timer();
 }
@@ -159,25 +176,26 @@ void NodeDriver::perform(Effects& effects) {
 }
 
 void NodeDriver::flush() {
-  const size_t writes = gate_.staged_writes();
-  if (Status s = gate_.commit(effects_); !s.ok()) {
+  const size_t writes = host_->gate().staged_writes();
+  if (Status s = host_->commit(effects_); !s.ok()) {
     // Nobody hears of the batch: its replies are errors now, its messages dropped, and
     // the node forgets what it did on its strength.
     log_error("the store failed a batch of " + std::to_string(writes) + " writes (" +
               s.error().detail + "): their requests are answered with errors");
-    node_->on_commit_failed(now());
+    host_->on_commit_failed(now());
     perform(effects_);
     after_input();
     return;
   }
   perform(effects_);
   note_store_health();
+  if (recorder_) recorder_->hand_off();
 }
 
 void NodeDriver::note_collection() {
-  const NodeStats& stats = node_->stats();
-  if (node_->kv().absence_drops() != absence_drops_seen_) {
-    absence_drops_seen_ = node_->kv().absence_drops();
+  const NodeStats& stats = node().stats();
+  if (node().kv().absence_drops() != absence_drops_seen_) {
+    absence_drops_seen_ = node().kv().absence_drops();
     log_warn(
         "no member probed this node for more than half of --tombstone-ttl (it was down "
         "or cut off): it dropped its records older than three quarters of it (" +
@@ -206,7 +224,7 @@ void NodeDriver::note_collection() {
 }
 
 void NodeDriver::note_store_health() {
-  const std::optional<Error>& failing = gate_.store_failing();
+  const std::optional<Error>& failing = host_->gate().store_failing();
   if (failing.has_value() == store_failing_) return;
   store_failing_ = failing.has_value();
   const std::string why = failing ? failing->detail : std::string();
@@ -283,7 +301,7 @@ void NodeDriver::arm_watch_timer() {
 }
 
 void NodeDriver::arm_timer() {
-  MonoTime next = node_->next_deadline();
+  MonoTime next = node().next_deadline();
   if (next == timer_at_) return;
   timer_at_ = next;
   if (next == kNever) {
@@ -294,14 +312,14 @@ void NodeDriver::arm_timer() {
   timer_.async_wait(asio::bind_executor(strand_, [this, next](const boost::system::error_code& ec) {
     if (ec || next != timer_at_) return;  // cancelled or re-armed meanwhile
     timer_at_ = kNever;
-    node_->on_timer(now());
+    host_->on_timer(now());
     after_input();
   }));
 }
 
 std::vector<Address> NodeDriver::alive_peers() const {
   std::vector<Address> alive;
-  for (const Member& m : node_->members()) {
+  for (const Member& m : node().members()) {
     if (m.alive() && m.name.view() != config_.name) alive.push_back(m.addr);
   }
   std::sort(alive.begin(), alive.end());
@@ -373,7 +391,8 @@ void NodeDriver::note_local_hit(std::string_view key) {
       std::lock_guard taking(sampled_hits_mutex_);
       keys.swap(sampled_hits_);
     }
-    node_->note_local_hits(keys);
+    host_->note_local_hits(keys);
+    if (recorder_) recorder_->hand_off();
   });
 }
 
@@ -391,7 +410,7 @@ void NodeDriver::get(std::string key, std::optional<Duration> timeout, ReplyHand
     if (refuse_if_stopping(done)) return;
     uint64_t id = next_request();
     pending_.emplace(id, std::move(done));
-    node_->get(now(), id, key, timeout);
+    host_->get(now(), id, key, timeout);
     after_input();
   });
 }
@@ -403,7 +422,7 @@ void NodeDriver::put(std::string key, std::string value, std::optional<Duration>
     if (refuse_if_stopping(done)) return;
     uint64_t id = next_request();
     pending_.emplace(id, std::move(done));
-    node_->put(now(), id, key, std::move(value), ttl, std::move(content));
+    host_->put(now(), id, key, std::move(value), ttl, std::move(content));
     after_input();
   });
 }
@@ -413,7 +432,7 @@ void NodeDriver::erase(std::string key, ReplyHandler done) {
     if (refuse_if_stopping(done)) return;
     uint64_t id = next_request();
     pending_.emplace(id, std::move(done));
-    node_->erase(now(), id, key);
+    host_->erase(now(), id, key);
     after_input();
   });
 }
@@ -425,7 +444,7 @@ void NodeDriver::list(std::string prefix, std::string after, size_t limit,
     if (refuse_if_stopping(done)) return;
     uint64_t id = next_request();
     pending_.emplace(id, std::move(done));
-    node_->list(now(), id, prefix, after, limit, timeout, values);
+    host_->list(now(), id, prefix, after, limit, timeout, values);
     after_input();
   });
 }
@@ -439,7 +458,7 @@ void NodeDriver::write_if(std::string key, bool erase, std::string value,
     if (refuse_if_stopping(done)) return;
     uint64_t id = next_request();
     pending_.emplace(id, std::move(done));
-    node_->write_if(now(), id, key, erase, std::move(value), ttl, std::move(condition),
+    host_->write_if(now(), id, key, erase, std::move(value), ttl, std::move(condition),
                     std::move(content));
     after_input();
   });
@@ -451,7 +470,7 @@ void NodeDriver::set_keyring(std::shared_ptr<const Keyring> keyring,
     const Keyring* ring = keyring.get();
     const bool changed = transport_->set_keyring(std::move(keyring));
     if (changed && !stopping_) {
-      Status s = node_->set_tags(now(), tags_with_keys(node_->membership().tags(), ring));
+      Status s = host_->set_tags(now(), tags_with_keys(node().membership().tags(), ring));
       if (!s.ok()) log_warn("the new key fingerprints are not published: " + s.error().detail);
       after_input();
     }
@@ -464,7 +483,7 @@ void NodeDriver::discovered(std::string name, Address peer) {
     if (stopping_ || name == config_.name) return;
     // By name, not address: a peer publishes on every interface and may resolve to an
     // address other than the one it advertises.
-    for (const Member& m : node_->members()) {
+    for (const Member& m : node().members()) {
       if (m.name.view() == name && m.alive()) return;
     }
     log_info("mDNS found " + name + " at " + peer.to_string() + "; joining it");
@@ -476,11 +495,11 @@ void NodeDriver::discovered(std::string name, Address peer) {
     std::vector<Address> targets;
     for (const Address& seed : seeds_) {
       bool alive = false;
-      for (const Member& m : node_->members())
+      for (const Member& m : node().members())
         alive = alive || (m.addr == seed && m.alive());
       if (!alive) targets.push_back(seed);
     }
-    node_->join(now(), targets);
+    host_->join(now(), targets);
     after_input();
   });
 }
@@ -488,13 +507,13 @@ void NodeDriver::discovered(std::string name, Address peer) {
 void NodeDriver::view(std::function<void(NodeView)> done) {
   asio::post(strand_, [this, done = std::move(done)] {
     NodeView v;
-    for (const Member& m : node_->members()) {
+    for (const Member& m : node().members()) {
       v.members.push_back(MemberInfo{std::string(m.name.view()), m.addr, m.state, m.incarnation,
                                      m.name.view() == config_.name, m.tags.get()});
     }
-    v.stats = node_->stats();
-    v.epoch = node_->epoch();
-    v.joined = node_->joined();
+    v.stats = node().stats();
+    v.epoch = node().epoch();
+    v.joined = node().joined();
     v.outgoing_connections = transport_->outgoing_connections();
     v.inbound_connections = transport_->inbound_connections();
     v.fast_hits = fast_hits_.load(std::memory_order_relaxed);
@@ -508,7 +527,7 @@ void NodeDriver::shutdown(Duration max_wait, std::function<void()> done) {
     if (stopping_) return;
     stopping_ = true;
     Now t = now();
-    node_->leave(t);
+    host_->leave(t);
     after_input();
     wait_for_leave(t.mono + max_wait, std::move(done));
   });
@@ -520,15 +539,15 @@ void NodeDriver::force_leave(std::string member, std::function<void(Status)> don
       done(Error{ErrorCode::kUnavailable, "the node is shutting down"});
       return;
     }
-    Status s = node_->force_leave(now(), member);
+    Status s = host_->force_leave(now(), member);
     after_input();
     done(std::move(s));
   });
 }
 
 void NodeDriver::wait_for_leave(MonoTime give_up, std::function<void()> done) {
-  if (node_->leave_complete() || now().mono >= give_up) {
-    log_info(node_->leave_complete() ? "left the cluster" : "leave timed out; stopping anyway");
+  if (node().leave_complete() || now().mono >= give_up) {
+    log_info(node().leave_complete() ? "left the cluster" : "leave timed out; stopping anyway");
     // Reads still waiting on the cluster (or for the join) end now.
     for (auto& [id, handler] : pending_) {
       Reply r;

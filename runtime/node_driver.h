@@ -38,7 +38,9 @@
 
 #include "kernel/commit_gate.h"
 #include "kernel/node.h"
+#include "kernel/record/node_host.h"
 #include "runtime/gossip/transport.h"
+#include "runtime/record/flight_recorder.h"
 #include "runtime/store/rocks_store.h"
 #include "runtime/watch/watch_hub.h"
 
@@ -58,6 +60,7 @@ struct DriverConfig {
   std::vector<Address> seeds;  // --join targets, resolved
   TransportLimits limits;
   std::shared_ptr<const Keyring> keyring;  // null: gossip in plaintext
+  std::optional<RecorderOptions> record;   // --record: the kernel's inputs go to disk
 };
 
 struct MemberInfo {
@@ -186,15 +189,17 @@ class NodeDriver {
 
   DriverConfig config_;
   RocksStore& store_;
-  // The node's Store and the policy for its output. Key-value datagrams wait in it until
-  // the strand has run the inputs already queued, so a burst of client requests costs a
-  // datagram per peer, not one per request.
-  CommitGate gate_;
   Strand strand_;
   boost::asio::steady_timer timer_;
   MonoTime timer_at_ = kNever;
   std::unique_ptr<Transport> transport_;
-  std::unique_ptr<Node> node_;
+  // The flight recorder (--record), before the host that writes to it.
+  std::unique_ptr<FlightRecorder> recorder_;
+  // The node and its CommitGate, the policy for its output. Key-value datagrams wait in
+  // the gate until the strand has run the inputs already queued, so a burst of client
+  // requests costs a datagram per peer, not one per request.
+  std::unique_ptr<NodeHost> host_;
+  const Node& node() const { return host_->node(); }
   Effects effects_;  // what the gate released, being performed (kept for its capacity)
   bool flush_posted_ = false;
   std::map<uint64_t, ReplyHandler> pending_;

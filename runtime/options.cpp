@@ -102,6 +102,15 @@ po::options_description run_flags() {
     ("keyring-file", po::value<std::string>(),
      "like --encrypt-key, but the keys are read from this file, one base64 key per line, the "
      "first one used to encrypt; re-read on SIGHUP, to rotate keys without a restart")
+    ("record", po::value<std::string>(),
+     "flight recorder: write every input of this node's kernel to this directory, so the "
+     "run can be replayed exactly with `cluster-kv-sim --replay` (see the README, \"When "
+     "something goes wrong\"); values are masked unless --record-values")
+    ("record-mb", po::value<size_t>()->default_value(256),
+     "with --record: the recordings in the directory stay within this many MiB (the oldest "
+     "segments go first)")
+    ("record-values", "with --record: keep values in the recording (keys, names and "
+     "addresses are always kept)")
     ("log-level", po::value<std::string>()->default_value("info"), "debug, info, warn or error")
     ("restore-from", po::value<std::string>(),
      "restore the data directory from this backup directory before starting "
@@ -369,6 +378,17 @@ Command options_from(const po::variables_map& vm) {
     return UsageError{"--log-level must be debug, info, warn or error"};
   }
   if (vm.count("restore-from")) o.restore_from = vm["restore-from"].as<std::string>();
+  if (vm.count("record")) {
+    o.record_dir = vm["record"].as<std::string>();
+    if (o.record_dir.empty()) return UsageError{"--record is empty"};
+  } else if (vm.count("record-values") || !vm["record-mb"].defaulted()) {
+    return UsageError{"--record-mb and --record-values need --record"};
+  }
+  o.record_mb = vm["record-mb"].as<size_t>();
+  if (o.record_mb < 8 || o.record_mb > (size_t{1} << 20)) {
+    return UsageError{"--record-mb must be in 8..1048576"};
+  }
+  o.record_values = vm.count("record-values") > 0;
   return o;
 }
 

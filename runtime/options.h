@@ -40,6 +40,9 @@ struct RunOptions {
   std::optional<Duration> default_ttl;    // default: values never expire
   Duration tombstone_ttl = std::chrono::hours(24 * 7);  // KvConfig::tombstone_horizon; 0: keep
   bool sync = false;
+  std::string record_dir;  // --record: empty: no flight recorder
+  size_t record_mb = 256;
+  bool record_values = false;
   size_t record_cache_mb = 16;    // RocksStore's record cache; 0: none
   size_t min_free_disk_mb = 128;  // RocksStore refuses writes below this much free space
   size_t max_data_mb = 0;         // KvConfig::max_data_bytes in MiB; 0: no bound

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "sim/simulation.h"
+#include "tools/sim_cli/replay_command.h"
 #include "tools/sim_cli/seed_runner.h"
 
 namespace {
@@ -37,6 +38,8 @@ using ckv::sim::SimResult;
 constexpr const char* kUsage = R"(usage:
   cluster-kv-sim --nodes N --seeds K [--first-seed S] [options]   run K seeds: S, S+1, ...
   cluster-kv-sim --nodes N --seed S [--trace] [options]           run one seed
+  cluster-kv-sim --replay DIR [--replay DIR ...] [--trace]        replay a node's recording
+                                                                  (--replay --help: more)
 
 options:
   --nodes N              cluster size, 1..60000 (default 5)
@@ -300,6 +303,7 @@ class Progress {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (ckv::sim::wants_replay(argc, argv)) return ckv::sim::replay_main(argc, argv);
   const Options o = parse(argc, argv);
   uint64_t violations = 0;
   double virtual_seconds = 0;

@@ -1,0 +1,70 @@
+// Replayer: feeds a flight recording (kernel/record/record_format.h) to a fresh kernel,
+// through the same NodeHost the runtime ran it with, and checks every output the
+// recording summarized: each release of the gate, each store write, each running digest.
+// The store's answers come from the recording (ReplayStore), so the replay needs nothing
+// but the recording: not the data directory, not the network, not the clock.
+//
+// The first difference stops the replay with a report: which input (its number, time and
+// content), what the recorded node released and what the replay did, each output decoded.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kernel/core/address.h"
+#include "kernel/core/time.h"
+#include "kernel/outbox.h"
+#include "kernel/record/node_host.h"
+#include "kernel/record/record_format.h"
+#include "sim/replay/recording_files.h"
+
+namespace ckv::sim {
+
+struct ReplayOptions {
+  // The build that replays: a recording made by another is refused unless `any_build`.
+  std::string build;
+  bool any_build = false;
+  // Every input and output, one line each, as they are replayed.
+  std::function<void(std::string_view line)> trace;
+  // Stop before the first input at or after this time (the node's monotonic clock).
+  std::optional<MonoTime> stop_at;
+};
+
+// A message one recorded node sent or received, for checking recordings against each
+// other: the other end, the channel and the hash of the packet.
+struct Link {
+  Address peer;
+  Channel channel;
+  uint64_t hash;
+  WallTime at;
+};
+
+struct ReplayResult {
+  std::string dir;
+  std::string name;
+  Address address;
+  std::string build;
+  record::ValueMode values = record::ValueMode::kWhole;
+  uint64_t records = 0, inputs = 0, outputs_checked = 0, writes_checked = 0, digests_checked = 0;
+  Now first{}, last{};  // the first and last input's time
+  bool diverged = false;
+  std::string report;        // the divergence, when there is one
+  std::string ended_early;   // the recording ends before the node did (why)
+  bool stopped_at = false;   // stopped at ReplayOptions::stop_at
+  bool lost_middle = false;  // the ring dropped segments after the first: only the start replayed
+  std::vector<Link> sent, received;
+};
+
+// Replays `recording`; errors are recordings that cannot be replayed at all (another
+// build, another format, no start).
+Result<ReplayResult> replay(const LoadedRecording& recording, const ReplayOptions& options);
+
+// One line describing a recorded event, and one per message in a packet.
+std::string describe(const record::Event& e);
+std::string describe_packet(std::span<const uint8_t> packet);
+
+}  // namespace ckv::sim

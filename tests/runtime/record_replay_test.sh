@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# The flight recorder on a real 3-node cluster on loopback: each node records its kernel's
+# inputs (two with values, one masked) while clients put, get, delete, list and write
+# conditionally; after a graceful stop, `cluster-kv-sim --replay` replays every recording
+# through a fresh kernel with every output matched, and all three as one cluster (each
+# message between them matched to the replayed sender). A masked recording holds no value.
+# A small --record-mb keeps the directory within its bound; a recording that lost its
+# middle replays its start only, and says so (exit 2). Usage: record_replay_test.sh cluster-kv cluster-kv-sim
+bin=$1
+sim=$2
+. "$(dirname "$0")/lib.sh"
+
+rec=$work/rec
+start_node a 19850 17850 --no-mdns --record "$rec/a" --record-values
+start_node b 19851 17851 --no-mdns --join 127.0.0.1:17850 --record "$rec/b" --record-values
+start_node c 19852 17852 --no-mdns --join 127.0.0.1:17850 --record "$rec/c"
+for port in 19850 19851 19852; do
+  wait_for 15 "node :$port sees 3 alive members" sees $port alive 3
+done
+grep -q "recording the kernel's inputs in $rec/c/run-.* (values masked)" "$work/c.log" \
+  && pass "the log names the recording" || fail "no recording line in c.log"
+
+for i in $(seq 1 40); do
+  curl -s -m 5 -o /dev/null -X PUT "http://127.0.0.1:1985$((i % 3))/key$((i % 9))" -d "secret-value-$i"
+  curl -s -m 5 -o /dev/null "http://127.0.0.1:1985$(((i + 1) % 3))/key$((i % 7))"
+done
+curl -s -m 5 -o /dev/null -X DELETE http://127.0.0.1:19851/key3
+curl -s -m 5 -o /dev/null "http://127.0.0.1:19852/_cluster/keys?prefix=key&values=true"
+expect "a conditional create" "200" "$(status PUT 19852 /cas -H 'If-None-Match: *' -d secret-value-cas)"
+expect "a second one fails" "412" "$(status PUT 19850 /cas -H 'If-None-Match: *' -d secret-value-cas2)"
+expect "a read after it all" "200 secret-value-cas" "$(http GET 19851 /cas)"
+stop_all_nodes
+
+out=$("$sim" --replay "$rec/a" --replay "$rec/b" --replay "$rec/c" 2>&1)
+rc=$?
+echo "$out" | sed 's/^/    /'
+expect "the replay of all three exits 0" "0" "$rc"
+[ "$(grep -c 'every output matched' <<<"$out")" -eq 3 ] \
+  && pass "every output of each node matched" || fail "not every replay matched"
+grep -q '"diverged":false' <<<"$out" && pass "the summary says no divergence" \
+  || fail "summary: $(tail -1 <<<"$out")"
+out=$("$sim" --replay "$rec/a" --replay "$rec/b" 2>&1)
+links=$(sed -n 's/^\([0-9]*\) messages between the recorded nodes matched.*/\1/p' <<<"$out")
+[ -n "$links" ] && [ "$links" -gt 50 ] && pass "$links messages between a and b matched their sender's replay" \
+  || fail "links between a and b: $out"
+if grep -rqa "secret-value" "$rec/c"; then fail "the masked recording holds a value"
+else pass "the masked recording holds no value"; fi
+grep -rqa "secret-value" "$rec/a" && pass "a recording with --record-values holds them" \
+  || fail "no value in a's recording"
+traced=$("$sim" --replay "$rec/b" --trace | grep -c ' <- ')
+[ "$traced" -gt 100 ] && pass "--trace shows each input ($traced)" || fail "--trace: $traced lines"
+
+echo "# the ring keeps within --record-mb"
+start_node r 19853 17853 --no-mdns --record "$rec/r" --record-mb 8 --record-values
+wait_for 10 "node r answers" sees 19853 alive 1
+head -c 65536 /dev/urandom | base64 -w0 > "$work/big"
+for i in $(seq 1 150); do
+  curl -s -m 5 -o /dev/null -X PUT "http://127.0.0.1:19853/big$i" --data-binary @"$work/big"
+done
+stop_node r
+bytes=$(du -sb "$rec/r" | cut -f1)
+[ "$bytes" -le $((8 << 20)) ] && pass "the recording is $bytes bytes, within 8 MiB" \
+  || fail "the recording is $bytes bytes, over 8 MiB"
+out=$("$sim" --replay "$rec/r" 2>&1)
+rc=$?
+expect "a replay of a recording that lost its middle exits 2" "2" "$rc"
+grep -q "dropped to keep the recording within --record-mb" <<<"$out" \
+  && grep -q "cannot be replayed whole" <<<"$out" \
+  && pass "and says why, after checking the start it kept" || fail "refusal: $out"
+
+echo "# bad usage"
+out=$("$bin" --record-values 2>&1); rc=$?
+expect "--record-values without --record" "2 ok" "$rc $(grep -q 'need --record' <<<"$out" && echo ok)"
+out=$("$bin" --record "$rec/x" --record-mb 1 2>&1); rc=$?
+expect "--record-mb 1" "2" "$rc"
+finish

@@ -1,0 +1,188 @@
+#include "tools/sim_cli/replay_command.h"
+
+#include <cinttypes>
+#include <cstdio>
+#include <iostream>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "runtime/build_info.h"
+#include "sim/replay/replayer.h"
+
+namespace ckv::sim {
+
+namespace {
+
+constexpr const char* kUsage = R"(usage:
+  cluster-kv-sim --replay DIR [--replay DIR ...] [--trace] [--replay-any-build]
+
+Replays what a node recorded with `cluster-kv --record DIR` through a fresh kernel of this
+build and checks every output against the recording. DIR is the --record directory (its
+latest run is replayed) or one run-... directory in it. With several recordings (one per
+node), each is replayed and every message one of them received from another is checked
+against what the other's replay sent.
+
+  --trace              print every input and every output as it is replayed
+  --replay-any-build   replay a recording made by another build (it will differ where the
+                       builds do: the report shows the first input where they do)
+
+A recording that ends in a torn block (the node crashed) replays up to it. One whose ring
+dropped segments after the first replays its start only, and exits 2.
+
+Exit status: 0 every output matched, 1 a replay diverged (the report says where), 2 bad
+usage, or a recording this build cannot replay (whole).)";
+
+std::string json_escape(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      out += buf;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+int refuse(int status, const std::string& why) {
+  std::cerr << "cluster-kv-sim: " << why << "\n";
+  std::printf("{\"error\":\"%s\",\"exit_status\":%d}\n", json_escape(why).c_str(), status);
+  return status;
+}
+
+// Every message a replayed node received from another replayed node must be one that
+// node's replay sent to it. Only over the span both recordings cover.
+std::string check_links(const std::vector<ReplayResult>& results, uint64_t& checked) {
+  for (const ReplayResult& to : results) {
+    for (const ReplayResult& from : results) {
+      if (&to == &from) continue;
+      std::multimap<uint64_t, const Link*> sent;
+      for (const Link& l : from.sent) {
+        if (l.peer == to.address) sent.emplace(l.hash, &l);
+      }
+      for (const Link& l : to.received) {
+        if (l.peer != from.address) continue;
+        if (l.at < from.first.wall || l.at > from.last.wall) continue;
+        auto it = sent.find(l.hash);
+        if (it == sent.end()) {
+          return to.name + " received a " +
+                 (l.channel == Channel::kStream ? std::string("stream message")
+                                                : std::string("datagram")) +
+                 " from " + from.name + " (" + from.address.to_string() + ") that the replay of " +
+                 from.name + " never sent";
+        }
+        sent.erase(it);
+        ++checked;
+      }
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+bool wants_replay(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    if (std::string_view(argv[i]) == "--replay") return true;
+  }
+  return false;
+}
+
+int replay_main(int argc, char** argv) {
+  std::vector<std::string> dirs;
+  ReplayOptions options;
+  options.build = std::string(build_describe());
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view flag = argv[i];
+    if (flag == "--help" || flag == "-h") {
+      std::cout << kUsage << "\n";
+      return 0;
+    } else if (flag == "--replay") {
+      if (i + 1 >= argc) return refuse(2, "--replay needs a directory");
+      dirs.emplace_back(argv[++i]);
+    } else if (flag == "--trace") {
+      options.trace = [](std::string_view line) {
+        std::fwrite(line.data(), 1, line.size(), stdout);
+        std::fputc('\n', stdout);
+      };
+    } else if (flag == "--replay-any-build") {
+      options.any_build = true;
+    } else {
+      std::cerr << kUsage << "\n";
+      return refuse(2, "unknown argument with --replay: '" + std::string(flag) + "'");
+    }
+  }
+  std::vector<ReplayResult> results;
+  for (const std::string& dir : dirs) {
+    auto loaded = load_recording(dir);
+    if (!loaded) return refuse(2, loaded.error().detail);
+    auto r = replay(*loaded, options);
+    if (!r) return refuse(2, r.error().detail);
+    results.push_back(std::move(*r));
+  }
+  bool diverged = false;
+  bool masked = false;
+  for (const ReplayResult& r : results) {
+    masked = masked || r.values == record::ValueMode::kMasked;
+    std::printf("replay of %s (%s, %s): %" PRIu64 " inputs over %.3f s, %" PRIu64
+                " outputs and %" PRIu64 " store writes checked, %" PRIu64 " digests: %s\n",
+                r.name.c_str(), r.dir.c_str(),
+                r.values == record::ValueMode::kMasked ? "values masked" : "values whole", r.inputs,
+                static_cast<double>(micros(r.last.mono) - micros(r.first.mono)) / 1e6,
+                r.outputs_checked, r.writes_checked, r.digests_checked,
+                r.diverged ? "DIVERGED" : "every output matched");
+    if (!r.ended_early.empty())
+      std::printf("  the recording ends early: %s\n", r.ended_early.c_str());
+    if (r.diverged) {
+      std::fputs(r.report.c_str(), stdout);
+      diverged = true;
+    }
+  }
+  uint64_t links = 0;
+  std::string link_error;
+  if (!diverged && results.size() > 1) {
+    if (masked) {
+      std::printf(
+          "messages between the recordings are not cross-checked: values are masked "
+          "with a key of each recording's own\n");
+    } else {
+      link_error = check_links(results, links);
+      if (link_error.empty()) {
+        std::printf("%" PRIu64
+                    " messages between the recorded nodes matched a send of the "
+                    "replayed sender\n",
+                    links);
+      } else {
+        std::printf("the recordings disagree: %s\n", link_error.c_str());
+        diverged = true;
+      }
+    }
+  }
+  bool lost = false;
+  for (const ReplayResult& r : results) {
+    if (!r.lost_middle) continue;
+    lost = true;
+    std::printf(
+        "%s cannot be replayed whole: only its start was (raise --record-mb to keep a "
+        "whole run)\n",
+        r.dir.c_str());
+  }
+  uint64_t inputs = 0, outputs = 0;
+  for (const ReplayResult& r : results) {
+    inputs += r.inputs;
+    outputs += r.outputs_checked + r.writes_checked;
+  }
+  std::printf("{\"recordings\":%zu,\"inputs\":%" PRIu64 ",\"outputs_checked\":%" PRIu64
+              ",\"links_checked\":%" PRIu64 ",\"diverged\":%s}\n",
+              results.size(), inputs, outputs, links, diverged ? "true" : "false");
+  return diverged ? 1 : lost ? 2 : 0;
+}
+
+}  // namespace ckv::sim
