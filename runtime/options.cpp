@@ -28,6 +28,7 @@ po::options_description run_flags() {
       "  cluster-kv backup --data-dir D --to DIR   back up a data directory\n"
       "  cluster-kv members|health|force-leave|keyring|get|put|delete\n"
       "                                            ask a running node (COMMAND --help)\n"
+      "  cluster-kv check --node URL ...           check the guarantees on a running cluster\n"
       "\nFlags");
   // clang-format off
   d.add_options()
@@ -239,7 +240,7 @@ Command parse_run(int argc, const char* const* argv) {
       const std::string word = option.original_tokens.empty() ? "" : option.original_tokens[0];
       return UsageError{
           "unknown command or stray argument '" + word +
-          "' (commands: backup, members, health, force-leave, keyring, get, put, delete)"};
+          "' (commands: backup, members, health, force-leave, keyring, get, put, delete, check)"};
     }
   }
   po::store(parsed, vm);

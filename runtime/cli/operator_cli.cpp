@@ -1,5 +1,7 @@
 #include "runtime/cli/operator_cli.h"
 
+#include "runtime/cli/check_command.h"
+
 #include <boost/json.hpp>
 #include <boost/program_options.hpp>
 #include <cstdio>
@@ -31,7 +33,7 @@ enum Exit : int {
 };
 
 constexpr std::string_view kCommands[] = {"members", "health", "force-leave", "keyring",
-                                          "get",     "put",    "delete"};
+                                          "get",     "put",    "delete",      "check"};
 
 int say(int code, const std::string& message) {
   std::fprintf(stderr, "cluster-kv: %s\n", message.c_str());
@@ -418,6 +420,7 @@ int run_command(int argc, const char* const* argv) {
   if (command == "get") return get(argc, argv);
   if (command == "put") return put(argc, argv);
   if (command == "delete") return remove(argc, argv);
+  if (command == "check") return run_check_command(argc, argv);
   return say(kUsage, "unknown command '" + std::string(command) + "'");
 }
 

@@ -8,6 +8,8 @@
 //   cluster-kv get KEY                                         the value, on stdout
 //   cluster-kv put KEY [VALUE]                                 (no VALUE: stdin) prints the ETag
 //   cluster-kv delete KEY
+//   cluster-kv check --node URL ...                            the guarantees, checked on a
+//                                                              live cluster (check_command.h)
 // Every command takes --node URL (default $CLUSTER_KV_NODE, else http://127.0.0.1:9876),
 // --token-file FILE (default: $CLUSTER_KV_TOKEN holds the token itself), --cacert FILE
 // (for https://) and --timeout D (default 10s).

@@ -103,6 +103,9 @@ HttpResponse key_response(HttpMethod method, const Reply& reply, std::optional<D
       // A newer version exists that no member could give (its writer is gone or not yet
       // known), or some member never answered: the key may well exist.
       if (!reply.current) r.headers.emplace_back("X-Cluster-KV-Current", "false");
+      // The delete's version, when the node knows it (`cluster-kv check` orders by it).
+      if (!reply.version.is_zero())
+        r.headers.emplace_back("X-Cluster-KV-Version", etag_of(reply.version));
       return r;
     }
     case ReplyStatus::kTimeout:

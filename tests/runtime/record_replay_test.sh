@@ -4,11 +4,15 @@
 # conditionally; after a graceful stop, `cluster-kv-sim --replay` replays every recording
 # through a fresh kernel with every output matched, and all three as one cluster (each
 # message between them matched to the replayed sender). A masked recording holds no value.
+# `cluster-kv check` runs on the same cluster while it records, and passes; it fails on a
+# planted bug (stale_node.py serves a stale copy after its own write) and on two nodes
+# that never joined one cluster.
 # A small --record-mb keeps the directory within its bound; a recording that lost its
 # middle replays its start only, and says so (exit 2). Usage: record_replay_test.sh cluster-kv cluster-kv-sim
 bin=$1
 sim=$2
 . "$(dirname "$0")/lib.sh"
+need python3
 
 rec=$work/rec
 start_node a 19850 17850 --no-mdns --record "$rec/a" --record-values
@@ -29,6 +33,36 @@ curl -s -m 5 -o /dev/null "http://127.0.0.1:19852/_cluster/keys?prefix=key&value
 expect "a conditional create" "200" "$(status PUT 19852 /cas -H 'If-None-Match: *' -d secret-value-cas)"
 expect "a second one fails" "412" "$(status PUT 19850 /cas -H 'If-None-Match: *' -d secret-value-cas2)"
 expect "a read after it all" "200 secret-value-cas" "$(http GET 19851 /cas)"
+
+echo "# cluster-kv check on the recording cluster"
+out=$("$bin" check --node 127.0.0.1:19850 --node 127.0.0.1:19851 --node http://127.0.0.1:19852 \
+  --ops 600 --quiet 1s --history "$work/history.jsonl" 2>&1)
+rc=$?
+echo "$out" | sed 's/^/    /'
+expect "check passes on a healthy cluster" "0" "$rc"
+expect "its history has a line per operation" "600" "$(wc -l < "$work/history.jsonl")"
+grep -q '"op":"put".*"etag":"\\"[0-9]*\.[0-9]*@[0-9a-f]\{16\}\\"".*"value_id":' "$work/history.jsonl" \
+  && pass "history lines carry the ETag and the value's id" || fail "history: $(head -1 "$work/history.jsonl")"
+grep -q "staleness p50" <<<"$out" && pass "staleness percentiles reported" || fail "no staleness"
+
+echo "# planted bugs: check must fail"
+python3 "$(dirname "$0")/stale_node.py" 19854 &
+stale_pid=$!
+wait_for 5 "the stale node answers" curl -s -o /dev/null http://127.0.0.1:19854/x
+out=$("$bin" check --node 127.0.0.1:19854 --ops 200 --quiet 0 2>&1)
+rc=$?
+kill $stale_pid
+expect "check fails on a node that serves a stale copy after its own write" "1" "$rc"
+grep -q "VIOLATION no resurrection\|VIOLATION no lost write\|VIOLATION no stale read" <<<"$out" \
+  && pass "and names the property: $(grep -m1 -o 'VIOLATION [a-z ]*' <<<"$out")" || fail "check said: $out"
+start_node s 19855 17855 --no-mdns
+wait_for 10 "a node that never joined answers" sees 19855 alive 1
+out=$("$bin" check --node 127.0.0.1:19850 --node 127.0.0.1:19855 --ops 100 --quiet 1s 2>&1)
+rc=$?
+expect "check fails on two nodes that are not one cluster" "1" "$rc"
+grep -q "VIOLATION convergence" <<<"$out" && pass "they never converge" || fail "check said: $out"
+out=$("$bin" check --node 127.0.0.1:19850 --clients 2 2>&1); rc=$?
+expect "more clients than nodes is bad usage" "2" "$rc"
 stop_all_nodes
 
 out=$("$sim" --replay "$rec/a" --replay "$rec/b" --replay "$rec/c" 2>&1)

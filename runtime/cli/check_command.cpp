@@ -1,0 +1,428 @@
+#include "runtime/cli/check_command.h"
+
+#include <algorithm>
+#include <boost/program_options.hpp>
+#include <chrono>
+#include <cinttypes>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <random>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "kernel/kv/version.h"
+#include "runtime/cli/http_client.h"
+#include "runtime/text_parse.h"
+#include "sim/kv_checker.h"
+#include "sim/kv_workload.h"
+
+namespace ckv {
+
+namespace po = boost::program_options;
+
+namespace {
+
+enum class Op : uint8_t { kGet, kPut, kDelete };
+const char* op_name(Op op) {
+  return op == Op::kGet ? "get" : op == Op::kPut ? "put" : "delete";
+}
+
+// One operation of the history.
+struct Entry {
+  uint32_t client = 0;
+  uint32_t node = 0;
+  Op op = Op::kGet;
+  uint32_t key = 0;
+  uint64_t op_id = 0;  // puts: the value is sim::value_for(op_id, bytes)
+  size_t bytes = 0;
+  int64_t invoke_us = 0, complete_us = 0;  // client's steady clock, since the run began
+  int64_t invoke_wall_us = 0, complete_wall_us = 0;
+  unsigned status = 0;  // 0: no answer
+  std::string etag;     // the version the answer carries (X-Cluster-KV-Version for a 404)
+  bool current = true;
+  std::string body;  // gets: the value read
+  ContentType content;
+  std::string error;
+};
+
+int64_t steady_us(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
+                                                               t0)
+      .count();
+}
+
+int64_t wall_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string json_string(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (u < 0x20 || u >= 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", u);
+      out += buf;
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+bool version_of(const std::string& etag, Version& v) {
+  if (etag.size() < 2 || etag.front() != '"' || etag.back() != '"') return false;
+  return parse_version(std::string_view(etag).substr(1, etag.size() - 2), v);
+}
+
+struct Settings {
+  std::vector<ClientOptions> nodes;
+  std::vector<std::string> urls;
+  uint32_t clients = 0;
+  uint64_t ops = 400;
+  uint32_t keys = 8;
+  size_t value_bytes = 64;
+  Duration quiet = std::chrono::seconds(3);
+  std::string history;
+  uint64_t seed = 0;
+  std::string prefix;
+};
+
+void run_client(const Settings& s, uint32_t client, std::chrono::steady_clock::time_point t0,
+                std::vector<Entry>& out) {
+  std::mt19937_64 rng(s.seed * 1000003 + client);
+  const uint64_t mine = s.ops / s.clients + (client < s.ops % s.clients ? 1 : 0);
+  for (uint64_t i = 0; i < mine; ++i) {
+    Entry e;
+    e.client = client;
+    e.node = client;  // one client per node: the node's answers come in the order it gave them
+    e.key = static_cast<uint32_t>(rng() % s.keys);
+    const uint64_t roll = rng() % 10;
+    e.op = roll < 5 ? Op::kGet : roll < 9 ? Op::kPut : Op::kDelete;
+    const std::string target = key_target(s.prefix + std::to_string(e.key));
+    std::string body;
+    std::vector<std::pair<std::string, std::string>> headers;
+    if (e.op == Op::kPut) {
+      e.op_id = (uint64_t{client} << 32) | (i + 1);
+      e.bytes = s.value_bytes;
+      body = sim::value_for(e.op_id, e.bytes);
+      e.content = sim::content_for(e.op_id);
+      if (!e.content.media.empty()) headers.emplace_back("Content-Type", e.content.media);
+      if (!e.content.encoding.empty()) headers.emplace_back("Content-Encoding", e.content.encoding);
+    }
+    e.invoke_us = steady_us(t0);
+    e.invoke_wall_us = wall_us();
+    auto r = http_call(s.nodes[e.node],
+                       op_name(e.op) == std::string("get") ? "GET"
+                       : e.op == Op::kPut                  ? "PUT"
+                                                           : "DELETE",
+                       target, std::move(body), std::move(headers));
+    e.complete_us = steady_us(t0);
+    e.complete_wall_us = wall_us();
+    if (!r) {
+      e.error = r.error().detail;
+    } else {
+      e.status = r->status;
+      e.etag = r->header("ETag");
+      if (e.etag.empty()) e.etag = r->header("X-Cluster-KV-Version");
+      e.current = r->header("X-Cluster-KV-Current") != "false";
+      if (e.op == Op::kGet && r->status == 200) {
+        e.body = std::move(r->body);
+        const std::string media = r->header("Content-Type");
+        e.content.media = media == "application/octet-stream" ? "" : media;
+        e.content.encoding = r->header("Content-Encoding");
+      } else if (r->status >= 300 && r->status != 404) {
+        e.error = r->body.substr(0, 200);
+      }
+    }
+    out.push_back(std::move(e));
+  }
+}
+
+void write_history(const Settings& s, const std::vector<Entry>& history) {
+  std::ofstream f(s.history);
+  for (const Entry& e : history) {
+    f << "{\"client\":" << e.client << ",\"node\":" << json_string(s.urls[e.node]) << ",\"op\":\""
+      << op_name(e.op) << "\",\"key\":" << json_string(s.prefix + std::to_string(e.key))
+      << ",\"invoke_us\":" << e.invoke_us << ",\"complete_us\":" << e.complete_us
+      << ",\"invoke_wall_us\":" << e.invoke_wall_us << ",\"status\":" << e.status
+      << ",\"etag\":" << json_string(e.etag) << ",\"current\":" << (e.current ? "true" : "false");
+    if (e.op == Op::kPut) f << ",\"value_id\":" << e.op_id << ",\"bytes\":" << e.bytes;
+    if (e.op == Op::kGet && e.status == 200) f << ",\"bytes\":" << e.body.size();
+    if (!e.error.empty()) f << ",\"error\":" << json_string(e.error);
+    f << "}\n";
+  }
+}
+
+double percentile(std::vector<int64_t> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return static_cast<double>(v[static_cast<size_t>(p * static_cast<double>(v.size() - 1))]) / 1e3;
+}
+
+}  // namespace
+
+int run_check_command(int argc, const char* const* argv) {
+  po::options_description d(
+      "cluster-kv check: runs a bounded workload against the nodes and checks the history "
+      "with the simulator's key-value checker (see the README, \"When something goes "
+      "wrong\").\n\nUsage:\n  cluster-kv check --node URL [--node URL ...] [flags]\n\nFlags");
+  std::string token_file, cacert, timeout = "10s", quiet = "3s";
+  Settings s;
+  // clang-format off
+  d.add_options()
+    ("help,h", "print this help and exit")
+    ("node", po::value<std::vector<std::string>>(&s.urls)->required(),
+     "a node's HTTP address (http://HOST:PORT, https://..., or HOST[:PORT]); give each node")
+    ("clients", po::value<uint32_t>(&s.clients),
+     "concurrent clients, each on a node of its own, the first nodes first (default: one per "
+     "node; at most one per node, so that each node's answers reach the checker in the order "
+     "the node gave them)")
+    ("ops", po::value<uint64_t>(&s.ops)->default_value(400), "operations in all")
+    ("keys", po::value<uint32_t>(&s.keys)->default_value(8),
+     "keys written (few keys: writes conflict often)")
+    ("value-bytes", po::value<size_t>(&s.value_bytes)->default_value(64), "size of each value")
+    ("quiet", po::value<std::string>(&quiet)->default_value("3s"),
+     "how long to wait after the workload before every node must answer alike")
+    ("history", po::value<std::string>(&s.history), "write the history here (JSON lines)")
+    ("seed", po::value<uint64_t>(&s.seed), "the workload's seed (default: random; printed)")
+    ("token-file", po::value<std::string>(&token_file), "a file holding a write token")
+    ("cacert", po::value<std::string>(&cacert), "the CA of the nodes' HTTPS certificates")
+    ("timeout", po::value<std::string>(&timeout)->default_value("10s"), "per request");
+  // clang-format on
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argc - 1, argv + 1).options(d).run(), vm);
+    if (vm.count("help")) {
+      std::cout << d << "\n";
+      return 0;
+    }
+    po::notify(vm);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "cluster-kv check: %s\n", e.what());
+    return 2;
+  }
+  auto q = quiet == "0" ? Result<Duration>(Duration(0)) : parse_duration(quiet);
+  auto t = parse_duration(timeout);
+  if (!q || !t) return std::fprintf(stderr, "cluster-kv check: bad --quiet or --timeout\n"), 2;
+  s.quiet = *q;
+  if (s.clients == 0) s.clients = static_cast<uint32_t>(s.urls.size());
+  if (s.clients > s.urls.size() || s.ops == 0 || s.keys == 0 || s.keys > 100000 ||
+      s.value_bytes > (size_t{1} << 20)) {
+    std::fprintf(stderr,
+                 "cluster-kv check: --clients 1..(nodes given), --ops and --keys at "
+                 "least 1, --value-bytes at most 1 MiB\n");
+    return 2;
+  }
+  std::string token;
+  if (!token_file.empty()) {
+    std::ifstream f(token_file);
+    if (!std::getline(f, token)) {
+      std::fprintf(stderr, "cluster-kv check: cannot read --token-file %s\n", token_file.c_str());
+      return 2;
+    }
+  }
+  for (const std::string& url : s.urls) {
+    auto parsed = parse_node_url(url);
+    if (!parsed) {
+      std::fprintf(stderr, "cluster-kv check: --node %s: %s\n", url.c_str(),
+                   parsed.error().detail.c_str());
+      return 2;
+    }
+    s.nodes.push_back(ClientOptions{*parsed, token, cacert, *t});
+  }
+  if (!vm.count("seed")) s.seed = std::random_device{}();
+  char run_id[24];
+  std::snprintf(run_id, sizeof run_id, "%016" PRIx64, s.seed * 0x9e3779b97f4a7c15ULL);
+  s.prefix = std::string("_check/") + run_id + "/k";
+  std::printf("cluster-kv check: %zu node(s), %u clients, %" PRIu64
+              " operations on %u keys "
+              "under _check/%s/, seed %" PRIu64 "\n",
+              s.nodes.size(), s.clients, s.ops, s.keys, run_id, s.seed);
+
+  // The workload.
+  const auto t0 = std::chrono::steady_clock::now();
+  std::vector<std::vector<Entry>> per_client(s.clients);
+  std::vector<std::thread> threads;
+  for (uint32_t c = 0; c < s.clients; ++c)
+    threads.emplace_back([&, c] { run_client(s, c, t0, per_client[c]); });
+  for (std::thread& th : threads)
+    th.join();
+  std::vector<Entry> history;
+  for (auto& v : per_client)
+    for (Entry& e : v)
+      history.push_back(std::move(e));
+  std::sort(history.begin(), history.end(),
+            [](const Entry& a, const Entry& b) { return a.complete_us < b.complete_us; });
+  size_t unreachable = 0;
+  for (const Entry& e : history)
+    unreachable += e.status == 0 ? 1 : 0;
+
+  // The widest gap between two nodes' clocks: each node's offset from the client's clock is
+  // within [version - complete, version - invoke] for every write it stamped.
+  std::vector<int64_t> lo(s.nodes.size(), INT64_MAX), hi(s.nodes.size(), INT64_MIN);
+  for (const Entry& e : history) {
+    Version v;
+    if (e.op == Op::kGet || e.status != 200 || !version_of(e.etag, v)) continue;
+    const auto vw = static_cast<int64_t>(v.wall_us);
+    lo[e.node] = std::min(lo[e.node], vw - e.complete_wall_us);
+    hi[e.node] = std::max(hi[e.node], vw - e.invoke_wall_us);
+  }
+  int64_t gap_us = 0;
+  for (size_t i = 0; i < s.nodes.size(); ++i)
+    for (size_t j = 0; j < s.nodes.size(); ++j)
+      if (lo[i] != INT64_MAX && hi[j] != INT64_MIN) gap_us = std::max(gap_us, hi[j] - lo[i]);
+  const Duration max_gap(gap_us + 1);
+
+  // The checker, fed in the order answers came.
+  sim::KvChecker checker(static_cast<uint32_t>(s.nodes.size()), s.keys);
+  std::vector<int64_t> write_done;  // completion times of acknowledged writes, in order
+  const std::vector<bool> heard(s.nodes.size(), true);
+  std::map<uint32_t, std::vector<std::pair<Version, int64_t>>> acked;  // key -> (version, done)
+  std::vector<int64_t> staleness;
+  uint64_t stale = 0, gets = 0;
+  // A get may return a write whose own client has not yet heard it acknowledged: it waits
+  // here until that write is fed (a get of a version nobody wrote is judged at the end).
+  std::multimap<Version, const Entry*> waiting;
+  std::set<Version> written;
+  for (const Entry& e : history) {
+    Version w;
+    if (e.op == Op::kPut && e.status == 200 && version_of(e.etag, w)) written.insert(w);
+  }
+  std::set<Version> fed;
+  std::vector<const Entry*> order;
+  for (const Entry& e : history) {
+    Version v;
+    if (e.op == Op::kGet && e.status == 200 && version_of(e.etag, v) && written.count(v) &&
+        !fed.count(v)) {
+      waiting.emplace(v, &e);
+      continue;
+    }
+    order.push_back(&e);
+    if (e.op == Op::kPut && e.status == 200 && version_of(e.etag, v)) {
+      fed.insert(v);
+      auto [first, last] = waiting.equal_range(v);
+      for (auto it = first; it != last; ++it)
+        order.push_back(it->second);
+      waiting.erase(first, last);
+    }
+  }
+  for (const auto& [v, e] : waiting)
+    order.push_back(e);
+  int64_t clock_us = 0;  // when the checker is told of each answer: never back in time
+  for (const Entry* entry : order) {
+    const Entry& e = *entry;
+    clock_us = std::max(clock_us, e.complete_us);
+    const MonoTime at{Duration(clock_us)};
+    Version v;
+    const bool versioned = version_of(e.etag, v);
+    if (e.status == 0 || (e.status >= 500 && e.op != Op::kGet)) {
+      checker.on_error(
+          at, e.node, false,
+          std::string(op_name(e.op)) + ": " + (e.error.empty() ? "no answer" : e.error));
+      continue;
+    }
+    if (e.op != Op::kGet) {
+      if ((e.status != 200 && e.status != 204) || !versioned) continue;  // a 404 delete
+      sim::WriteRecord w{e.key, v, e.op == Op::kDelete, e.op_id, e.bytes, e.node, at};
+      w.started = MonoTime{Duration(e.invoke_us)};
+      checker.on_write(at, w, max_gap);
+      write_done.push_back(e.complete_us);
+      acked[e.key].emplace_back(v, e.complete_us);
+      continue;
+    }
+    Reply r;
+    r.op = ClientOp::kGet;
+    r.current = e.current;
+    r.remote = false;  // HTTP does not say; each node is held to its own history
+    if (versioned) r.version = v;
+    if (e.status == 200) {
+      r.status = ReplyStatus::kOk;
+      r.value = e.body;
+      r.content = e.content;
+    } else if (e.status == 404) {
+      r.status = ReplyStatus::kNotFound;
+    } else if (e.status == 504) {
+      r.status = ReplyStatus::kTimeout;
+    } else {
+      checker.on_error(at, e.node, false,
+                       "get answered " + std::to_string(e.status) + ": " + e.error);
+      continue;
+    }
+    const uint64_t before = static_cast<uint64_t>(
+        std::lower_bound(write_done.begin(), write_done.end(), e.invoke_us) - write_done.begin());
+    checker.on_get(at, e.node, e.key, MonoTime{Duration(e.invoke_us)}, before, r, heard);
+    // Staleness: how long ago the newest write it missed was acknowledged.
+    ++gets;
+    int64_t missed = -1;
+    for (const auto& [wv, done] : acked[e.key]) {
+      if (done < e.invoke_us && wv > r.version && (missed < 0 || done < missed)) missed = done;
+    }
+    if (missed >= 0) {
+      ++stale;
+      staleness.push_back(e.complete_us - missed);
+    }
+  }
+
+  // Quiet, then every node must answer every key alike.
+  std::this_thread::sleep_for(s.quiet);
+  for (uint32_t key = 0; key < s.keys; ++key) {
+    std::vector<std::pair<uint32_t, Reply>> answers;
+    for (uint32_t n = 0; n < s.nodes.size(); ++n) {
+      auto r = http_call(s.nodes[n], "GET", key_target(s.prefix + std::to_string(key)));
+      Reply reply;
+      if (!r) {
+        reply.status = ReplyStatus::kError;
+        reply.error = r.error().detail;
+      } else {
+        Version v;
+        std::string etag = r->header("ETag");
+        if (etag.empty()) etag = r->header("X-Cluster-KV-Version");
+        if (version_of(etag, v)) reply.version = v;
+        reply.status = r->status == 200   ? ReplyStatus::kOk
+                       : r->status == 404 ? ReplyStatus::kNotFound
+                                          : ReplyStatus::kError;
+        reply.current = r->header("X-Cluster-KV-Current") != "false";
+        reply.remote = true;
+        if (r->status == 200) {
+          reply.value = r->body;
+          const std::string media = r->header("Content-Type");
+          reply.content.media = media == "application/octet-stream" ? "" : media;
+          reply.content.encoding = r->header("Content-Encoding");
+        }
+      }
+      answers.emplace_back(n, std::move(reply));
+    }
+    checker.check_convergence(MonoTime{Duration(steady_us(t0))}, key, answers, true);
+  }
+
+  if (!s.history.empty()) write_history(s, history);
+  const auto& violations = checker.violations();
+  for (const sim::Violation& v : violations) {
+    std::printf("VIOLATION %s at %.3f s: %s\n", v.property.c_str(),
+                static_cast<double>(micros(v.at)) / 1e6, v.detail.c_str());
+  }
+  std::printf("%zu operations (%" PRIu64
+              " gets, %zu writes acknowledged), %zu unanswered; "
+              "widest clock gap measured %.3f ms\n",
+              history.size(), gets, write_done.size(), unreachable,
+              static_cast<double>(gap_us) / 1e3);
+  std::printf("stale reads: %" PRIu64 " of %" PRIu64 "; staleness p50 %.3f ms, p99 %.3f ms\n",
+              stale, gets, percentile(staleness, 0.5), percentile(staleness, 0.99));
+  if (!s.history.empty()) std::printf("history written to %s\n", s.history.c_str());
+  std::printf("%s\n", violations.empty() ? "no violation" : "VIOLATIONS (above)");
+  if (!violations.empty()) return 1;
+  return unreachable == history.size() ? 3 : 0;
+}
+
+}  // namespace ckv
