@@ -482,6 +482,7 @@ void Simulation::dispatch(MonoTime at, Event&& e) {
       if (e.index == partition_id_ && network_.partitioned()) {
         network_.heal_partition();
         trace_.note(now_, "partition healed");
+        end_partition_shades();
       }
       break;
     case EventKind::kLeaveDeadline:
@@ -720,6 +721,11 @@ void Simulation::apply(const FaultAction& a) {
   switch (a.kind) {
     case FaultKind::kPartition: {
       network_.start_partition(a.shape, a.choice_seed, a.node);
+      if (Timeline* tl = config_.timeline) {
+        end_partition_shades();  // a new partition replaces the one before
+        for (uint32_t j = 0; j < nodes_.size(); ++j)
+          tl->begin_shade(micros(now_), j, "partition, side " + std::to_string(network_.side(j)));
+      }
       Event end{EventKind::kPartitionEnd};
       end.index = ++partition_id_;
       queue_.push(now_ + a.duration, std::move(end));
@@ -732,13 +738,21 @@ void Simulation::apply(const FaultAction& a) {
       if (n.running()) {
         n.paused_until = std::max(n.paused_until, now_ + a.duration);
         n.ever_paused = true;
+        if (config_.timeline)
+          config_.timeline->shade(micros(now_), micros(n.paused_until), a.node, "pause");
       }
       break;
     case FaultKind::kClog:
       network_.clog(a.node, now_ + a.duration);
+      if (config_.timeline) {
+        config_.timeline->shade(micros(now_), micros(now_ + a.duration), a.node,
+                                "clog: its sends held back");
+      }
       break;
     case FaultKind::kSlow:
       if (n.running()) {
+        if (config_.timeline)
+          config_.timeline->shade(micros(now_), micros(now_ + a.duration), a.node, "slow");
         n.slow_until = std::max(n.slow_until, now_ + a.duration);
         n.input_lag = a.lag;
         n.ever_paused = true;
@@ -806,6 +820,7 @@ void Simulation::begin_quiet() {
     return;
   }
   network_.calm();
+  end_partition_shades();
   chaos_drained_ = network_.last_arrival();
   size_t departed = 0;
   for (const SimNode& n : nodes_) {
@@ -934,6 +949,7 @@ void Simulation::handle_input(uint32_t i, uint32_t from, Channel channel,
                               std::span<const uint8_t> bytes) {
   delivered_++;
   trace_.add(TraceRecord{now_, TraceKind::kDeliver, static_cast<uint8_t>(channel), from, i}, bytes);
+  if (config_.timeline) note_traffic(from, i, bytes);
   nodes_[i].kernel->on_message(now_for(i), nodes_[from].addr, channel, bytes);
   drain(i);
 }
@@ -1027,6 +1043,10 @@ void Simulation::note_changes(uint32_t i, const std::vector<MemberChange>& chang
                            c.to_incarnation});
     checker_.on_change(now_, i, c);
     if (config_.change_observer) config_.change_observer(now_, i, c);
+    if (config_.timeline) {
+      config_.timeline->member(micros(now_), i, c.name,
+                               static_cast<Timeline::State>(static_cast<uint8_t>(c.to_state)));
+    }
   }
   bool gap = false;
   for (const MemberChange& c : changes) {
@@ -1162,8 +1182,32 @@ std::optional<uint32_t> Simulation::index_of(const Address& a) const {
   return a.ip - kBaseIp;
 }
 
+void Simulation::end_partition_shades() {
+  if (config_.timeline == nullptr) return;
+  for (uint32_t j = 0; j < nodes_.size(); ++j)
+    config_.timeline->end_shade(micros(now_), j, "partition");
+}
+
+void Simulation::note_traffic(uint32_t from, uint32_t to, std::span<const uint8_t> packet) {
+  bool invalidation = false;
+  (void)wire::for_each_frame(packet, [&](uint8_t type, size_t) {
+    const auto t = static_cast<wire::MessageType>(type);
+    invalidation = invalidation || t == wire::MessageType::kInvalidate ||
+                   t == wire::MessageType::kInvalidateReset;
+  });
+  if (invalidation) {
+    config_.timeline->traffic(micros(now_), to, "invalidation from " + nodes_[from].name);
+  }
+}
+
 void Simulation::record_lifecycle(uint32_t i, Lifecycle step) {
   trace_.add(TraceRecord{now_, TraceKind::kLifecycle, static_cast<uint8_t>(step), i});
+  if (Timeline* tl = config_.timeline) {
+    if (step == Lifecycle::kCrash) tl->begin_shade(micros(now_), i, "crash");
+    if (step == Lifecycle::kLeft) tl->begin_shade(micros(now_), i, "down: left");
+    if (step == Lifecycle::kRestart || step == Lifecycle::kStart)
+      tl->end_shade(micros(now_), i, "crash");
+  }
 }
 
 std::string Simulation::report() const {

@@ -39,6 +39,7 @@
 #include "sim/membership_checker.h"
 #include "sim/network.h"
 #include "sim/sim_node.h"
+#include "sim/timeline/timeline.h"
 #include "sim/trace.h"
 #include "sim/watch_checker.h"
 
@@ -69,6 +70,9 @@ struct RollingUpgrade {
 
 struct SimConfig {
   uint64_t seed = 1;
+  // Drawn as the run goes (`--timeline`): member states, faults, client operations, a
+  // sample of invalidation traffic. Not part of the trace: the run is the same without.
+  Timeline* timeline = nullptr;
   uint32_t nodes = 5;
   FaultMode faults = FaultMode::kSwarm;
   Duration chaos = std::chrono::seconds(60);
@@ -285,6 +289,10 @@ class Simulation {
   uint32_t writer_index(const Version& v) const;
   std::vector<Address> live_seeds(uint32_t exclude, size_t count);
   void record_lifecycle(uint32_t i, Lifecycle step);
+  // Ends the timeline's shading of the partition in force (healed, or replaced).
+  void end_partition_shades();
+  // Draws a delivered packet that carries invalidations on the timeline.
+  void note_traffic(uint32_t from, uint32_t to, std::span<const uint8_t> packet);
   bool stopped() const;
   std::string report() const;
   const Violation* first_violation() const;

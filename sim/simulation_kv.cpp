@@ -271,6 +271,15 @@ void Simulation::on_reply(uint32_t i, Reply&& r) {
   }
   trace_.add(TraceRecord{now_, TraceKind::kReply, static_cast<uint8_t>(r.status), i, op.key,
                          static_cast<uint64_t>(op.op), r.version.wall_us});
+  if (config_.timeline) {
+    static constexpr Timeline::Outcome kOutcome[] = {
+        Timeline::Outcome::kOk, Timeline::Outcome::kNotFound, Timeline::Outcome::kTimeout,
+        Timeline::Outcome::kError, Timeline::Outcome::kPreconditionFailed};
+    static constexpr const char* kOp[] = {"get", "put", "delete", "list"};
+    config_.timeline->op(micros(now_), i, kOutcome[static_cast<size_t>(r.status)],
+                         std::string(kOp[static_cast<size_t>(op.op)]) + " key" +
+                             std::to_string(op.key) + ": " + to_string(r.status));
+  }
   if (op.op == ClientOp::kList) {
     on_list_reply(i, op, r);
     return;

@@ -25,6 +25,8 @@ packages=(
   # a fresh Debian root to install it in, systemd-analyze for its unit, man for its man
   # page (dpkg-shlibdeps comes with build-essential's dpkg-dev)
   debootstrap systemd man-db
+  # the timeline's rendering test (tests/sim/timeline_render_test.sh): headless Chromium
+  chromium
 )
 if [ "${1:-}" = "bench" ]; then
   packages+=(wrk nginx-light procps python3)  # procps: pgrep (nginx workers); python3: watch_bench

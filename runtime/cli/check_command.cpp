@@ -20,6 +20,7 @@
 #include "runtime/text_parse.h"
 #include "sim/kv_checker.h"
 #include "sim/kv_workload.h"
+#include "sim/timeline/timeline.h"
 
 namespace ckv {
 
@@ -94,6 +95,7 @@ struct Settings {
   size_t value_bytes = 64;
   Duration quiet = std::chrono::seconds(3);
   std::string history;
+  std::string timeline;
   uint64_t seed = 0;
   std::string prefix;
 };
@@ -195,6 +197,9 @@ int run_check_command(int argc, const char* const* argv) {
     ("quiet", po::value<std::string>(&quiet)->default_value("3s"),
      "how long to wait after the workload before every node must answer alike")
     ("history", po::value<std::string>(&s.history), "write the history here (JSON lines)")
+    ("timeline", po::value<std::string>(&s.timeline),
+     "draw the history as one self-contained HTML file: a lane per node, each operation "
+     "coloured by its answer, violations pinned")
     ("seed", po::value<uint64_t>(&s.seed), "the workload's seed (default: random; printed)")
     ("token-file", po::value<std::string>(&token_file), "a file holding a write token")
     ("cacert", po::value<std::string>(&cacert), "the CA of the nodes' HTTPS certificates")
@@ -407,6 +412,33 @@ int run_check_command(int argc, const char* const* argv) {
   }
 
   if (!s.history.empty()) write_history(s, history);
+  if (!s.timeline.empty()) {
+    std::string repro = "cluster-kv check";
+    for (const std::string& url : s.urls)
+      repro += " --node " + url;
+    repro += " --ops " + std::to_string(s.ops) + " --keys " + std::to_string(s.keys) + " --seed " +
+             std::to_string(s.seed);
+    Timeline tl("cluster-kv check: " + std::to_string(s.nodes.size()) + " node(s), seed " +
+                    std::to_string(s.seed),
+                s.urls);
+    tl.note("the same workload again (the cluster's state will differ): " + repro);
+    for (const Entry& e : history) {
+      const Timeline::Outcome outcome = e.status == 200 || e.status == 204 ? Timeline::Outcome::kOk
+                                        : e.status == 404 ? Timeline::Outcome::kNotFound
+                                        : e.status == 504 || e.status == 0
+                                            ? Timeline::Outcome::kTimeout
+                                        : e.status == 412 ? Timeline::Outcome::kPreconditionFailed
+                                                          : Timeline::Outcome::kError;
+      tl.op(e.complete_us, e.node, outcome,
+            std::string(op_name(e.op)) + " " + s.prefix + std::to_string(e.key) + ": " +
+                std::to_string(e.status) + " " + e.etag);
+    }
+    for (const sim::Violation& v : checker.violations())
+      tl.pin(micros(v.at), v.property + ": " + v.detail, repro);
+    std::ofstream f(s.timeline);
+    f << tl.html();
+    if (!f) std::fprintf(stderr, "cluster-kv check: cannot write %s\n", s.timeline.c_str());
+  }
   const auto& violations = checker.violations();
   for (const sim::Violation& v : violations) {
     std::printf("VIOLATION %s at %.3f s: %s\n", v.property.c_str(),

@@ -207,6 +207,27 @@ std::string summary_line(const OutputSummary& s) {
          " bytes, hash " + hex(s.hash);
 }
 
+// The replayed node's outputs on its timeline lane.
+void draw(Timeline& tl, uint32_t lane, Now now, const Effects& effects) {
+  const int64_t at = now.wall.time_since_epoch().count();
+  for (const MemberChange& c : effects.changes)
+    tl.member(at, lane, c.name, static_cast<Timeline::State>(static_cast<uint8_t>(c.to_state)));
+  for (const Reply& r : effects.replies) {
+    static constexpr Timeline::Outcome kOutcome[] = {
+        Timeline::Outcome::kOk, Timeline::Outcome::kNotFound, Timeline::Outcome::kTimeout,
+        Timeline::Outcome::kError, Timeline::Outcome::kPreconditionFailed};
+    tl.op(at, lane, kOutcome[static_cast<size_t>(r.status)],
+          "request " + std::to_string(r.request) + ": " + to_string(r.status));
+  }
+  for (const Send& s : effects.sends) {
+    bool invalidation = false;
+    (void)wire::for_each_frame(s.bytes, [&](uint8_t type, size_t) {
+      invalidation = invalidation || type == static_cast<uint8_t>(wire::MessageType::kInvalidate);
+    });
+    if (invalidation) tl.traffic(at, lane, "invalidation to " + s.to.to_string());
+  }
+}
+
 }  // namespace
 
 std::string describe_packet(std::span<const uint8_t> packet) {
@@ -355,6 +376,7 @@ Result<ReplayResult> replay(const LoadedRecording& recording, const ReplayOption
       result.sent.push_back(
           Link{s.to, s.channel, record::hash_bytes(std::span(s.bytes)), result.last.wall});
     }
+    if (options.timeline) draw(*options.timeline, options.timeline_lane, result.last, effects);
     if (trace && !effects.empty()) {
       std::string lines = describe_effects(effects);
       if (!lines.empty() && lines.back() == '\n') lines.pop_back();

@@ -21,6 +21,7 @@
 #include "kernel/record/node_host.h"
 #include "kernel/record/record_format.h"
 #include "sim/replay/recording_files.h"
+#include "sim/timeline/timeline.h"
 
 namespace ckv::sim {
 
@@ -32,6 +33,10 @@ struct ReplayOptions {
   std::function<void(std::string_view line)> trace;
   // Stop before the first input at or after this time (the node's monotonic clock).
   std::optional<MonoTime> stop_at;
+  // Draws the replayed node on lane `timeline_lane` (by wall-clock time, so that nodes of
+  // several machines line up): member changes, client replies, invalidations it sent.
+  Timeline* timeline = nullptr;
+  uint32_t timeline_lane = 0;
 };
 
 // A message one recorded node sent or received, for checking recordings against each

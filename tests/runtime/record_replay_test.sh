@@ -36,7 +36,7 @@ expect "a read after it all" "200 secret-value-cas" "$(http GET 19851 /cas)"
 
 echo "# cluster-kv check on the recording cluster"
 out=$("$bin" check --node 127.0.0.1:19850 --node 127.0.0.1:19851 --node http://127.0.0.1:19852 \
-  --ops 600 --quiet 1s --history "$work/history.jsonl" 2>&1)
+  --ops 600 --quiet 1s --history "$work/history.jsonl" --timeline "$work/check.html" 2>&1)
 rc=$?
 echo "$out" | sed 's/^/    /'
 expect "check passes on a healthy cluster" "0" "$rc"
@@ -44,17 +44,21 @@ expect "its history has a line per operation" "600" "$(wc -l < "$work/history.js
 grep -q '"op":"put".*"etag":"\\"[0-9]*\.[0-9]*@[0-9a-f]\{16\}\\"".*"value_id":' "$work/history.jsonl" \
   && pass "history lines carry the ETag and the value's id" || fail "history: $(head -1 "$work/history.jsonl")"
 grep -q "staleness p50" <<<"$out" && pass "staleness percentiles reported" || fail "no staleness"
+[ "$(grep -c '<g class="lane"' "$work/check.html")" -eq 3 ] && [ "$(grep -c 'class="op ok"' "$work/check.html")" -gt 300 ] \
+  && pass "check's timeline: a lane per node, its operations" || fail "check's timeline"
 
 echo "# planted bugs: check must fail"
 python3 "$(dirname "$0")/stale_node.py" 19854 &
 stale_pid=$!
 wait_for 5 "the stale node answers" curl -s -o /dev/null http://127.0.0.1:19854/x
-out=$("$bin" check --node 127.0.0.1:19854 --ops 200 --quiet 0 2>&1)
+out=$("$bin" check --node 127.0.0.1:19854 --ops 200 --quiet 0 --timeline "$work/stale.html" 2>&1)
 rc=$?
 kill $stale_pid
 expect "check fails on a node that serves a stale copy after its own write" "1" "$rc"
 grep -q "VIOLATION no resurrection\|VIOLATION no lost write\|VIOLATION no stale read" <<<"$out" \
   && pass "and names the property: $(grep -m1 -o 'VIOLATION [a-z ]*' <<<"$out")" || fail "check said: $out"
+grep -q '<g class="pin">' "$work/stale.html" && grep -q '<pre class="repro">cluster-kv check --node 127.0.0.1:19854' "$work/stale.html" \
+  && pass "its timeline pins the violations with the command" || fail "no pin in the stale node's timeline"
 start_node s 19855 17855 --no-mdns
 wait_for 10 "a node that never joined answers" sees 19855 alive 1
 out=$("$bin" check --node 127.0.0.1:19850 --node 127.0.0.1:19855 --ops 100 --quiet 1s 2>&1)
@@ -65,7 +69,7 @@ out=$("$bin" check --node 127.0.0.1:19850 --clients 2 2>&1); rc=$?
 expect "more clients than nodes is bad usage" "2" "$rc"
 stop_all_nodes
 
-out=$("$sim" --replay "$rec/a" --replay "$rec/b" --replay "$rec/c" 2>&1)
+out=$("$sim" --replay "$rec/a" --replay "$rec/b" --replay "$rec/c" --timeline "$work/replay.html" 2>&1)
 rc=$?
 echo "$out" | sed 's/^/    /'
 expect "the replay of all three exits 0" "0" "$rc"
@@ -73,6 +77,9 @@ expect "the replay of all three exits 0" "0" "$rc"
   && pass "every output of each node matched" || fail "not every replay matched"
 grep -q '"diverged":false' <<<"$out" && pass "the summary says no divergence" \
   || fail "summary: $(tail -1 <<<"$out")"
+[ "$(grep -c '<g class="lane"' "$work/replay.html")" -eq 3 ] && grep -q 'class="state alive"' "$work/replay.html" \
+  && grep -q 'class="op ok"' "$work/replay.html" && pass "the replay's timeline: three lanes, member states, replies" \
+  || fail "the replay's timeline"
 out=$("$sim" --replay "$rec/a" --replay "$rec/b" 2>&1)
 links=$(sed -n 's/^\([0-9]*\) messages between the recorded nodes matched.*/\1/p' <<<"$out")
 [ -n "$links" ] && [ "$links" -gt 50 ] && pass "$links messages between a and b matched their sender's replay" \

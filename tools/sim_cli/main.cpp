@@ -73,6 +73,9 @@ options:
                          until a real one exists), spread over the chaos phase
   --jobs J               run seeds on J threads (default 1); the output is the same
   --trace                print every trace record of a single-seed run
+  --timeline FILE        draw a single-seed run as one self-contained HTML file: a lane per
+                         node with the member states it holds, faults shaded, client
+                         operations by outcome, invalidation traffic, violations pinned
   --help                 this text
 
 The last line of output is a JSON summary (or an {"error": ...} object). Exit status:
@@ -85,6 +88,7 @@ struct Options {
   bool single = false;
   bool trace = false;
   unsigned jobs = 1;
+  std::string timeline;  // --timeline FILE: draw the run there
 };
 
 std::string json_escape(std::string_view text) {
@@ -209,6 +213,8 @@ Options parse(int argc, char** argv) {
       o.jobs = static_cast<unsigned>(parse_number(flag, value(), 1, 256));
     } else if (flag == "--trace") {
       o.trace = true;
+    } else if (flag == "--timeline") {
+      o.timeline = value();
     } else {
       usage_error("unknown argument '" + std::string(flag) + "'");
     }
@@ -218,6 +224,7 @@ Options parse(int argc, char** argv) {
   o.single = !have_seeds;
   if (o.single) o.seeds = 1;
   if (o.trace && !o.single) usage_error("--trace works with a single --seed");
+  if (!o.timeline.empty() && !o.single) usage_error("--timeline works with a single --seed");
   return o;
 }
 
@@ -320,6 +327,13 @@ int main(int argc, char** argv) {
       std::fputc('\n', stdout);
     };
   }
+  std::vector<std::string> lanes;
+  for (uint32_t i = 0; i < o.base.nodes && !o.timeline.empty(); ++i)
+    lanes.push_back("n" + std::to_string(i));
+  ckv::Timeline timeline("cluster-kv-sim seed " + std::to_string(o.first_seed) + ", " +
+                             std::to_string(o.base.nodes) + " nodes",
+                         lanes);
+  if (!o.timeline.empty()) base.timeline = &timeline;
   Progress progress(o.seeds, !o.single && isatty(fileno(stderr)) != 0);
   auto take = [&](SimResult&& r) {
     virtual_seconds += secs(r.virtual_time);
@@ -358,6 +372,23 @@ int main(int argc, char** argv) {
     if (!r.violations.empty()) {
       ++violations;
       std::fputs(r.report.c_str(), stdout);
+    }
+    if (!o.timeline.empty()) {
+      SimConfig c = base;
+      c.seed = r.seed;
+      const std::string repro = ckv::sim::repro_command(c) + " --timeline " + o.timeline;
+      timeline.note("faults: " + r.profile);
+      timeline.note("reproduce: " + repro);
+      timeline.note(r.violations.empty() ? "no property violated"
+                                         : std::to_string(r.violations.size()) + " violation(s)");
+      for (const auto& v : r.violations)
+        timeline.pin(micros(v.at), v.property + ": " + v.detail, repro);
+      std::FILE* f = std::fopen(o.timeline.c_str(), "w");
+      const std::string html = timeline.html();
+      if (f == nullptr || std::fwrite(html.data(), 1, html.size(), f) != html.size()) {
+        fail(3, "cannot write " + o.timeline, false);
+      }
+      std::fclose(f);
     }
     if (o.single) {
       print_single(r);

@@ -2,6 +2,7 @@
 
 #include <cinttypes>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <string>
@@ -16,7 +17,8 @@ namespace ckv::sim {
 namespace {
 
 constexpr const char* kUsage = R"(usage:
-  cluster-kv-sim --replay DIR [--replay DIR ...] [--trace] [--replay-any-build]
+  cluster-kv-sim --replay DIR [--replay DIR ...] [--trace] [--timeline FILE]
+                 [--replay-any-build]
 
 Replays what a node recorded with `cluster-kv --record DIR` through a fresh kernel of this
 build and checks every output against the recording. DIR is the --record directory (its
@@ -25,6 +27,8 @@ node), each is replayed and every message one of them received from another is c
 against what the other's replay sent.
 
   --trace              print every input and every output as it is replayed
+  --timeline FILE      draw the replayed nodes as one self-contained HTML file, a lane each
+                       (by wall-clock time): member states, client replies, invalidations
   --replay-any-build   replay a recording made by another build (it will differ where the
                        builds do: the report shows the first input where they do)
 
@@ -97,6 +101,7 @@ bool wants_replay(int argc, char** argv) {
 
 int replay_main(int argc, char** argv) {
   std::vector<std::string> dirs;
+  std::string timeline_file;
   ReplayOptions options;
   options.build = std::string(build_describe());
   for (int i = 1; i < argc; ++i) {
@@ -112,6 +117,9 @@ int replay_main(int argc, char** argv) {
         std::fwrite(line.data(), 1, line.size(), stdout);
         std::fputc('\n', stdout);
       };
+    } else if (flag == "--timeline") {
+      if (i + 1 >= argc) return refuse(2, "--timeline needs a file");
+      timeline_file = argv[++i];
     } else if (flag == "--replay-any-build") {
       options.any_build = true;
     } else {
@@ -119,11 +127,21 @@ int replay_main(int argc, char** argv) {
       return refuse(2, "unknown argument with --replay: '" + std::string(flag) + "'");
     }
   }
-  std::vector<ReplayResult> results;
+  std::vector<LoadedRecording> loaded;
+  std::vector<std::string> lanes;
   for (const std::string& dir : dirs) {
-    auto loaded = load_recording(dir);
-    if (!loaded) return refuse(2, loaded.error().detail);
-    auto r = replay(*loaded, options);
+    auto l = load_recording(dir);
+    if (!l) return refuse(2, l.error().detail);
+    loaded.push_back(std::move(*l));
+    lanes.push_back(loaded.back().dir);
+  }
+  Timeline timeline("cluster-kv-sim --replay: " + std::to_string(dirs.size()) + " recording(s)",
+                    lanes);
+  if (!timeline_file.empty()) options.timeline = &timeline;
+  std::vector<ReplayResult> results;
+  for (size_t i = 0; i < loaded.size(); ++i) {
+    options.timeline_lane = static_cast<uint32_t>(i);
+    auto r = replay(loaded[i], options);
     if (!r) return refuse(2, r.error().detail);
     results.push_back(std::move(*r));
   }
@@ -173,6 +191,21 @@ int replay_main(int argc, char** argv) {
         "%s cannot be replayed whole: only its start was (raise --record-mb to keep a "
         "whole run)\n",
         r.dir.c_str());
+  }
+  if (!timeline_file.empty()) {
+    std::string repro = "cluster-kv-sim";
+    for (const std::string& dir : dirs)
+      repro += " --replay " + dir;
+    for (const ReplayResult& r : results) {
+      timeline.note(r.name + ": " + r.dir + " (" + std::to_string(r.inputs) + " inputs)");
+      if (r.diverged) {
+        timeline.pin(r.last.wall.time_since_epoch().count(),
+                     "replay of " + r.name + " diverged: " + r.report, repro + " --trace");
+      }
+    }
+    std::ofstream f(timeline_file);
+    f << timeline.html();
+    if (!f) return refuse(2, "cannot write " + timeline_file);
   }
   uint64_t inputs = 0, outputs = 0;
   for (const ReplayResult& r : results) {
