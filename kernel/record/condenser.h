@@ -27,11 +27,19 @@ class Condenser {
   Status condense(std::span<const uint8_t> in, Writer& out);
 
  private:
+  // A release in full becomes its summaries (output_summary.h), hashed without decoding
+  // where masking changes nothing.
+  void condense_release(std::span<const uint8_t> raw, Writer& out);
+  // Copies an input or a store answer whose value is its last field with that value
+  // masked, without decoding the record; false when the record is of no such type.
+  bool mask_in_place(Type type, std::span<const uint8_t> raw, Writer& out);
+
   bool masked_;
   ValueMask mask_;
   uint64_t inputs_ = 0;
   uint64_t digest_ = 0;
   std::vector<OutputSummary> summaries_;
+  std::vector<uint8_t> scratch_;
 };
 
 }  // namespace ckv::record

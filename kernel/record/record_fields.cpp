@@ -150,22 +150,6 @@ void put_change(wire::ByteWriter& w, const MemberChange& c) {
   w.boolean(c.reaped);
 }
 
-namespace {
-MemberChange get_change(wire::ByteReader& r) {
-  MemberChange c;
-  c.at = MonoTime(Duration(signed_of(r.varint())));
-  c.name = r.string(kMaxString);
-  c.addr = r.address();
-  c.from_state = static_cast<MemberState>(r.u8());
-  c.from_incarnation = r.u32();
-  c.to_state = static_cast<MemberState>(r.u8());
-  c.to_incarnation = r.u32();
-  c.is_new = r.boolean();
-  c.reaped = r.boolean();
-  return c;
-}
-}  // namespace
-
 void put_send(wire::ByteWriter& w, const Send& s) {
   w.address(s.to);
   w.u8(static_cast<uint8_t>(s.channel));
@@ -197,7 +181,6 @@ void put_reply(wire::ByteWriter& w, const Reply& reply) {
   w.varint(reply.rounds);
 }
 
-namespace {
 Reply get_reply(wire::ByteReader& r) {
   Reply reply;
   reply.request = r.varint();
@@ -225,7 +208,6 @@ Reply get_reply(wire::ByteReader& r) {
   reply.rounds = r.u32();
   return reply;
 }
-}  // namespace
 
 void put_event(wire::ByteWriter& w, const ChangeEvent& e) {
   w.u8(static_cast<uint8_t>(e.kind));
@@ -233,41 +215,87 @@ void put_event(wire::ByteWriter& w, const ChangeEvent& e) {
   put_version(w, e.version);
 }
 
-void put_effects(wire::ByteWriter& w, const Effects& effects) {
+namespace {
+
+// Writes one item of a release as its length (8 bytes) and its encoding, so that a reader
+// can hash the encoding without decoding it (the condenser does).
+template <class Put, class T>
+void put_item(wire::ByteWriter& w, std::vector<uint8_t>& out, Put put, const T& item) {
+  const size_t at = out.size();
+  w.fixed64(0);
+  put(w, item);
+  const uint64_t len = out.size() - at - 8;
+  for (int i = 0; i < 8; ++i)
+    out[at + static_cast<size_t>(i)] = static_cast<uint8_t>(len >> (8 * i));
+}
+
+}  // namespace
+
+void put_effects(wire::ByteWriter& w, std::vector<uint8_t>& out, const Effects& effects) {
   w.varint(effects.changes.size());
   for (const MemberChange& c : effects.changes)
-    put_change(w, c);
+    put_item(w, out, put_change, c);
   w.varint(effects.sends.size());
   for (const Send& s : effects.sends)
-    put_send(w, s);
+    put_item(w, out, put_send, s);
   w.varint(effects.replies.size());
   for (const Reply& reply : effects.replies)
-    put_reply(w, reply);
+    put_item(w, out, put_reply, reply);
   w.varint(effects.events.size());
   for (const ChangeEvent& e : effects.events)
-    put_event(w, e);
+    put_item(w, out, put_event, e);
+}
+
+std::span<const uint8_t> get_item(wire::ByteReader& r) {
+  const uint64_t len = r.fixed64();
+  wire::ByteReader item = r.take(len);
+  const std::string_view bytes = item.rest();
+  return {reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()};
+}
+
+MemberChange get_change(wire::ByteReader& r) {
+  MemberChange c;
+  c.at = MonoTime(Duration(signed_of(r.varint())));
+  c.name = r.string(kMaxString);
+  c.addr = r.address();
+  c.from_state = static_cast<MemberState>(r.u8());
+  c.from_incarnation = r.u32();
+  c.to_state = static_cast<MemberState>(r.u8());
+  c.to_incarnation = r.u32();
+  c.is_new = r.boolean();
+  c.reaped = r.boolean();
+  return c;
+}
+
+Send get_send(wire::ByteReader& r) {
+  Send s;
+  s.to = r.address();
+  s.channel = static_cast<Channel>(r.u8());
+  std::string bytes = r.string(kMaxString);
+  s.bytes.assign(bytes.begin(), bytes.end());
+  return s;
+}
+
+ChangeEvent get_event(wire::ByteReader& r) {
+  ChangeEvent e;
+  e.kind = static_cast<ChangeEvent::Kind>(r.u8());
+  e.key = r.string(kMaxString);
+  e.version = get_version(r);
+  return e;
 }
 
 void get_effects(wire::ByteReader& r, Effects& out) {
-  for (uint64_t i = 0, n = r.varint(); i < n && !r.failed() && i < kMaxItems; ++i)
-    out.changes.push_back(get_change(r));
-  for (uint64_t i = 0, n = r.varint(); i < n && !r.failed() && i < kMaxItems; ++i) {
-    Send s;
-    s.to = r.address();
-    s.channel = static_cast<Channel>(r.u8());
-    std::string bytes = r.string(kMaxString);
-    s.bytes.assign(bytes.begin(), bytes.end());
-    out.sends.push_back(std::move(s));
-  }
-  for (uint64_t i = 0, n = r.varint(); i < n && !r.failed() && i < kMaxItems; ++i)
-    out.replies.push_back(get_reply(r));
-  for (uint64_t i = 0, n = r.varint(); i < n && !r.failed() && i < kMaxItems; ++i) {
-    ChangeEvent e;
-    e.kind = static_cast<ChangeEvent::Kind>(r.u8());
-    e.key = r.string(kMaxString);
-    e.version = get_version(r);
-    out.events.push_back(std::move(e));
-  }
+  auto each = [&](auto get, auto& into) {
+    for (uint64_t i = 0, n = r.varint(); i < n && !r.failed() && i < kMaxItems; ++i) {
+      const std::span<const uint8_t> bytes = get_item(r);
+      wire::ByteReader item(bytes);
+      into.push_back(get(item));
+    }
+  };
+  each(get_change, out.changes);
+  each(get_send, out.sends);
+  each(get_reply, out.replies);
+  each(get_event, out.events);
 }
 
 }  // namespace ckv::record

@@ -41,7 +41,15 @@ void put_change(wire::ByteWriter& w, const MemberChange& c);
 void put_send(wire::ByteWriter& w, const Send& s);
 void put_reply(wire::ByteWriter& w, const Reply& reply);
 void put_event(wire::ByteWriter& w, const ChangeEvent& e);
-void put_effects(wire::ByteWriter& w, const Effects& effects);
+MemberChange get_change(wire::ByteReader& r);
+Send get_send(wire::ByteReader& r);
+Reply get_reply(wire::ByteReader& r);
+ChangeEvent get_event(wire::ByteReader& r);
+// A release in full, in memory: per kind (changes, sends, replies, events) a count, then
+// each item as an 8-byte length and its put_* encoding (`out` is the writer's buffer).
+void put_effects(wire::ByteWriter& w, std::vector<uint8_t>& out, const Effects& effects);
 void get_effects(wire::ByteReader& r, Effects& out);
+// One item of such a release: its encoding.
+std::span<const uint8_t> get_item(wire::ByteReader& r);
 
 }  // namespace ckv::record

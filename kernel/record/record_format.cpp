@@ -113,26 +113,14 @@ bool is_store_answer(Type type) {
 size_t Writer::begin(Type type) {
   buf_.push_back(static_cast<uint8_t>(type));
   const size_t at = buf_.size();
-  // Room for a 4-byte varint length, shrunk in finish() when shorter.
-  buf_.insert(buf_.end(), 4, 0);
+  buf_.insert(buf_.end(), kLengthBytes, 0);  // filled in by finish()
   return at;
 }
 
 void Writer::finish(size_t at) {
-  const size_t len = buf_.size() - at - 4;
-  uint8_t tmp[10];
-  size_t n = 0;
-  for (uint64_t v = len;; v >>= 7) {
-    tmp[n++] = static_cast<uint8_t>((v & 0x7f) | (v >= 0x80 ? 0x80 : 0));
-    if (v < 0x80) break;
-  }
-  if (n < 4) {
-    buf_.erase(buf_.begin() + static_cast<ptrdiff_t>(at + n),
-               buf_.begin() + static_cast<ptrdiff_t>(at + 4));
-  } else if (n > 4) {
-    buf_.insert(buf_.begin() + static_cast<ptrdiff_t>(at + 4), n - 4, 0);
-  }
-  std::memcpy(buf_.data() + at, tmp, n);
+  const size_t len = buf_.size() - at - kLengthBytes;
+  for (size_t i = 0; i < kLengthBytes; ++i)
+    buf_[at + i] = static_cast<uint8_t>(len >> (8 * i));
 }
 
 void Writer::start(const StartInfo& info) {
@@ -303,7 +291,7 @@ void Writer::released(const Effects& effects) {
   size_t at = begin(Type::kReleased);
   ByteWriter w(buf_);
   w.boolean(false);  // outputs in full
-  put_effects(w, effects);
+  put_effects(w, buf_, effects);
   finish(at);
 }
 
@@ -368,8 +356,9 @@ void Writer::store_write(StoreWriteKind kind, std::span<const RecordWrite> write
   size_t at = begin(Type::kStoreWrite);
   ByteWriter w(buf_);
   w.boolean(false);  // in full
-  w.u8(static_cast<uint8_t>(kind));
   put_status(w, status);
+  // From here on, the bytes write_hash() hashes (output_summary.h).
+  w.u8(static_cast<uint8_t>(kind));
   if (kind == StoreWriteKind::kMeta) {
     w.u8(static_cast<uint8_t>(meta_key));
     w.varint(meta);
@@ -415,25 +404,27 @@ void Writer::raw(std::span<const uint8_t> record) {
 
 Result<std::span<const uint8_t>> Reader::next_raw() {
   if (at_end()) return Error{ErrorCode::kTruncated, "no more records"};
-  ByteReader r(bytes_.subspan(pos_));
-  const uint8_t type = r.u8();
-  const uint64_t len = r.varint();
-  if (r.failed()) return Error{ErrorCode::kTruncated, "a record's header is cut short"};
-  const size_t header = bytes_.size() - pos_ - r.remaining();
-  if (len > r.remaining()) return Error{ErrorCode::kTruncated, "a record is cut short"};
-  if (type < kFirstType) return Error{ErrorCode::kMalformed, "a record of no type"};
-  std::span<const uint8_t> whole = bytes_.subspan(pos_, header + len);
-  pos_ += header + len;
+  const size_t left = bytes_.size() - pos_;
+  if (left < 1 + kLengthBytes)
+    return Error{ErrorCode::kTruncated, "a record's header is cut short"};
+  uint64_t len = 0;
+  for (size_t i = 0; i < kLengthBytes; ++i)
+    len |= uint64_t{bytes_[pos_ + 1 + i]} << (8 * i);
+  if (len > left - 1 - kLengthBytes) return Error{ErrorCode::kTruncated, "a record is cut short"};
+  if (bytes_[pos_] < kFirstType) return Error{ErrorCode::kMalformed, "a record of no type"};
+  std::span<const uint8_t> whole = bytes_.subspan(pos_, 1 + kLengthBytes + len);
+  pos_ += whole.size();
   return whole;
 }
 
 Result<Event> Reader::decode(std::span<const uint8_t> record) {
-  ByteReader outer(record);
-  const uint8_t type_byte = outer.u8();
-  const uint64_t len = outer.varint();
-  if (outer.failed() || len != outer.remaining()) {
-    return Error{ErrorCode::kMalformed, "a record's length does not match"};
-  }
+  if (record.size() < 1 + kLengthBytes) return Error{ErrorCode::kMalformed, "not a record"};
+  const uint8_t type_byte = record[0];
+  const std::span<const uint8_t> body = payload_of(record);
+  uint64_t len = 0;
+  for (size_t i = 0; i < kLengthBytes; ++i)
+    len |= uint64_t{record[1 + i]} << (8 * i);
+  if (len != body.size()) return Error{ErrorCode::kMalformed, "a record's length does not match"};
   if (type_byte < kFirstType || type_byte > kLastType) {
     return Error{ErrorCode::kUnknownType,
                  "record type " + std::to_string(type_byte) +
@@ -441,7 +432,7 @@ Result<Event> Reader::decode(std::span<const uint8_t> record) {
   }
   Event e;
   e.type = static_cast<Type>(type_byte);
-  ByteReader r = outer.take(len);
+  ByteReader r(body);
   switch (e.type) {
     case Type::kStart: {
       StartInfo& s = e.start;
@@ -580,11 +571,15 @@ Result<Event> Reader::decode(std::span<const uint8_t> record) {
       break;
     case Type::kStoreWrite:
       e.summarized = r.boolean();
-      e.write_kind = static_cast<StoreWriteKind>(r.u8());
-      e.error = get_status(r);
       if (e.summarized) {
+        e.write_kind = static_cast<StoreWriteKind>(r.u8());
+        e.error = get_status(r);
         e.digest = r.fixed64();
-      } else if (e.write_kind == StoreWriteKind::kMeta) {
+        break;
+      }
+      e.error = get_status(r);
+      e.write_kind = static_cast<StoreWriteKind>(r.u8());
+      if (e.write_kind == StoreWriteKind::kMeta) {
         e.number = r.u8();
         e.digest = r.varint();
       } else {

@@ -7,8 +7,8 @@
 // and commit output. Outputs are not inputs: a recording keeps a summary of each (a hash
 // and a label) so a replay can check it produced the same, and say where it did not.
 //
-// Encoding: a record is its type (one byte), the payload's length (varint) and the
-// payload; fields are the wire codec's varints, length-prefixed strings and addresses.
+// Encoding: a record is its type (one byte), the payload's length (4 bytes, little-endian)
+// and the payload; fields are the wire codec's varints, length-prefixed strings and addresses.
 // Everything that decodes re-encodes to the same bytes. The files that hold records
 // (segments, blocks, checksums) are described in runtime/record/flight_recorder.h.
 //
@@ -19,6 +19,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -37,6 +38,7 @@
 namespace ckv::record {
 
 inline constexpr uint32_t kFormatVersion = 1;
+inline constexpr size_t kLengthBytes = 4;  // a record's payload length, after its type byte
 
 enum class Type : uint8_t {
   kStart = 1,  // how the node was created: StartInfo
@@ -145,6 +147,15 @@ class Writer {
   size_t size() const { return buf_.size(); }
   // Hands over what was written (the buffer is left empty).
   std::vector<uint8_t> take() { return std::exchange(buf_, {}); }
+  // Called when a long run of records (a scan of the whole store) has made the buffer
+  // larger than `bytes`, so its owner can pass it on before it grows further.
+  void set_spill(size_t bytes, std::function<void()> spill) {
+    spill_bytes_ = bytes;
+    spill_ = std::move(spill);
+  }
+  void maybe_spill() {
+    if (spill_ && buf_.size() > spill_bytes_) spill_();
+  }
 
   void start(const StartInfo& info);
   void join(Now now, std::span<const Address> seeds);
@@ -189,6 +200,8 @@ class Writer {
   size_t begin(Type type);
   void finish(size_t at);
   std::vector<uint8_t> buf_;
+  size_t spill_bytes_ = 0;
+  std::function<void()> spill_;
 };
 
 // Reads the records in `bytes` one at a time.
@@ -205,6 +218,11 @@ class Reader {
   std::span<const uint8_t> bytes_;
   size_t pos_ = 0;
 };
+
+// A whole record's payload (a record as Reader::next_raw returns it).
+inline std::span<const uint8_t> payload_of(std::span<const uint8_t> record) {
+  return record.subspan(1 + kLengthBytes);
+}
 
 // The hash recordings use: 64 bits, fast on long inputs (word at a time), stable across
 // platforms and runs. Not for security.

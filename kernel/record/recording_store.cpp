@@ -34,6 +34,7 @@ Status RecordingStore::for_each_from(
   out_.scan_begin(from);
   Status s = inner_.for_each_from(from, [&](std::string_view key, const Record& record) {
     out_.scan_item(key, record);
+    out_.maybe_spill();
     return visit(key, record);
   });
   out_.scan_end(s);

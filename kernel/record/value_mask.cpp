@@ -32,7 +32,23 @@ void ValueMask::mask(Record& record) const {
 }
 
 void ValueMask::mask_packet(std::vector<uint8_t>& packet) const {
-  if (packet.empty() || packet[0] != wire::kWireVersion) return;
+  // Every packet the kernel decodes: its generation, any revision (a rolling upgrade).
+  if (packet.empty() ||
+      wire::wire_generation(packet[0]) != wire::wire_generation(wire::kWireVersion) ||
+      wire::wire_revision(packet[0]) == 0) {
+    return;
+  }
+  // Most packets carry no value (probes, gossip, invalidations): seen from the frame
+  // types alone, without decoding.
+  bool carries = false;
+  (void)wire::for_each_frame(packet, [&](uint8_t type, size_t) {
+    const auto t = static_cast<wire::MessageType>(type);
+    carries = carries || t == wire::MessageType::kQueryReply ||
+              t == wire::MessageType::kExpiringQueryReply ||
+              t == wire::MessageType::kTypedQueryReply || t == wire::MessageType::kCondWrite ||
+              t == wire::MessageType::kListKeysReply;
+  });
+  if (!carries) return;
   wire::DecodeLimits limits;
   limits.max_packet_bytes = packet.size();
   limits.max_frames = 1 << 16;

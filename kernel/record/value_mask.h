@@ -26,8 +26,9 @@ class ValueMask {
   void mask(std::string& value) const;
   void mask(Record& record) const;
   // The values a wire packet carries (query replies, conditional writes, listings with
-  // values), re-encoded in place. A packet of another wire version, or one that does not
-  // decode, is left as it is: it holds nothing this node read as a value.
+  // values), re-encoded in place (in this build's revision: a packet of an earlier or later
+  // one decodes to the same messages). A packet of another generation, or one that does
+  // not decode, is left as it is: the kernel drops it whole, reading no value in it.
   void mask_packet(std::vector<uint8_t>& packet) const;
   void mask(Effects& effects) const;
   // Whatever `e` carries as values: an input's, a store answer's, released outputs', a

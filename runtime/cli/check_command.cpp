@@ -273,20 +273,29 @@ int run_check_command(int argc, const char* const* argv) {
   for (const Entry& e : history)
     unreachable += e.status == 0 ? 1 : 0;
 
-  // The widest gap between two nodes' clocks: each node's offset from the client's clock is
-  // within [version - complete, version - invoke] for every write it stamped.
-  std::vector<int64_t> lo(s.nodes.size(), INT64_MAX), hi(s.nodes.size(), INT64_MIN);
+  // The widest gap between two nodes' clocks. A write stamped from the node's own clock
+  // (logical 0: the hybrid clock took no other node's time) says the node's offset from
+  // the client's clock was within [version - complete, version - invoke]; over all such
+  // writes a node's offset lies in [lo, hi], and two nodes' clocks differ by at most
+  // hi(i) - lo(j). A node with no such write leaves the gap unbounded: real-time order is
+  // then judged with the widest request time instead.
+  std::vector<int64_t> lo(s.nodes.size(), INT64_MIN), hi(s.nodes.size(), INT64_MAX);
+  int64_t longest_request = 0;
   for (const Entry& e : history) {
+    longest_request = std::max(longest_request, e.complete_wall_us - e.invoke_wall_us);
     Version v;
-    if (e.op == Op::kGet || e.status != 200 || !version_of(e.etag, v)) continue;
+    if (e.op == Op::kGet || e.status != 200 || !version_of(e.etag, v) || v.logical != 0) continue;
     const auto vw = static_cast<int64_t>(v.wall_us);
-    lo[e.node] = std::min(lo[e.node], vw - e.complete_wall_us);
-    hi[e.node] = std::max(hi[e.node], vw - e.invoke_wall_us);
+    lo[e.node] = std::max(lo[e.node], vw - e.complete_wall_us);
+    hi[e.node] = std::min(hi[e.node], vw - e.invoke_wall_us);
   }
   int64_t gap_us = 0;
-  for (size_t i = 0; i < s.nodes.size(); ++i)
-    for (size_t j = 0; j < s.nodes.size(); ++j)
-      if (lo[i] != INT64_MAX && hi[j] != INT64_MIN) gap_us = std::max(gap_us, hi[j] - lo[i]);
+  for (size_t i = 0; i < s.nodes.size(); ++i) {
+    for (size_t j = 0; j < s.nodes.size(); ++j) {
+      gap_us = hi[i] == INT64_MAX || lo[j] == INT64_MIN ? std::max(gap_us, longest_request)
+                                                        : std::max(gap_us, hi[i] - lo[j]);
+    }
+  }
   const Duration max_gap(gap_us + 1);
 
   // The checker, fed in the order answers came.
@@ -296,55 +305,44 @@ int run_check_command(int argc, const char* const* argv) {
   std::map<uint32_t, std::vector<std::pair<Version, int64_t>>> acked;  // key -> (version, done)
   std::vector<int64_t> staleness;
   uint64_t stale = 0, gets = 0;
-  // A get may return a write whose own client has not yet heard it acknowledged: it waits
-  // here until that write is fed (a get of a version nobody wrote is judged at the end).
-  std::multimap<Version, const Entry*> waiting;
-  std::set<Version> written;
+  // Writes enter the checker in the order they were acknowledged, except one a get returned
+  // (a put's value, a delete's 404) before its own client heard it acknowledged: it enters
+  // just before that get (it was stamped by then), and not again at its acknowledgement. The
+  // checker's clock never goes back, so "acknowledged before a get began" is a prefix of what it
+  // was told.
+  std::map<Version, const Entry*> writes;  // acknowledged puts and deletes, by version
   for (const Entry& e : history) {
     Version w;
-    if (e.op == Op::kPut && e.status == 200 && version_of(e.etag, w)) written.insert(w);
+    if (e.op != Op::kGet && e.status == 200 && version_of(e.etag, w)) writes.emplace(w, &e);
   }
   std::set<Version> fed;
-  std::vector<const Entry*> order;
+  int64_t clock_us = 0;
+  auto feed_write = [&](const Entry& e, const Version& v) {
+    const MonoTime at{Duration(clock_us)};
+    sim::WriteRecord w{e.key, v, e.op == Op::kDelete, e.op_id, e.bytes, e.node, at};
+    w.started = MonoTime{Duration(e.invoke_us)};
+    checker.on_write(at, w, max_gap);
+    write_done.push_back(clock_us);
+    acked[e.key].emplace_back(v, clock_us);
+    fed.insert(v);
+  };
   for (const Entry& e : history) {
-    Version v;
-    if (e.op == Op::kGet && e.status == 200 && version_of(e.etag, v) && written.count(v) &&
-        !fed.count(v)) {
-      waiting.emplace(v, &e);
-      continue;
-    }
-    order.push_back(&e);
-    if (e.op == Op::kPut && e.status == 200 && version_of(e.etag, v)) {
-      fed.insert(v);
-      auto [first, last] = waiting.equal_range(v);
-      for (auto it = first; it != last; ++it)
-        order.push_back(it->second);
-      waiting.erase(first, last);
-    }
-  }
-  for (const auto& [v, e] : waiting)
-    order.push_back(e);
-  int64_t clock_us = 0;  // when the checker is told of each answer: never back in time
-  for (const Entry* entry : order) {
-    const Entry& e = *entry;
     clock_us = std::max(clock_us, e.complete_us);
     const MonoTime at{Duration(clock_us)};
     Version v;
     const bool versioned = version_of(e.etag, v);
-    if (e.status == 0 || (e.status >= 500 && e.op != Op::kGet)) {
-      checker.on_error(
-          at, e.node, false,
-          std::string(op_name(e.op)) + ": " + (e.error.empty() ? "no answer" : e.error));
+    if (e.status == 0) continue;  // unanswered: counted, not judged (see below)
+    if (e.status >= 500 && e.op != Op::kGet) {
+      checker.on_error(at, e.node, false, std::string(op_name(e.op)) + ": " + e.error);
       continue;
     }
     if (e.op != Op::kGet) {
       if ((e.status != 200 && e.status != 204) || !versioned) continue;  // a 404 delete
-      sim::WriteRecord w{e.key, v, e.op == Op::kDelete, e.op_id, e.bytes, e.node, at};
-      w.started = MonoTime{Duration(e.invoke_us)};
-      checker.on_write(at, w, max_gap);
-      write_done.push_back(e.complete_us);
-      acked[e.key].emplace_back(v, e.complete_us);
+      if (!fed.count(v)) feed_write(e, v);
       continue;
+    }
+    if ((e.status == 200 || e.status == 404) && versioned && !fed.count(v)) {
+      if (auto it = writes.find(v); it != writes.end()) feed_write(*it->second, v);
     }
     Reply r;
     r.op = ClientOp::kGet;
@@ -454,7 +452,14 @@ int run_check_command(int argc, const char* const* argv) {
   if (!s.history.empty()) std::printf("history written to %s\n", s.history.c_str());
   std::printf("%s\n", violations.empty() ? "no violation" : "VIOLATIONS (above)");
   if (!violations.empty()) return 1;
-  return unreachable == history.size() ? 3 : 0;
+  if (unreachable > 0) {
+    std::fprintf(stderr,
+                 "cluster-kv check: %zu operation(s) got no answer (a node could not be "
+                 "reached): the history is incomplete\n",
+                 unreachable);
+    return 3;
+  }
+  return 0;
 }
 
 }  // namespace ckv

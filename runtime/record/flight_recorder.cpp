@@ -1,6 +1,7 @@
 #include "runtime/record/flight_recorder.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -44,6 +45,15 @@ std::string segment_name(uint64_t seq) {
   return buf;
 }
 
+// Whether another process is recording into `run` now (it holds the run's lock).
+bool run_is_live(const fs::path& run) {
+  const int fd = ::open((run / "lock").c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0) return false;  // no lock file: a run from before locks, or a crashed one
+  const bool live = ::flock(fd, LOCK_EX | LOCK_NB) != 0;
+  ::close(fd);
+  return live;
+}
+
 }  // namespace
 
 FlightRecorder::FlightRecorder(RecorderOptions options)
@@ -61,7 +71,8 @@ Result<std::unique_ptr<FlightRecorder>> FlightRecorder::open(const RecorderOptio
   // What earlier runs left counts against the bound, oldest first.
   std::vector<fs::path> runs;
   for (const auto& entry : fs::directory_iterator(options.dir, ec)) {
-    if (entry.is_directory() && entry.path().filename().string().rfind("run-", 0) == 0) {
+    if (entry.is_directory() && entry.path().filename().string().rfind("run-", 0) == 0 &&
+        !run_is_live(entry.path())) {
       runs.push_back(entry.path());
     }
   }
@@ -88,6 +99,13 @@ Result<std::unique_ptr<FlightRecorder>> FlightRecorder::open(const RecorderOptio
   r->run_dir_ = (fs::path(options.dir) / name).string();
   fs::create_directory(r->run_dir_, ec);
   if (ec) return Error{ErrorCode::kIoError, "--record " + r->run_dir_ + ": " + ec.message()};
+  r->lock_fd_ =
+      ::open((fs::path(r->run_dir_) / "lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (r->lock_fd_ < 0 || ::flock(r->lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    return Error{ErrorCode::kIoError,
+                 "--record " + r->run_dir_ + ": cannot lock: " + std::strerror(errno)};
+  }
+  r->writer_.set_spill(kHandOffBytes, [raw = r.get()] { raw->hand_off(true); });
   if (!r->open_segment()) {
     return Error{ErrorCode::kIoError, "--record " + r->run_dir_ + ": " + std::strerror(errno)};
   }
@@ -96,7 +114,7 @@ Result<std::unique_ptr<FlightRecorder>> FlightRecorder::open(const RecorderOptio
 }
 
 FlightRecorder::~FlightRecorder() {
-  hand_off();
+  hand_off(true);
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
@@ -107,44 +125,53 @@ FlightRecorder::~FlightRecorder() {
     ::fsync(fd_);
     ::close(fd_);
   }
+  if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the lock
 }
 
-void FlightRecorder::hand_off() {
+void FlightRecorder::hand_off(bool now) {
   if (writer_.size() == 0) return;
+  const auto at = std::chrono::steady_clock::now();
+  if (!now && writer_.size() < kHandOffBytes && at - last_hand_off_ < kHandOffEvery) return;
+  last_hand_off_ = at;
   std::vector<uint8_t> chunk = writer_.take();
+  writer_.buffer().reserve(kHandOffBytes + kHandOffBytes / 4);
   bool wake = false;
   {
     std::lock_guard lock(mutex_);
-    if (queued_bytes_ + chunk.size() > kMaxQueuedBytes) {
-      lost_bytes_ += chunk.size();
+    // Dropped only behind another batch, which then says so: never the first (the start).
+    if (!queue_.empty() && queued_bytes_ + chunk.size() > kMaxQueuedBytes) {
+      queue_.back().lost_after += chunk.size();
       return;
     }
     wake = queue_.empty();
     queued_bytes_ += chunk.size();
-    queue_.push_back(std::move(chunk));
+    queue_.push_back(Chunk{std::move(chunk), 0});
   }
   if (wake) wake_.notify_one();
 }
 
 void FlightRecorder::run() {
-  std::vector<uint8_t> in;
+  Chunk in;
   record::Writer out;
   for (;;) {
-    uint64_t lost = 0;
     {
       std::unique_lock lock(mutex_);
       wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) return;  // stopping, and everything written
       in = std::move(queue_.front());
       queue_.pop_front();
-      queued_bytes_ -= in.size();
-      lost = std::exchange(lost_bytes_, 0);
+      queued_bytes_ -= in.records.size();
     }
     if (failed_) continue;
-    if (lost > 0) out.gap(lost);
-    if (Status s = condenser_.condense(in, out); !s.ok()) {
+    if (Status s = condenser_.condense(in.records, out); !s.ok()) {
       log_error("flight recorder: a record does not decode (" + s.error().detail +
                 "); the recording has a gap here");
+    }
+    if (in.lost_after > 0) {
+      out.gap(in.lost_after);
+      log_warn("flight recorder: fell " + std::to_string(kMaxQueuedBytes >> 20) +
+               " MiB behind the node and dropped " + std::to_string(in.lost_after) +
+               " bytes of records; a replay stops there");
     }
     std::vector<uint8_t> block = out.take();
     write_block(block);
@@ -180,7 +207,10 @@ void FlightRecorder::make_room(uint64_t bytes) {
     total_bytes_ -= victim->bytes;
     const fs::path run = fs::path(victim->path).parent_path();
     segments_.erase(victim);
-    if (run.string() != run_dir_ && fs::is_empty(run, ec)) fs::remove(run, ec);
+    const bool emptied = std::none_of(segments_.begin(), segments_.end(), [&](const Segment& s) {
+      return fs::path(s.path).parent_path() == run;
+    });
+    if (emptied && run.string() != run_dir_) fs::remove_all(run, ec);  // its lock file too
   }
 }
 

@@ -2,7 +2,8 @@
 // disk, so the run can be replayed bit for bit by `cluster-kv-sim --replay`.
 //
 // The node's strand only appends records to a buffer (copies of its inputs and outputs)
-// and hands the buffer over after each burst; a thread of the recorder's own condenses it
+// and hands the buffer over in batches (64 KiB, or every 50 ms while inputs come); a
+// thread of the recorder's own condenses it
 // (kernel/record/condenser.h: outputs summarized, values masked unless told to keep
 // them) and writes. If the thread falls
 // more than kMaxQueuedBytes behind, buffers are dropped and the recording says so (a gap
@@ -14,9 +15,18 @@
 // worst a torn last block, which readers ignore. All runs under DIR together stay within
 // `max_bytes`: when a new segment would pass it, the oldest segments go, other runs' first;
 // the first segment of the running process is kept (it holds the start), so a replay can
-// tell it lost the middle and refuse rather than diverge.
+// tell it lost the middle and refuse rather than diverge. Each run holds a lock (flock on
+// its `lock` file) while it records: a second process recording into the same DIR leaves
+// a live run's segments alone.
+//
+// The thread never waits for the strand and the strand never waits for the disk: when
+// more than kMaxQueuedBytes wait to be written, a batch is dropped (the queue is never
+// refused its first batch, the one holding the start) and a gap record marks the place.
+// A scan of the whole store (at start with --max-data-mb, after a failed commit) is handed
+// over every kHandOffBytes as it goes.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -41,6 +51,10 @@ struct RecorderOptions {
 class FlightRecorder {
  public:
   static constexpr uint64_t kMaxQueuedBytes = uint64_t{64} << 20;
+  // The strand hands records over in batches: one wake-up of the thread per batch, not
+  // per input. So a crash loses at most this much of the recording's end.
+  static constexpr size_t kHandOffBytes = 64 << 10;
+  static constexpr std::chrono::milliseconds kHandOffEvery{50};
 
   // Creates DIR and the run's directory; errors name the path.
   static Result<std::unique_ptr<FlightRecorder>> open(const RecorderOptions& options);
@@ -52,8 +66,9 @@ class FlightRecorder {
   record::ValueMode value_mode() const {
     return options_.whole_values ? record::ValueMode::kWhole : record::ValueMode::kMasked;
   }
-  // Passes what the writer holds to the thread (strand only; cheap when it holds nothing).
-  void hand_off();
+  // Passes what the writer holds to the thread (strand only): once it holds kHandOffBytes,
+  // or kHandOffEvery after the last hand-off, or `now`. Cheap otherwise (a clock read).
+  void hand_off(bool now = false);
   const std::string& run_dir() const { return run_dir_; }
 
   FlightRecorder(const FlightRecorder&) = delete;
@@ -69,18 +84,23 @@ class FlightRecorder {
   RecorderOptions options_;
   std::string run_dir_;
   uint64_t segment_bytes_;
-  record::Writer writer_;  // strand
+  record::Writer writer_;                                  // strand
+  std::chrono::steady_clock::time_point last_hand_off_{};  // strand
 
   std::mutex mutex_;
   std::condition_variable wake_;
-  std::deque<std::vector<uint8_t>> queue_;  // guarded by mutex_
-  uint64_t queued_bytes_ = 0;               // guarded by mutex_
-  uint64_t lost_bytes_ = 0;                 // guarded by mutex_: dropped since the last block
-  bool stopping_ = false;                   // guarded by mutex_
+  struct Chunk {
+    std::vector<uint8_t> records;
+    uint64_t lost_after = 0;  // bytes dropped after this chunk (the queue was full)
+  };
+  std::deque<Chunk> queue_;    // guarded by mutex_
+  uint64_t queued_bytes_ = 0;  // guarded by mutex_
+  bool stopping_ = false;      // guarded by mutex_
 
   // The thread's own.
   record::Condenser condenser_;
   int fd_ = -1;
+  int lock_fd_ = -1;  // the run's lock, held while recording
   uint64_t segment_seq_ = 0;
   uint64_t segment_size_ = 0;
   bool failed_ = false;  // a write failed: the recording stops (logged once)

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <variant>
 
+#include "kernel/core/assert.h"
 #include "kernel/record/output_summary.h"
 #include "kernel/wire/codec.h"
 
@@ -289,8 +290,40 @@ std::string describe(const Event& e) {
   }
 }
 
+namespace {
+
+[[noreturn]] void throw_assertion(const AssertionFailure& failure) {
+  throw failure;
+}
+
+Result<ReplayResult> replay_records(const LoadedRecording& recording, const ReplayOptions& options,
+                                    ReplayResult& result);
+
+}  // namespace
+
 Result<ReplayResult> replay(const LoadedRecording& recording, const ReplayOptions& options) {
+  // The replayed kernel runs with its invariant checks on (the simulator's build of it),
+  // also for a recording of a node built without them: a broken invariant is reported as
+  // where the replay stops, not a crash.
+  static const bool assertions_throw = (set_assert_handler(&throw_assertion), true);
+  (void)assertions_throw;
   ReplayResult result;
+  try {
+    return replay_records(recording, options, result);
+  } catch (const AssertionFailure& f) {
+    result.diverged = true;
+    result.report = "the replayed kernel of " + result.name + " (" + recording.dir +
+                    ") broke an invariant after input " + std::to_string(result.inputs) + ": " +
+                    f.why + " (CKV_ASSERT(" + f.condition + ") at " + f.file + ":" +
+                    std::to_string(f.line) + ")\n";
+    return result;
+  }
+}
+
+namespace {
+
+Result<ReplayResult> replay_records(const LoadedRecording& recording, const ReplayOptions& options,
+                                    ReplayResult& result) {
   result.dir = recording.dir;
   Cursor cursor(recording.bytes);
   auto start = cursor.next();
@@ -393,6 +426,17 @@ Result<ReplayResult> replay(const LoadedRecording& recording, const ReplayOption
       break;
     }
     Event& e = *next;
+    // What no driver gives a kernel is a damaged or forged recording, not an input.
+    const bool request_input = e.type == Type::kGet || e.type == Type::kPut ||
+                               e.type == Type::kErase || e.type == Type::kWriteIf ||
+                               e.type == Type::kList;
+    if ((request_input && e.request >= kInternalRequest) ||
+        (e.type == Type::kMessage && e.channel != Channel::kDatagram &&
+         e.channel != Channel::kStream)) {
+      return Error{ErrorCode::kMalformed,
+                   recording.dir + ": record " + std::to_string(cursor.records()) +
+                       " is no input a node can be given (" + describe(e) + ")"};
+    }
     if (record::is_input(e.type)) {
       const bool timed = e.type != Type::kWatch && e.type != Type::kUnwatch &&
                          e.type != Type::kLocalHits && e.type != Type::kStoreRefuses;
@@ -492,5 +536,7 @@ Result<ReplayResult> replay(const LoadedRecording& recording, const ReplayOption
   result.lost_middle = recording.missing_middle;
   return result;
 }
+
+}  // namespace
 
 }  // namespace ckv::sim

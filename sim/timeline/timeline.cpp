@@ -122,6 +122,13 @@ void Timeline::end_shade(int64_t to, uint32_t lane, const std::string& label_pre
 void Timeline::op(int64_t at, uint32_t lane, Outcome outcome, const std::string& label) {
   if (lane >= lanes_.size()) return;
   extend(at);
+  // Failed operations are always drawn; successful ones thinned past kMaxOpMarks.
+  if (outcome == Outcome::kOk) {
+    size_t stride = 1;
+    while (ok_seen_ >= stride * kMaxOpMarks)
+      stride *= 2;
+    if (ok_seen_++ % stride != 0) return;
+  }
   ops_.push_back(Mark{at, lane, static_cast<uint8_t>(outcome), label});
 }
 
@@ -227,9 +234,11 @@ std::string Timeline::html() const {
     }
   }
   out += "<g class=\"axis-ticks\">\n";
-  for (double t = std::ceil(static_cast<double>(first) / step) * step;
-       t <= static_cast<double>(last); t += step) {
-    const auto at = static_cast<int64_t>(t);
+  const auto step_us = std::max<int64_t>(1, static_cast<int64_t>(step));
+  const int64_t first_tick = (first / step_us + (first % step_us > 0 ? 1 : 0)) * step_us;
+  for (int64_t tick = 0; tick <= 20; ++tick) {
+    const int64_t at = first_tick + tick * step_us;
+    if (at > last || at < first_tick) break;
     out += "<line class=\"axis\" x1=\"" + x(at) + "\" x2=\"" + x(at) + "\" y1=\"" +
            std::to_string(kTop - 4) + "\" y2=\"" + std::to_string(height - 10) + "\"/><text x=\"" +
            x(at) + "\" y=\"" + std::to_string(kTop - 8) + "\">" + secs(at) + "</text>\n";

@@ -23,6 +23,8 @@ class Timeline {
   enum class Outcome : uint8_t { kOk, kNotFound, kTimeout, kError, kPreconditionFailed };
   // Invalidation traffic drawn at most this many times; beyond, every n-th is.
   static constexpr size_t kMaxTrafficMarks = 3000;
+  // Successful operations drawn: past this many, every 2nd, 4th, ... is (failures always).
+  static constexpr size_t kMaxOpMarks = 20000;
 
   Timeline(std::string title, std::vector<std::string> lanes);
 
@@ -74,6 +76,7 @@ class Timeline {
   std::vector<Shade> shades_;
   std::vector<Mark> ops_, traffic_;
   uint64_t traffic_seen_ = 0;
+  uint64_t ok_seen_ = 0;
   std::vector<Pin> pins_;
   int64_t first_ = INT64_MAX, last_ = INT64_MIN;
 };
