@@ -1,6 +1,7 @@
 #include "runtime/cli/check_command.h"
 
 #include <algorithm>
+#include <atomic>
 #include <boost/program_options.hpp>
 #include <chrono>
 #include <cinttypes>
@@ -9,6 +10,7 @@
 #include <iostream>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <set>
 #include <string>
@@ -16,6 +18,7 @@
 #include <vector>
 
 #include "kernel/kv/version.h"
+#include "runtime/cli/check_cluster.h"
 #include "runtime/cli/http_client.h"
 #include "runtime/text_parse.h"
 #include "sim/kv_checker.h"
@@ -98,13 +101,40 @@ struct Settings {
   std::string timeline;
   uint64_t seed = 0;
   std::string prefix;
+  std::optional<Duration> duration;  // the workload ends then, or after `ops`
+  double rate = 0;                   // operations per second per client (0: no pacing)
 };
+
+// A fault the check inflicted on its own test cluster, on the checker's clock.
+struct FaultSpan {
+  uint32_t node;
+  std::string kind;  // "crash" (SIGKILL, then a restart) or "pause" (SIGSTOP, SIGCONT)
+  int64_t from_us, to_us;
+};
+
+// After a fault ends, a node takes a while to answer again (a restart, a rejoin).
+constexpr int64_t kFaultGraceUs = 5'000'000;
+
+bool excused(const std::vector<FaultSpan>& faults, const Entry& e) {
+  for (const FaultSpan& f : faults) {
+    if (f.node == e.node && e.complete_us > f.from_us && e.invoke_us < f.to_us + kFaultGraceUs) {
+      return true;
+    }
+  }
+  return false;
+}
 
 void run_client(const Settings& s, uint32_t client, std::chrono::steady_clock::time_point t0,
                 std::vector<Entry>& out) {
   std::mt19937_64 rng(s.seed * 1000003 + client);
   const uint64_t mine = s.ops / s.clients + (client < s.ops % s.clients ? 1 : 0);
   for (uint64_t i = 0; i < mine; ++i) {
+    if (s.duration && std::chrono::steady_clock::now() - t0 >= *s.duration) break;
+    if (s.rate > 0) {
+      const auto due = t0 + std::chrono::microseconds(
+                                static_cast<int64_t>(static_cast<double>(i) * 1e6 / s.rate));
+      std::this_thread::sleep_until(due);
+    }
     Entry e;
     e.client = client;
     e.node = client;  // one client per node: the node's answers come in the order it gave them
@@ -133,6 +163,8 @@ void run_client(const Settings& s, uint32_t client, std::chrono::steady_clock::t
     e.complete_wall_us = wall_us();
     if (!r) {
       e.error = r.error().detail;
+      // Its node is down: not a busy loop of refused connections meanwhile.
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
     } else {
       e.status = r->status;
       e.etag = r->header("ETag");
@@ -178,14 +210,34 @@ int run_check_command(int argc, const char* const* argv) {
   po::options_description d(
       "cluster-kv check: runs a bounded workload against the nodes and checks the history "
       "with the simulator's key-value checker (see the README, \"When something goes "
-      "wrong\").\n\nUsage:\n  cluster-kv check --node URL [--node URL ...] [flags]\n\nFlags");
+      "wrong\").\n\nUsage:\n  cluster-kv check --node URL [--node URL ...] [flags]\n"
+      "  cluster-kv check --start N [--faults kill,pause] [flags]\n\nFlags");
   std::string token_file, cacert, timeout = "10s", quiet = "3s";
+  std::string faults_flag, fault_every_flag, duration_flag;
+  size_t start_nodes = 0;
+  uint16_t start_port = 19600;
   Settings s;
   // clang-format off
   d.add_options()
     ("help,h", "print this help and exit")
-    ("node", po::value<std::vector<std::string>>(&s.urls)->required(),
+    ("node", po::value<std::vector<std::string>>(&s.urls),
      "a node's HTTP address (http://HOST:PORT, https://..., or HOST[:PORT]); give each node")
+    ("start", po::value<size_t>(&start_nodes),
+     "instead of --node: start a test cluster of this many nodes on loopback (this binary, "
+     "a temporary directory, removed after)")
+    ("start-port", po::value<uint16_t>(&start_port)->default_value(19600),
+     "with --start: node i serves HTTP on this port + i, gossip on this port + 100 + i")
+    ("faults", po::value<std::string>(&faults_flag),
+     "with --start: harm the test cluster while the workload runs: kill (SIGKILL a node, "
+     "restart it a second later on its data) and pause (SIGSTOP it for 1.5 s), e.g. "
+     "kill,pause")
+    ("fault-every", po::value<std::string>(&fault_every_flag)->default_value("3s"),
+     "with --faults: time between faults")
+    ("duration", po::value<std::string>(&duration_flag),
+     "run the workload this long (or until --ops are done); default 20s with --faults")
+    ("rate", po::value<double>(&s.rate),
+     "operations per second per client (default: as fast as answers come; 100 with "
+     "--faults)")
     ("clients", po::value<uint32_t>(&s.clients),
      "concurrent clients, each on a node of its own, the first nodes first (default: one per "
      "node; at most one per node, so that each node's answers reach the checker in the order "
@@ -221,6 +273,65 @@ int run_check_command(int argc, const char* const* argv) {
   auto t = parse_duration(timeout);
   if (!q || !t) return std::fprintf(stderr, "cluster-kv check: bad --quiet or --timeout\n"), 2;
   s.quiet = *q;
+  bool kill_faults = false, pause_faults = false;
+  for (size_t at = 0; at < faults_flag.size();) {
+    size_t comma = faults_flag.find(',', at);
+    if (comma == std::string::npos) comma = faults_flag.size();
+    const std::string f = faults_flag.substr(at, comma - at);
+    if (f == "kill") {
+      kill_faults = true;
+    } else if (f == "pause") {
+      pause_faults = true;
+    } else {
+      std::fprintf(stderr,
+                   "cluster-kv check: --faults takes kill and pause, not '%s' "
+                   "(partitions: see the README)\n",
+                   f.c_str());
+      return 2;
+    }
+    at = comma + 1;
+  }
+  const bool faulting = kill_faults || pause_faults;
+  auto every = parse_duration(fault_every_flag);
+  if (!every || *every < std::chrono::milliseconds(500)) {
+    std::fprintf(stderr, "cluster-kv check: --fault-every must be at least 500ms\n");
+    return 2;
+  }
+  if (!duration_flag.empty()) {
+    auto length = parse_duration(duration_flag);
+    if (!length) return std::fprintf(stderr, "cluster-kv check: bad --duration\n"), 2;
+    s.duration = *length;
+  } else if (faulting) {
+    s.duration = std::chrono::seconds(20);
+  }
+  if (faulting && !vm.count("rate")) s.rate = 100;
+  if (faulting && vm["ops"].defaulted()) s.ops = 1'000'000;
+  if ((start_nodes == 0) == s.urls.empty()) {
+    std::fprintf(stderr, "cluster-kv check: give --node for each node, or --start N\n");
+    return 2;
+  }
+  if (faulting && start_nodes == 0) {
+    std::fprintf(stderr,
+                 "cluster-kv check: --faults harms only a cluster it starts itself "
+                 "(--start N)\n");
+    return 2;
+  }
+  if (start_nodes > 16 || s.rate < 0) {
+    std::fprintf(stderr, "cluster-kv check: --start takes 1..16 nodes, --rate at least 0\n");
+    return 2;
+  }
+  std::unique_ptr<CheckCluster> cluster;
+  if (start_nodes > 0) {
+    auto started = CheckCluster::start(start_nodes, start_port);
+    if (!started) {
+      std::fprintf(stderr, "cluster-kv check: %s\n", started.error().detail.c_str());
+      return 3;
+    }
+    cluster = std::move(*started);
+    s.urls = cluster->urls();
+    std::printf("cluster-kv check: started %zu nodes in %s\n", start_nodes, cluster->dir().c_str());
+  }
+  if (faulting && !vm.count("timeout")) *t = std::chrono::seconds(2);
   if (s.clients == 0) s.clients = static_cast<uint32_t>(s.urls.size());
   if (s.clients > s.urls.size() || s.ops == 0 || s.keys == 0 || s.keys > 100000 ||
       s.value_bytes > (size_t{1} << 20)) {
@@ -248,7 +359,8 @@ int run_check_command(int argc, const char* const* argv) {
   }
   if (!vm.count("seed")) s.seed = std::random_device{}();
   char run_id[24];
-  std::snprintf(run_id, sizeof run_id, "%016" PRIx64, s.seed * 0x9e3779b97f4a7c15ULL);
+  std::snprintf(run_id, sizeof run_id, "%016" PRIx64,
+                static_cast<uint64_t>(s.seed * 0x9e3779b97f4a7c15ULL));
   s.prefix = std::string("_check/") + run_id + "/k";
   std::printf("cluster-kv check: %zu node(s), %u clients, %" PRIu64
               " operations on %u keys "
@@ -261,17 +373,66 @@ int run_check_command(int argc, const char* const* argv) {
   std::vector<std::thread> threads;
   for (uint32_t c = 0; c < s.clients; ++c)
     threads.emplace_back([&, c] { run_client(s, c, t0, per_client[c]); });
+  std::vector<FaultSpan> faults;  // written by the fault thread, read after it joined
+  std::atomic<bool> workload_done{false};
+  std::thread harm;
+  if (faulting) {
+    harm = std::thread([&] {
+      std::mt19937_64 rng(s.seed ^ 0xfa17);
+      std::vector<std::string> kinds;
+      if (kill_faults) kinds.push_back("crash");
+      if (pause_faults) kinds.push_back("pause");
+      for (;;) {
+        const auto next = std::chrono::steady_clock::now() + *every;
+        while (std::chrono::steady_clock::now() < next && !workload_done)
+          std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        if (workload_done) return;
+        FaultSpan f{static_cast<uint32_t>(rng() % s.urls.size()), kinds[rng() % kinds.size()],
+                    steady_us(t0), 0};
+        if (f.kind == "crash") {
+          cluster->kill(f.node);
+          std::this_thread::sleep_for(std::chrono::seconds(1));
+          if (Status r = cluster->restart(f.node); !r.ok()) {
+            std::fprintf(stderr, "cluster-kv check: restarting node %u: %s\n", f.node,
+                         r.error().detail.c_str());
+          }
+        } else {
+          cluster->pause(f.node);
+          std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+          cluster->resume(f.node);
+        }
+        f.to_us = steady_us(t0);
+        std::printf("cluster-kv check: %s of node %u from %.3f s to %.3f s\n", f.kind.c_str(),
+                    f.node, static_cast<double>(f.from_us) / 1e6,
+                    static_cast<double>(f.to_us) / 1e6);
+        faults.push_back(std::move(f));
+      }
+    });
+  }
   for (std::thread& th : threads)
     th.join();
+  workload_done = true;
+  if (harm.joinable()) harm.join();
+  if (cluster) {
+    // Every node back, and seeing every other, before the quiet period.
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    for (size_t i = 0; i < s.urls.size(); ++i) {
+      while (!cluster->sees_alive(i, s.urls.size()) && std::chrono::steady_clock::now() < give_up) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+    }
+  }
   std::vector<Entry> history;
   for (auto& v : per_client)
     for (Entry& e : v)
       history.push_back(std::move(e));
   std::sort(history.begin(), history.end(),
             [](const Entry& a, const Entry& b) { return a.complete_us < b.complete_us; });
-  size_t unreachable = 0;
-  for (const Entry& e : history)
-    unreachable += e.status == 0 ? 1 : 0;
+  size_t unreachable = 0, harmed = 0;
+  for (const Entry& e : history) {
+    if (e.status != 0) continue;
+    (excused(faults, e) ? harmed : unreachable) += 1;
+  }
 
   // The widest gap between two nodes' clocks. A write stamped from the node's own clock
   // (logical 0: the hybrid clock took no other node's time) says the node's offset from
@@ -333,7 +494,7 @@ int run_check_command(int argc, const char* const* argv) {
     const bool versioned = version_of(e.etag, v);
     if (e.status == 0) continue;  // unanswered: counted, not judged (see below)
     if (e.status >= 500 && e.op != Op::kGet) {
-      checker.on_error(at, e.node, false, std::string(op_name(e.op)) + ": " + e.error);
+      checker.on_error(at, e.node, excused(faults, e), std::string(op_name(e.op)) + ": " + e.error);
       continue;
     }
     if (e.op != Op::kGet) {
@@ -358,7 +519,7 @@ int run_check_command(int argc, const char* const* argv) {
     } else if (e.status == 504) {
       r.status = ReplyStatus::kTimeout;
     } else {
-      checker.on_error(at, e.node, false,
+      checker.on_error(at, e.node, excused(faults, e),
                        "get answered " + std::to_string(e.status) + ": " + e.error);
       continue;
     }
@@ -431,6 +592,8 @@ int run_check_command(int argc, const char* const* argv) {
             std::string(op_name(e.op)) + " " + s.prefix + std::to_string(e.key) + ": " +
                 std::to_string(e.status) + " " + e.etag);
     }
+    for (const FaultSpan& f : faults)
+      tl.shade(f.from_us, f.to_us, f.node, f.kind);
     for (const sim::Violation& v : checker.violations())
       tl.pin(micros(v.at), v.property + ": " + v.detail, repro);
     std::ofstream f(s.timeline);
@@ -443,9 +606,9 @@ int run_check_command(int argc, const char* const* argv) {
                 static_cast<double>(micros(v.at)) / 1e6, v.detail.c_str());
   }
   std::printf("%zu operations (%" PRIu64
-              " gets, %zu writes acknowledged), %zu unanswered; "
-              "widest clock gap measured %.3f ms\n",
-              history.size(), gets, write_done.size(), unreachable,
+              " gets, %zu writes acknowledged), %zu unanswered (and %zu while their node was "
+              "harmed); %zu faults; widest clock gap measured %.3f ms\n",
+              history.size(), gets, write_done.size(), unreachable, harmed, faults.size(),
               static_cast<double>(gap_us) / 1e3);
   std::printf("stale reads: %" PRIu64 " of %" PRIu64 "; staleness p50 %.3f ms, p99 %.3f ms\n",
               stale, gets, percentile(staleness, 0.5), percentile(staleness, 0.99));

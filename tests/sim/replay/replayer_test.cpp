@@ -22,9 +22,10 @@ const Address kSelf{0x0a000001, 7946};
 const Address kPeer{0x0a000002, 7946};
 constexpr const char* kBuild = "test-build";
 
-// Runs a node for a while: it founds a cluster, hears of a peer, takes puts, gets, deletes
-// and a conditional write, and fires its timers; the gate's output is taken after every
-// input and committed when due, as the runtime does. Returns the raw records.
+// Runs a node for a while: it founds a cluster, hears of a peer, takes puts, gets, deletes,
+// a conditional put and a delete decided by the key's owner, and fires its timers; the gate's
+// output is taken after every input and committed when due, as the runtime does. Returns the raw
+// records.
 std::vector<uint8_t> run_recorded_node(uint64_t seed = 7) {
   MemStore store(true);
   record::Writer writer;
@@ -70,6 +71,10 @@ std::vector<uint8_t> run_recorded_node(uint64_t seed = 7) {
       WriteCondition absent;
       absent.kind = WriteCondition::Kind::kAbsent;
       host.write_if(now, ++request, "cas", false, "first", std::nullopt, absent, {});
+      settle();
+    }
+    if (i == 40) {  // a delete through the owner's path, whatever the key holds
+      host.write_if(now, ++request, "k3", true, "", std::nullopt, WriteCondition{}, {});
       settle();
     }
     while (host.node().next_deadline() <= now.mono) {
