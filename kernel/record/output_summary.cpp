@@ -41,19 +41,7 @@ void summarize(const Effects& effects, std::vector<OutputSummary>& out) {
 uint64_t write_hash(StoreWriteKind kind, std::span<const RecordWrite> writes, MetaKey meta_key,
                     uint64_t meta) {
   std::vector<uint8_t> bytes;
-  wire::ByteWriter w(bytes);
-  w.u8(static_cast<uint8_t>(kind));
-  if (kind == StoreWriteKind::kMeta) {
-    w.u8(static_cast<uint8_t>(meta_key));
-    w.varint(meta);
-  } else {
-    w.varint(writes.size());
-    for (const RecordWrite& rw : writes) {
-      w.bytes(rw.key);
-      w.boolean(rw.record != nullptr);
-      if (rw.record) put_record(w, *rw.record);
-    }
-  }
+  encode_store_write(bytes, kind, writes, meta_key, meta);
   return hash_bytes(std::span<const uint8_t>(bytes));
 }
 

@@ -357,20 +357,25 @@ void Writer::store_write(StoreWriteKind kind, std::span<const RecordWrite> write
   ByteWriter w(buf_);
   w.boolean(false);  // in full
   put_status(w, status);
-  // From here on, the bytes write_hash() hashes (output_summary.h).
+  encode_store_write(buf_, kind, writes, meta_key, meta);  // what write_hash() hashes
+  finish(at);
+}
+
+void encode_store_write(std::vector<uint8_t>& out, StoreWriteKind kind,
+                        std::span<const RecordWrite> writes, MetaKey meta_key, uint64_t meta) {
+  ByteWriter w(out);
   w.u8(static_cast<uint8_t>(kind));
   if (kind == StoreWriteKind::kMeta) {
     w.u8(static_cast<uint8_t>(meta_key));
     w.varint(meta);
-  } else {
-    w.varint(writes.size());
-    for (const RecordWrite& rw : writes) {
-      w.bytes(rw.key);
-      w.boolean(rw.record != nullptr);
-      if (rw.record) put_record(w, *rw.record);
-    }
+    return;
   }
-  finish(at);
+  w.varint(writes.size());
+  for (const RecordWrite& rw : writes) {
+    w.bytes(rw.key);
+    w.boolean(rw.record != nullptr);
+    if (rw.record) put_record(w, *rw.record);
+  }
 }
 
 void Writer::store_write_hash(StoreWriteKind kind, uint64_t hash, const Status& status) {

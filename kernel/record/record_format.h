@@ -204,6 +204,11 @@ class Writer {
   std::function<void()> spill_;
 };
 
+// A store write as recorded in full and as hashed (output_summary.h's write_hash): its
+// kind, then its records (a null record erases its key), or the meta key and value.
+void encode_store_write(std::vector<uint8_t>& out, StoreWriteKind kind,
+                        std::span<const RecordWrite> writes, MetaKey meta_key, uint64_t meta);
+
 // Reads the records in `bytes` one at a time.
 class Reader {
  public:

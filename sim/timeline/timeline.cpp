@@ -190,11 +190,13 @@ std::string Timeline::html() const {
       ".ok{fill:#2e7d32}.notfound{fill:#1e88e5}.timeout{fill:#fb8c00}.error{fill:#c62828}"
       ".precondition{fill:#8e24aa}\n"
       ".fault{fill:#7e57c2;fill-opacity:.18}.fault.side1{fill:#ef6c00;fill-opacity:.16}"
-      ".fault.crash{fill:#000;fill-opacity:.22}.fault.pause{fill:#00838f;fill-opacity:.2}\n"
+      ".fault.crash{fill:#000;fill-opacity:.22}.fault.pause{fill:#00838f;fill-opacity:.2}"
+      ".fault.clog{fill:#795548;fill-opacity:.25}\n"
       ".legend i.alive{background:#4caf50}.legend i.suspect{background:#ffb300}"
       ".legend i.dead{background:#e53935}.legend i.left{background:#9e9e9e}"
       ".legend i.fault{background:#d9cdee}.legend i.side1{background:#fbdcc0}"
       ".legend i.pause{background:#c2e0e3}.legend i.crash{background:#c6c6c6}"
+      ".legend i.clog{background:#dcd0cb}"
       ".legend i.ok{background:#2e7d32}.legend i.notfound{background:#1e88e5}"
       ".legend i.timeout{background:#fb8c00}.legend i.error{background:#c62828}"
       ".legend i.precondition{background:#8e24aa}.legend i.traffic{background:#607d8b;width:2px}\n"
@@ -213,7 +215,8 @@ std::string Timeline::html() const {
       "side</span><span><i "
       "class=\"fault side1\"></i>the other side</span><span><i "
       "class=\"fault pause\"></i>pause / slow</span><span><i class=\"fault "
-      "crash\"></i>down</span><span><i class=\"ok\"></i>op ok</span><span><i "
+      "crash\"></i>down</span><span><i class=\"fault clog\"></i>clogged sends</span><span><i "
+      "class=\"ok\"></i>op ok</span><span><i "
       "class=\"notfound\"></i>not found</span><span><i "
       "class=\"timeout\"></i>timeout</span><span><i "
       "class=\"error\"></i>error</span><span><i class=\"precondition\"></i>precondition "
@@ -259,6 +262,7 @@ std::string Timeline::html() const {
       std::string kind = s.label.rfind("crash", 0) == 0 || s.label.rfind("down", 0) == 0 ? " crash"
                          : s.label.rfind("pause", 0) == 0 || s.label.rfind("slow", 0) == 0
                              ? " pause"
+                         : s.label.rfind("clog", 0) == 0              ? " clog"
                          : s.label.rfind("partition, side 1", 0) == 0 ? " partition side1"
                                                                       : " partition";
       out += "<rect class=\"fault" + kind + "\" x=\"" + x(s.from) + "\" y=\"" +

@@ -26,12 +26,14 @@
 #include <unistd.h>
 
 #include "sim/simulation.h"
+#include "tools/sim_cli/json_text.h"
 #include "tools/sim_cli/replay_command.h"
 #include "tools/sim_cli/seed_runner.h"
 
 namespace {
 
 using ckv::sim::FaultMode;
+using ckv::sim::json_escape;
 using ckv::sim::SimConfig;
 using ckv::sim::SimResult;
 
@@ -90,23 +92,6 @@ struct Options {
   unsigned jobs = 1;
   std::string timeline;  // --timeline FILE: draw the run there
 };
-
-std::string json_escape(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
 
 // Ends the program with `status`; the last line of standard output is still one JSON object.
 [[noreturn]] void fail(int status, const std::string& why, bool show_usage) {

@@ -12,6 +12,7 @@
 
 #include "runtime/build_info.h"
 #include "sim/replay/replayer.h"
+#include "tools/sim_cli/json_text.h"
 
 namespace ckv::sim {
 
@@ -38,23 +39,6 @@ dropped segments after the first replays its start only, and exits 2.
 
 Exit status: 0 every output matched, 1 a replay diverged (the report says where), 2 bad
 usage, or a recording this build cannot replay (whole).)";
-
-std::string json_escape(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
 
 int refuse(int status, const std::string& why) {
   std::cerr << "cluster-kv-sim: " << why << "\n";
