@@ -477,6 +477,35 @@ int run_check_command(int argc, const char* const* argv) {
     if (e.op != Op::kGet && e.status == 200 && version_of(e.etag, w)) writes.emplace(w, &e);
   }
   std::set<Version> fed;
+  // The unanswered write of the key that read `e` returned, if any: a put whose value is
+  // the one read, or a delete (for a 404) begun before the read ended.
+  std::set<const Entry*> claimed;
+  auto unanswered_write = [&](const Entry& read) -> const Entry* {
+    for (const Entry& w : history) {
+      if (w.status != 0 || w.op == Op::kGet || w.key != read.key || claimed.count(&w) ||
+          w.invoke_us > read.complete_us) {
+        continue;
+      }
+      const bool matches = read.status == 200
+                               ? w.op == Op::kPut && read.body == sim::value_for(w.op_id, w.bytes)
+                               : w.op == Op::kDelete;
+      if (!matches) continue;
+      claimed.insert(&w);
+      return &w;
+    }
+    return nullptr;
+  };
+  // A write whose answer never came (its node was killed, say) but that was stored, as a
+  // read shows: the checker learns it as written and never acknowledged.
+  auto learn_unanswered = [&](const Entry& read, const Version& v, MonoTime at) {
+    const Entry* lost = unanswered_write(read);
+    if (lost == nullptr) return;
+    sim::WriteRecord w{lost->key,  v, lost->op == Op::kDelete, lost->op_id, lost->bytes,
+                       lost->node, at};
+    w.started = MonoTime{Duration(lost->invoke_us)};
+    checker.on_unacknowledged_write(w);
+    fed.insert(v);
+  };
   int64_t clock_us = 0;
   auto feed_write = [&](const Entry& e, const Version& v) {
     const MonoTime at{Duration(clock_us)};
@@ -503,7 +532,11 @@ int run_check_command(int argc, const char* const* argv) {
       continue;
     }
     if ((e.status == 200 || e.status == 404) && versioned && !fed.count(v)) {
-      if (auto it = writes.find(v); it != writes.end()) feed_write(*it->second, v);
+      if (auto it = writes.find(v); it != writes.end()) {
+        feed_write(*it->second, v);
+      } else {
+        learn_unanswered(e, v, at);
+      }
     }
     Reply r;
     r.op = ClientOp::kGet;
@@ -563,6 +596,15 @@ int run_check_command(int argc, const char* const* argv) {
           const std::string media = r->header("Content-Type");
           reply.content.media = media == "application/octet-stream" ? "" : media;
           reply.content.encoding = r->header("Content-Encoding");
+        }
+        if (!reply.version.is_zero() && !fed.count(reply.version) &&
+            (r->status == 200 || r->status == 404)) {
+          Entry read;
+          read.key = key;
+          read.status = r->status;
+          read.body = reply.value;
+          read.complete_us = steady_us(t0);
+          learn_unanswered(read, reply.version, MonoTime{Duration(read.complete_us)});
         }
       }
       answers.emplace_back(n, std::move(reply));

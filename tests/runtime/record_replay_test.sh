@@ -59,6 +59,15 @@ grep -q "VIOLATION no resurrection\|VIOLATION no lost write\|VIOLATION no stale 
   && pass "and names the property: $(grep -m1 -o 'VIOLATION [a-z ]*' <<<"$out")" || fail "check said: $out"
 grep -q '<g class="pin">' "$work/stale.html" && grep -q '<pre class="repro">cluster-kv check --node 127.0.0.1:19854' "$work/stale.html" \
   && pass "its timeline pins the violations with the command" || fail "no pin in the stale node's timeline"
+python3 "$(dirname "$0")/stale_node.py" 19854 --lost-answers &
+stale_pid=$!
+wait_for 5 "a node that stores some puts without answering them" curl -s -o /dev/null http://127.0.0.1:19854/x
+out=$("$bin" check --node 127.0.0.1:19854 --ops 200 --quiet 0 --timeout 1s 2>&1)
+rc=$?
+kill $stale_pid
+expect "unanswered puts: the history is incomplete (exit 3)" "3" "$rc"
+if grep -q "VIOLATION" <<<"$out"; then fail "reading a stored but unanswered put is no violation: $(grep -m2 VIOLATION <<<"$out")"
+else pass "reading a stored but unanswered put is no violation"; fi
 start_node s 19855 17855 --no-mdns
 wait_for 10 "a node that never joined answers" sees 19855 alive 1
 out=$("$bin" check --node 127.0.0.1:19850 --node 127.0.0.1:19855 --ops 100 --quiet 1s 2>&1)

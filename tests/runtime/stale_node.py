@@ -4,7 +4,10 @@
 It speaks enough of cluster-kv's HTTP API for the check (GET/PUT/DELETE /KEY, ETags) and
 has one planted bug: every third GET of a key that was written twice or more answers the
 value before the latest, as a node that serves a stale copy after its own write would.
-Usage: stale_node.py PORT
+With --lost-answers it has no bug, but every fifth PUT is stored and its connection closed
+without an answer (as when a node dies between its commit and its reply): a checker must
+not call reading that value a violation.
+Usage: stale_node.py PORT [--lost-answers]
 """
 import http.server
 import sys
@@ -12,6 +15,8 @@ import time
 
 store = {}  # key -> list of (etag, value, content_type, encoding); None value: deleted
 gets = 0
+puts = 0
+lost_answers = "--lost-answers" in sys.argv[2:]
 
 
 def next_etag():
@@ -38,7 +43,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         gets += 1
         if not versions:
             return self.answer(404)
-        pick = versions[-2] if len(versions) >= 2 and gets % 3 == 0 else versions[-1]
+        stale = not lost_answers and len(versions) >= 2 and gets % 3 == 0
+        pick = versions[-2] if stale else versions[-1]
         etag, value, ctype, encoding = pick
         if value is None:
             return self.answer(404, headers=[("X-Cluster-KV-Version", etag)])
@@ -48,11 +54,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.answer(200, value, headers)
 
     def do_PUT(self):
+        global puts
         length = int(self.headers.get("Content-Length", "0"))
         value = self.rfile.read(length)
         etag = next_etag()
         store.setdefault(self.path, []).append(
             (etag, value, self.headers.get("Content-Type"), self.headers.get("Content-Encoding")))
+        puts += 1
+        if lost_answers and puts % 5 == 0:
+            self.close_connection = True  # stored, never answered
+            return
         self.answer(200, headers=[("ETag", etag)])
 
     def do_DELETE(self):
