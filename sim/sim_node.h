@@ -39,6 +39,9 @@ struct SimNode {
   std::string name;
   Address addr;
   std::unique_ptr<MemStore> store;  // the machine's disk: survives crashes (its durable part)
+  // An adopted process's store (sim/adopted_node.h), which forwards to `store`; null
+  // otherwise, and once that process is gone.
+  std::unique_ptr<Store> passthrough;
   // The process's output policy and staged writes, as in production; null when not
   // running. Declared before `kernel`, which writes through it.
   std::unique_ptr<CommitGate> gate;
@@ -75,6 +78,9 @@ struct SimNode {
   Effects committed;                 // released by the commit being written
   int64_t clock_skew_ms = 0;
   int64_t clock_drift_ppm = 0;
+  // An adopted node's clocks at time 0, relative to a simulated node's (zero otherwise).
+  Duration mono_shift{};
+  int64_t wall_shift_us = 0;
   Duration clock_steps{};  // the sum of the steps its wall clock took
   bool ever_crashed = false;
   bool ever_paused = false;  // paused or slowed at some point

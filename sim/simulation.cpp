@@ -59,13 +59,24 @@ FaultPlan with_lan(FaultPlan plan, bool lan) {
   return plan;
 }
 
-std::vector<SimNode> make_nodes(uint32_t n, Prng& rng) {
+std::vector<SimNode> make_nodes(uint32_t n, Prng& rng, const Adoption& adopted) {
+  if (!adopted.nodes.empty() && adopted.nodes.size() != n)
+    throw std::invalid_argument("nodes must be the number of adopted nodes");
   std::vector<SimNode> nodes(n);
   for (uint32_t i = 0; i < n; ++i) {
     nodes[i].name = "n" + std::to_string(i);
     nodes[i].addr = Address{kBaseIp + i, kGossipPort};
     nodes[i].clock_skew_ms = rng.between(-500, 500);
     nodes[i].clock_drift_ppm = rng.between(-200, 200);
+    if (adopted.nodes.empty()) continue;
+    // An adopted node keeps its identity and its clocks: it goes on from where it was
+    // (drift and clock steps still apply; a skew would be a step at time 0).
+    const AdoptedNode& a = adopted.nodes[i];
+    nodes[i].name = a.name;
+    nodes[i].addr = a.addr;
+    nodes[i].clock_skew_ms = 0;
+    nodes[i].mono_shift = a.mono_at_start - MonoTime{};
+    nodes[i].wall_shift_us = a.wall_at_start.time_since_epoch().count() - kEpochMs * 1000;
   }
   return nodes;
 }
@@ -193,12 +204,13 @@ std::string repro_command(const SimConfig& c) {
 
 Simulation::Simulation(SimConfig config)
     : config_(prepared(std::move(config))),
+      adopted_(config_.adopt ? config_.adopt() : Adoption{}),
       fault_rng_(derive(config_.seed, 1)),
       node_seeds_(derive(config_.seed, 2)),
       choice_rng_(derive(config_.seed, 3)),
       plan_(with_lan(make_plan(config_, fault_rng_), config_.lan_latency)),
       bounds_(liveness_bounds(config_.node.membership, config_.nodes)),
-      nodes_(make_nodes(config_.nodes, choice_rng_)),
+      nodes_(make_nodes(config_.nodes, choice_rng_, adopted_)),
       network_(config_.nodes, plan_.network, derive(config_.seed, 4)),
       trace_(config_.trace_ring, config_.trace_sink),
       batcher_(config_.node.membership.datagram_budget,
@@ -228,10 +240,15 @@ Simulation::Simulation(SimConfig config)
   if (!config_.client_script.empty()) kv_profile_ = KvProfile::kRandom;  // no loop clients
   loop_clients_.resize(config_.nodes);
   widest_gap_ = clock_gap_at(MonoTime{});  // before any step
-  plan_.profile_summary +=
-      "; cluster starts within " +
-      std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(start_spread_).count()) +
-      " ms, joining " + to_string(joins_);
+  if (config_.adopt) {
+    plan_.profile_summary += "; adopted at time 0";
+  } else {
+    plan_.profile_summary +=
+        "; cluster starts within " +
+        std::to_string(
+            std::chrono::duration_cast<std::chrono::milliseconds>(start_spread_).count()) +
+        " ms, joining " + to_string(joins_);
+  }
   if (config_.workload.enabled) {
     plan_.profile_summary += "; " + std::string(to_string(kv_profile_)) + " workload on " +
                              std::to_string(config_.workload.keys) + " keys";
@@ -280,10 +297,27 @@ Simulation::Simulation(SimConfig config)
       queue_.push(u.start + i * u.every, Event{EventKind::kUpgrade, i});
   }
   trace_.add(TraceRecord{now_, TraceKind::kPhase, 0});
-  queue_.push(MonoTime{}, Event{EventKind::kStart, 0});
-  for (uint32_t i = 1; i < config_.nodes; ++i) {
-    queue_.push(MonoTime{} + choice_rng_.between(Duration(0), start_spread_),
-                Event{EventKind::kStart, i});
+  if (!adopted_.nodes.empty()) {
+    // Adopted: every recorded process is up at time 0; every other member is down for good.
+    next_request_ = adopted_.first_request;
+    plan_.profile_summary = adopted_.summary + "; " + plan_.profile_summary;
+    for (uint32_t i = 0; i < config_.nodes; ++i) {
+      if (adopted_.nodes[i].kernel) {
+        queue_.push(MonoTime{}, Event{EventKind::kStart, i});
+        continue;
+      }
+      SimNode& n = nodes_[i];
+      n.store = std::make_unique<MemStore>(durable_writes_);
+      n.status = NodeStatus::kDown;
+      n.ever_crashed = true;
+      if (config_.timeline) config_.timeline->begin_shade(0, i, "down: not recorded running");
+    }
+  } else {
+    queue_.push(MonoTime{}, Event{EventKind::kStart, 0});
+    for (uint32_t i = 1; i < config_.nodes; ++i) {
+      queue_.push(MonoTime{} + choice_rng_.between(Duration(0), start_spread_),
+                  Event{EventKind::kStart, i});
+    }
   }
   for (size_t k = 0; k < plan_.actions.size(); ++k) {
     Event e{EventKind::kFault};
@@ -539,16 +573,21 @@ void Simulation::dispatch(MonoTime at, Event&& e) {
 }
 
 void Simulation::start_node(uint32_t i, bool restart) {
+  if (!restart && !adopted_.nodes.empty()) {
+    adopt_node(i);
+    return;
+  }
   SimNode& n = nodes_[i];
+  const NodeConfig& config = adopted_.nodes.empty() ? config_.node : adopted_.nodes[i].config;
   if (!n.store) n.store = std::make_unique<MemStore>(durable_writes_);
-  n.gate = std::make_unique<CommitGate>(*n.store, config_.node.membership.datagram_budget,
-                                        config_.node.membership.max_datagram_frames);
+  n.gate = std::make_unique<CommitGate>(*n.store, config.membership.datagram_budget,
+                                        config.membership.max_datagram_frames);
   auto kernel =
-      Node::create(config_.node, n.name, n.addr, node_seeds_.next(), now_for(i), n.gate->store());
+      Node::create(config, n.name, n.addr, node_seeds_.next(), now_for(i), n.gate->store());
   if (!kernel.ok()) throw std::logic_error("node creation failed: " + kernel.error().detail);
   n.kernel = std::move(kernel.value());
   if (config_.workload.enabled && config_.workload.watch) {
-    n.kernel->watch(WatchChecker::prefix_of(i));
+    n.kernel->watch(adopted_.key_prefix + WatchChecker::prefix_of(i));
     watch_checker_.on_start(i, now_);
   }
   n.status = NodeStatus::kUp;
@@ -574,6 +613,35 @@ void Simulation::start_node(uint32_t i, bool restart) {
   if (restart && loops_started_) schedule_step(i, Duration(0));
 }
 
+void Simulation::adopt_node(uint32_t i) {
+  SimNode& n = nodes_[i];
+  AdoptedNode& a = adopted_.nodes[i];
+  n.store = std::move(a.disk);
+  n.passthrough = std::move(a.passthrough);
+  n.gate = std::move(a.gate);
+  n.kernel = std::move(a.kernel);
+  for (const std::string& prefix : a.watches)
+    n.kernel->unwatch(prefix);  // the recording's clients are not here
+  if (config_.workload.enabled && config_.workload.watch) {
+    n.kernel->watch(adopted_.key_prefix + WatchChecker::prefix_of(i));
+    watch_checker_.on_start(i, now_);
+  }
+  n.status = NodeStatus::kUp;
+  n.up_since = now_;
+  record_lifecycle(i, Lifecycle::kStart);
+  drain(i);
+}
+
+std::string Simulation::kernel_key(uint32_t key) const {
+  return adopted_.key_prefix.empty() ? key_name(key) : adopted_.key_prefix + key_name(key);
+}
+
+std::string Simulation::strip_prefix(std::string_view key) const {
+  if (!adopted_.key_prefix.empty() && key.starts_with(adopted_.key_prefix))
+    key.remove_prefix(adopted_.key_prefix.size());
+  return std::string(key);
+}
+
 std::vector<Address> Simulation::live_seeds(uint32_t exclude, size_t count) {
   std::vector<uint32_t> up;
   for (uint32_t j = 0; j < nodes_.size(); ++j) {
@@ -592,6 +660,7 @@ void Simulation::crash(uint32_t i, Duration down_for) {
   watch_checker_.on_stop(i);  // its watcher dies with it
   n.kernel.reset();
   n.gate.reset();  // staged writes and held output die with the process
+  n.passthrough.reset();
   n.commit_scheduled = n.committing = false;
   n.commit_started = n.commit_done_at = kNever;
   n.committed.clear();
@@ -1028,8 +1097,10 @@ void Simulation::perform(uint32_t i, Effects& effects) {
     transmit(i, std::move(s));
   for (Reply& r : effects.replies)
     on_reply(i, std::move(r));
-  for (const ChangeEvent& e : effects.events)
+  for (ChangeEvent& e : effects.events) {
+    if (!adopted_.key_prefix.empty()) e.key = strip_prefix(e.key);
     watch_checker_.on_event(i, now_, e, kv_checker_);
+  }
   effects.clear();
 }
 
@@ -1110,7 +1181,7 @@ void Simulation::schedule_timer(uint32_t i) {
   SimNode& n = nodes_[i];
   const MonoTime deadline = n.kernel->next_deadline();
   if (deadline == kNever) return;
-  const MonoTime at = std::max(deadline, now_);
+  const MonoTime at = std::max(deadline - n.mono_shift, now_);  // (in the node's clock)
   if (at >= n.timer_at) return;  // an earlier wake-up is already scheduled
   n.timer_at = at;
   push_for_process(at, EventKind::kTimer, i);
@@ -1120,15 +1191,16 @@ Now Simulation::now_for(uint32_t i) const {
   const SimNode& n = nodes_[i];
   const int64_t us = micros(now_);
   const int64_t drifted_us = us + us / 1000000 * n.clock_drift_ppm;
-  return Now{now_,
-             WallTime(Duration((kEpochMs + n.clock_skew_ms) * 1000 + drifted_us) + n.clock_steps)};
+  return Now{now_ + n.mono_shift,
+             WallTime(Duration((kEpochMs + n.clock_skew_ms) * 1000 + n.wall_shift_us + drifted_us) +
+                      n.clock_steps)};
 }
 
 Duration Simulation::clock_gap_at(MonoTime t) const {
   int64_t lo = INT64_MAX, hi = INT64_MIN;
   for (const SimNode& n : nodes_) {
-    const int64_t off =
-        n.clock_skew_ms * 1000 + micros(t) / 1000000 * n.clock_drift_ppm + n.clock_steps.count();
+    const int64_t off = n.clock_skew_ms * 1000 + n.wall_shift_us +
+                        micros(t) / 1000000 * n.clock_drift_ppm + n.clock_steps.count();
     lo = std::min(lo, off);
     hi = std::max(hi, off);
   }
@@ -1166,6 +1238,11 @@ const Violation* Simulation::first_violation() const {
 }
 
 uint32_t Simulation::subject_index(const std::string& name) const {
+  if (!adopted_.nodes.empty()) {  // (names of any form; a fork has a few nodes)
+    for (uint32_t j = 0; j < nodes_.size(); ++j)
+      if (nodes_[j].name == name) return j;
+    return UINT32_MAX;
+  }
   uint32_t i = 0;
   if (name.size() < 2 || name[0] != 'n') return UINT32_MAX;
   for (size_t k = 1; k < name.size(); ++k) {
@@ -1176,6 +1253,11 @@ uint32_t Simulation::subject_index(const std::string& name) const {
 }
 
 std::optional<uint32_t> Simulation::index_of(const Address& a) const {
+  if (!adopted_.nodes.empty()) {
+    for (uint32_t i = 0; i < nodes_.size(); ++i)
+      if (nodes_[i].addr == a) return i;
+    return std::nullopt;
+  }
   if (a.port != kGossipPort || a.ip < kBaseIp || a.ip - kBaseIp >= nodes_.size()) {
     return std::nullopt;
   }

@@ -29,6 +29,7 @@
 #include "kernel/node.h"
 #include "kernel/wire/codec.h"
 #include "kernel/wire/datagram_batcher.h"
+#include "sim/adopted_node.h"
 #include "sim/bounds.h"
 #include "sim/cas_checker.h"
 #include "sim/event_queue.h"
@@ -111,6 +112,10 @@ struct SimConfig {
   // seed (three runs in four). Otherwise stores are flushed every second, and a crash
   // loses what was written since.
   std::optional<bool> durable_writes;
+  // Set: the cluster is not started but adopted, as this builds it (a fork of a recording,
+  // sim/replay/fork.h): `nodes` must be its count; the adopted nodes are up at time 0 and
+  // the others down for good. The workload's keys get the adoption's prefix.
+  AdoptionSource adopt;
   // A tiny bound on each node's values (KvConfig::max_data_bytes, 4-32 KiB), so copies are
   // evicted and large own writes refused; unset: drawn from the seed (one run in three).
   // A bound set in node.kv is kept.
@@ -238,6 +243,12 @@ class Simulation {
   void schedule_inbox(uint32_t i);
   void handle_input(uint32_t i, uint32_t from, Channel channel, std::span<const uint8_t> bytes);
   void start_node(uint32_t i, bool restart);
+  // Takes over node i's adopted process at time 0 (SimConfig::adopt).
+  void adopt_node(uint32_t i);
+  // The key the workload's key `key` is in the kernels (with the adoption's prefix), and
+  // back; strip_prefix leaves other keys as they are (the checkers flag them).
+  std::string kernel_key(uint32_t key) const;
+  std::string strip_prefix(std::string_view kernel_key) const;
   void crash(uint32_t i, Duration down_for);
   // Stops node i for the upgrade's downtime; it comes back speaking the later version.
   void upgrade(uint32_t i);
@@ -404,6 +415,7 @@ class Simulation {
   KvResult kv_result() const;
 
   SimConfig config_;
+  Adoption adopted_;  // empty unless config_.adopt; its kernels move into nodes_ at the start
   Prng fault_rng_;
   Prng node_seeds_;
   Prng choice_rng_;

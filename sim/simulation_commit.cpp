@@ -143,7 +143,7 @@ std::vector<std::pair<uint32_t, Record>> Simulation::decided_writes(uint32_t i) 
   const uint64_t self = node_id(n.name);
   for (uint32_t key = first_cas_key(config_.workload); key < config_.workload.keys; ++key) {
     const Record* r = nullptr;
-    if (n.gate->staged_store().staged(key_name(key), &r) && r != nullptr &&
+    if (n.gate->staged_store().staged(kernel_key(key), &r) && r != nullptr &&
         r->kind != RecordKind::kInvalidated && r->version.node == self &&
         !kv_checker_.knows(r->version)) {
       out.emplace_back(key, *r);

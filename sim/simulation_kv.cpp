@@ -107,7 +107,7 @@ void Simulation::submit(uint32_t i, uint64_t request) {
 void Simulation::call_kernel(uint32_t i, uint64_t request) {
   SimNode& n = nodes_[i];
   const PendingOp& op = pending_ops_.at(request);
-  const std::string key = key_name(op.key);
+  const std::string key = kernel_key(op.key);
   if (op.condition) {
     const bool erase = op.op == ClientOp::kDelete;
     n.kernel->write_if(now_for(i), request, key, erase,
@@ -121,8 +121,8 @@ void Simulation::call_kernel(uint32_t i, uint64_t request) {
       n.kernel->get(now_for(i), request, key);
       break;
     case ClientOp::kList:
-      n.kernel->list(now_for(i), request, "", "", KeyValue::kMaxListLimit, std::nullopt,
-                     lists_values(op.op_id));
+      n.kernel->list(now_for(i), request, adopted_.key_prefix, "", KeyValue::kMaxListLimit,
+                     std::nullopt, lists_values(op.op_id));
       break;
     case ClientOp::kPut:
       n.kernel->put(now_for(i), request, key, value_for(op.op_id, op.bytes), op.ttl,
@@ -232,7 +232,7 @@ void Simulation::note_answers(uint32_t i) {
       // (Measured after the input: a delete the same input ran later may have freed own
       // bytes since the decision, as when held writes are released together.)
       op.refused_by_bound =
-          own_value_bytes(i, key_name(op.key)) + op.bytes > config_.node.kv.max_data_bytes ||
+          own_value_bytes(i, kernel_key(op.key)) + op.bytes > config_.node.kv.max_data_bytes ||
           deletes_in(n.kernel->outbox().replies);
     }
     if (op.op != ClientOp::kGet && op.op != ClientOp::kList) continue;
@@ -256,6 +256,7 @@ std::vector<bool> Simulation::must_hear(uint32_t i) const {
 }
 
 void Simulation::on_reply(uint32_t i, Reply&& r) {
+  if (!adopted_.nodes.empty() && r.request < adopted_.first_request) return;  // the recording's
   auto it = pending_ops_.find(r.request);
   if (it == pending_ops_.end()) {
     kv_checker_.report(
@@ -281,6 +282,10 @@ void Simulation::on_reply(uint32_t i, Reply&& r) {
                              std::to_string(op.key) + ": " + to_string(r.status));
   }
   if (op.op == ClientOp::kList) {
+    if (!adopted_.key_prefix.empty()) {
+      for (ListedKey& k : r.keys)
+        k.key = strip_prefix(k.key);
+    }
     on_list_reply(i, op, r);
     return;
   }
@@ -354,7 +359,7 @@ void Simulation::on_reply(uint32_t i, Reply&& r) {
 bool Simulation::serves_older(uint32_t i, uint32_t key, const Version& v) const {
   const SimNode& n = nodes_[i];
   if (!n.running()) return false;
-  const Record* r = n.peek(key_name(key));
+  const Record* r = n.peek(kernel_key(key));
   return r != nullptr && r->kind != RecordKind::kInvalidated && r->version < v &&
          r->validated_epoch == n.kernel->serving_epoch();
 }
@@ -368,7 +373,7 @@ void Simulation::note_gap(uint32_t i) {
     if (m != nullptr && m->active()) witnesses.push_back(j);
   }
   for (uint32_t key = 0; key < config_.workload.keys; ++key) {
-    const std::string name = key_name(key);
+    const std::string name = kernel_key(key);
     const Record* held = n.peek(name);
     if (held == nullptr || held->kind == RecordKind::kInvalidated) continue;
     for (uint32_t j : witnesses) {
@@ -428,7 +433,7 @@ void Simulation::finish_convergence_round() {
     bool held = false;
     for (uint32_t i = 0; top != nullptr && i < nodes_.size(); ++i) {
       if (nodes_[i].status != NodeStatus::kUp) continue;
-      const Record* r = nodes_[i].peek(key_name(k));
+      const Record* r = nodes_[i].peek(kernel_key(k));
       held = held ||
              (r != nullptr && r->kind != RecordKind::kInvalidated && r->version == top->version);
     }

@@ -1,5 +1,7 @@
 #include "kernel/record/node_host.h"
 
+#include "kernel/core/assert.h"
+
 namespace ckv {
 
 namespace {
@@ -22,17 +24,18 @@ void sizes_of(const Effects& e, size_t out[4]) {
 
 NodeHost::NodeHost(Store& durable, const MembershipConfig& membership, record::Writer* recording)
     : recording_(recording),
-      gate_(store_for(durable, recording, recording_store_), membership.datagram_budget,
-            membership.max_datagram_frames) {}
+      gate_(std::make_unique<CommitGate>(store_for(durable, recording, recording_store_),
+                                         membership.datagram_budget,
+                                         membership.max_datagram_frames)) {}
 
 Status NodeHost::create(const record::StartInfo& info, std::optional<Error> store_refuses) {
   if (recording_) {
     recording_->start(info);
     if (store_refuses) recording_->store_refuses(*store_refuses);
   }
-  if (store_refuses) gate_.store_refuses_writes(std::move(*store_refuses));
+  if (store_refuses) gate_->store_refuses_writes(std::move(*store_refuses));
   auto node =
-      Node::create(info.config, info.name, info.address, info.seed, info.start, gate_.store());
+      Node::create(info.config, info.name, info.address, info.seed, info.start, gate_->store());
   if (!node) return node.error();
   node_ = std::move(*node);
   return Status{};
@@ -124,7 +127,7 @@ void NodeHost::take(Effects& now) {
   size_t before[4];
   sizes_of(now, before);
   if (recording_) recording_->gate_op(record::Type::kTake);
-  gate_.take(node_->outbox(), now);
+  gate_->take(node_->outbox(), now);
   if (recording_) record_released(now, before);
 }
 
@@ -132,7 +135,7 @@ Status NodeHost::commit(Effects& now) {
   size_t before[4];
   sizes_of(now, before);
   if (recording_) recording_->gate_op(record::Type::kCommit);
-  Status s = gate_.commit(now);
+  Status s = gate_->commit(now);
   if (recording_) record_released(now, before);
   return s;
 }
@@ -148,6 +151,12 @@ void NodeHost::record_released(const Effects& now, const size_t before[4]) {
   tail.replies.assign(now.replies.begin() + static_cast<ptrdiff_t>(before[2]), now.replies.end());
   tail.events.assign(now.events.begin() + static_cast<ptrdiff_t>(before[3]), now.events.end());
   recording_->released(tail);
+}
+
+void NodeHost::release(std::unique_ptr<CommitGate>& gate, std::unique_ptr<Node>& node) {
+  CKV_ASSERT(recording_ == nullptr, "a recording host keeps its kernel");
+  gate = std::move(gate_);
+  node = std::move(node_);
 }
 
 }  // namespace ckv

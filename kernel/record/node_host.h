@@ -55,8 +55,13 @@ class NodeHost {
   Status commit(Effects& now);
 
   const Node& node() const { return *node_; }
-  const CommitGate& gate() const { return gate_; }
+  const CommitGate& gate() const { return *gate_; }
   bool recording() const { return recording_ != nullptr; }
+
+  // Hands the kernel over, running, to whoever goes on driving it (a fork of a replay:
+  // sim/replay/fork.h); the host is empty after. Only a host that is not recording: a
+  // recording's store wrapper stays with the host. The durable store must outlive them.
+  void release(std::unique_ptr<CommitGate>& gate, std::unique_ptr<Node>& node);
 
   NodeHost(const NodeHost&) = delete;
   NodeHost& operator=(const NodeHost&) = delete;
@@ -67,7 +72,7 @@ class NodeHost {
 
   record::Writer* recording_;
   std::unique_ptr<record::RecordingStore> recording_store_;
-  CommitGate gate_;
+  std::unique_ptr<CommitGate> gate_;  // (on the heap: release() hands it over in place)
   std::unique_ptr<Node> node_;
 };
 

@@ -2,6 +2,7 @@
 
 #include <cinttypes>
 #include <cstdio>
+#include <map>
 #include <variant>
 
 #include "kernel/core/assert.h"
@@ -71,17 +72,27 @@ class Cursor {
 // The Store a replayed kernel runs on: it answers each call with the recording's next
 // record, which must be the answer to that same call, and checks each write against the
 // recorded write's hash. The first difference is kept (and every later call fails).
+// It also keeps a mirror: every record the recording showed (read, scanned or written),
+// as the recorded store held it. After go_live() the recording is over for this kernel and
+// every call goes to the mirror: a fork (fork.h) drives the kernel on from there.
 class ReplayStore final : public Store {
  public:
-  ReplayStore(Cursor& cursor, uint64_t& digest, uint64_t& writes_checked)
-      : cursor_(cursor), digest_(digest), writes_checked_(writes_checked) {}
+  explicit ReplayStore(Cursor& cursor) : cursor_(&cursor) {}
   const std::string& divergence() const { return divergence_; }
+  // The running digest of the outputs (fold) and the store writes, in the order made.
+  uint64_t digest() const { return digest_; }
+  void fold(uint64_t hash) { digest_ = record::fold_digest(digest_, hash); }
+  uint64_t writes_checked() const { return writes_checked_; }
+  void keep_mirror(MemStore& mirror) { mirror_ = &mirror; }
+  void go_live() { cursor_ = nullptr; }
 
   Result<bool> get(std::string_view key, Record& out) override {
+    if (live()) return mirror_->get(key, out);
     auto e = expect(Type::kStoreGet, "a read of key '" + printable(key) + "'");
     if (!e) return e.error();
     if (e->key != key) return differ("read key '" + printable(e->key) + "'", key);
     if (e->error) return *e->error;
+    if (mirror_) (void)(e->flag ? mirror_->put(key, e->record) : mirror_->erase(key));
     if (e->flag) out = std::move(e->record);
     return e->flag;
   }
@@ -99,19 +110,21 @@ class ReplayStore final : public Store {
   Status for_each_from(
       std::string_view from,
       const std::function<bool(std::string_view key, const Record& record)>& visit) override {
+    if (live()) return mirror_->for_each_from(from, visit);
     auto e = expect(Type::kStoreScanBegin, "a scan from '" + printable(from) + "'");
     if (!e) return e.error();
     if (e->key != from) return differ("scan from '" + printable(e->key) + "'", from);
     for (;;) {
-      const std::optional<Type> next = cursor_.peek();
+      const std::optional<Type> next = cursor_->peek();
       if (next == Type::kStoreScanEnd) {
-        auto end = cursor_.next();
+        auto end = cursor_->next();
         if (!end) return fail("the recording: " + end.error().detail);
         if (end->error) return *end->error;
         return Status{};
       }
       auto item = expect(Type::kStoreScanItem, "the next record of a scan");
       if (!item) return item.error();
+      if (mirror_) (void)mirror_->put(item->key, item->record);
       if (!visit(item->key, item->record)) {
         auto end = expect(Type::kStoreScanEnd, "the end of a scan its visitor stopped");
         if (!end) return end.error();
@@ -120,12 +133,14 @@ class ReplayStore final : public Store {
     }
   }
   Result<uint64_t> get_meta(MetaKey key) override {
+    if (live()) return mirror_->get_meta(key);
     auto e = expect(Type::kStoreMeta, "a read of meta " + std::to_string(int(key)));
     if (!e) return e.error();
     if (e->number != static_cast<uint64_t>(key)) {
       return differ("meta " + std::to_string(e->number), std::to_string(int(key)));
     }
     if (e->error) return *e->error;
+    if (mirror_) (void)mirror_->put_meta(key, e->digest);
     return e->digest;
   }
   Status put_meta(MetaKey key, uint64_t value) override {
@@ -133,12 +148,13 @@ class ReplayStore final : public Store {
   }
 
  private:
+  bool live() const { return cursor_ == nullptr; }
   Result<Event> expect(Type type, const std::string& what) {
     if (!divergence_.empty()) return Error{ErrorCode::kIoError, "replay diverged"};
-    if (cursor_.at_end()) {
+    if (cursor_->at_end()) {
       return fail("the replayed kernel made " + what + " after the recording's end");
     }
-    auto e = cursor_.next();
+    auto e = cursor_->next();
     if (!e) return fail("the recording: " + e.error().detail);
     if (e->type != type) {
       return fail("the replayed kernel made " + what +
@@ -156,6 +172,10 @@ class ReplayStore final : public Store {
   }
   Status write(record::StoreWriteKind kind, std::span<const RecordWrite> writes, MetaKey meta_key,
                uint64_t meta) {
+    if (live()) {
+      return kind == record::StoreWriteKind::kMeta ? mirror_->put_meta(meta_key, meta)
+                                                   : mirror_->write_batch(writes);
+    }
     auto e = expect(Type::kStoreWrite, "a store write");
     if (!e) return e.error();
     const uint64_t h = record::write_hash(kind, writes, meta_key, meta);
@@ -170,12 +190,18 @@ class ReplayStore final : public Store {
     }
     ++writes_checked_;
     digest_ = record::fold_digest(digest_, h);
-    return e->error ? Status{*e->error} : Status{};
+    if (e->error) return *e->error;
+    if (mirror_) {
+      (void)(kind == record::StoreWriteKind::kMeta ? mirror_->put_meta(meta_key, meta)
+                                                   : mirror_->write_batch(writes));
+    }
+    return Status{};
   }
 
-  Cursor& cursor_;
-  uint64_t& digest_;
-  uint64_t& writes_checked_;
+  Cursor* cursor_;  // null once live
+  MemStore* mirror_ = nullptr;
+  uint64_t digest_ = 0;
+  uint64_t writes_checked_ = 0;
   std::string divergence_;
 };
 
@@ -297,11 +323,12 @@ namespace {
 }
 
 Result<ReplayResult> replay_records(const LoadedRecording& recording, const ReplayOptions& options,
-                                    ReplayResult& result);
+                                    ReplayResult& result, ReplayedKernel* keep);
 
 }  // namespace
 
-Result<ReplayResult> replay(const LoadedRecording& recording, const ReplayOptions& options) {
+Result<ReplayResult> replay(const LoadedRecording& recording, const ReplayOptions& options,
+                            ReplayedKernel* keep) {
   // The replayed kernel runs with its invariant checks on (the simulator's build of it),
   // also for a recording of a node built without them: a broken invariant is reported as
   // where the replay stops, not a crash.
@@ -309,7 +336,7 @@ Result<ReplayResult> replay(const LoadedRecording& recording, const ReplayOption
   (void)assertions_throw;
   ReplayResult result;
   try {
-    return replay_records(recording, options, result);
+    return replay_records(recording, options, result, keep);
   } catch (const AssertionFailure& f) {
     result.diverged = true;
     result.report = "the replayed kernel of " + result.name + " (" + recording.dir +
@@ -323,7 +350,7 @@ Result<ReplayResult> replay(const LoadedRecording& recording, const ReplayOption
 namespace {
 
 Result<ReplayResult> replay_records(const LoadedRecording& recording, const ReplayOptions& options,
-                                    ReplayResult& result) {
+                                    ReplayResult& result, ReplayedKernel* keep) {
   result.dir = recording.dir;
   Cursor cursor(recording.bytes);
   auto start = cursor.next();
@@ -352,9 +379,18 @@ Result<ReplayResult> replay_records(const LoadedRecording& recording, const Repl
   result.values = info.values;
   result.first = result.last = info.start;
 
-  uint64_t digest = 0;
-  ReplayStore store(cursor, digest, result.writes_checked);
-  NodeHost host(store, info.config.membership, nullptr);
+  // (On the heap: a kept kernel goes on writing through them.)
+  auto replay_store = std::make_unique<ReplayStore>(cursor);
+  ReplayStore& store = *replay_store;
+  std::unique_ptr<MemStore> mirror;
+  if (keep) {
+    mirror = std::make_unique<MemStore>(/*durable_writes=*/true);
+    store.keep_mirror(*mirror);
+  }
+  auto host_box = std::make_unique<NodeHost>(store, info.config.membership, nullptr);
+  NodeHost& host = *host_box;
+  uint64_t max_request = 0;
+  std::map<std::string, uint32_t> watches;  // prefix -> watchers
   std::optional<Error> refuses;
   if (cursor.peek() == Type::kStoreRefuses) {
     auto e = cursor.next();
@@ -371,6 +407,7 @@ Result<ReplayResult> replay_records(const LoadedRecording& recording, const Repl
   std::string input_text = "the node's start";
   auto report = [&](const std::string& what) {
     result.diverged = true;
+    result.writes_checked = store.writes_checked();
     result.report = "replay of " + name + " (" + recording.dir + ") diverged at input " +
                     std::to_string(result.inputs) + " (record " + std::to_string(cursor.records()) +
                     "), " + input_text + ":\n  " + what + "\n";
@@ -404,7 +441,7 @@ Result<ReplayResult> replay_records(const LoadedRecording& recording, const Repl
       return false;
     }
     for (const OutputSummary& s : replayed)
-      digest = record::fold_digest(digest, s.hash);
+      store.fold(s.hash);
     for (const Send& s : effects.sends) {
       result.sent.push_back(
           Link{s.to, s.channel, record::hash_bytes(std::span(s.bytes)), result.last.wall});
@@ -440,10 +477,13 @@ Result<ReplayResult> replay_records(const LoadedRecording& recording, const Repl
     if (record::is_input(e.type)) {
       const bool timed = e.type != Type::kWatch && e.type != Type::kUnwatch &&
                          e.type != Type::kLocalHits && e.type != Type::kStoreRefuses;
-      if (timed && options.stop_at && e.now.mono >= *options.stop_at) {
+      if (timed && options.stop_at && e.now.wall >= *options.stop_at) {
         result.stopped_at = true;
         break;
       }
+      if (request_input) max_request = std::max(max_request, e.request);
+      if (e.type == Type::kWatch) ++watches[e.key];
+      if (e.type == Type::kUnwatch && watches[e.key] > 0) --watches[e.key];
       ++result.inputs;
       if (timed) result.last = e.now;
       input_text = "[" + seconds(result.last) + "] " + describe(e);
@@ -509,9 +549,10 @@ Result<ReplayResult> replay_records(const LoadedRecording& recording, const Repl
         if (!check_release()) return result;
         break;
       case Type::kDigest:
-        if (e.digest != digest) {
+        if (e.digest != store.digest()) {
           return report("the running digest after " + std::to_string(e.number) +
-                        " inputs differs: recorded " + hex(e.digest) + ", replayed " + hex(digest));
+                        " inputs differs: recorded " + hex(e.digest) + ", replayed " +
+                        hex(store.digest()));
         }
         ++result.digests_checked;
         break;
@@ -519,6 +560,8 @@ Result<ReplayResult> replay_records(const LoadedRecording& recording, const Repl
         result.ended_early = "the recorder lost " + std::to_string(e.number) +
                              " bytes of records here (it fell behind the node)";
         result.records = cursor.records();
+        result.writes_checked = store.writes_checked();
+        result.fell_behind = true;
         return result;
       case Type::kStart:
       case Type::kStoreRefuses:
@@ -532,8 +575,21 @@ Result<ReplayResult> replay_records(const LoadedRecording& recording, const Repl
     if (!store.divergence().empty()) return report(store.divergence());
   }
   result.records = cursor.records();
+  result.writes_checked = store.writes_checked();
   if (result.ended_early.empty()) result.ended_early = recording.ends_early;
   result.lost_middle = recording.missing_middle;
+  if (keep && result.stopped_at) {  // (a ring's loss after the first segment comes later)
+    store.go_live();
+    keep->start = info;
+    keep->at = result.last;
+    keep->max_request = max_request;
+    keep->watches.clear();
+    for (const auto& [prefix, count] : watches)
+      keep->watches.insert(keep->watches.end(), count, prefix);
+    host.release(keep->gate, keep->node);
+    keep->disk = std::move(mirror);
+    keep->store = std::move(replay_store);  // (after the host: it no longer refers to it)
+  }
   return result;
 }
 

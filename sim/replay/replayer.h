@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -17,6 +18,7 @@
 
 #include "kernel/core/address.h"
 #include "kernel/core/time.h"
+#include "kernel/kv/mem_store.h"
 #include "kernel/outbox.h"
 #include "kernel/record/node_host.h"
 #include "kernel/record/record_format.h"
@@ -31,8 +33,9 @@ struct ReplayOptions {
   bool any_build = false;
   // Every input and output, one line each, as they are replayed.
   std::function<void(std::string_view line)> trace;
-  // Stop before the first input at or after this time (the node's monotonic clock).
-  std::optional<MonoTime> stop_at;
+  // Stop before the first input at or after this wall-clock time (the node's own clock:
+  // the one axis several machines' recordings share).
+  std::optional<WallTime> stop_at;
   // Draws the replayed node on lane `timeline_lane` (by wall-clock time, so that nodes of
   // several machines line up): member changes, client replies, invalidations it sent.
   Timeline* timeline = nullptr;
@@ -61,12 +64,30 @@ struct ReplayResult {
   std::string ended_early;   // the recording ends before the node did (why)
   bool stopped_at = false;   // stopped at ReplayOptions::stop_at
   bool lost_middle = false;  // the ring dropped segments after the first: only the start replayed
+  bool fell_behind = false;  // ended at a gap: the recorder dropped records there
   std::vector<Link> sent, received;
 };
 
+// A kernel replayed up to ReplayOptions::stop_at and handed over running, with the store
+// as the recording showed it (a fork, sim/replay/fork.h, drives it on). Every record the
+// recorded node read, scanned or wrote is in `disk`; one it never touched since its start
+// is not (exact when the recording began on an empty data directory).
+struct ReplayedKernel {
+  record::StartInfo start;           // its name, address and config
+  Now at{};                          // the last input it was given
+  std::unique_ptr<MemStore> disk;    // its store
+  std::unique_ptr<Store> store;      // what its gate writes through: now goes to `disk`
+  std::unique_ptr<CommitGate> gate;  // (declared after `store`, which it refers to)
+  std::unique_ptr<Node> node;
+  uint64_t max_request = 0;          // the highest client request id it was given
+  std::vector<std::string> watches;  // prefixes its clients watched at the stop (one each)
+};
+
 // Replays `recording`; errors are recordings that cannot be replayed at all (another
-// build, another format, no start).
-Result<ReplayResult> replay(const LoadedRecording& recording, const ReplayOptions& options);
+// build, another format, no start). With `keep`, a replay that stopped at stop_at (not
+// diverged: every record before the stop was there) hands its kernel over in *keep.
+Result<ReplayResult> replay(const LoadedRecording& recording, const ReplayOptions& options,
+                            ReplayedKernel* keep = nullptr);
 
 // One line describing a recorded event, and one per message in a packet.
 std::string describe(const record::Event& e);

@@ -8,7 +8,9 @@
 # planted bug (stale_node.py serves a stale copy after its own write) and on two nodes
 # that never joined one cluster.
 # A small --record-mb keeps the directory within its bound; a recording that lost its
-# middle replays its start only, and says so (exit 2). Usage: record_replay_test.sh cluster-kv cluster-kv-sim
+# middle replays its start only, and says so (exit 2). `--fork-at` runs the recorded cluster on
+# in the simulator, under its faults and checkers, with all three recordings or one (the
+# others then down). Usage: record_replay_test.sh cluster-kv cluster-kv-sim
 bin=$1
 sim=$2
 . "$(dirname "$0")/lib.sh"
@@ -99,6 +101,29 @@ grep -rqa "secret-value" "$rec/a" && pass "a recording with --record-values hold
   || fail "no value in a's recording"
 traced=$("$sim" --replay "$rec/b" --trace | grep -c ' <- ')
 [ "$traced" -gt 100 ] && pass "--trace shows each input ($traced)" || fail "--trace: $traced lines"
+
+echo "# a fork: the recorded cluster run on by the simulator from 2 s in"
+out=$("$sim" --replay "$rec/a" --replay "$rec/b" --replay "$rec/c" --fork-at 2 --seeds 3 \
+  --virtual-seconds 10 2>&1)
+rc=$?
+echo "$out" | sed 's/^/    /'
+expect "the fork exits 0" "0" "$rc"
+grep -q "^fork at 2.000 s of a 127.0.0.1:17850, b 127.0.0.1:17851, c 127.0.0.1:17852$" <<<"$out" \
+  && pass "it adopts all three at their addresses" || fail "fork: $(head -1 <<<"$out")"
+[ "$(grep -c '^seed [123]: .* operations, .*: no property violated$' <<<"$out")" -eq 3 ] \
+  && pass "three seeds ran on with every checker on" || fail "not three clean seeds"
+ops=$(sed -n 's/.*"operations":\([0-9]*\).*/\1/p' <<<"$out")
+[ "${ops:-0}" -gt 300 ] && pass "$ops operations in the forks" || fail "operations: $ops"
+out=$("$sim" --replay "$rec/c" --fork-at 2 --timeline "$work/fork.html" 2>&1)
+rc=$?
+expect "a fork of c alone (masked) exits 0" "0" "$rc"
+grep -q "a 127.0.0.1:17850 (down: not recorded running)" <<<"$out" \
+  && grep -q "b 127.0.0.1:17851 (down: not recorded running)" <<<"$out" \
+  && pass "the members c knows with no recording are down" || fail "fork of c: $out"
+[ "$(grep -c '<g class="lane"' "$work/fork.html")" -eq 3 ] && grep -q 'class="op ok"' "$work/fork.html" \
+  && pass "the fork's timeline: three lanes, operations" || fail "the fork's timeline"
+out=$("$sim" --replay "$rec/a" --fork-at 100000 2>&1); rc=$?
+expect "a moment after every recording: exit 2" "2 ok" "$rc $(grep -q 'no recorded node was running' <<<"$out" && echo ok)"
 
 echo "# the ring keeps within --record-mb"
 start_node r 19853 17853 --no-mdns --record "$rec/r" --record-mb 8 --record-values

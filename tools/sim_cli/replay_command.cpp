@@ -3,15 +3,18 @@
 #include <chrono>
 #include <cinttypes>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "runtime/build_info.h"
 #include "sim/replay/replayer.h"
+#include "tools/sim_cli/fork_command.h"
 #include "tools/sim_cli/json_text.h"
 
 namespace ckv::sim {
@@ -33,6 +36,22 @@ against what the other's replay sent.
                        (by wall-clock time): member states, client replies, invalidations
   --replay-any-build   replay a recording made by another build (it will differ where the
                        builds do: the report shows the first input where they do)
+
+Fork: explore from a recorded moment.
+  cluster-kv-sim --replay DIR [--replay DIR ...] --fork-at T [--seeds K] [--seed S]
+                 [--virtual-seconds N] [--trace] [--timeline FILE]
+
+Replays every recording up to T seconds after the earliest recorded start (by the
+recorded wall clocks), each output checked, then runs the simulator on from there for K
+seeds (default 1, from S, default 1): its own faults (partitions, crashes, pauses, loss,
+clock steps, disk faults) for N virtual seconds (default 30), then a quiet phase; its own
+workload, on keys under "sim-fork/"; every checker on. The recorded nodes keep their names,
+addresses, configs, clocks and stores (each store as the recording showed it: whole when the
+recording began on an empty data directory). A member they know that was not recorded
+running at T is down for good. Messages in flight at T are lost. In reports, nodes are
+n0, n1, ... in the order the summary line names them.
+Exit status: 0 no seed violated a property, 1 one did (its report and reproduce command
+are printed), 2 the recordings cannot be forked at T (e.g. a replay diverged before it).
 
 A recording that ends in a torn block (the node crashed) replays up to it. One whose ring
 dropped segments after the first replays its start only, and exits 2.
@@ -92,6 +111,14 @@ bool wants_replay(int argc, char** argv) {
 int replay_main(int argc, char** argv) {
   std::vector<std::string> dirs;
   std::string timeline_file;
+  bool trace = false;
+  std::optional<ForkArgs> fork;
+  auto number = [&](int& i, double& out) {  // the flag's value: a number, 0 or more
+    if (i + 1 >= argc) return false;
+    char* end = nullptr;
+    out = std::strtod(argv[++i], &end);
+    return end != argv[i] && *end == '\0' && out >= 0 && out < 1e9;
+  };
   ReplayOptions options;
   options.build = std::string(build_describe());
   for (int i = 1; i < argc; ++i) {
@@ -102,7 +129,18 @@ int replay_main(int argc, char** argv) {
     } else if (flag == "--replay") {
       if (i + 1 >= argc) return refuse(2, "--replay needs a directory");
       dirs.emplace_back(argv[++i]);
+    } else if (flag == "--fork-at" || flag == "--seeds" || flag == "--seed" ||
+               flag == "--virtual-seconds") {
+      if (!fork) fork.emplace();
+      double v = 0;
+      if (!number(i, v)) return refuse(2, std::string(flag) + " needs a number");
+      if (flag == "--fork-at") fork->at_seconds = v;
+      if (flag == "--seeds") fork->seeds = static_cast<uint64_t>(v);
+      if (flag == "--seed") fork->first_seed = static_cast<uint64_t>(v);
+      if (flag == "--virtual-seconds") fork->virtual_seconds = static_cast<uint64_t>(v);
+      if (flag == "--fork-at") fork->dirs.push_back("");  // (marks --fork-at as given)
     } else if (flag == "--trace") {
+      trace = true;
       options.trace = [](std::string_view line) {
         std::fwrite(line.data(), 1, line.size(), stdout);
         std::fputc('\n', stdout);
@@ -124,6 +162,19 @@ int replay_main(int argc, char** argv) {
     if (!l) return refuse(2, l.error().detail);
     loaded.push_back(std::move(*l));
     lanes.push_back(loaded.back().dir);
+  }
+  if (fork) {
+    if (fork->dirs.empty())
+      return refuse(2, "--seeds, --seed and --virtual-seconds go with --fork-at");
+    if (fork->seeds < 1) return refuse(2, "--seeds must be at least 1");
+    if (fork->virtual_seconds < 1) return refuse(2, "--virtual-seconds must be at least 1");
+    if (dirs.empty()) return refuse(2, "--fork-at needs --replay DIR");
+    fork->dirs = dirs;
+    fork->trace = trace;
+    fork->timeline_file = timeline_file;
+    if (fork->seeds > 1 && (trace || !timeline_file.empty()))
+      return refuse(2, "--trace and --timeline go with one seed (--seeds 1)");
+    return fork_main(loaded, options, *fork);
   }
   Timeline timeline("cluster-kv-sim --replay: " + std::to_string(dirs.size()) + " recording(s)",
                     lanes);
