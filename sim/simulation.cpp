@@ -14,7 +14,6 @@ namespace {
 
 constexpr uint32_t kBaseIp = (10u << 24) | 1u;  // n0 is 10.0.0.1
 constexpr uint16_t kGossipPort = 7946;
-constexpr int64_t kEpochMs = 1767225600000;  // 2026-01-01T00:00:00Z: where wall clocks start
 constexpr Duration kLeaveTimeout = std::chrono::seconds(10);
 
 // An independent stream of the run's randomness, by purpose.
@@ -59,24 +58,13 @@ FaultPlan with_lan(FaultPlan plan, bool lan) {
   return plan;
 }
 
-std::vector<SimNode> make_nodes(uint32_t n, Prng& rng, const Adoption& adopted) {
-  if (!adopted.nodes.empty() && adopted.nodes.size() != n)
-    throw std::invalid_argument("nodes must be the number of adopted nodes");
+std::vector<SimNode> make_nodes(uint32_t n, Prng& rng) {
   std::vector<SimNode> nodes(n);
   for (uint32_t i = 0; i < n; ++i) {
     nodes[i].name = "n" + std::to_string(i);
     nodes[i].addr = Address{kBaseIp + i, kGossipPort};
     nodes[i].clock_skew_ms = rng.between(-500, 500);
     nodes[i].clock_drift_ppm = rng.between(-200, 200);
-    if (adopted.nodes.empty()) continue;
-    // An adopted node keeps its identity and its clocks: it goes on from where it was
-    // (drift and clock steps still apply; a skew would be a step at time 0).
-    const AdoptedNode& a = adopted.nodes[i];
-    nodes[i].name = a.name;
-    nodes[i].addr = a.addr;
-    nodes[i].clock_skew_ms = 0;
-    nodes[i].mono_shift = a.mono_at_start - MonoTime{};
-    nodes[i].wall_shift_us = a.wall_at_start.time_since_epoch().count() - kEpochMs * 1000;
   }
   return nodes;
 }
@@ -210,7 +198,7 @@ Simulation::Simulation(SimConfig config)
       choice_rng_(derive(config_.seed, 3)),
       plan_(with_lan(make_plan(config_, fault_rng_), config_.lan_latency)),
       bounds_(liveness_bounds(config_.node.membership, config_.nodes)),
-      nodes_(make_nodes(config_.nodes, choice_rng_, adopted_)),
+      nodes_(with_adopted_identities(make_nodes(config_.nodes, choice_rng_), adopted_)),
       network_(config_.nodes, plan_.network, derive(config_.seed, 4)),
       trace_(config_.trace_ring, config_.trace_sink),
       batcher_(config_.node.membership.datagram_budget,
@@ -240,7 +228,7 @@ Simulation::Simulation(SimConfig config)
   if (!config_.client_script.empty()) kv_profile_ = KvProfile::kRandom;  // no loop clients
   loop_clients_.resize(config_.nodes);
   widest_gap_ = clock_gap_at(MonoTime{});  // before any step
-  if (config_.adopt) {
+  if (adopting()) {
     plan_.profile_summary += "; adopted at time 0";
   } else {
     plan_.profile_summary +=
@@ -297,21 +285,8 @@ Simulation::Simulation(SimConfig config)
       queue_.push(u.start + i * u.every, Event{EventKind::kUpgrade, i});
   }
   trace_.add(TraceRecord{now_, TraceKind::kPhase, 0});
-  if (!adopted_.nodes.empty()) {
-    // Adopted: every recorded process is up at time 0; every other member is down for good.
-    next_request_ = adopted_.first_request;
-    plan_.profile_summary = adopted_.summary + "; " + plan_.profile_summary;
-    for (uint32_t i = 0; i < config_.nodes; ++i) {
-      if (adopted_.nodes[i].kernel) {
-        queue_.push(MonoTime{}, Event{EventKind::kStart, i});
-        continue;
-      }
-      SimNode& n = nodes_[i];
-      n.store = std::make_unique<MemStore>(durable_writes_);
-      n.status = NodeStatus::kDown;
-      n.ever_crashed = true;
-      if (config_.timeline) config_.timeline->begin_shade(0, i, "down: not recorded running");
-    }
+  if (adopting()) {
+    adopt_cluster();
   } else {
     queue_.push(MonoTime{}, Event{EventKind::kStart, 0});
     for (uint32_t i = 1; i < config_.nodes; ++i) {
@@ -573,12 +548,12 @@ void Simulation::dispatch(MonoTime at, Event&& e) {
 }
 
 void Simulation::start_node(uint32_t i, bool restart) {
-  if (!restart && !adopted_.nodes.empty()) {
+  if (!restart && adopting()) {
     adopt_node(i);
     return;
   }
   SimNode& n = nodes_[i];
-  const NodeConfig& config = adopted_.nodes.empty() ? config_.node : adopted_.nodes[i].config;
+  const NodeConfig& config = adopting() ? adopted_.nodes[i].config : config_.node;
   if (!n.store) n.store = std::make_unique<MemStore>(durable_writes_);
   n.gate = std::make_unique<CommitGate>(*n.store, config.membership.datagram_budget,
                                         config.membership.max_datagram_frames);
@@ -611,35 +586,6 @@ void Simulation::start_node(uint32_t i, bool restart) {
   record_lifecycle(i, restart ? Lifecycle::kRestart : Lifecycle::kStart);
   drain(i);
   if (restart && loops_started_) schedule_step(i, Duration(0));
-}
-
-void Simulation::adopt_node(uint32_t i) {
-  SimNode& n = nodes_[i];
-  AdoptedNode& a = adopted_.nodes[i];
-  n.store = std::move(a.disk);
-  n.passthrough = std::move(a.passthrough);
-  n.gate = std::move(a.gate);
-  n.kernel = std::move(a.kernel);
-  for (const std::string& prefix : a.watches)
-    n.kernel->unwatch(prefix);  // the recording's clients are not here
-  if (config_.workload.enabled && config_.workload.watch) {
-    n.kernel->watch(adopted_.key_prefix + WatchChecker::prefix_of(i));
-    watch_checker_.on_start(i, now_);
-  }
-  n.status = NodeStatus::kUp;
-  n.up_since = now_;
-  record_lifecycle(i, Lifecycle::kStart);
-  drain(i);
-}
-
-std::string Simulation::kernel_key(uint32_t key) const {
-  return adopted_.key_prefix.empty() ? key_name(key) : adopted_.key_prefix + key_name(key);
-}
-
-std::string Simulation::strip_prefix(std::string_view key) const {
-  if (!adopted_.key_prefix.empty() && key.starts_with(adopted_.key_prefix))
-    key.remove_prefix(adopted_.key_prefix.size());
-  return std::string(key);
 }
 
 std::vector<Address> Simulation::live_seeds(uint32_t exclude, size_t count) {
@@ -770,6 +716,7 @@ void Simulation::finish_leave(uint32_t i) {
   watch_checker_.on_stop(i);
   n.kernel.reset();
   n.gate.reset();
+  n.passthrough.reset();
   n.commit_scheduled = false;
   n.status = NodeStatus::kLeft;
   n.generation++;
@@ -1128,14 +1075,17 @@ void Simulation::note_changes(uint32_t i, const std::vector<MemberChange>& chang
   }
   if (gap && config_.workload.enabled) note_gap(i);
   if (formed_ == kNever || !loops_started_) {
-    if (formed_ == kNever && std::all_of(nodes_.begin(), nodes_.end(), [&](const SimNode& node) {
-          return node.running() &&
-                 node.kernel->members().count(MemberState::kAlive) == nodes_.size();
-        })) {
-      formed_ = now_;
-      kv_checker_.set_formed(now_);
-    }
+    check_formed();
     if (i == 0) maybe_start_loops();  // (an event: not while this drain runs)
+  }
+}
+
+void Simulation::check_formed() {
+  if (formed_ == kNever && std::all_of(nodes_.begin(), nodes_.end(), [&](const SimNode& node) {
+        return node.running() && node.kernel->members().count(MemberState::kAlive) == nodes_.size();
+      })) {
+    formed_ = now_;
+    kv_checker_.set_formed(now_);
   }
 }
 
@@ -1191,9 +1141,9 @@ Now Simulation::now_for(uint32_t i) const {
   const SimNode& n = nodes_[i];
   const int64_t us = micros(now_);
   const int64_t drifted_us = us + us / 1000000 * n.clock_drift_ppm;
-  return Now{now_ + n.mono_shift,
-             WallTime(Duration((kEpochMs + n.clock_skew_ms) * 1000 + n.wall_shift_us + drifted_us) +
-                      n.clock_steps)};
+  return Now{now_ + n.mono_shift, WallTime(Duration((kWallEpochMs + n.clock_skew_ms) * 1000 +
+                                                    n.wall_shift_us + drifted_us) +
+                                           n.clock_steps)};
 }
 
 Duration Simulation::clock_gap_at(MonoTime t) const {
@@ -1238,7 +1188,7 @@ const Violation* Simulation::first_violation() const {
 }
 
 uint32_t Simulation::subject_index(const std::string& name) const {
-  if (!adopted_.nodes.empty()) {  // (names of any form; a fork has a few nodes)
+  if (adopting()) {  // (names of any form; a fork has a few nodes)
     for (uint32_t j = 0; j < nodes_.size(); ++j)
       if (nodes_[j].name == name) return j;
     return UINT32_MAX;
@@ -1253,7 +1203,7 @@ uint32_t Simulation::subject_index(const std::string& name) const {
 }
 
 std::optional<uint32_t> Simulation::index_of(const Address& a) const {
-  if (!adopted_.nodes.empty()) {
+  if (adopting()) {
     for (uint32_t i = 0; i < nodes_.size(); ++i)
       if (nodes_[i].addr == a) return i;
     return std::nullopt;

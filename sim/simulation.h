@@ -243,8 +243,16 @@ class Simulation {
   void schedule_inbox(uint32_t i);
   void handle_input(uint32_t i, uint32_t from, Channel channel, std::span<const uint8_t> bytes);
   void start_node(uint32_t i, bool restart);
-  // Takes over node i's adopted process at time 0 (SimConfig::adopt).
+  // Adoption (SimConfig::adopt; simulation_adopt.cpp). `nodes` with the adopted names,
+  // addresses and clocks; the adopted processes scheduled to be taken over at time 0 and
+  // the other members down for good; node i's process taken over.
+  bool adopting() const { return !adopted_.nodes.empty(); }
+  static std::vector<SimNode> with_adopted_identities(std::vector<SimNode> nodes,
+                                                      const Adoption& adopted);
+  void adopt_cluster();
   void adopt_node(uint32_t i);
+  // Once every node runs and sees every node alive: the cluster has formed (KvChecker).
+  void check_formed();
   // The key the workload's key `key` is in the kernels (with the adoption's prefix), and
   // back; strip_prefix leaves other keys as they are (the checkers flag them).
   std::string kernel_key(uint32_t key) const;
@@ -414,6 +422,7 @@ class Simulation {
   Duration clock_gap_at(MonoTime t) const;  // between the nodes' wall clocks, with steps
   KvResult kv_result() const;
 
+  static constexpr int64_t kWallEpochMs = 1767225600000;  // 2026-01-01: wall clocks start here
   SimConfig config_;
   Adoption adopted_;  // empty unless config_.adopt; its kernels move into nodes_ at the start
   Prng fault_rng_;

@@ -256,7 +256,7 @@ std::vector<bool> Simulation::must_hear(uint32_t i) const {
 }
 
 void Simulation::on_reply(uint32_t i, Reply&& r) {
-  if (!adopted_.nodes.empty() && r.request < adopted_.first_request) return;  // the recording's
+  if (adopting() && r.request < adopted_.first_request) return;  // the recording's
   auto it = pending_ops_.find(r.request);
   if (it == pending_ops_.end()) {
     kv_checker_.report(

@@ -28,16 +28,32 @@ std::string seconds_after(WallTime t, WallTime origin) {
   return buf;
 }
 
-// Replays recording `r` up to `at`, keeping its kernel; an error unless it stopped there.
-Result<ReplayedKernel> replay_to(const LoadedRecording& r, WallTime at, ReplayOptions options) {
+// Whether a replay that did not stop at the moment ended because the node did (it stopped,
+// or crashed: a torn end), not because records are missing.
+bool node_ended(const ReplayResult& r) {
+  return !r.stopped_at && !r.diverged && !r.lost_middle && !r.fell_behind;
+}
+
+// Replays recording `r` up to `at`, keeping its kernel in `kept`; an error when the
+// replay diverged before it.
+Result<ReplayResult> replay_up_to(const LoadedRecording& r, WallTime at, ReplayOptions options,
+                                  ReplayedKernel& kept) {
   options.stop_at = at;
-  ReplayedKernel kept;
   auto result = replay(r, options, &kept);
   if (!result) return result.error();
   if (result->diverged) {
     return Error{ErrorCode::kInvalidArgument,
                  "the replay diverged before the moment of the fork:\n" + result->report};
   }
+  return result;
+}
+
+// Replays recording `r` up to `at`, keeping its kernel; an error unless it stopped there.
+Result<ReplayedKernel> replay_to(const LoadedRecording& r, WallTime at,
+                                 const ReplayOptions& options) {
+  ReplayedKernel kept;
+  auto result = replay_up_to(r, at, options, kept);
+  if (!result) return result.error();
   if (!result->stopped_at || !kept.node) {
     return Error{ErrorCode::kInvalidArgument,
                  r.dir + ": the recording does not reach the moment whole (" +
@@ -79,21 +95,24 @@ Result<ForkPoint> find_fork_point(const std::vector<LoadedRecording>& recordings
                               ", after the moment)");
       continue;
     }
-    ReplayOptions probe = options;
-    probe.stop_at = point.at;
-    auto result = replay(recordings[i], probe);
+    ReplayedKernel kept;
+    auto result = replay_up_to(recordings[i], point.at, options, kept);
     if (!result) return result.error();
-    const bool ended = !result->stopped_at && !result->lost_middle && !result->fell_behind;
-    if (!result->diverged && ended) {  // (a stop, or a crash: a torn end)
+    if (node_ended(*result)) {
       point.skipped.push_back(s.name + " (its recording ends at " +
                               seconds_after(result->last.wall, origin) + ", before the moment)");
       continue;
     }
-    auto kept = replay_to(recordings[i], point.at, options);  // (reports a divergence)
-    if (!kept) return kept.error();
-    for (const Member& m : kept->node->members())
+    if (!kept.node) {
+      return Error{ErrorCode::kInvalidArgument,
+                   recordings[i].dir + ": the recording does not reach the moment whole (" +
+                       (result->lost_middle ? "its ring dropped the segments before it"
+                                            : result->ended_early) +
+                       ")"};
+    }
+    for (const Member& m : kept.node->members())
       known.emplace(std::string(m.name.view()), m.addr);
-    point.first_request = std::max(point.first_request, kept->max_request + 1);
+    point.first_request = std::max(point.first_request, kept.max_request + 1);
     if (point.running.empty()) point.config = s.config;
     point.running.push_back(i);
   }
@@ -117,15 +136,16 @@ Result<ForkPoint> find_fork_point(const std::vector<LoadedRecording>& recordings
   return point;
 }
 
-AdoptionSource fork_source(const std::vector<LoadedRecording>& recordings, ForkPoint point,
-                           ReplayOptions options) {
-  return [&recordings, point = std::move(point), options = std::move(options)]() {
+AdoptionSource fork_source(std::shared_ptr<const std::vector<LoadedRecording>> recordings,
+                           ForkPoint point, ReplayOptions options) {
+  return [recordings = std::move(recordings), point = std::move(point),
+          options = std::move(options)]() {
     Adoption adoption;
     adoption.first_request = point.first_request;
     adoption.key_prefix = "sim-fork/";
     adoption.summary = point.summary;
     for (size_t i : point.running) {
-      auto kept = replay_to(recordings[i], point.at, options);
+      auto kept = replay_to((*recordings)[i], point.at, options);
       // It replayed to the moment before (find_fork_point): the same build replays the same.
       if (!kept) throw std::logic_error("a fork's replay changed: " + kept.error().detail);
       AdoptedNode a;
@@ -146,6 +166,7 @@ AdoptionSource fork_source(const std::vector<LoadedRecording>& recordings, ForkP
       a.name = name;
       a.addr = addr;
       a.config = point.config;
+      a.wall_at_start = point.at;  // (never run; its clock still counts in the clock gap)
       adoption.nodes.push_back(std::move(a));
     }
     return adoption;
@@ -159,8 +180,8 @@ SimConfig fork_config(const ForkPoint& point, AdoptionSource source, Duration ch
   c.faults = FaultMode::kSwarm;
   c.chaos = chaos;
   c.warm_up = Duration(0);  // the cluster is formed (or not) as it was recorded
-  // Read-modify-write clients start once every node sees every other alive, which a fork
-  // with a member down never does.
+  // The random profile: its clients need no setup (read-modify-write clients first have n0
+  // write every key; that profile is not tried on forks).
   c.workload.profile = KvProfile::kRandom;
   // Its stores hold what the recorded nodes stored: bounds, horizons and logs are theirs.
   c.durable_writes = true;

@@ -11,6 +11,7 @@
 // flight at the moment are lost; replies to the recording's clients go unheard.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -42,10 +43,10 @@ struct ForkPoint {
 Result<ForkPoint> find_fork_point(const std::vector<LoadedRecording>& recordings,
                                   Duration after_start, const ReplayOptions& options);
 
-// Replays the running recordings up to the moment again: fresh kernels for one simulation.
-// `recordings` must outlive the source.
-AdoptionSource fork_source(const std::vector<LoadedRecording>& recordings, ForkPoint point,
-                           ReplayOptions options);
+// Replays the running recordings up to the moment again: fresh kernels for one simulation
+// (each call replays them all: a seed costs a replay of every recording up to the moment).
+AdoptionSource fork_source(std::shared_ptr<const std::vector<LoadedRecording>> recordings,
+                           ForkPoint point, ReplayOptions options);
 
 // The simulation a fork runs for each seed: `point`'s nodes adopted from `source`, swarm
 // faults from time 0 for `chaos` (then the quiet phase), the random workload on the

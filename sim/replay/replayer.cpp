@@ -573,6 +573,7 @@ Result<ReplayResult> replay_records(const LoadedRecording& recording, const Repl
                       "); the replayed kernel did not");
     }
     if (!store.divergence().empty()) return report(store.divergence());
+    result.writes_checked = store.writes_checked();  // (as it goes: for an assertion's report)
   }
   result.records = cursor.records();
   result.writes_checked = store.writes_checked();
@@ -580,6 +581,11 @@ Result<ReplayResult> replay_records(const LoadedRecording& recording, const Repl
   result.lost_middle = recording.missing_middle;
   if (keep && result.stopped_at) {  // (a ring's loss after the first segment comes later)
     store.go_live();
+    // What the gate still held at the moment (staged writes, and the output waiting for
+    // them: replies to the recording's clients, their watch events, messages) is written
+    // now and its output dropped: it was in flight at the moment, and is lost with it.
+    Effects in_flight;
+    (void)host.commit(in_flight);
     keep->start = info;
     keep->at = result.last;
     keep->max_request = max_request;

@@ -6,6 +6,9 @@
 //
 // The first difference stops the replay with a report: which input (its number, time and
 // content), what the recorded node released and what the replay did, each output decoded.
+//
+// A replay may also stop at a moment and hand its kernel over running (ReplayedKernel):
+// the store it then writes through is a copy of every record the recording showed.
 #pragma once
 
 #include <cstdint>

@@ -13,8 +13,8 @@
 
 namespace ckv::sim {
 
-int fork_main(const std::vector<LoadedRecording>& recordings, const ReplayOptions& options,
-              const ForkArgs& args) {
+int fork_main(std::shared_ptr<const std::vector<LoadedRecording>> recordings,
+              const ReplayOptions& options, const ForkArgs& args) {
   auto refuse = [](const std::string& why) {
     std::cerr << "cluster-kv-sim: " << why << "\n";
     std::printf("{\"error\":\"%s\",\"exit_status\":2}\n", json_escape(why).c_str());
@@ -24,7 +24,7 @@ int fork_main(const std::vector<LoadedRecording>& recordings, const ReplayOption
   replay_options.trace = nullptr;
   replay_options.timeline = nullptr;
   const auto after = Duration(static_cast<int64_t>(args.at_seconds * 1e6));
-  auto point = find_fork_point(recordings, after, replay_options);
+  auto point = find_fork_point(*recordings, after, replay_options);
   if (!point) return refuse(point.error().detail);
   for (const std::string& s : point->skipped)
     std::printf("left out: %s\n", s.c_str());

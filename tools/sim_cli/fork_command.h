@@ -2,6 +2,7 @@
 // and runs the simulator on from there for K seeds (sim/replay/fork.h), every checker on.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -11,6 +12,7 @@
 namespace ckv::sim {
 
 struct ForkArgs {
+  bool at_given = false;
   double at_seconds = 0;  // after the earliest recorded start
   uint64_t first_seed = 1;
   uint64_t seeds = 1;
@@ -21,7 +23,7 @@ struct ForkArgs {
 };
 
 // Exit status: 0 no seed violated a property, 1 one did, 2 the recordings cannot be forked.
-int fork_main(const std::vector<LoadedRecording>& recordings, const ReplayOptions& options,
-              const ForkArgs& args);
+int fork_main(std::shared_ptr<const std::vector<LoadedRecording>> recordings,
+              const ReplayOptions& options, const ForkArgs& args);
 
 }  // namespace ckv::sim

@@ -138,7 +138,7 @@ int replay_main(int argc, char** argv) {
       if (flag == "--seeds") fork->seeds = static_cast<uint64_t>(v);
       if (flag == "--seed") fork->first_seed = static_cast<uint64_t>(v);
       if (flag == "--virtual-seconds") fork->virtual_seconds = static_cast<uint64_t>(v);
-      if (flag == "--fork-at") fork->dirs.push_back("");  // (marks --fork-at as given)
+      if (flag == "--fork-at") fork->at_given = true;
     } else if (flag == "--trace") {
       trace = true;
       options.trace = [](std::string_view line) {
@@ -164,7 +164,7 @@ int replay_main(int argc, char** argv) {
     lanes.push_back(loaded.back().dir);
   }
   if (fork) {
-    if (fork->dirs.empty())
+    if (!fork->at_given)
       return refuse(2, "--seeds, --seed and --virtual-seconds go with --fork-at");
     if (fork->seeds < 1) return refuse(2, "--seeds must be at least 1");
     if (fork->virtual_seconds < 1) return refuse(2, "--virtual-seconds must be at least 1");
@@ -174,7 +174,8 @@ int replay_main(int argc, char** argv) {
     fork->timeline_file = timeline_file;
     if (fork->seeds > 1 && (trace || !timeline_file.empty()))
       return refuse(2, "--trace and --timeline go with one seed (--seeds 1)");
-    return fork_main(loaded, options, *fork);
+    return fork_main(std::make_shared<const std::vector<LoadedRecording>>(std::move(loaded)),
+                     options, *fork);
   }
   Timeline timeline("cluster-kv-sim --replay: " + std::to_string(dirs.size()) + " recording(s)",
                     lanes);
