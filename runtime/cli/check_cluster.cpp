@@ -16,8 +16,14 @@ namespace ckv {
 
 namespace fs = std::filesystem;
 
-Result<std::unique_ptr<CheckCluster>> CheckCluster::start(size_t nodes, uint16_t base_port) {
+Result<std::unique_ptr<CheckCluster>> CheckCluster::start(size_t nodes, uint16_t base_port,
+                                                          bool partitions) {
   std::unique_ptr<CheckCluster> c(new CheckCluster());
+  if (partitions) {
+    auto network = CheckNetwork::create(nodes);
+    if (!network) return network.error();
+    c->network_ = std::move(*network);
+  }
   char tmpl[] = "/tmp/cluster-kv-check.XXXXXX";
   if (::mkdtemp(tmpl) == nullptr) {
     return Error{ErrorCode::kIoError,
@@ -31,7 +37,8 @@ Result<std::unique_ptr<CheckCluster>> CheckCluster::start(size_t nodes, uint16_t
   c->nodes_ = nodes;
   c->pids_.assign(nodes, -1);
   for (size_t i = 0; i < nodes; ++i) {
-    c->urls_.push_back("http://127.0.0.1:" + std::to_string(base_port + i));
+    const std::string host = c->network_ ? c->network_->client_address(i) : "127.0.0.1";
+    c->urls_.push_back("http://" + host + ":" + std::to_string(base_port + i));
     if (Status s = c->spawn(i); !s.ok()) return s.error();
     if (i == 0) std::this_thread::sleep_for(std::chrono::milliseconds(300));
   }
@@ -65,13 +72,23 @@ CheckCluster::~CheckCluster() {
 
 Status CheckCluster::spawn(size_t i) {
   const std::string name = "n" + std::to_string(i);
-  const std::string http = "127.0.0.1:" + std::to_string(base_port_ + i);
-  const std::string gossip = "127.0.0.1:" + std::to_string(base_port_ + 100 + i);
-  const std::string join = "127.0.0.1:" + std::to_string(base_port_ + 100);
+  std::string http = "127.0.0.1:" + std::to_string(base_port_ + i);
+  std::string gossip = "127.0.0.1:" + std::to_string(base_port_ + 100 + i);
+  std::string join = "127.0.0.1:" + std::to_string(base_port_ + 100);
+  std::vector<std::string> args;
+  if (network_) {
+    http = network_->client_address(i) + ":" + std::to_string(base_port_ + i);
+    gossip = network_->gossip_address(i) + ":7946";
+    join = network_->gossip_address(0) + ":7946";
+    args = network_->run_in(i);
+  }
   const std::string data = dir_ + "/" + name;
   const std::string log = dir_ + "/" + name + ".log";
-  std::vector<std::string> args = {binary_,    "--node-name", name,        "--http",     http,
-                                   "--gossip", gossip,        "--no-mdns", "--data-dir", data};
+  for (const std::string& a : {binary_, std::string("--node-name"), name, std::string("--http"),
+                               http, std::string("--gossip"), gossip, std::string("--no-mdns"),
+                               std::string("--data-dir"), data}) {
+    args.push_back(a);
+  }
   if (i != 0) {
     args.push_back("--join");
     args.push_back(join);
@@ -88,7 +105,7 @@ Status CheckCluster::spawn(size_t i) {
     for (std::string& a : args)
       argv.push_back(a.data());
     argv.push_back(nullptr);
-    ::execv(binary_.c_str(), argv.data());
+    ::execvp(argv[0], argv.data());  // (`ip netns exec` execs the node in place)
     ::_exit(127);
   }
   pids_[i] = pid;
@@ -113,6 +130,16 @@ void CheckCluster::pause(size_t i) {
 
 void CheckCluster::resume(size_t i) {
   if (pids_[i] > 0) ::kill(pids_[i], SIGCONT);
+}
+
+Status CheckCluster::partition(const std::vector<bool>& side) {
+  if (!network_)
+    return Error{ErrorCode::kInvalidArgument, "the test cluster was not started for partitions"};
+  return network_->cut(side);
+}
+
+Status CheckCluster::heal() {
+  return network_ ? network_->heal() : Status{};
 }
 
 bool CheckCluster::sees_alive(size_t i, size_t count) const {

@@ -108,7 +108,8 @@ struct Settings {
 // A fault the check inflicted on its own test cluster, on the checker's clock.
 struct FaultSpan {
   uint32_t node;
-  std::string kind;  // "crash" (SIGKILL, then a restart) or "pause" (SIGSTOP, SIGCONT)
+  // "crash" (SIGKILL, then a restart), "pause" (SIGSTOP, SIGCONT) or "partition, side K"
+  std::string kind;
   int64_t from_us, to_us;
 };
 
@@ -122,6 +123,43 @@ bool excused(const std::vector<FaultSpan>& faults, const Entry& e) {
     }
   }
   return false;
+}
+
+// How long a partition lasts, drawn between these: short ones lose messages while every
+// member still counts as alive (only retransmission mends them), long ones let the
+// failure detector suspect and declare dead the other side (a few probe rounds).
+constexpr int64_t kPartitionMinMs = 500, kPartitionMaxMs = 5000;
+
+// Cuts the test cluster in two random sides for a while, then heals it; every node is
+// harmed (each side loses the other), so each gets a span, shaded by its side.
+void partition(CheckCluster& cluster, size_t nodes, std::mt19937_64& rng,
+               std::chrono::steady_clock::time_point t0, std::vector<FaultSpan>& faults) {
+  std::vector<bool> side(nodes);
+  do {
+    for (size_t i = 0; i < nodes; ++i)
+      side[i] = rng() % 2 == 1;
+  } while (std::all_of(side.begin(), side.end(), [&](bool b) { return b == side[0]; }));
+  const int64_t from = steady_us(t0);
+  if (Status cut = cluster.partition(side); !cut.ok()) {
+    std::fprintf(stderr, "cluster-kv check: cutting the network: %s\n", cut.error().detail.c_str());
+    return;
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(
+      kPartitionMinMs + static_cast<int64_t>(rng() % (kPartitionMaxMs - kPartitionMinMs + 1))));
+  if (Status healed = cluster.heal(); !healed.ok()) {
+    std::fprintf(stderr, "cluster-kv check: healing the network: %s\n",
+                 healed.error().detail.c_str());
+  }
+  const int64_t to = steady_us(t0);
+  std::string sides[2];
+  for (size_t i = 0; i < nodes; ++i) {
+    faults.push_back(FaultSpan{static_cast<uint32_t>(i),
+                               side[i] ? "partition, side 1" : "partition, side 0", from, to});
+    sides[side[i]] += (sides[side[i]].empty() ? "" : ",") + std::to_string(i);
+  }
+  std::printf("cluster-kv check: partition of nodes %s from %s from %.3f s to %.3f s\n",
+              sides[0].c_str(), sides[1].c_str(), static_cast<double>(from) / 1e6,
+              static_cast<double>(to) / 1e6);
 }
 
 void run_client(const Settings& s, uint32_t client, std::chrono::steady_clock::time_point t0,
@@ -211,7 +249,7 @@ int run_check_command(int argc, const char* const* argv) {
       "cluster-kv check: runs a bounded workload against the nodes and checks the history "
       "with the simulator's key-value checker (see the README, \"When something goes "
       "wrong\").\n\nUsage:\n  cluster-kv check --node URL [--node URL ...] [flags]\n"
-      "  cluster-kv check --start N [--faults kill,pause] [flags]\n\nFlags");
+      "  cluster-kv check --start N [--faults kill,pause,partition] [flags]\n\nFlags");
   std::string token_file, cacert, timeout = "10s", quiet = "3s";
   std::string faults_flag, fault_every_flag, duration_flag;
   size_t start_nodes = 0;
@@ -229,8 +267,9 @@ int run_check_command(int argc, const char* const* argv) {
      "with --start: node i serves HTTP on this port + i, gossip on this port + 100 + i")
     ("faults", po::value<std::string>(&faults_flag),
      "with --start: harm the test cluster while the workload runs: kill (SIGKILL a node, "
-     "restart it a second later on its data) and pause (SIGSTOP it for 1.5 s), e.g. "
-     "kill,pause")
+     "restart it a second later on its data), pause (SIGSTOP it for 1.5 s) and partition "
+     "(cut the cluster in two for 0.5 to 5 s; needs root: the nodes then run in network "
+     "namespaces), e.g. kill,pause,partition")
     ("fault-every", po::value<std::string>(&fault_every_flag)->default_value("3s"),
      "with --faults: time between faults")
     ("duration", po::value<std::string>(&duration_flag),
@@ -273,7 +312,7 @@ int run_check_command(int argc, const char* const* argv) {
   auto t = parse_duration(timeout);
   if (!q || !t) return std::fprintf(stderr, "cluster-kv check: bad --quiet or --timeout\n"), 2;
   s.quiet = *q;
-  bool kill_faults = false, pause_faults = false;
+  bool kill_faults = false, pause_faults = false, partition_faults = false;
   for (size_t at = 0; at < faults_flag.size();) {
     size_t comma = faults_flag.find(',', at);
     if (comma == std::string::npos) comma = faults_flag.size();
@@ -282,16 +321,16 @@ int run_check_command(int argc, const char* const* argv) {
       kill_faults = true;
     } else if (f == "pause") {
       pause_faults = true;
+    } else if (f == "partition") {
+      partition_faults = true;
     } else {
-      std::fprintf(stderr,
-                   "cluster-kv check: --faults takes kill and pause, not '%s' "
-                   "(partitions: see the README)\n",
+      std::fprintf(stderr, "cluster-kv check: --faults takes kill, pause and partition, not '%s'\n",
                    f.c_str());
       return 2;
     }
     at = comma + 1;
   }
-  const bool faulting = kill_faults || pause_faults;
+  const bool faulting = kill_faults || pause_faults || partition_faults;
   auto every = parse_duration(fault_every_flag);
   if (!every || *every < std::chrono::milliseconds(500)) {
     std::fprintf(stderr, "cluster-kv check: --fault-every must be at least 500ms\n");
@@ -322,7 +361,11 @@ int run_check_command(int argc, const char* const* argv) {
   }
   std::unique_ptr<CheckCluster> cluster;
   if (start_nodes > 0) {
-    auto started = CheckCluster::start(start_nodes, start_port);
+    if (partition_faults && start_nodes < 2) {
+      std::fprintf(stderr, "cluster-kv check: a partition needs at least 2 nodes\n");
+      return 2;
+    }
+    auto started = CheckCluster::start(start_nodes, start_port, partition_faults);
     if (!started) {
       std::fprintf(stderr, "cluster-kv check: %s\n", started.error().detail.c_str());
       return 3;
@@ -382,6 +425,7 @@ int run_check_command(int argc, const char* const* argv) {
       std::vector<std::string> kinds;
       if (kill_faults) kinds.push_back("crash");
       if (pause_faults) kinds.push_back("pause");
+      if (partition_faults) kinds.push_back("partition");
       for (;;) {
         const auto next = std::chrono::steady_clock::now() + *every;
         while (std::chrono::steady_clock::now() < next && !workload_done)
@@ -389,6 +433,10 @@ int run_check_command(int argc, const char* const* argv) {
         if (workload_done) return;
         FaultSpan f{static_cast<uint32_t>(rng() % s.urls.size()), kinds[rng() % kinds.size()],
                     steady_us(t0), 0};
+        if (f.kind == "partition") {
+          partition(*cluster, s.urls.size(), rng, t0, faults);
+          continue;
+        }
         if (f.kind == "crash") {
           cluster->kill(f.node);
           std::this_thread::sleep_for(std::chrono::seconds(1));
@@ -415,12 +463,16 @@ int run_check_command(int argc, const char* const* argv) {
   if (harm.joinable()) harm.join();
   if (cluster) {
     // Every node back, and seeing every other, before the quiet period.
-    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    const auto back_from = std::chrono::steady_clock::now();
+    const auto give_up = back_from + std::chrono::seconds(30);
     for (size_t i = 0; i < s.urls.size(); ++i) {
       while (!cluster->sees_alive(i, s.urls.size()) && std::chrono::steady_clock::now() < give_up) {
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
       }
     }
+    std::printf("cluster-kv check: the workload ended; every node saw every node alive %.1f s "
+                "later\n",
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - back_from).count());
   }
   std::vector<Entry> history;
   for (auto& v : per_client)
@@ -642,6 +694,10 @@ int run_check_command(int argc, const char* const* argv) {
     f << tl.html();
     if (!f) std::fprintf(stderr, "cluster-kv check: cannot write %s\n", s.timeline.c_str());
   }
+  // (A partition is a span per node: counted once.)
+  const auto inflicted = std::count_if(faults.begin(), faults.end(), [](const FaultSpan& f) {
+    return f.kind.rfind("partition", 0) != 0 || f.node == 0;
+  });
   const auto& violations = checker.violations();
   for (const sim::Violation& v : violations) {
     std::printf("VIOLATION %s at %.3f s: %s\n", v.property.c_str(),
@@ -649,8 +705,8 @@ int run_check_command(int argc, const char* const* argv) {
   }
   std::printf("%zu operations (%" PRIu64
               " gets, %zu writes acknowledged), %zu unanswered (and %zu while their node was "
-              "harmed); %zu faults; widest clock gap measured %.3f ms\n",
-              history.size(), gets, write_done.size(), unreachable, harmed, faults.size(),
+              "harmed); %td faults; widest clock gap measured %.3f ms\n",
+              history.size(), gets, write_done.size(), unreachable, harmed, inflicted,
               static_cast<double>(gap_us) / 1e3);
   std::printf("stale reads: %" PRIu64 " of %" PRIu64 "; staleness p50 %.3f ms, p99 %.3f ms\n",
               stale, gets, percentile(staleness, 0.5), percentile(staleness, 0.99));
