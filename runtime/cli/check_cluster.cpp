@@ -93,21 +93,22 @@ Status CheckCluster::spawn(size_t i) {
     args.push_back("--join");
     args.push_back(join);
   }
+  // (Everything the child needs is made before fork: the check has other threads.)
+  std::vector<char*> argv;
+  for (std::string& a : args)
+    argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (fd < 0) return Error{ErrorCode::kIoError, log + ": " + std::strerror(errno)};
   const pid_t pid = ::fork();
-  if (pid < 0) return Error{ErrorCode::kIoError, std::string("fork: ") + std::strerror(errno)};
   if (pid == 0) {
-    const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-    if (fd >= 0) {
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-    }
-    std::vector<char*> argv;
-    for (std::string& a : args)
-      argv.push_back(a.data());
-    argv.push_back(nullptr);
+    ::dup2(fd, 1);  // (dup2 clears close-on-exec on the copies)
+    ::dup2(fd, 2);
     ::execvp(argv[0], argv.data());  // (`ip netns exec` execs the node in place)
     ::_exit(127);
   }
+  ::close(fd);
+  if (pid < 0) return Error{ErrorCode::kIoError, std::string("fork: ") + std::strerror(errno)};
   pids_[i] = pid;
   return Status{};
 }

@@ -41,6 +41,8 @@ else
     && pass "the timeline shades the partitions" || fail "no partition on the timeline"
   if ip netns list | grep -q '^ckvcheck'; then fail "a namespace of the check is left: $(ip netns list)"
   else pass "its namespaces are gone"; fi
+  no_check_links() { ! ip -o link show | grep -q ': ckc[0-9]*h[0-9]*@'; }  # (deleted asynchronously)
+  wait_for 5 "its links to the nodes are gone" no_check_links
   if pgrep -f -- "--gossip 10.215.0" >/dev/null; then fail "a partitioned node still runs"
   else pass "no partitioned node left running"; fi
 fi
